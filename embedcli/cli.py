@@ -1,0 +1,548 @@
+"""The ``embedcli`` command line: a thin layer over the library.
+
+Each command parses options, calls one library function and formats output.
+Heavy modules (numpy, scipy, scikit-learn, gensim) are imported inside the
+commands, so ``embedcli --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+import click
+
+from embedcli import __version__
+from embedcli.errors import EXIT_DATA, EXIT_USAGE, EmbedcliError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail(msg: str, code: int) -> None:
+    click.echo(f"embedcli: error: {msg}", err=True)
+    sys.exit(code)
+
+
+def warn(msg: str) -> None:
+    """One line on stderr."""
+    click.echo(f"embedcli: {msg}", err=True)
+
+
+class _Group(click.Group):
+    def main(self, args=None, prog_name=None, **kwargs):  # noqa: D401
+        """Run with one-line errors: EmbedcliError -> its exit code, never a traceback."""
+
+        def on_term(signum, frame):
+            raise SystemExit(143)
+
+        if hasattr(signal, "SIGTERM"):
+            signal.signal(signal.SIGTERM, on_term)
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
+            if isinstance(rv, int) and rv:
+                sys.exit(rv)
+            sys.exit(0)
+        except click.exceptions.Abort:
+            click.echo("embedcli: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except EmbedcliError as e:
+            _fail(str(e), e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nembedcli: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # downstream closed the pipe (e.g. `| head`): exit as a killed-by-SIGPIPE tool would
+            try:
+                sys.stdout = open(os.devnull, "w")
+            finally:
+                os._exit(141)
+        except MemoryError:
+            _fail("out of memory (try a smaller --window/--dim, a larger --min-count or --max-vocab-size)", EXIT_DATA)
+        except OSError as e:
+            if getattr(e, "filename", None):
+                _fail(f"{e.filename}: {e.strerror}", EXIT_USAGE)
+            raise
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="embedcli")
+def cli() -> None:
+    """Word and document embeddings from raw text.
+
+    \b
+    Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd      (or: pipeline)
+    Queries:      neighbors, analogy, info
+
+    Exit codes: 0 ok, 2 usage error (bad option, missing path), 3 data error
+    (unusable input content), 130/143 interrupted.  Outputs are written
+    atomically: an interrupted run leaves no partial file.
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()
+
+
+# ----------------------------------------------------------------------------- helpers
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+
+
+def _progress(label: str, unit: str, quiet: bool):
+    from embedcli.io import Progress
+
+    return Progress(label, unit, quiet)
+
+
+def _positive(name: str, value, minimum=1):
+    from embedcli.errors import UsageError
+
+    if value is not None and value < minimum:
+        raise UsageError(f"{name} {value}: must be at least {minimum}")
+
+
+# ----------------------------------------------------------------------------- tokenize
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", default="-", show_default=True, metavar="TOKENS",
+              help="Tokens file to write ('-': stdout).")
+@click.option("--lowercase/--no-lowercase", default=True, show_default=True, help="Lowercase tokens.")
+@click.option("--token-pattern", default=None, metavar="REGEX",
+              help=r"Python regex of one token, applied after lowercasing. Default: [^\W_]+ (Unicode letters and digits).")
+@click.option("--min-length", default=1, show_default=True, type=int, help="Drop tokens shorter than this (characters).")
+@click.option("--stopwords", default="none", show_default=True, metavar="none|english|FILE",
+              help="Drop these words: none, the bundled English list, or a file with one word per line.")
+@click.option("--doc", type=click.Choice(["line", "paragraph", "file"]), default="line", show_default=True,
+              help="What one output line (document) is: an input line, a blank-line-separated paragraph, or a file.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input (ASCII-compatible).")
+@click.option("--errors", "errors", type=click.Choice(["strict", "replace", "ignore"]), default="strict",
+              show_default=True, help="Undecodable bytes: fail naming file and line, replace with U+FFFD, or drop.")
+@quiet_option
+def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, doc, encoding, errors, quiet):
+    """Tokenize a corpus into one document per line, tokens separated by single spaces.
+
+    INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
+    .gz, .bz2 and .xz files are decompressed. Documents without tokens are not
+    written. The output is what gensim's LineSentence and the word2vec/GloVe
+    tools read.
+    """
+    from embedcli.io import atomic_output
+    from embedcli.tokenize import load_stopwords
+    from embedcli.tokenize import tokenize as run
+
+    stop = load_stopwords(stopwords)
+    with atomic_output(output, "wb") as out:
+        st = run(inputs, out, lowercase=lowercase, token_pattern=token_pattern, min_length=min_length,
+                 stopwords=stop, doc=doc, encoding=encoding, errors=errors,
+                 progress=_progress("tokenize", "bytes", quiet))
+    if not quiet:
+        warn(f"tokenize: {st.n_files} file(s), {st.n_docs:,} documents, {st.n_tokens:,} tokens")
+
+
+# ----------------------------------------------------------------------------- vocab
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", default="-", show_default=True, metavar="VOCAB.tsv", help="Where to write ('-': stdout).")
+@click.option("--min-count", default=1, show_default=True, type=int, help="Keep words seen at least this often.")
+@click.option("--max-size", default=None, type=int, help="Keep at most this many most frequent words.")
+@quiet_option
+def vocab(tokens, output, min_count, max_size, quiet):
+    """Count words: 'word<TAB>count' lines, most frequent first (ties by word)."""
+    from embedcli.io import atomic_output
+    from embedcli.vocab import build_vocab
+
+    _positive("--min-count", min_count)
+    _positive("--max-size", max_size)
+    v = build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
+    with atomic_output(output, "w") as out:
+        v.write(out)
+    if not quiet:
+        warn(f"vocab: {len(v):,} words, {v.total:,} tokens")
+
+
+def _load_or_build_vocab(tokens: str, vocab_path: str | None, min_count: int, max_size: int | None, quiet: bool):
+    from embedcli.vocab import build_vocab, read_vocab
+
+    if vocab_path:
+        v = read_vocab(vocab_path)
+        keep = v.counts >= min_count
+        if not keep.all():
+            import numpy as np
+
+            v = type(v)([w for w, k in zip(v.words, keep) if k], v.counts[keep], v.total)
+        if max_size is not None:
+            v = type(v)(v.words[:max_size], v.counts[:max_size], v.total)
+        if not len(v):
+            from embedcli.errors import DataError
+
+            raise DataError(f"{vocab_path}: no word has count >= --min-count {min_count}")
+        return v
+    return build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
+
+
+def _spool_stdin(tokens: str):
+    """Two-pass commands read stdin once into a temporary file."""
+    import contextlib
+    import shutil
+    import tempfile
+
+    @contextlib.contextmanager
+    def ctx():
+        if tokens != "-":
+            yield tokens
+            return
+        fd, tmp = tempfile.mkstemp(prefix="embedcli-stdin-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
+            yield tmp
+        finally:
+            os.unlink(tmp)
+
+    return ctx()
+
+
+# ----------------------------------------------------------------------------- cooccur
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MATRIX", help="Matrix file to write (.npz).")
+@click.option("--window", default=5, show_default=True, type=int, help="Maximum distance between word and context.")
+@click.option("--context", type=click.Choice(["symmetric", "left", "right"]), default="symmetric", show_default=True,
+              help="Which side of the word its contexts are taken from.")
+@click.option("--weighting", type=click.Choice(["uniform", "harmonic", "linear"]), default="uniform", show_default=True,
+              help="Weight of a context at distance d: 1, 1/d (GloVe), or (window-d+1)/window "
+                   "(the expectation of word2vec's dynamic window).")
+@click.option("--dynamic-window", is_flag=True,
+              help="word2vec-style: each occurrence's window is drawn uniformly from 1..window (seeded).")
+@click.option("--subsample", default=0.0, show_default=True, type=float, metavar="T",
+              help="word2vec's 'sample': drop frequent tokens before windowing with probability "
+                   "1-(sqrt(f/(T*N))+1)*(T*N)/f; 0 disables (typical: 1e-5).")
+@click.option("--cross-documents", is_flag=True,
+              help="Let windows span document (line) ends. By default they stop at them.")
+@click.option("--min-count", default=5, show_default=True, type=int, help="Ignore words seen fewer times.")
+@click.option("--max-vocab-size", default=None, type=int, help="Keep at most this many most frequent words.")
+@click.option("--vocab", "vocab_path", default=None, metavar="VOCAB.tsv",
+              help="Use this vocabulary (from 'embedcli vocab') instead of counting one; --min-count still applies.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of --dynamic-window and --subsample.")
+@quiet_option
+def cooccur(tokens, output, window, context, weighting, dynamic_window, subsample, cross_documents, min_count,
+            max_vocab_size, vocab_path, seed, quiet):
+    """Count the sliding-window word-context co-occurrence matrix of a tokens file.
+
+    Words outside the vocabulary keep their position (they are not removed
+    before windowing), as in hyperwords and GloVe. Memory is bounded by the
+    number of distinct pairs, not the corpus length.
+    """
+    from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
+    from embedcli.io import check_output_path
+    from embedcli.matrix import CountMatrix
+
+    _positive("--min-count", min_count)
+    _positive("--max-vocab-size", max_vocab_size)
+    check_output_path(output)
+    p = CooccurrenceParams(window, context, weighting, dynamic_window, subsample, cross_documents, seed)
+    p.validate()
+    with _spool_stdin(tokens) as path:
+        v = _load_or_build_vocab(path, vocab_path, min_count, max_vocab_size, quiet)
+        M = cooccurrence_matrix(path, v, p, _progress("cooccur", "tokens", quiet))
+    params = {"window": window, "context": context, "weighting": weighting, "dynamic_window": dynamic_window,
+              "subsample": subsample, "cross_documents": cross_documents, "min_count": min_count,
+              "max_vocab_size": max_vocab_size, "seed": seed, "tokens": tokens}
+    CountMatrix(M, v.words, v.words, v.counts, v.counts, "cooccurrence", params).save(output)
+    if not quiet:
+        warn(f"cooccur: {len(v):,} words, {M.nnz:,} non-zero pairs, total weight {M.sum():,.0f}")
+
+
+# ----------------------------------------------------------------------------- termdoc
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MATRIX", help="Matrix file to write (.npz).")
+@click.option("--weighting", type=click.Choice(["count", "tfidf", "log-entropy"]), default="count", show_default=True,
+              help="count: term frequency; tfidf: tf*ln(N/df); log-entropy: ln(1+tf) * (1 + sum p ln p / ln N).")
+@click.option("--min-count", default=1, show_default=True, type=int, help="Ignore terms seen fewer times.")
+@click.option("--max-vocab-size", default=None, type=int, help="Keep at most this many most frequent terms.")
+@click.option("--min-df", default=1, show_default=True, type=int, help="Keep terms in at least this many documents.")
+@click.option("--max-df", default=1.0, show_default=True, type=float,
+              help="Keep terms in at most this fraction of the documents.")
+@click.option("--vocab", "vocab_path", default=None, metavar="VOCAB.tsv", help="Use this vocabulary.")
+@quiet_option
+def termdoc(tokens, output, weighting, min_count, max_vocab_size, min_df, max_df, vocab_path, quiet):
+    """Build the term-document matrix of a tokens file (one document per line)."""
+    from embedcli.io import check_output_path
+    from embedcli.termdoc import termdoc_matrix
+
+    _positive("--min-count", min_count)
+    check_output_path(output)
+    with _spool_stdin(tokens) as path:
+        v = _load_or_build_vocab(path, vocab_path, min_count, max_vocab_size, quiet)
+        cm = termdoc_matrix(path, v, weighting, min_df, max_df, _progress("termdoc", "tokens", quiet))
+    cm.params.update(min_count=min_count, max_vocab_size=max_vocab_size, tokens=tokens)
+    cm.save(output)
+    if not quiet:
+        warn(f"termdoc: {cm.matrix.shape[0]:,} terms x {cm.matrix.shape[1]:,} documents, {cm.matrix.nnz:,} non-zeros")
+
+
+# ----------------------------------------------------------------------------- svd
+def _doc_output_path(output: str) -> str:
+    base, ext = os.path.splitext(output[:-3] if output.endswith(".gz") else output)
+    return base + ".docs" + ext + (".gz" if output.endswith(".gz") else "")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("matrix", metavar="MATRIX")
+@click.option("-o", "--output", required=True, metavar="VECTORS",
+              help="Vectors file: .npz (native, memory-mapped), .bin (word2vec binary), other (word2vec text).")
+@click.option("--format", "fmt", type=click.Choice(["native", "word2vec", "binary", "glove"]), default=None,
+              help="Override the format implied by the extension.")
+@click.option("--weight", type=click.Choice(["none", "ppmi", "sppmi", "log"]), default="ppmi", show_default=True,
+              help="Reweighting before the SVD: none, PPMI, shifted PPMI (log neg), log(1+x).")
+@click.option("--neg", default=None, type=float, help="PPMI shift log(neg) [ppmi: 1, sppmi: 5].")
+@click.option("--cds", default=0.75, show_default=True, type=float,
+              help="Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.")
+@click.option("--dim", default=100, show_default=True, type=int, help="Number of dimensions (singular vectors).")
+@click.option("--eig", default=0.5, show_default=True, type=float, help="Eigenvalue weighting p: vectors are U Sigma^p.")
+@click.option("--vectors", "which", type=click.Choice(["w", "c", "w+c"]), default="w", show_default=True,
+              help="Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.")
+@click.option("--solver", type=click.Choice(["randomized", "arpack"]), default="randomized", show_default=True,
+              help="randomized (Halko et al., scikit-learn) or arpack (scipy svds, exact, slower).")
+@click.option("--n-iter", default=4, show_default=True, type=int, help="Power iterations of the randomized solver.")
+@click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the solver.")
+@click.option("--doc-output", default=None, metavar="VECTORS",
+              help="Term-document input: where to write document vectors [OUTPUT with .docs before the extension].")
+@quiet_option
+def svd(matrix, output, fmt, weight, neg, cds, dim, eig, which, solver, n_iter, seed, doc_output, quiet):
+    """Reweight a count matrix and factorize it with a truncated sparse SVD.
+
+    On a co-occurrence matrix this gives PPMI-SVD word vectors (Levy, Goldberg
+    & Dagan 2015); on a term-document matrix, LSA term vectors and also
+    document vectors. The singular values are recorded in the output (see
+    'embedcli info').
+    """
+    from embedcli.io import check_output_path
+    from embedcli.matrix import CountMatrix
+    from embedcli.svd import SVDParams, factorize
+
+    check_output_path(output)
+    params = SVDParams(dim=dim, eig=eig, vectors=which, solver=solver, n_iter=n_iter, seed=seed)
+    _positive("--dim", dim)
+    cm = CountMatrix.load(matrix)
+    if doc_output:
+        check_output_path(doc_output, "--doc-output")
+    wv, dv = factorize(cm, weight, cds, neg, params)
+    used = wv.save(output, fmt)
+    if dv is not None:
+        dpath = doc_output or _doc_output_path(output)
+        dv.save(dpath, fmt)
+        if not quiet:
+            warn(f"svd: {len(dv):,} document vectors -> {dpath}")
+    if not quiet:
+        s = wv.meta["singular_values"]
+        warn(f"svd: {len(wv):,} x {wv.dim} {used} vectors -> {output}; singular values {s[0]:.4g} .. {s[-1]:.4g}")
+
+
+# ----------------------------------------------------------------------------- pipeline
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("corpus", nargs=-1, metavar="[CORPUS]...")
+@click.option("-o", "--outdir", default="embedcli-output", show_default=True, help="Folder for every intermediate.")
+@click.option("--min-count", default=5, show_default=True, type=int)
+@click.option("--max-vocab-size", default=None, type=int)
+@click.option("--window", default=5, show_default=True, type=int)
+@click.option("--weight", type=click.Choice(["none", "ppmi", "sppmi", "log"]), default="ppmi", show_default=True)
+@click.option("--neg", default=None, type=float, help="PPMI shift log(neg).")
+@click.option("--cds", default=0.75, show_default=True, type=float)
+@click.option("--dim", default=100, show_default=True, type=int)
+@click.option("--eig", default=0.5, show_default=True, type=float)
+@click.option("--solver", type=click.Choice(["randomized", "arpack"]), default="randomized", show_default=True)
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--vectors-name", default="vectors.npz", show_default=True,
+              help="File name of the vectors in OUTDIR; its extension picks the format.")
+@click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
+@quiet_option
+def pipeline(corpus, outdir, min_count, max_vocab_size, window, weight, neg, cds, dim, eig, solver, seed,
+             vectors_name, probe, quiet):
+    """Run tokenize -> vocab -> cooccur -> svd with good defaults.
+
+    Without CORPUS it runs on the bundled sample corpus (US presidential
+    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz and the vectors in
+    OUTDIR and prints each stage's wall time and a few nearest neighbours.
+    """
+    import time
+
+    from embedcli.pipeline import run_pipeline, sample_corpus_path
+
+    _positive("--min-count", min_count)
+    t0 = time.perf_counter()
+    res = run_pipeline(list(corpus), outdir, min_count=min_count, max_vocab_size=max_vocab_size, window=window,
+                       weight=weight, cds=cds, neg=neg, dim=dim, eig=eig, seed=seed, solver=solver,
+                       vectors_name=vectors_name, quiet=quiet)
+    total = time.perf_counter() - t0
+    click.echo(f"corpus: {', '.join(corpus) if corpus else sample_corpus_path() + ' (bundled sample)'}")
+    for name, secs, detail in res.stages:
+        click.echo(f"{name:<9} {secs:7.2f} s  {detail}")
+    click.echo(f"{'total':<9} {total:7.2f} s  -> {res.files['vectors']}")
+    _show_probes(res.vectors, list(probe))
+
+
+_DEFAULT_PROBES = ("freedom", "war", "economy", "congress", "president", "good", "city", "money", "music", "science")
+
+
+def _show_probes(vectors, probes: list[str], k: int = 6) -> None:
+    from embedcli.query import Searcher
+
+    idx = vectors.index
+    words = [w for w in probes if w in idx] or [w for w in _DEFAULT_PROBES if w in idx][:4]
+    if not words:
+        words = vectors.words[50:54]
+    s = Searcher(vectors)
+    click.echo("nearest neighbours:")
+    for w, (ids, scores) in zip(words, s.neighbors([idx[w] for w in words], k)):
+        click.echo(f"  {w}: " + ", ".join(f"{vectors.words[i]} ({sc:.2f})" for i, sc in zip(ids, scores) if i >= 0))
+
+
+# ----------------------------------------------------------------------------- queries
+def _read_queries(args: tuple[str, ...]):
+    """Queries from arguments, or one per line from stdin when the only argument is '-'."""
+    if len(args) == 1 and args[0] == "-":
+        for lineno, line in enumerate(sys.stdin, 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                yield lineno, line
+    else:
+        for a in args:
+            yield None, a
+
+
+def _lookup(vectors, words: list[str], where: str) -> list[int] | None:
+    idx = vectors.index
+    missing = [w for w in words if w not in idx]
+    if missing:
+        warn(f"{where}not in vocabulary: {' '.join(missing)}")
+        return None
+    return [idx[w] for w in words]
+
+
+def _emit(fmt: str, record: dict, tsv_rows: list[list]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        click.echo("".join("\t".join(str(x) for x in row) + "\n" for row in tsv_rows), nl=False)
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["tsv", "json"]), default="tsv", show_default=True,
+                             help="tsv rows, or one JSON object per query (JSON lines).")
+restrict_option = click.option("--restrict", default=None, type=int, metavar="N",
+                               help="Search only the N most frequent words (files list words by frequency).")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("vectors_path", metavar="VECTORS")
+@click.argument("words", nargs=-1, required=True, metavar="WORD...|-")
+@click.option("-k", default=10, show_default=True, type=int, help="Number of neighbours.")
+@restrict_option
+@format_option
+def neighbors(vectors_path, words, k, restrict, fmt):
+    """Cosine nearest neighbours of each WORD.
+
+    With '-' queries are read from stdin, one per line; a line of several
+    words asks for the neighbours of their summed unit vectors. TSV output:
+    query, neighbour, cosine. Unknown words are reported on stderr and the
+    batch goes on.
+    """
+    from embedcli.query import Searcher
+    from embedcli.vectors import Vectors
+
+    _positive("-k", k)
+    v = Vectors.load(vectors_path)
+    s = Searcher(v, restrict)
+    import numpy as np
+
+    for lineno, q in _read_queries(words):
+        qwords = q.split() if lineno is not None else [q]
+        rows = _lookup(v, qwords, f"line {lineno}: " if lineno else "")
+        if rows is None:
+            continue
+        if len(rows) == 1:
+            ids, scores = next(s.neighbors(rows, k))
+        else:
+            u = s.unit(np.asarray(rows)).sum(axis=0, keepdims=True)
+            u /= max(float(np.linalg.norm(u)), 1e-12)
+            ids, scores = s.top_k(s.cosines(u), k, [rows])
+            ids, scores = ids[0], scores[0]
+        pairs = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
+        _emit(fmt, {"query": q, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in pairs]},
+              [[q, w, f"{sc:.6f}"] for w, sc in pairs])
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("vectors_path", metavar="VECTORS")
+@click.argument("words", nargs=-1, required=True, metavar="A B C|-")
+@click.option("--method", type=click.Choice(["3cosadd", "3cosmul"]), default="3cosadd", show_default=True,
+              help="3CosAdd (vector offset) or 3CosMul (Levy & Goldberg 2014).")
+@click.option("-k", default=1, show_default=True, type=int, help="Number of answers.")
+@restrict_option
+@format_option
+def analogy(vectors_path, words, method, k, restrict, fmt):
+    """Solve A is to B as C is to ?  (answers exclude A, B and C).
+
+    With '-' read 'A B C' per line from stdin (a fourth word, the expected
+    answer, adds a 'correct' field). TSV output: A, B, C, answer, score.
+    """
+    from embedcli.errors import UsageError
+    from embedcli.query import Searcher
+    from embedcli.vectors import Vectors
+
+    _positive("-k", k)
+    stdin = len(words) == 1 and words[0] == "-"
+    if not stdin and len(words) != 3:
+        raise UsageError(f"analogy needs three words A B C (or '-' for stdin), got {len(words)}")
+    v = Vectors.load(vectors_path)
+    s = Searcher(v, restrict)
+    queries = _read_queries(words) if stdin else iter([(None, " ".join(words))])
+    bad = 0
+    for lineno, q in queries:
+        parts = q.split()
+        if len(parts) not in (3, 4):
+            warn(f"line {lineno}: expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)")
+            bad += 1
+            continue
+        rows = _lookup(v, parts[:3], f"line {lineno}: " if lineno else "")
+        if rows is None:
+            continue
+        ids, scores = next(s.analogies([tuple(rows)], k, method))
+        answers = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
+        rec = {"query": parts[:3], "method": method, "answers": [{"word": w, "score": round(sc, 6)} for w, sc in answers]}
+        if len(parts) == 4:
+            rec["expected"] = parts[3]
+            rec["correct"] = bool(answers) and answers[0][0] == parts[3]
+        _emit(fmt, rec, [[*parts[:3], w, f"{sc:.6f}"] for w, sc in answers])
+    if bad:
+        return EXIT_DATA
+
+
+# ----------------------------------------------------------------------------- info
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("path", metavar="FILE")
+def info(path):
+    """Show what a vectors or matrix file is and the parameters that made it (JSON)."""
+    from embedcli.errors import FormatError
+    from embedcli.npzfile import NpzReader, refuse_pickle, sniff
+
+    head = sniff(path)
+    refuse_pickle(path, head)
+    if head.startswith(b"PK"):
+        r = NpzReader(path)
+        out = dict(r.meta)
+        r.close()
+    else:
+        from embedcli.vectors import Vectors
+
+        v = Vectors.load(path)
+        out = {"format": v.meta.get("source_format"), "shape": [len(v), v.dim]}
+    if not isinstance(out, dict):
+        raise FormatError(f"{path}: unreadable metadata")
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))

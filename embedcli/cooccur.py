@@ -1,0 +1,255 @@
+"""Sliding-window word-context co-occurrence counting, vectorized with numpy/scipy.
+
+How it works: a block of the tokens file becomes an ``int32`` array of word ids
+(``-1`` for words outside the vocabulary, which keep their position, as in
+hyperwords and GloVe's ``cooccur``).  For every token ``j`` the ``window``
+tokens to its left form one row of a sparse matrix ``B`` (``n_tokens x V``,
+weighted by distance); with the one-hot token/word matrix ``A`` the block's
+counts are ``A^T B``, a sparse product that scipy computes with a dense
+accumulator per row -- no sort and no Python loop per token.  Blocks carry
+their last ``window`` tokens over, and block results are summed, so memory is
+bounded by the number of distinct pairs, not the corpus length.
+
+The symmetric matrix is ``L + L^T`` where ``L`` counts left contexts.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.lib.stride_tricks import sliding_window_view
+
+from embedcli.errors import DataError, UsageError
+from embedcli.io import Progress, iter_line_chunks
+from embedcli.vocab import Vocabulary
+
+CONTEXTS = ("symmetric", "left", "right")
+WEIGHTINGS = ("uniform", "harmonic", "linear")
+_BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never survives decoding
+
+
+def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Stream a tokens file as ``(ids, doc)`` blocks.
+
+    ``ids`` is ``(n,) int32`` word ids (``-1``: not in ``index``); ``doc`` is
+    ``(n,) int64``, the 0-based line (document) number of each token, counted
+    over the whole file.  Empty lines count as documents.
+
+    Raises:
+        DataError: the file is not UTF-8 text.
+    """
+    from embedcli.tokenize import decode_block
+
+    lookup = dict(index)
+    lookup[_BOUNDARY] = -2
+    get = lookup.get
+    doc_offset = 0
+    done = 0
+    for lineno, data, _ in iter_line_chunks(path):
+        text = decode_block(data, path, lineno, "utf-8", "strict")
+        toks = text.replace("\n", " \x00 ").split()
+        ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
+        del toks
+        bd = ids == -2
+        doc = np.cumsum(bd, dtype=np.int64)
+        doc += doc_offset
+        doc_offset = int(doc[-1]) if len(doc) else doc_offset
+        keep = ~bd
+        done += int(keep.sum())
+        if progress is not None:
+            progress.update(done)
+        yield ids[keep], doc[keep]
+
+
+def distance_weights(window: int, weighting: str) -> np.ndarray:
+    """``(window,) float64`` weight of a context at distance ``d = 1..window``.
+
+    ``uniform``: 1.  ``harmonic``: 1/d (GloVe, Pennington et al. 2014).
+    ``linear``: (window - d + 1)/window, the expected weight of word2vec's
+    dynamic window (Levy, Goldberg & Dagan 2015, section 3.2).
+
+    Raises:
+        UsageError: unknown weighting.
+    """
+    d = np.arange(1, window + 1, dtype=np.float64)
+    if weighting == "uniform":
+        return np.ones(window)
+    if weighting == "harmonic":
+        return 1.0 / d
+    if weighting == "linear":
+        return (window - d + 1) / window
+    raise UsageError(f"--weighting {weighting}: choose one of {', '.join(WEIGHTINGS)}")
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec's subsampling: probability of keeping each word, ``(V,) float64``.
+
+    ``p = (sqrt(f / (sample * total)) + 1) * (sample * total) / f`` capped at 1,
+    where ``f`` is the word's count (word2vec.c, ``sample`` parameter; gensim's
+    ``Word2Vec(sample=...)``).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    thr = sample * counts.sum()
+    with np.errstate(divide="ignore"):
+        p = (np.sqrt(counts / thr) + 1.0) * thr / counts
+    return np.minimum(p, 1.0)
+
+
+@dataclass
+class CooccurrenceParams:
+    """Parameters of :func:`cooccurrence_matrix` (stored in the matrix file)."""
+
+    window: int = 5
+    context: str = "symmetric"
+    weighting: str = "uniform"
+    dynamic_window: bool = False
+    subsample: float = 0.0
+    cross_documents: bool = False
+    seed: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Raises UsageError on out-of-range values."""
+        if self.window < 1:
+            raise UsageError(f"--window {self.window}: must be at least 1")
+        if self.window > 1000:
+            raise UsageError(f"--window {self.window}: at most 1000")
+        if self.context not in CONTEXTS:
+            raise UsageError(f"--context {self.context}: choose one of {', '.join(CONTEXTS)}")
+        distance_weights(1, self.weighting)
+        if not 0 <= self.subsample < 1:
+            raise UsageError(f"--subsample {self.subsample}: must be in [0, 1) (0 disables it)")
+
+
+def cooccurrence_matrix(
+    path: str,
+    vocab: Vocabulary,
+    params: CooccurrenceParams | None = None,
+    progress: Progress | None = None,
+) -> sp.csr_matrix:
+    """Count word-context co-occurrences in a tokens file.
+
+    Args:
+        path: tokens file, one document per line (``-``: stdin).
+        vocab: words to count; both rows (words) and columns (contexts) use it.
+            Out-of-vocabulary tokens keep their position but are not counted.
+        params: window (max distance), context (``symmetric``, ``left`` or
+            ``right`` of the word), weighting by distance, ``dynamic_window``
+            (word2vec: each occurrence's window is drawn uniformly from
+            1..window, seeded), ``subsample`` (word2vec's ``sample``: frequent
+            tokens are dropped before windowing, seeded), ``cross_documents``
+            (windows span line ends; off by default).
+
+    Returns:
+        ``(V, V) float64`` CSR matrix, canonical (sorted indices, no
+        duplicates): entry ``[w, c]`` is the summed weight of ``c`` appearing in
+        the window of ``w``.
+
+    Raises:
+        UsageError: a parameter out of range.
+        DataError: the file holds no in-vocabulary token.
+    """
+    p = params or CooccurrenceParams()
+    p.validate()
+    V = len(vocab)
+    W = p.window
+    wts = distance_weights(W, p.weighting)[::-1].copy()  # column k of a window row is distance W - k
+    rng = np.random.default_rng(p.seed)
+    pkeep = keep_probabilities(vocab.counts, p.subsample) if p.subsample > 0 else None
+    # carried state: last W tokens of the previous block (ids, doc, sampled window)
+    c_ids = np.full(W, -1, np.int32)
+    c_doc = np.full(W, -1, np.int64)
+    c_b = np.zeros(W, np.int32)
+    # L[w, c]: c occurs d <= window tokens left of w.  With a dynamic window, Lr
+    # holds the same pairs when the left token's own window reaches right.
+    # L[w, c]: c occurs d <= window tokens left of w.  With a dynamic window, Lr
+    # holds the same pairs when the left token's own window reaches right.
+    totals = {"L": sp.csr_matrix((V, V), dtype=np.float64)}
+    if p.dynamic_window:
+        totals["Lr"] = sp.csr_matrix((V, V), dtype=np.float64)
+    n_in_vocab = 0
+    pending: list = []
+
+    def collect(limit: int) -> None:
+        # Sum finished blocks in submission order, so results are bit-reproducible.
+        while len(pending) > limit:
+            for key, m in pending.pop(0).result().items():
+                totals[key] = totals[key] + m
+
+    # Two threads: scipy's sparse product releases the GIL, so one block is
+    # multiplied while the next is read and mapped to ids.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for ids, doc in iter_id_blocks(path, vocab.index, progress):
+            if p.cross_documents:
+                doc = np.zeros_like(doc)
+            if pkeep is not None:
+                r = rng.random(len(ids))
+                keep = (ids < 0) | (r < pkeep[np.maximum(ids, 0)])
+                ids, doc = ids[keep], doc[keep]
+            b = rng.integers(1, W + 1, size=len(ids), dtype=np.int32) if p.dynamic_window else None
+            if not len(ids):
+                continue
+            n_in_vocab += int((ids >= 0).sum())
+            f_ids = np.concatenate([c_ids, ids])
+            f_doc = np.concatenate([c_doc, doc])
+            f_b = np.concatenate([c_b, b]) if p.dynamic_window else None
+            pending.append(pool.submit(_count_block, f_ids, f_doc, f_b, wts, V))
+            c_ids, c_doc = f_ids[-W:].copy(), f_doc[-W:].copy()
+            if p.dynamic_window:
+                c_b = f_b[-W:].copy()
+            collect(2)
+        collect(0)
+    L = totals["L"]
+    Lr = totals.get("Lr")
+    if progress is not None:
+        progress.close()
+    if n_in_vocab == 0:
+        raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    if p.context == "left":
+        M = L
+    elif p.context == "right":
+        M = (Lr if p.dynamic_window else L).T.tocsr()
+    else:
+        M = L + (Lr if p.dynamic_window else L).T.tocsr()
+    M.sum_duplicates()
+    M.sort_indices()
+    return M.tocsr()
+
+
+def _count_block(f_ids: np.ndarray, f_doc: np.ndarray, f_b: np.ndarray | None, wts: np.ndarray, V: int) -> dict:
+    """Counts of one block; the first ``W`` entries of the arrays are carried context only."""
+    W = len(wts)
+    ids = f_ids[W:]
+    ctx = sliding_window_view(f_ids, W + 1)[:, :W]  # (n, W): left contexts of each new token
+    same = sliding_window_view(f_doc, W + 1)
+    valid = (ctx >= 0) & (same[:, :W] == same[:, W : W + 1])
+    if f_b is None:
+        return {"L": _block_counts(ids, ctx, valid, wts, V)}
+    dist = np.arange(W, 0, -1, dtype=np.int32)  # distance of each window column
+    left_b = sliding_window_view(f_b, W + 1)[:, :W]
+    return {
+        "L": _block_counts(ids, ctx, valid & (dist <= f_b[W:, None]), wts, V),
+        "Lr": _block_counts(ids, ctx, valid & (dist <= left_b), wts, V),
+    }
+
+
+def _block_counts(ids: np.ndarray, ctx: np.ndarray, valid: np.ndarray, wts: np.ndarray, V: int) -> sp.csr_matrix:
+    """``A^T B`` for one block: ``(V, V)`` summed weights of (word, left context) pairs."""
+    n, W = ctx.shape
+    data = np.where(valid, wts.astype(np.float32), np.float32(0)).ravel()
+    cols = np.where(valid, ctx, 0).ravel()
+    B = sp.csr_matrix((data, cols, np.arange(0, n * W + 1, W, dtype=np.int64)), shape=(n, V))
+    rows_ok = ids >= 0
+    A_T = sp.csr_matrix(
+        (np.ones(int(rows_ok.sum()), np.float32), ids[rows_ok], np.concatenate([[0], np.cumsum(rows_ok, dtype=np.int64)])),
+        shape=(n, V),
+    ).T.tocsr()
+    C = A_T @ B  # float32: exact for counts below 2**24 per block
+    C.eliminate_zeros()
+    # canonical form (sorted indices) by two counting-sort transposes: O(nnz), no comparison sort
+    return C.tocsc().tocsr().astype(np.float64)

@@ -1,0 +1,239 @@
+"""File plumbing shared by every command: inputs, compression, atomic outputs, progress."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import glob
+import gzip
+import lzma
+import os
+import sys
+import tempfile
+import time
+from typing import IO, Iterator
+
+from embedcli.errors import DataError, UsageError
+
+#: Bytes read per chunk by the streaming readers.  Memory use of every streaming
+#: command is a small multiple of this, independent of the corpus length.
+CHUNK_BYTES = 8 << 20
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def expand_inputs(inputs: list[str] | tuple[str, ...]) -> list[str]:
+    """Expand corpus arguments into a sorted list of file paths.
+
+    Each input is ``-`` (standard input), a file, a folder (read recursively,
+    hidden files skipped, sorted by path) or a glob pattern.
+
+    Raises:
+        UsageError: an input matches nothing, or a folder holds no files.
+    """
+    out: list[str] = []
+    if not inputs:
+        raise UsageError("no input given")
+    for item in inputs:
+        if item == "-":
+            out.append("-")
+        elif os.path.isdir(item):
+            found = []
+            for root, dirs, files in os.walk(item):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
+            if not found:
+                raise UsageError(f"{item}: folder holds no files")
+            out.extend(found)
+        elif os.path.exists(item):
+            out.append(item)
+        elif glob.has_magic(item):
+            matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise UsageError(f"{item}: pattern matches no file")
+            out.extend(matches)
+        else:
+            raise UsageError(f"{item}: no such file or folder")
+    return out
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """Open ``path`` for binary reading; ``-`` is stdin; .gz/.bz2/.xz are decompressed.
+
+    Raises:
+        UsageError: the file cannot be opened.
+    """
+    if path == "-":
+        return sys.stdin.buffer
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        return _OPENERS.get(ext, open)(path, "rb")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot open: {e.strerror or e}") from None
+
+
+def iter_line_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
+
+    ``data`` holds whole lines (terminators kept) when ``ends_line`` is true.  A
+    line longer than ``chunk_bytes`` comes in several pieces, cut at white space
+    (or else at a UTF-8 character boundary), all but the last with
+    ``ends_line=False``: memory stays bounded on a file with no newline at all.
+    Line numbers are 1-based.
+
+    Raises:
+        UsageError: the file cannot be opened.
+        DataError: the compressed stream is corrupt.
+    """
+    f = open_binary(path)
+    lineno = 1
+    buf = b""
+    try:
+        while True:
+            try:
+                block = f.read(chunk_bytes)
+            except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
+                raise DataError(f"{path}: cannot read: {e}") from None
+            if not block:
+                if buf:
+                    yield lineno, buf, True
+                break
+            buf = buf + block if buf else block
+            cut = buf.rfind(b"\n")
+            if cut >= 0:
+                data, buf = buf[: cut + 1], buf[cut + 1 :]
+                yield lineno, data, True
+                lineno += data.count(b"\n")
+            elif len(buf) >= chunk_bytes:
+                cut = max(buf.rfind(b" "), buf.rfind(b"\t"))
+                if cut <= 0:
+                    cut = len(buf)
+                    while cut > 0 and 0x80 <= buf[cut - 1] < 0xC0 and len(buf) - cut < 4:
+                        cut -= 1
+                    if cut > 0 and buf[cut - 1] >= 0xC0:
+                        cut -= 1  # do not split a multi-byte character
+                    if cut <= 0:
+                        cut = len(buf)
+                data, buf = buf[:cut], buf[cut:]
+                yield lineno, data, False
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def check_output_path(path: str, option: str = "-o/--output") -> None:
+    """Fail early (before long work) when ``path`` cannot be written.
+
+    Raises:
+        UsageError: the folder does not exist or is not writable, or path is a folder.
+    """
+    if path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Iterator[IO]:
+    """Write ``path`` atomically: to a temporary file in the same folder, renamed on success.
+
+    On any exception (including KeyboardInterrupt and the SystemExit raised by
+    the CLI's SIGTERM handler) the temporary file is removed and ``path`` is
+    left as it was.  ``path == "-"`` writes to stdout instead (not atomic).
+
+    Raises:
+        UsageError: the folder does not exist or is not writable.
+    """
+    if path == "-":
+        stream = sys.stdout.buffer if "b" in mode else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    check_output_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class Progress:
+    """Progress on stderr: a live ``\\r`` line on a terminal, a line every ``every`` seconds otherwise.
+
+    ``Progress(None)`` (or ``quiet=True``) is silent.  ``update(done, total=None)``
+    with counts in ``unit``; rates are per second of wall time.
+    """
+
+    def __init__(self, label: str | None, unit: str = "tokens", quiet: bool = False, every: float = 10.0):
+        self.label = label
+        self.unit = unit
+        self.quiet = quiet or label is None
+        self.start = time.perf_counter()
+        self.last = self.start  # nothing is printed for work shorter than one interval
+        self.every = every
+        self.tty = sys.stderr.isatty()
+        self._shown = False
+
+    def update(self, done: float, total: float | None = None, extra: str = "") -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        interval = 0.2 if self.tty else self.every
+        if now - self.last < interval:
+            return
+        self.last = now
+        self._emit(done, total, extra)
+
+    def _emit(self, done: float, total: float | None, extra: str) -> None:
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        rate = done / elapsed
+        msg = f"{self.label}: {_human(done)} {self.unit}, {_human(rate)} {self.unit}/s"
+        if total:
+            frac = min(done / total, 1.0)
+            eta = (total - done) / rate if rate > 0 else float("inf")
+            msg += f", {100 * frac:.0f}%, ETA {_duration(eta)}"
+        if extra:
+            msg += ", " + extra
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + msg)
+        else:
+            sys.stderr.write(msg + "\n")
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if not self.quiet and self._shown and self.tty:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _human(x: float) -> str:
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.1f}{suffix}"
+    return f"{x:.0f}"
+
+
+def _duration(s: float) -> str:
+    if s == float("inf"):
+        return "?"
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

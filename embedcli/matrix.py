@@ -1,0 +1,125 @@
+"""Count matrices (co-occurrence and term-document) and their self-describing file format.
+
+A matrix file is an embedcli ``.npz`` (see :mod:`embedcli.npzfile`) with members
+``data``, ``indices``, ``indptr`` (CSR), ``shape``, ``row_words``/``col_words``
+(newline-joined UTF-8), ``row_counts``/``col_counts`` and ``embedcli_meta``
+(JSON: format, format_version, kind, embedcli version, the parameters that
+built it).  ``numpy.load`` reads it; ``scipy.sparse.csr_matrix((data, indices,
+indptr), shape)`` rebuilds the matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedcli import __version__
+from embedcli.errors import FormatError
+from embedcli.npzfile import NpzReader, blob_words, refuse_pickle, sniff, text_blob, write_npz
+
+MATRIX_FORMAT = "embedcli-matrix"
+MATRIX_FORMAT_VERSION = 1
+KINDS = ("cooccurrence", "termdoc")
+
+
+@dataclass
+class CountMatrix:
+    """A sparse matrix with labelled rows and columns.
+
+    Attributes:
+        matrix: ``(n_rows, n_cols) float64`` CSR.
+        row_words: ``n_rows`` labels (words).
+        col_words: ``n_cols`` labels (context words, or document labels for a
+            term-document matrix: ``d<line number>``).
+        row_counts, col_counts: ``int64`` corpus frequencies of the labels (for
+            documents: their length in tokens).
+        kind: ``cooccurrence`` or ``termdoc``.
+        params: the parameters that built the matrix (JSON-serializable).
+    """
+
+    matrix: sp.csr_matrix
+    row_words: list[str]
+    col_words: list[str]
+    row_counts: np.ndarray
+    col_counts: np.ndarray
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str) -> None:
+        """Write atomically to ``path`` (any extension; ``.npz`` by convention).
+
+        Raises:
+            UsageError: the output folder is missing or not writable.
+        """
+        m = self.matrix.tocsr()
+        m.sum_duplicates()
+        meta = {
+            "format": MATRIX_FORMAT,
+            "format_version": MATRIX_FORMAT_VERSION,
+            "kind": self.kind,
+            "embedcli_version": __version__,
+            "shape": list(m.shape),
+            "nnz": int(m.nnz),
+            "params": self.params,
+        }
+        write_npz(
+            path,
+            meta,
+            {
+                "data": m.data,
+                "indices": m.indices,
+                "indptr": m.indptr,
+                "shape": np.asarray(m.shape, dtype=np.int64),
+                "row_words": text_blob(self.row_words),
+                "col_words": text_blob(self.col_words),
+                "row_counts": np.asarray(self.row_counts, dtype=np.int64),
+                "col_counts": np.asarray(self.col_counts, dtype=np.int64),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str) -> "CountMatrix":
+        """Read a matrix file, validating structure; nothing is unpickled.
+
+        Raises:
+            FormatError: not an embedcli matrix file, a newer format version, or
+                inconsistent arrays (shape, index ranges, label counts).
+            UsageError: the file cannot be opened.
+        """
+        head = sniff(path)
+        refuse_pickle(path, head)
+        if not head.startswith(b"PK"):
+            raise FormatError(f"{path}: not an embedcli matrix file (expected a .npz written by embedcli cooccur/termdoc)")
+        r = NpzReader(path, MATRIX_FORMAT)
+        try:
+            r.check_version(MATRIX_FORMAT_VERSION)
+            kind = r.meta.get("kind")
+            if kind not in KINDS:
+                raise FormatError(f"{path}: unknown matrix kind {kind!r}")
+            shape = r.array("shape")
+            if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
+                raise FormatError(f"{path}: bad shape array")
+            n_rows, n_cols = int(shape[0]), int(shape[1])
+            data, indices, indptr = r.array("data"), r.array("indices"), r.array("indptr")
+            if data.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1 or len(indptr) != n_rows + 1:
+                raise FormatError(f"{path}: CSR arrays do not match shape {n_rows}x{n_cols}")
+            if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+                raise FormatError(f"{path}: CSR arrays have wrong dtypes")
+            if len(data) != len(indices) or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(data))):
+                raise FormatError(f"{path}: CSR arrays are inconsistent")
+            if np.any(np.diff(indptr) < 0) or (len(indices) and (indices.min() < 0 or indices.max() >= n_cols)):
+                raise FormatError(f"{path}: CSR indices out of range")
+            if not np.isfinite(data).all():
+                raise FormatError(f"{path}: matrix holds NaN or infinite values")
+            matrix = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+            row_words = blob_words(r.array("row_words"), path, n_rows)
+            col_words = blob_words(r.array("col_words"), path, n_cols)
+            row_counts, col_counts = r.array("row_counts"), r.array("col_counts")
+            if row_counts.shape != (n_rows,) or col_counts.shape != (n_cols,):
+                raise FormatError(f"{path}: label counts do not match shape")
+            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, r.meta.get("params") or {})
+        finally:
+            r.close()

@@ -1,0 +1,112 @@
+"""The main job: tokenize -> vocab -> cooccur -> svd, keeping every intermediate."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+
+from embedcli.errors import UsageError
+from embedcli.io import Progress, atomic_output
+
+SAMPLE_CORPUS = "us-presidential-speeches.txt.gz"
+
+
+def sample_corpus_path() -> str:
+    """Path of the bundled sample corpus (US presidential speeches, public domain)."""
+    return str(resources.files("embedcli.sample_corpora").joinpath(SAMPLE_CORPUS))
+
+
+@dataclass
+class PipelineResult:
+    """Stage timings (seconds, wall) and outputs of :func:`run_pipeline`."""
+
+    outdir: str
+    stages: list[tuple[str, float, str]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    vectors: object = None
+
+
+def run_pipeline(
+    corpora: list[str] | None,
+    outdir: str,
+    *,
+    min_count: int = 5,
+    max_vocab_size: int | None = None,
+    window: int = 5,
+    weight: str = "ppmi",
+    cds: float = 0.75,
+    neg: float | None = None,
+    dim: int = 100,
+    eig: float = 0.5,
+    seed: int = 1,
+    solver: str = "randomized",
+    vectors_name: str = "vectors.npz",
+    tokenize_options: dict | None = None,
+    quiet: bool = True,
+) -> PipelineResult:
+    """Run the count-based pipeline on ``corpora`` (None/empty: the bundled sample).
+
+    Writes into ``outdir`` (created if missing): ``tokens.txt``, ``vocab.tsv``,
+    ``cooccur.npz`` and the vectors (``vectors_name``; the extension picks the
+    format).  Every file is written atomically.
+
+    Raises:
+        UsageError, DataError: as the individual stages.
+    """
+    from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
+    from embedcli.matrix import CountMatrix
+    from embedcli.svd import SVDParams, factorize
+    from embedcli.tokenize import tokenize
+    from embedcli.vocab import Vocabulary
+
+    corpora = list(corpora) if corpora else [sample_corpus_path()]
+    if os.path.exists(outdir) and not os.path.isdir(outdir):
+        raise UsageError(f"-o/--outdir {outdir}: exists and is not a folder")
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"-o/--outdir {outdir}: cannot create: {e.strerror}") from None
+    # validate cheap parameters before the long stages
+    CooccurrenceParams(window=window).validate()
+    svd_params = SVDParams(dim=dim, eig=eig, solver=solver, seed=seed)
+    if dim < 1:
+        raise UsageError(f"--dim {dim}: must be at least 1")
+    res = PipelineResult(outdir)
+    f = {k: os.path.join(outdir, v) for k, v in
+         {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
+    res.files = f
+
+    t = time.perf_counter()
+    counter: Counter = Counter()
+    with atomic_output(f["tokens"], "wb") as out:
+        st = tokenize(corpora, out, counter=counter, progress=Progress("tokenize", "bytes", quiet), **(tokenize_options or {}))
+    res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
+
+    t = time.perf_counter()
+    vocab = Vocabulary.from_counter(counter, min_count, max_vocab_size)
+    if not len(vocab):
+        from embedcli.errors import DataError
+
+        raise DataError(f"no word occurs --min-count {min_count} times in the corpus; lower --min-count")
+    with atomic_output(f["vocab"], "w") as out:
+        vocab.write(out)
+    res.stages.append(("vocab", time.perf_counter() - t, f"{len(vocab):,} words with count >= {min_count}"))
+
+    t = time.perf_counter()
+    cp = CooccurrenceParams(window=window, seed=seed)
+    M = cooccurrence_matrix(f["tokens"], vocab, cp, Progress("cooccur", "tokens", quiet))
+    params = {"window": window, "context": cp.context, "weighting": cp.weighting, "dynamic_window": False,
+              "subsample": 0.0, "cross_documents": False, "min_count": min_count, "tokens": f["tokens"]}
+    cm = CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", params)
+    cm.save(f["matrix"])
+    res.stages.append(("cooccur", time.perf_counter() - t, f"{M.nnz:,} non-zero pairs, window {window}"))
+
+    t = time.perf_counter()
+    wv, _ = factorize(cm, weight, cds, neg, svd_params)
+    fmt = wv.save(f["vectors"])
+    res.vectors = wv
+    res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {weight} cds {cds}, eig {eig}"))
+    return res

@@ -1,0 +1,128 @@
+"""Queries on vectors: cosine nearest neighbours, analogies (3CosAdd, 3CosMul), similarity.
+
+Everything works on batches with matrix products against the (possibly
+memory-mapped) vectors and precomputed norms: scores are
+``(Q_unit @ M.T) / norms``, top-k by ``argpartition`` then a sort of the k.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from embedcli.errors import UsageError
+from embedcli.vectors import Vectors
+
+METHODS = ("3cosadd", "3cosmul")
+BLOCK = 256  # queries per matrix product
+
+
+class Searcher:
+    """Cosine search over ``vectors`` restricted to the first ``restrict`` rows (None: all).
+
+    Files written by embedcli list words most frequent first, so ``restrict``
+    keeps the most frequent words (gensim's ``restrict_vocab``).
+    """
+
+    def __init__(self, vectors: Vectors, restrict: int | None = None):
+        if restrict is not None and restrict < 1:
+            raise UsageError(f"--restrict {restrict}: must be at least 1")
+        self.v = vectors
+        self.n = len(vectors) if restrict is None else min(restrict, len(vectors))
+        self.M = vectors.vectors[: self.n]
+        norms = vectors.norms[: self.n].astype(np.float32)
+        self.inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+
+    def unit(self, rows: np.ndarray) -> np.ndarray:
+        """``(len(rows), dim) float32`` unit vectors of the given rows (any row, not only restricted)."""
+        m = np.asarray(self.v.vectors[rows], dtype=np.float32)
+        n = self.v.norms[rows].astype(np.float32)
+        return m * np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)[:, None]
+
+    def cosines(self, Q: np.ndarray) -> np.ndarray:
+        """``(len(Q), n) float32`` cosine of each unit query with each searched row."""
+        S = Q @ self.M.T if Q.dtype == self.M.dtype else Q.astype(self.M.dtype) @ self.M.T
+        S = np.asarray(S, dtype=np.float32)
+        S *= self.inv
+        return S
+
+    def top_k(self, S: np.ndarray, k: int, exclude: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` columns of each row of ``S`` (modified in place), excluding given rows.
+
+        Returns ``(indices (b, k) int64, scores (b, k) float32)``, best first; rows
+        with fewer than ``k`` candidates are padded with index -1.
+        """
+        b = S.shape[0]
+        for i, ex in enumerate(exclude):
+            ex = [j for j in ex if j < self.n]
+            if ex:
+                S[i, ex] = -np.inf
+        k_eff = min(k, S.shape[1])
+        if k_eff < S.shape[1]:
+            part = np.argpartition(-S, k_eff - 1, axis=1)[:, :k_eff]
+        else:
+            part = np.broadcast_to(np.arange(S.shape[1]), (b, S.shape[1]))
+        vals = np.take_along_axis(S, part, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        idx = np.take_along_axis(part, order, axis=1).astype(np.int64)
+        vals = np.take_along_axis(vals, order, axis=1)
+        idx[~np.isfinite(vals)] = -1
+        return idx, vals
+
+    def neighbors(self, rows: list[int], k: int = 10, exclude_self: bool = True):
+        """Nearest neighbours of the given word rows, in blocks of :data:`BLOCK`.
+
+        Yields ``(indices (k,), scores (k,))`` per query, in order.
+        """
+        for s in range(0, len(rows), BLOCK):
+            r = np.asarray(rows[s : s + BLOCK], dtype=np.int64)
+            S = self.cosines(self.unit(r))
+            idx, vals = self.top_k(S, k, [[int(x)] if exclude_self else [] for x in r])
+            yield from zip(idx, vals)
+
+    def analogies(self, triples: list[tuple[int, int, int]], k: int = 1, method: str = "3cosadd"):
+        """Answers ``d`` to ``a : b :: c : d`` for row triples ``(a, b, c)``, in blocks.
+
+        3CosAdd: ``argmax_d cos(d, b) - cos(d, a) + cos(d, c)``; 3CosMul:
+        ``argmax_d cos'(d, b) cos'(d, c) / (cos'(d, a) + 0.001)`` with
+        ``cos' = (cos + 1) / 2`` (Levy & Goldberg 2014, "Linguistic
+        regularities in sparse and explicit word representations"; as gensim's
+        ``most_similar`` and ``most_similar_cosmul``).  ``a``, ``b``, ``c`` are
+        never answers.  Yields ``(indices (k,), scores (k,))`` per triple.
+
+        Raises:
+            UsageError: unknown method.
+        """
+        if method not in METHODS:
+            raise UsageError(f"--method {method}: choose one of {', '.join(METHODS)}")
+        for s in range(0, len(triples), BLOCK):
+            t = np.asarray(triples[s : s + BLOCK], dtype=np.int64).reshape(-1, 3)
+            A, B, C = self.unit(t[:, 0]), self.unit(t[:, 1]), self.unit(t[:, 2])
+            if method == "3cosadd":
+                q = B - A + C
+                qn = np.linalg.norm(q, axis=1, keepdims=True)
+                S = self.cosines(np.divide(q, qn, out=np.zeros_like(q), where=qn > 0))
+            else:
+                Sa, Sb, Sc = ((self.cosines(X) + 1) / 2 for X in (A, B, C))
+                S = Sb * Sc / (Sa + 0.001)
+            idx, vals = self.top_k(S, k, [list(map(int, row)) for row in t])
+            yield from zip(idx, vals)
+
+
+@dataclass
+class Unknown:
+    """A query that could not be answered, with the reason."""
+
+    query: str
+    reason: str
+
+
+def cosine_similarity(vectors: Vectors, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """``(len(pairs),) float64`` cosine similarity of row pairs (0 when a vector is zero)."""
+    if not pairs:
+        return np.zeros(0)
+    p = np.asarray(pairs, dtype=np.int64)
+    s = Searcher(vectors)
+    a, b = s.unit(p[:, 0]).astype(np.float64), s.unit(p[:, 1]).astype(np.float64)
+    return np.einsum("ij,ij->i", a, b)

@@ -1,0 +1,113 @@
+"""Term-document matrices with count, tf-idf and log-entropy weighting (for LSA)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedcli.cooccur import iter_id_blocks
+from embedcli.errors import DataError, UsageError
+from embedcli.io import Progress
+from embedcli.matrix import CountMatrix
+from embedcli.vocab import Vocabulary
+
+TERMDOC_WEIGHTINGS = ("count", "tfidf", "log-entropy")
+
+
+def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None) -> sp.csr_matrix:
+    """``(V, n_docs) float64`` CSR of term frequencies; document ``j`` is line ``j + 1``.
+
+    Raises:
+        DataError: no token of the vocabulary in the file.
+    """
+    rows, cols, vals = [], [], []
+    n_docs = 0
+    for ids, doc in iter_id_blocks(path, vocab.index, progress):
+        if len(doc):
+            n_docs = max(n_docs, int(doc[-1]) + 1)
+        ok = ids >= 0
+        if not ok.any():
+            continue
+        d0 = int(doc[0])
+        block = sp.coo_matrix((np.ones(int(ok.sum())), (ids[ok], doc[ok] - d0)), shape=(len(vocab), int(doc[-1]) - d0 + 1))
+        block.sum_duplicates()
+        rows.append(block.row)
+        cols.append(block.col.astype(np.int64) + d0)
+        vals.append(block.data)
+    if progress is not None:
+        progress.close()
+    if not rows:
+        raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vocab), n_docs))
+    m = m.tocsr()
+    m.sum_duplicates()
+    return m
+
+
+def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
+    """Weight a ``(terms, docs)`` frequency matrix; returns float64 CSR of the same shape.
+
+    ``count``: tf as is.  ``tfidf``: ``tf * ln(N / df)`` (Salton & Buckley
+    1988; gensim's TfidfModel up to the log base), N documents, df documents
+    containing the term.  ``log-entropy``: ``ln(1 + tf) * (1 + sum_j p_ij ln
+    p_ij / ln N)`` with ``p_ij = tf_ij / gf_i`` (Dumais 1991; gensim's
+    LogEntropyModel).
+
+    Raises:
+        UsageError: unknown weighting.
+    """
+    m = sp.csr_matrix(tf, dtype=np.float64, copy=True)
+    n_docs = m.shape[1]
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    if weighting == "count":
+        return m
+    if weighting == "tfidf":
+        df = np.diff(m.indptr).astype(np.float64)  # one entry per (term, doc) with tf > 0
+        idf = np.log(n_docs / np.maximum(df, 1))
+        m.data = m.data * idf[rows]
+    elif weighting == "log-entropy":
+        gf = np.asarray(m.sum(axis=1)).ravel()
+        p = m.data / gf[rows]
+        plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
+        g = 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
+        m.data = np.log1p(m.data) * g[rows]
+    else:
+        raise UsageError(f"--weighting {weighting}: choose one of {', '.join(TERMDOC_WEIGHTINGS)}")
+    m.eliminate_zeros()
+    return m
+
+
+def termdoc_matrix(
+    path: str,
+    vocab: Vocabulary,
+    weighting: str = "count",
+    min_df: int = 1,
+    max_df: float = 1.0,
+    progress: Progress | None = None,
+) -> CountMatrix:
+    """Build a weighted term-document :class:`CountMatrix`.
+
+    Terms kept: in ``vocab`` (already cut by min count), in at least ``min_df``
+    documents and in at most ``max_df`` (a fraction, 0 < max_df <= 1) of them.
+
+    Raises:
+        UsageError: bad filter values or weighting.
+        DataError: no term survives the filters.
+    """
+    if weighting not in TERMDOC_WEIGHTINGS:
+        raise UsageError(f"--weighting {weighting}: choose one of {', '.join(TERMDOC_WEIGHTINGS)}")
+    if min_df < 1:
+        raise UsageError(f"--min-df {min_df}: must be at least 1")
+    if not 0 < max_df <= 1:
+        raise UsageError(f"--max-df {max_df}: must be a fraction in (0, 1]")
+    tf = count_termdoc(path, vocab, progress)
+    df = np.diff(tf.indptr)
+    keep = (df >= min_df) & (df <= max_df * tf.shape[1])
+    if not keep.any():
+        raise DataError(f"{path}: no term is left after --min-df {min_df} --max-df {max_df}")
+    tf = tf[keep]
+    doc_len = np.asarray(tf.sum(axis=0)).ravel().astype(np.int64)
+    words = [w for w, k in zip(vocab.words, keep) if k]
+    m = weight_termdoc(tf, weighting)
+    params = {"weighting": weighting, "min_df": min_df, "max_df": max_df, "tokens": path}
+    return CountMatrix(m, words, [f"d{j + 1}" for j in range(tf.shape[1])], vocab.counts[keep], doc_len, "termdoc", params)

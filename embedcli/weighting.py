@@ -1,0 +1,84 @@
+"""Reweighting count matrices before factorization: PMI family and log counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedcli.errors import UsageError
+
+WEIGHTS = ("none", "ppmi", "sppmi", "log")
+
+
+def _row_of_each_entry(m: sp.csr_matrix) -> np.ndarray:
+    return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+
+
+def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_matrix:
+    """(Shifted) positive pointwise mutual information with context-distribution smoothing.
+
+    ``PMI(w, c) = log( #(w,c) * sum_c' #(c')^cds / (#(w) * #(c)^cds) ) - log(neg)``
+    where ``#(w)``, ``#(c)`` are the row and column sums of ``counts`` and
+    ``#(w,c)/D`` with ``D = sum #(w,c)`` estimates P(w,c); entries <= 0 are
+    dropped (PPMI).  ``cds=1`` is plain PMI; ``cds=0.75`` is the smoothing of
+    Levy, Goldberg & Dagan (2015), sec. 3.3; ``neg=k > 1`` gives the shifted
+    PPMI that SGNS with k negative samples implicitly factorizes (Levy &
+    Goldberg 2014).  Reference implementation: hyperwords
+    ``representations/explicit.py``.
+
+    Args:
+        counts: ``(n_words, n_contexts)`` non-negative sparse counts.
+        cds: exponent in (0, 1] applied to context counts.
+        neg: shift, >= 1.
+
+    Returns:
+        ``(n_words, n_contexts) float32`` CSR with positive entries only.
+
+    Raises:
+        UsageError: ``cds`` outside (0, 1] or ``neg`` < 1.
+    """
+    if not 0 < cds <= 1:
+        raise UsageError(f"--cds {cds}: must be in (0, 1]")
+    if neg < 1:
+        raise UsageError(f"--neg {neg}: must be at least 1")
+    m = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    row_sums = np.asarray(m.sum(axis=1)).ravel()
+    col_sums = np.asarray(m.sum(axis=0)).ravel()
+    total = m.data.sum()
+    col_smoothed = col_sums**cds
+    log_pc = np.log(col_smoothed, out=np.full_like(col_smoothed, -np.inf), where=col_smoothed > 0) - np.log(col_smoothed.sum())
+    log_pw = np.log(row_sums, out=np.full_like(row_sums, -np.inf), where=row_sums > 0) - np.log(total)
+    pmi = np.log(m.data) - np.log(total) - log_pw[_row_of_each_entry(m)] - log_pc[m.indices] - np.log(neg)
+    m.data = np.maximum(pmi, 0).astype(np.float32)
+    m = m.astype(np.float32)
+    m.eliminate_zeros()
+    return m
+
+
+def log_counts(counts: sp.spmatrix) -> sp.csr_matrix:
+    """``log(1 + x)`` of every entry, ``float32`` CSR (Lebret & Collobert 2014 style damping)."""
+    m = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    m.data = np.log1p(m.data)
+    return m.astype(np.float32)
+
+
+def reweight(counts: sp.spmatrix, weight: str = "ppmi", cds: float = 0.75, neg: float | None = None) -> sp.csr_matrix:
+    """Apply ``--weight``: ``none``, ``ppmi`` (shift ``log(neg)``, neg default 1),
+    ``sppmi`` (shifted PPMI, neg default 5) or ``log``.
+
+    Returns ``float32`` CSR of the same shape.
+
+    Raises:
+        UsageError: unknown weight or out-of-range parameter.
+    """
+    if weight == "none":
+        return sp.csr_matrix(counts, dtype=np.float32)
+    if weight == "log":
+        return log_counts(counts)
+    if weight == "ppmi":
+        return ppmi(counts, cds, 1.0 if neg is None else neg)
+    if weight == "sppmi":
+        return ppmi(counts, cds, 5.0 if neg is None else neg)
+    raise UsageError(f"--weight {weight}: choose one of {', '.join(WEIGHTS)}")
