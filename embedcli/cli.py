@@ -310,7 +310,7 @@ def _doc_output_path(output: str) -> str:
               help="Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.")
 @click.option("--solver", type=click.Choice(["randomized", "arpack"]), default="randomized", show_default=True,
               help="randomized (Halko et al., scikit-learn) or arpack (scipy svds, exact, slower).")
-@click.option("--n-iter", default=4, show_default=True, type=int, help="Power iterations of the randomized solver.")
+@click.option("--n-iter", default=5, show_default=True, type=int, help="Power iterations of the randomized solver.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Random seed of the solver.")
 @click.option("--doc-output", default=None, metavar="VECTORS",
               help="Term-document input: where to write document vectors [OUTPUT with .docs before the extension].")
@@ -546,3 +546,108 @@ def info(path):
     if not isinstance(out, dict):
         raise FormatError(f"{path}: unreadable metadata")
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- similarity / evaluate
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("vectors_path", metavar="VECTORS")
+@click.argument("words", nargs=-1, required=True, metavar="W1 W2|-")
+@format_option
+def similarity(vectors_path, words, fmt):
+    """Cosine similarity of W1 and W2, or of each 'W1 W2' line on stdin ('-').
+
+    TSV output: W1, W2, cosine. Unknown words are reported on stderr and the
+    batch goes on; a line without exactly two words is reported and makes the
+    exit code 3.
+    """
+    from embedcli.errors import UsageError
+    from embedcli.query import cosine_similarity
+    from embedcli.vectors import Vectors
+
+    stdin = len(words) == 1 and words[0] == "-"
+    if not stdin and len(words) != 2:
+        raise UsageError(f"similarity needs two words W1 W2 (or '-' for stdin), got {len(words)}")
+    v = Vectors.load(vectors_path)
+    queries = _read_queries(words) if stdin else iter([(None, " ".join(words))])
+    bad = 0
+    for lineno, q in queries:
+        parts = q.split()
+        if len(parts) != 2:
+            warn(f"line {lineno}: expected 'W1 W2', got {len(parts)} word(s)")
+            bad += 1
+            continue
+        rows = _lookup(v, parts, f"line {lineno}: " if lineno else "")
+        if rows is None:
+            continue
+        sim = float(cosine_similarity(v, [tuple(rows)])[0])
+        _emit(fmt, {"w1": parts[0], "w2": parts[1], "similarity": round(sim, 6)}, [[parts[0], parts[1], f"{sim:.6f}"]])
+    if bad:
+        return EXIT_DATA
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("vectors_path", metavar="VECTORS")
+@click.option("--similarity", "sim_files", multiple=True, metavar="FILE",
+              help="Add a word-similarity file ('w1<TAB>w2<TAB>score', # comments). Repeatable.")
+@click.option("--analogy", "ana_files", multiple=True, metavar="FILE",
+              help="Add an analogy file (': section' headers, 'a b c d' lines). Repeatable.")
+@click.option("--bundled/--no-bundled", default=True, show_default=True,
+              help="Include the bundled WordSim-353, SimLex-999 and Google analogy sets.")
+@click.option("--method", type=click.Choice(["3cosadd", "3cosmul", "both"]), default="both", show_default=True,
+              help="Analogy method(s).")
+@click.option("--restrict", default=30000, show_default=True, type=int,
+              help="Analogy questions and answers within the N most frequent words (as gensim).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="A readable table, or one JSON object for the whole run.")
+@click.option("--sections/--no-sections", default=True, show_default=True, help="Table: per-section analogy rows.")
+def evaluate(vectors_path, sim_files, ana_files, bundled, method, restrict, fmt, sections):
+    """Score vectors on word-similarity (Spearman's rho, Pearson's r) and analogy benchmarks.
+
+    Similarity uses pairs whose words are in the vocabulary (coverage shown).
+    Analogy accuracy is over questions whose four words are among the
+    --restrict most frequent words, with the question words excluded from
+    answers; accuracy over all questions (uncovered ones counted wrong) is
+    shown too. Scores follow gensim's evaluate_word_pairs /
+    evaluate_word_analogies conventions (case-insensitive).
+    """
+    import os as _os
+
+    from embedcli.errors import UsageError
+    from embedcli.evaluate import BUNDLED_ANALOGY, BUNDLED_SIMILARITY, bundled_path, evaluate as run
+    from embedcli.vectors import Vectors
+
+    _positive("--restrict", restrict)
+    sims = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()] if bundled else []
+    anas = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()] if bundled else []
+    for p in sim_files + ana_files:
+        if not _os.path.isfile(p):
+            raise UsageError(f"{p}: no such file")
+    sims += [(_os.path.basename(p), p) for p in sim_files]
+    anas += [(_os.path.basename(p), p) for p in ana_files]
+    if not sims and not anas:
+        raise UsageError("nothing to evaluate: give --similarity/--analogy files or drop --no-bundled")
+    v = Vectors.load(vectors_path)
+    methods = ("3cosadd", "3cosmul") if method == "both" else (method,)
+    res = run(v, sims, anas, methods, restrict)
+    res["vectors"] = vectors_path
+    if fmt == "json":
+        click.echo(json.dumps(res, ensure_ascii=False, default=float))
+        return
+    click.echo(f"{vectors_path}: {res['n_words']:,} words x {res['dim']}")
+    if res["similarity"]:
+        click.echo(f"\n{'similarity':<22} {'spearman':>9} {'pearson':>9} {'pairs used':>16}")
+        for s in res["similarity"]:
+            click.echo(f"{s['name']:<22} {s['spearman']:>9.4f} {s['pearson']:>9.4f} "
+                       f"{s['pairs_used']:>7}/{s['pairs_total']:<4} ({100 * s['coverage']:.0f}%)")
+    if res["analogy"]:
+        click.echo(f"\n{'analogy (restrict ' + str(restrict) + ')':<22} {'method':<8} {'accuracy':>9} "
+                   f"{'semantic':>9} {'syntactic':>9} {'questions used':>20} {'acc. all':>9}")
+        for a in res["analogy"]:
+            cov = a["questions_used"] / a["questions_total"] if a["questions_total"] else 0
+            click.echo(f"{a['name']:<22} {a['method']:<8} {a['accuracy']:>9.4f} {a['semantic']['accuracy']:>9.4f} "
+                       f"{a['syntactic']['accuracy']:>9.4f} {a['questions_used']:>9}/{a['questions_total']:<5} "
+                       f"({100 * cov:.0f}%) {a['accuracy_all']:>9.4f}")
+            if sections:
+                for s in a["sections"]:
+                    click.echo(f"  {s['section']:<20} {'':<8} {s['accuracy']:>9.4f} {'':>9} {'':>9} "
+                               f"{s['used']:>9}/{s['total']:<5}")

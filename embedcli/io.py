@@ -44,7 +44,7 @@ def expand_inputs(inputs: list[str] | tuple[str, ...]) -> list[str]:
                 found.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
             if not found:
                 raise UsageError(f"{item}: folder holds no files")
-            out.extend(found)
+            out.extend(sorted(found))
         elif os.path.exists(item):
             out.append(item)
         elif glob.has_magic(item):
@@ -72,7 +72,7 @@ def open_binary(path: str) -> IO[bytes]:
         raise UsageError(f"{path}: cannot open: {e.strerror or e}") from None
 
 
-def iter_line_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes, bool]]:
+def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
 
     ``data`` holds whole lines (terminators kept) when ``ends_line`` is true.  A
@@ -85,6 +85,7 @@ def iter_line_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tupl
         UsageError: the file cannot be opened.
         DataError: the compressed stream is corrupt.
     """
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     f = open_binary(path)
     lineno = 1
     buf = b""

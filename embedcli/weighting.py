@@ -10,10 +10,6 @@ from embedcli.errors import UsageError
 WEIGHTS = ("none", "ppmi", "sppmi", "log")
 
 
-def _row_of_each_entry(m: sp.csr_matrix) -> np.ndarray:
-    return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-
-
 def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_matrix:
     """(Shifted) positive pointwise mutual information with context-distribution smoothing.
 
@@ -41,20 +37,24 @@ def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_mat
         raise UsageError(f"--cds {cds}: must be in (0, 1]")
     if neg < 1:
         raise UsageError(f"--neg {neg}: must be at least 1")
-    m = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    m = sp.csr_matrix(counts)
     m.sum_duplicates()
-    m.eliminate_zeros()
-    row_sums = np.asarray(m.sum(axis=1)).ravel()
-    col_sums = np.asarray(m.sum(axis=0)).ravel()
-    total = m.data.sum()
+    # marginals in float64; the per-entry work in float32 (PMI values need no more)
+    row_sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+    col_sums = np.asarray(m.sum(axis=0), dtype=np.float64).ravel()
+    total = row_sums.sum()
     col_smoothed = col_sums**cds
-    log_pc = np.log(col_smoothed, out=np.full_like(col_smoothed, -np.inf), where=col_smoothed > 0) - np.log(col_smoothed.sum())
-    log_pw = np.log(row_sums, out=np.full_like(row_sums, -np.inf), where=row_sums > 0) - np.log(total)
-    pmi = np.log(m.data) - np.log(total) - log_pw[_row_of_each_entry(m)] - log_pc[m.indices] - np.log(neg)
-    m.data = np.maximum(pmi, 0).astype(np.float32)
-    m = m.astype(np.float32)
-    m.eliminate_zeros()
-    return m
+    with np.errstate(divide="ignore"):
+        log_pc = (np.log(col_smoothed) - np.log(col_smoothed.sum())).astype(np.float32)
+        log_pw = (np.log(row_sums) - np.log(total) + np.log(neg)).astype(np.float32)
+        pmi = np.log(m.data.astype(np.float32))
+    pmi += np.float32(-np.log(total))
+    pmi -= np.repeat(log_pw, np.diff(m.indptr))
+    pmi -= log_pc[m.indices]
+    np.maximum(pmi, 0, out=pmi)
+    out = sp.csr_matrix((pmi, m.indices.copy(), m.indptr.copy()), shape=m.shape)
+    out.eliminate_zeros()
+    return out
 
 
 def log_counts(counts: sp.spmatrix) -> sp.csr_matrix:

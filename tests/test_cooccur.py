@@ -1,0 +1,133 @@
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+from conftest import run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import embedcli.io as eio
+from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
+from embedcli.matrix import CountMatrix
+from embedcli.vocab import Vocabulary, build_vocab
+
+
+def brute_force(docs, vocab, window, context, weighting, cross_documents):
+    """Reference: the textbook double loop over positions."""
+    idx = vocab.index
+    seqs = [[t for d in docs for t in d]] if cross_documents else docs
+    C = defaultdict(float)
+    for seq in seqs:
+        for i, w in enumerate(seq):
+            if w not in idx:
+                continue
+            for j in range(max(0, i - window), min(len(seq), i + window + 1)):
+                if j == i or seq[j] not in idx:
+                    continue
+                if (context == "left" and j > i) or (context == "right" and j < i):
+                    continue
+                d = abs(i - j)
+                wt = {"uniform": 1.0, "harmonic": 1.0 / d, "linear": (window - d + 1) / window}[weighting]
+                C[idx[w], idx[seq[j]]] += wt
+    M = np.zeros((len(vocab), len(vocab)))
+    for (a, b), v in C.items():
+        M[a, b] = v
+    return M
+
+
+docs_strategy = st.lists(st.lists(st.sampled_from("a b c d e f g h".split()), max_size=25), min_size=1, max_size=8)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    docs=docs_strategy,
+    window=st.integers(1, 6),
+    context=st.sampled_from(["symmetric", "left", "right"]),
+    weighting=st.sampled_from(["uniform", "harmonic", "linear"]),
+    cross=st.booleans(),
+    min_count=st.integers(1, 3),
+    chunk=st.sampled_from([8, 24, 1 << 20]),
+)
+def test_matches_brute_force(tmp_path_factory, docs, window, context, weighting, cross, min_count, chunk):
+    counter = Counter(t for d in docs for t in d)
+    if not counter or max(counter.values()) < min_count:
+        return
+    path = tmp_path_factory.mktemp("h") / "tokens.txt"
+    path.write_text("".join(" ".join(d) + "\n" for d in docs))
+    vocab = Vocabulary.from_counter(counter, min_count)
+    old = eio.CHUNK_BYTES
+    eio.CHUNK_BYTES = chunk  # small blocks: exercises the carry-over between blocks and long-line pieces
+    try:
+        p = CooccurrenceParams(window=window, context=context, weighting=weighting, cross_documents=cross)
+        try:
+            M = cooccurrence_matrix(str(path), vocab, p).toarray()
+        except Exception as e:  # only "nothing to count" is acceptable
+            assert "no token of the vocabulary" in str(e)
+            return
+    finally:
+        eio.CHUNK_BYTES = old
+    np.testing.assert_allclose(M, brute_force(docs, vocab, window, context, weighting, cross), rtol=1e-6, atol=1e-9)
+
+
+def test_windows_stop_at_document_ends_unless_asked(tmp_path):
+    t = tmp_path / "t.txt"
+    t.write_text("a b\nc d\n")
+    run("cooccur", t, "-o", tmp_path / "m.npz", "--min-count", "1", "-q")
+    cm = CountMatrix.load(str(tmp_path / "m.npz"))
+    i = {w: k for k, w in enumerate(cm.row_words)}
+    M = cm.matrix.toarray()
+    assert M[i["b"], i["c"]] == 0 and M[i["a"], i["b"]] == 1 and M[i["c"], i["d"]] == 1
+    assert cm.params["cross_documents"] is False
+    run("cooccur", t, "-o", tmp_path / "x.npz", "--min-count", "1", "--cross-documents", "-q")
+    M = CountMatrix.load(str(tmp_path / "x.npz")).matrix.toarray()
+    assert M[i["b"], i["c"]] == 1 and M[i["a"], i["d"]] == 1
+
+
+def test_cli_on_real_text(small_tokens, tmp_path):
+    out = tmp_path / "m.npz"
+    res = run("cooccur", small_tokens, "-o", out, "--window", "4", "--min-count", "3")
+    assert "non-zero pairs" in res.stderr
+    cm = CountMatrix.load(str(out))
+    vocab = build_vocab(str(small_tokens), 3)
+    assert cm.row_words == vocab.words == cm.col_words
+    M = cm.matrix
+    assert M.shape == (len(vocab), len(vocab)) and M.has_canonical_format
+    assert abs(M - M.T).max() == 0  # symmetric window
+    # total weight: every pair of in-vocabulary tokens within 4 positions of each other, counted both ways
+    lines = [ln.split() for ln in small_tokens.read_text().splitlines()]
+    ok = set(vocab.words)
+    expected = sum(1 for ln in lines for i in range(len(ln)) for d in range(1, 5)
+                   if i + d < len(ln) and ln[i] in ok and ln[i + d] in ok)
+    assert M.sum() == 2 * expected
+    assert cm.params["window"] == 4 and cm.kind == "cooccurrence"
+
+
+def test_dynamic_window_matches_its_expectation(small_tokens):
+    vocab = build_vocab(str(small_tokens), 3)
+    lin = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, weighting="linear"))
+    dyn = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, seed=3))
+    again = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, seed=3))
+    uni = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5))
+    assert (dyn != again).nnz == 0  # seeded
+    assert dyn.sum() == pytest.approx(lin.sum(), rel=0.01)
+    assert (dyn > uni).nnz == 0
+    left = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, context="left"))
+    assert left.sum() == pytest.approx(lin.sum() / 2, rel=0.01)
+
+
+def test_subsampling_drops_frequent_words(small_tokens):
+    vocab = build_vocab(str(small_tokens), 3)
+    full = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams())
+    sub = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(subsample=1e-4))
+    the = vocab.index["the"]
+    assert sub[the].sum() < 0.3 * full[the].sum()
+    assert sub.sum() < full.sum()
+
+
+def test_bad_parameters(small_tokens, tmp_path):
+    for opt, val in (("--window", "0"), ("--window", "-2"), ("--min-count", "0"), ("--subsample", "1.5")):
+        res = run("cooccur", small_tokens, "-o", tmp_path / "m.npz", opt, val, ok=False)
+        assert res.exit_code == 2 and opt in res.stderr, res.stderr
+        assert not (tmp_path / "m.npz").exists()
+    res = run("cooccur", small_tokens, "-o", tmp_path / "m.npz", "--min-count", "100000", ok=False)
+    assert res.exit_code == 3 and "--min-count" in res.stderr

@@ -1,0 +1,87 @@
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import run
+
+from embedcli.errors import FormatError
+from embedcli.matrix import CountMatrix
+from embedcli.vectors import Vectors
+
+
+@pytest.fixture
+def vecs():
+    rng = np.random.default_rng(0)
+    words = ["the", "of", "naïve", "straße", "x1"]
+    return Vectors(words, rng.normal(size=(5, 7)).astype(np.float32), np.array([50, 40, 3, 2, 1]), {"note": "t"})
+
+
+@pytest.mark.parametrize("name", ["v.npz", "v.txt", "v.vec", "v.bin", "v.txt.gz"])
+def test_roundtrip_and_detection(vecs, tmp_path, name):
+    p = str(tmp_path / name)
+    vecs.save(p)
+    back = Vectors.load(p)
+    assert back.words == vecs.words
+    np.testing.assert_allclose(back.vectors, vecs.vectors, rtol=1e-7)
+
+
+def test_glove_text_is_read(vecs, tmp_path):
+    p = str(tmp_path / "glove.txt")
+    vecs.save(p, "glove")
+    assert not open(p).readline().split()[0].isdigit()
+    back = Vectors.load(p)
+    assert back.words == vecs.words and back.meta["source_format"] == "glove"
+    np.testing.assert_allclose(back.vectors, vecs.vectors, rtol=1e-7)
+
+
+def test_native_is_memory_mapped_aligned_and_plain_npz(vecs, tmp_path):
+    p = str(tmp_path / "v.npz")
+    vecs.save(p)
+    back = Vectors.load(p)
+    assert isinstance(back.vectors, np.memmap) and back.vectors.ctypes.data % 64 == 0
+    np.testing.assert_allclose(back.norms, np.linalg.norm(vecs.vectors, axis=1), rtol=1e-6)
+    with np.load(p, allow_pickle=False) as z:  # any numpy reads it
+        np.testing.assert_array_equal(z["vectors"], vecs.vectors)
+        assert json.loads(bytes(z["embedcli_meta"]))["format"] == "embedcli-vectors"
+    with zipfile.ZipFile(p) as zf:
+        assert all(i.compress_type == zipfile.ZIP_STORED for i in zf.infolist())
+
+
+def test_gensim_interoperability(vecs, tmp_path):
+    from gensim.models import KeyedVectors
+
+    for name, binary in (("v.txt", False), ("v.bin", True)):
+        p = str(tmp_path / name)
+        vecs.save(p)
+        kv = KeyedVectors.load_word2vec_format(p, binary=binary)
+        assert kv.index_to_key == vecs.words
+        np.testing.assert_allclose(kv.vectors, vecs.vectors, rtol=1e-6)
+        q = str(tmp_path / ("g" + name))
+        kv.save_word2vec_format(q, binary=binary)
+        back = Vectors.load(q)
+        assert back.words == vecs.words
+        np.testing.assert_allclose(back.vectors, vecs.vectors, rtol=1e-6)
+
+
+def test_matrix_roundtrip(tmp_path, small_tokens):
+    p = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", p, "--min-count", "10", "-q")
+    cm = CountMatrix.load(str(p))
+    with np.load(p, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["embedcli_meta"]))
+    assert meta["format"] == "embedcli-matrix" and meta["format_version"] == 1 and meta["params"]["min_count"] == 10
+    with pytest.raises(FormatError, match="count matrix, not vectors"):
+        Vectors.load(str(p))
+    with pytest.raises(FormatError):
+        CountMatrix.load(str(small_tokens))
+    assert cm.matrix.nnz == meta["nnz"]
+
+
+def test_info_command(tmp_path, vecs):
+    p = tmp_path / "v.npz"
+    vecs.save(str(p))
+    out = json.loads(run("info", p).stdout)
+    assert out["format"] == "embedcli-vectors" and out["shape"] == [5, 7] and "embedcli_version" in out
+    vecs.save(str(tmp_path / "v.txt"))
+    assert json.loads(run("info", tmp_path / "v.txt").stdout)["shape"] == [5, 7]

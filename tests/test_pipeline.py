@@ -1,0 +1,41 @@
+from conftest import run
+
+from embedcli.matrix import CountMatrix
+from embedcli.vectors import Vectors
+
+
+def test_pipeline_on_bundled_sample(sample_run):
+    out, res = sample_run
+    for name in ("tokens.txt", "vocab.tsv", "cooccur.npz", "vectors.npz"):
+        assert (out / name).stat().st_size > 0
+    text = res.stdout
+    for stage in ("tokenize", "vocab", "cooccur", "svd", "total", "nearest neighbours:"):
+        assert stage in text
+    assert "(bundled sample)" in text
+    v = Vectors.load(str(out / "vectors.npz"))
+    vocab = [line.split("\t") for line in (out / "vocab.tsv").read_text().splitlines()]
+    assert v.words == [w for w, _ in vocab] and all(int(c) >= 5 for _, c in vocab)
+    assert v.dim == 100 and len(v) > 5000
+    cm = CountMatrix.load(str(out / "cooccur.npz"))
+    assert cm.params["window"] == 5 and cm.row_words == v.words
+    assert len(v.meta["singular_values"]) == 100
+    # a sanity check of quality on the sample: "economy" lands near "economic" words
+    nb = run("neighbors", out / "vectors.npz", "economy", "-k", "10").stdout
+    assert any(w in nb for w in ("growth", "economic", "prosperity"))
+
+
+def test_piped_steps_match_pipeline(tmp_path, small_speeches):
+    """tokenize | vocab, cooccur --vocab, svd: the README's shell session."""
+    toks = run("tokenize", small_speeches, "-q").stdout
+    vocab = run("vocab", "-", "--min-count", "3", "-q", input=toks).stdout
+    (tmp_path / "vocab.tsv").write_text(vocab)
+    run("cooccur", "-", "--vocab", tmp_path / "vocab.tsv", "-o", tmp_path / "m.npz", "-q", input=toks)
+    run("svd", tmp_path / "m.npz", "-o", tmp_path / "v.txt", "--dim", "30", "-q")
+    assert open(tmp_path / "v.txt").readline().split()[1] == "30"
+
+
+def test_pipeline_errors(tmp_path):
+    res = run("pipeline", tmp_path / "missing.txt", "-o", tmp_path / "o", ok=False)
+    assert res.exit_code == 2 and "no such file" in res.stderr
+    res = run("pipeline", "-o", tmp_path / "o", "--window", "0", ok=False)
+    assert res.exit_code == 2 and "--window" in res.stderr

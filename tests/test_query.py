@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import run
+
+from embedcli.vectors import Vectors
+
+
+@pytest.fixture(scope="module")
+def vec_path(sample_run):
+    return sample_run[0] / "vectors.npz"
+
+
+@pytest.fixture(scope="module")
+def unit(vec_path):
+    v = Vectors.load(str(vec_path))
+    M = np.asarray(v.vectors, dtype=np.float64)
+    return v, M / np.linalg.norm(M, axis=1, keepdims=True)
+
+
+def test_neighbors_match_brute_force(vec_path, unit):
+    v, U = unit
+    res = run("neighbors", vec_path, "freedom", "war", "-k", "5")
+    rows = [line.split("\t") for line in res.stdout.splitlines()]
+    assert len(rows) == 10
+    for q in ("freedom", "war"):
+        sims = U @ U[v.index[q]]
+        sims[v.index[q]] = -np.inf
+        best = np.argsort(-sims)[:5]
+        got = [r for r in rows if r[0] == q]
+        assert [r[1] for r in got] == [v.words[i] for i in best]
+        np.testing.assert_allclose([float(r[2]) for r in got], sims[best], atol=1e-5)
+
+
+def test_neighbors_stdin_json_unknown_and_restrict(vec_path, unit):
+    v, _ = unit
+    res = run("neighbors", vec_path, "-", "-k", "3", "--format", "json", input="peace\nzzzunknownzzz\n\nwar peace\n")
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["query"] for r in recs] == ["peace", "war peace"]
+    assert len(recs[0]["neighbors"]) == 3 and all(n["word"] not in ("war", "peace") for n in recs[1]["neighbors"])
+    assert "line 2: not in vocabulary: zzzunknownzzz" in res.stderr
+    res = run("neighbors", vec_path, "peace", "-k", "5", "--restrict", "100")
+    assert all(v.index[line.split("\t")[1]] < 100 for line in res.stdout.splitlines())
+
+
+def test_analogy_matches_brute_force_both_methods(vec_path, unit):
+    v, U = unit
+    a, b, c = "man", "king", "woman"
+    ia, ib, ic = (v.index[w] for w in (a, b, c))
+    add = U @ (U[ib] - U[ia] + U[ic])
+    mul = ((U @ U[ib] + 1) / 2) * ((U @ U[ic] + 1) / 2) / ((U @ U[ia] + 1) / 2 + 0.001)
+    for method, scores in (("3cosadd", add), ("3cosmul", mul)):
+        scores[[ia, ib, ic]] = -np.inf
+        res = run("analogy", vec_path, a, b, c, "--method", method, "-k", "3")
+        got = [line.split("\t") for line in res.stdout.splitlines()]
+        assert [g[3] for g in got] == [v.words[i] for i in np.argsort(-scores)[:3]]
+        assert all(g[:3] == [a, b, c] for g in got)
+
+
+def test_analogy_stdin_batch(vec_path):
+    res = run("analogy", vec_path, "-", "--format", "json",
+              input="man king woman\nfoo bar\nzzqq king woman\npeace war freedom tyranny\n", ok=False)
+    assert res.exit_code == 3  # the malformed line
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["query"] for r in recs] == [["man", "king", "woman"], ["peace", "war", "freedom"]]
+    assert "expected" in recs[1] and isinstance(recs[1]["correct"], bool)
+    assert "line 2: expected 'A B C'" in res.stderr and "line 3: not in vocabulary: zzqq" in res.stderr
+    res = run("analogy", vec_path, "man", "king", ok=False)
+    assert res.exit_code == 2 and "three words" in res.stderr
+
+
+def test_similarity(vec_path, unit):
+    v, U = unit
+    res = run("similarity", vec_path, "war", "peace")
+    w1, w2, s = res.stdout.split("\t")
+    assert float(s) == pytest.approx(U[v.index["war"]] @ U[v.index["peace"]], abs=1e-5)

@@ -1,0 +1,119 @@
+import bz2
+import gzip
+import lzma
+import re
+
+from conftest import run
+
+from embedcli.tokenize import load_stopwords
+
+
+def test_tokenize_sample_corpus(sample_corpus, tmp_path, sample_text):
+    out = tmp_path / "tokens.txt"
+    res = run("tokenize", sample_corpus, "-o", out)
+    lines = out.read_text("utf-8").split("\n")
+    assert lines[-1] == ""
+    lines = lines[:-1]
+    assert len(lines) == len([l for l in sample_text.splitlines() if l.strip()])
+    assert all(re.fullmatch(r"[^\W_]+( [^\W_]+)*", l) for l in lines)
+    assert lines[0].startswith("fellow citizens of the senate and of the house of representatives among")
+    assert not any(ch.isupper() for ch in lines[0])
+    n_tokens = sum(len(l.split()) for l in lines)
+    assert f"{n_tokens:,} tokens" in res.stderr
+
+
+def test_stdin_and_compressed_inputs_agree(tmp_path, small_speeches):
+    raw = small_speeches.read_bytes()
+    (tmp_path / "c.gz").write_bytes(gzip.compress(raw))
+    (tmp_path / "c.bz2").write_bytes(bz2.compress(raw))
+    (tmp_path / "c.xz").write_bytes(lzma.compress(raw))
+    ref = run("tokenize", small_speeches, "-q").stdout
+    assert ref.count("\n") == 20
+    for name in ("c.gz", "c.bz2", "c.xz"):
+        assert run("tokenize", tmp_path / name, "-q").stdout == ref
+    assert run("tokenize", "-", "-q", input=raw).stdout == ref
+
+
+def test_folders_recursive_and_globs(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "one.txt").write_text("Alpha beta\n")
+    (tmp_path / "a" / "b" / "two.txt").write_text("Gamma, delta!\n")
+    # files are read in path order: a/b/two.txt before a/one.txt
+    assert run("tokenize", tmp_path / "a", "-q").stdout == "gamma delta\nalpha beta\n"
+    assert run("tokenize", str(tmp_path / "a" / "**" / "*.txt"), "-q").stdout == "gamma delta\nalpha beta\n"
+
+
+def test_document_modes(tmp_path):
+    p = tmp_path / "c.txt"
+    p.write_text("First line.\nsecond line\n\n\nNew paragraph\nends here\n")
+    assert run("tokenize", p, "-q").stdout == "first line\nsecond line\nnew paragraph\nends here\n"
+    assert run("tokenize", p, "--doc", "paragraph", "-q").stdout == "first line second line\nnew paragraph ends here\n"
+    assert run("tokenize", p, p, "--doc", "file", "-q").stdout == "first line second line new paragraph ends here\n" * 2
+
+
+def test_unicode_case_pattern_and_filters(tmp_path):
+    p = tmp_path / "u.txt"
+    p.write_text("Ünïcode Straße naïve café_bar 3.14 a an THE\n", encoding="utf-8")
+    assert run("tokenize", p, "-q").stdout == "ünïcode straße naïve café bar 3 14 a an the\n"
+    assert run("tokenize", p, "-q", "--no-lowercase").stdout == "Ünïcode Straße naïve café bar 3 14 a an THE\n"
+    assert run("tokenize", p, "-q", "--min-length", "3").stdout == "ünïcode straße naïve café bar the\n"
+    assert run("tokenize", p, "-q", "--stopwords", "english").stdout == "ünïcode straße naïve café bar 3 14\n"
+    assert run("tokenize", p, "-q", "--token-pattern", r"[a-z]+").stdout == "n code stra e na ve caf bar a an the\n"
+    stop = tmp_path / "stop.txt"
+    stop.write_text("# mine\ncafé\nbar\n")
+    assert run("tokenize", p, "-q", "--stopwords", stop).stdout == "ünïcode straße naïve 3 14 a an the\n"
+    assert "the" in load_stopwords("english") and len(load_stopwords("english")) > 300
+
+
+def test_encodings_and_error_policies(tmp_path):
+    p = tmp_path / "latin1.txt"
+    p.write_bytes("ok line\ncaf\xe9 cr\xe8me\n".encode("latin-1"))
+    res = run("tokenize", p, "-q", ok=False)
+    assert res.exit_code == 3
+    assert f"{p}:2: cannot decode byte 0xe9 as utf-8" in res.stderr
+    assert "Traceback" not in res.stderr and res.stderr.count("\n") == 1
+    assert run("tokenize", p, "-q", "--errors", "replace").stdout == "ok line\ncaf cr me\n"
+    assert run("tokenize", p, "-q", "--errors", "ignore").stdout == "ok line\ncaf crme\n"
+    assert run("tokenize", p, "-q", "--encoding", "latin-1").stdout == "ok line\ncafé crème\n"
+    res = run("tokenize", p, "--encoding", "utf-16", ok=False)
+    assert res.exit_code == 2 and "ASCII-compatible" in res.stderr
+
+
+def test_no_output_file_on_error(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"fine\n\xff\xfe broken\n")
+    out = tmp_path / "tokens.txt"
+    res = run("tokenize", p, "-o", out, ok=False)
+    assert res.exit_code == 3 and not out.exists()
+    assert [f.name for f in tmp_path.iterdir()] == ["bad.txt"]  # no temporary left behind
+
+
+def test_empty_and_missing_inputs(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n  ,;  \n")
+    res = run("tokenize", empty, ok=False)
+    assert res.exit_code == 3 and "no tokens" in res.stderr
+    res = run("tokenize", tmp_path / "nope.txt", ok=False)
+    assert res.exit_code == 2 and "no such file" in res.stderr
+    (tmp_path / "d").mkdir()
+    res = run("tokenize", tmp_path / "d", ok=False)
+    assert res.exit_code == 2 and "holds no files" in res.stderr
+
+
+def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
+    import embedcli.io as eio
+
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 1000)
+    words = " ".join(f"w{i % 50}" for i in range(5000))  # one 25 kB line, no newline at the end
+    p = tmp_path / "long.txt"
+    p.write_text("short one\n" + words, encoding="utf-8")
+    from io import BytesIO
+
+    from embedcli.tokenize import tokenize
+
+    out = BytesIO()
+    chunks = list(eio.iter_line_chunks(str(p), 1000))
+    assert len(chunks) >= 15 and max(len(d) for _, d, _ in chunks) <= 2000
+    st = tokenize([str(p)], out)
+    assert out.getvalue().decode() == "short one\n" + words + "\n"
+    assert st.n_tokens == 5002 and st.n_docs == 2

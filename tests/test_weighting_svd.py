@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import run
+
+from embedcli.matrix import CountMatrix
+from embedcli.svd import SVDParams, svd_vectors, truncated_svd
+from embedcli.vectors import Vectors
+from embedcli.weighting import log_counts, ppmi, reweight
+
+# 2 words x 3 contexts, computed by hand below
+COUNTS = np.array([[4.0, 0.0, 2.0], [1.0, 3.0, 0.0]])
+
+
+def test_ppmi_by_hand():
+    # D = 10; #(w) = 6, 4; #(c) = 5, 3, 2
+    # PMI(0,0) = log(4*10/(6*5)) = log(4/3); PMI(0,2) = log(2*10/(6*2)) = log(5/3)
+    # PMI(1,0) = log(1*10/(4*5)) = log(1/2) -> dropped; PMI(1,1) = log(3*10/(4*3)) = log(5/2)
+    M = ppmi(sp.csr_matrix(COUNTS), cds=1.0).toarray()
+    expected = np.array([[np.log(4 / 3), 0, np.log(5 / 3)], [0, np.log(5 / 2), 0]])
+    np.testing.assert_allclose(M, expected, rtol=1e-6)
+    assert M.dtype == np.float32
+
+
+def test_ppmi_cds_and_shift_by_hand():
+    # cds 0.5: P(c) = sqrt(#c) / sum sqrt(#c)
+    pc = np.sqrt([5, 3, 2]) / np.sqrt([5, 3, 2]).sum()
+    pw = np.array([6, 4]) / 10
+    pmi = np.log((COUNTS / 10) / np.outer(pw, pc), where=COUNTS > 0, out=np.full_like(COUNTS, -np.inf))
+    np.testing.assert_allclose(ppmi(sp.csr_matrix(COUNTS), cds=0.5).toarray(), np.maximum(pmi, 0), rtol=1e-6)
+    shifted = np.maximum(pmi - np.log(2), 0)
+    np.testing.assert_allclose(ppmi(sp.csr_matrix(COUNTS), cds=0.5, neg=2).toarray(), shifted, rtol=1e-6)
+    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), "sppmi", 0.5, 2).toarray(), shifted, rtol=1e-6)
+    np.testing.assert_allclose(log_counts(sp.csr_matrix(COUNTS)).toarray(), np.log1p(COUNTS), rtol=1e-6)
+    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), "none").toarray(), COUNTS)
+
+
+def test_svd_weighting_by_hand():
+    U = np.eye(3)[:, :2]
+    s = np.array([4.0, 1.0])
+    Vt = np.eye(3)[:2]
+    np.testing.assert_allclose(svd_vectors(U, s, Vt, 0.5, "w"), [[2, 0], [0, 1], [0, 0]])
+    np.testing.assert_allclose(svd_vectors(U, s, Vt, 1.0, "c"), [[4, 0], [0, 1], [0, 0]])
+    np.testing.assert_allclose(svd_vectors(U, s, Vt, 0.0, "w+c"), [[2, 0], [0, 2], [0, 0]])
+
+
+@pytest.mark.parametrize("solver", ["arpack", "randomized"])
+def test_truncated_svd_reconstruction_identity(solver):
+    rng = np.random.default_rng(0)
+    X = sp.random(60, 40, density=0.3, random_state=1, format="csr") * 3
+    k = 8
+    U, s, Vt = truncated_svd(X, SVDParams(dim=k, solver=solver, n_iter=20))
+    full = np.linalg.svd(X.toarray(), compute_uv=False)
+    np.testing.assert_allclose(s, full[:k], rtol=1e-4)
+    err = np.linalg.norm(X.toarray() - (U * s) @ Vt) ** 2
+    assert err == pytest.approx((full[k:] ** 2).sum(), rel=1e-4)
+    assert rng is not None
+
+
+def test_cli_svd_outputs_satisfy_reconstruction_identity(small_tokens, tmp_path):
+    """||X - X_k||_F^2 = sum_{i>k} sigma_i^2 for the vectors the CLI writes (W = U S, C = V)."""
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "60", "-q")
+    X = CountMatrix.load(str(m)).matrix.toarray().astype(np.float32)
+    assert 50 < X.shape[0] < 400
+    common = ("--weight", "none", "--dim", "10", "--solver", "arpack", "-q")
+    run("svd", m, "-o", tmp_path / "w.npz", "--eig", "1", "--vectors", "w", *common)
+    run("svd", m, "-o", tmp_path / "c.npz", "--eig", "0", "--vectors", "c", *common)
+    W = Vectors.load(str(tmp_path / "w.npz"))
+    C = Vectors.load(str(tmp_path / "c.npz"))
+    sigma = np.linalg.svd(X.astype(np.float64), compute_uv=False)
+    np.testing.assert_allclose(W.meta["singular_values"], sigma[:10], rtol=1e-4)
+    err = np.linalg.norm(X - np.asarray(W.vectors, np.float64) @ np.asarray(C.vectors, np.float64).T) ** 2
+    assert err == pytest.approx((sigma[10:] ** 2).sum(), rel=1e-3)
+
+
+def test_cli_svd_ppmi_and_w_plus_c(small_tokens, tmp_path):
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "5", "-q")
+    res = run("svd", m, "-o", tmp_path / "v.txt", "--dim", "20", "--vectors", "w+c")
+    assert "singular values" in res.stderr
+    v = Vectors.load(str(tmp_path / "v.txt"))
+    assert v.dim == 20 and v.words[0] == "the"
+    res = run("svd", m, "-o", tmp_path / "v.npz", "--dim", "20", "--solver", "arpack", "-q")
+    meta = Vectors.load(str(tmp_path / "v.npz")).meta
+    assert meta["params"]["solver"] == "arpack" and meta["matrix"]["params"]["min_count"] == 5
+    assert len(meta["singular_values"]) == 20 and meta["singular_values"] == sorted(meta["singular_values"], reverse=True)
+
+
+def test_dim_too_large_is_a_usage_error(small_tokens, tmp_path):
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "200", "-q")
+    n = CountMatrix.load(str(m)).matrix.shape[0]
+    for dim in (n, n + 5, 0):
+        res = run("svd", m, "-o", tmp_path / "v.npz", "--dim", dim, ok=False)
+        assert res.exit_code == 2 and "--dim" in res.stderr and "Traceback" not in res.stderr
+        assert not (tmp_path / "v.npz").exists()
+
+
+def test_termdoc_lsa(small_tokens, tmp_path):
+    m = tmp_path / "td.npz"
+    for weighting in ("count", "tfidf", "log-entropy"):
+        run("termdoc", small_tokens, "-o", m, "--weighting", weighting, "--min-count", "2", "-q")
+        cm = CountMatrix.load(str(m))
+        assert cm.kind == "termdoc" and cm.matrix.shape[1] == 20 and cm.col_words[0] == "d1"
+    tf = CountMatrix.load(str(m)).matrix
+    run("termdoc", small_tokens, "-o", m, "--min-count", "2", "-q")
+    counts = CountMatrix.load(str(m))
+    lines = small_tokens.read_text().splitlines()
+    i = counts.row_words.index("constitution")
+    assert counts.matrix[i, 0] == lines[0].split().count("constitution")
+    assert tf.shape == counts.matrix.shape
+    run("svd", m, "-o", tmp_path / "lsa.npz", "--weight", "none", "--dim", "5", "-q")
+    docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
+    terms = Vectors.load(str(tmp_path / "lsa.npz"))
+    assert docs.words == [f"d{j}" for j in range(1, 21)] and docs.dim == 5 and len(terms) == counts.matrix.shape[0]
