@@ -361,15 +361,21 @@ def svd(matrix, output, fmt, weight, neg, cds, dim, eig, which, solver, n_iter, 
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--vectors-name", default="vectors.npz", show_default=True,
               help="File name of the vectors in OUTDIR; its extension picks the format.")
+@click.option("--method", type=click.Choice(["svd", "word2vec", "fasttext"]), default="svd", show_default=True,
+              help="Count-based PPMI-SVD, or gensim word2vec / fastText (their gensim defaults: CBOW, "
+                   "negative 5, 5 epochs) on the same tokens.")
+@click.option("--sg/--cbow", default=False, show_default=True, help="word2vec/fasttext: skip-gram or CBOW.")
+@click.option("--epochs", default=5, show_default=True, type=int, help="word2vec/fasttext: training epochs.")
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
 @quiet_option
 def pipeline(corpus, outdir, min_count, max_vocab_size, window, weight, neg, cds, dim, eig, solver, seed,
-             vectors_name, probe, quiet):
-    """Run tokenize -> vocab -> cooccur -> svd with good defaults.
+             vectors_name, method, sg, epochs, probe, quiet):
+    """Run tokenize -> vocab -> cooccur -> svd (or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
-    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz and the vectors in
-    OUTDIR and prints each stage's wall time and a few nearest neighbours.
+    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd) or model.bin
+    (fasttext), and the vectors in OUTDIR, and prints each stage's wall time
+    and a few nearest neighbours.
     """
     import time
 
@@ -379,7 +385,7 @@ def pipeline(corpus, outdir, min_count, max_vocab_size, window, weight, neg, cds
     t0 = time.perf_counter()
     res = run_pipeline(list(corpus), outdir, min_count=min_count, max_vocab_size=max_vocab_size, window=window,
                        weight=weight, cds=cds, neg=neg, dim=dim, eig=eig, seed=seed, solver=solver,
-                       vectors_name=vectors_name, quiet=quiet)
+                       vectors_name=vectors_name, method=method, sg=sg, epochs=epochs, quiet=quiet)
     total = time.perf_counter() - t0
     click.echo(f"corpus: {', '.join(corpus) if corpus else sample_corpus_path() + ' (bundled sample)'}")
     for name, secs, detail in res.stages:
@@ -417,13 +423,34 @@ def _read_queries(args: tuple[str, ...]):
             yield None, a
 
 
-def _lookup(vectors, words: list[str], where: str) -> list[int] | None:
+def _resolve(vectors, words: list[str], where: str):
+    """Unit vectors of ``words``: ``(units (n, dim) float32, rows, oov)`` or None if any is unknown.
+
+    ``rows`` holds -1 for a word that is not in the vocabulary but got a
+    vector from a fastText model's character n-grams (listed in ``oov``).
+    """
+    import numpy as np
+
     idx = vectors.index
     missing = [w for w in words if w not in idx]
-    if missing:
+    build = getattr(vectors, "oov_vector", None)
+    if missing and build is None:
         warn(f"{where}not in vocabulary: {' '.join(missing)}")
         return None
-    return [idx[w] for w in words]
+    units, rows = [], []
+    for w in words:
+        if w in idx:
+            r = idx[w]
+            vec = np.asarray(vectors.vectors[r], dtype=np.float32)
+        else:
+            r = -1
+            vec = build(w)
+        n = float(np.linalg.norm(vec))
+        units.append(vec / n if n > 0 else vec)
+        rows.append(r)
+    if missing:
+        warn(f"{where}not in vocabulary, vector built from character n-grams: {' '.join(missing)}")
+    return np.vstack(units).astype(np.float32), rows, missing
 
 
 def _emit(fmt: str, record: dict, tsv_rows: list[list]) -> None:
@@ -463,19 +490,18 @@ def neighbors(vectors_path, words, k, restrict, fmt):
 
     for lineno, q in _read_queries(words):
         qwords = q.split() if lineno is not None else [q]
-        rows = _lookup(v, qwords, f"line {lineno}: " if lineno else "")
-        if rows is None:
+        got = _resolve(v, qwords, f"line {lineno}: " if lineno else "")
+        if got is None:
             continue
-        if len(rows) == 1:
-            ids, scores = next(s.neighbors(rows, k))
-        else:
-            u = s.unit(np.asarray(rows)).sum(axis=0, keepdims=True)
-            u /= max(float(np.linalg.norm(u)), 1e-12)
-            ids, scores = s.top_k(s.cosines(u), k, [rows])
-            ids, scores = ids[0], scores[0]
-        pairs = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
-        _emit(fmt, {"query": q, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in pairs]},
-              [[q, w, f"{sc:.6f}"] for w, sc in pairs])
+        units, rows, oov = got
+        u = units.sum(axis=0, keepdims=True)
+        u /= max(float(np.linalg.norm(u)), 1e-12)
+        ids, scores = s.top_k(s.cosines(u), k, [[r for r in rows if r >= 0]])
+        pairs = [(v.words[i], float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
+        rec = {"query": q, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in pairs]}
+        if oov:
+            rec["oov"] = oov
+        _emit(fmt, rec, [[q, w, f"{sc:.6f}"] for w, sc in pairs])
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -510,12 +536,16 @@ def analogy(vectors_path, words, method, k, restrict, fmt):
             warn(f"line {lineno}: expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)")
             bad += 1
             continue
-        rows = _lookup(v, parts[:3], f"line {lineno}: " if lineno else "")
-        if rows is None:
+        got = _resolve(v, parts[:3], f"line {lineno}: " if lineno else "")
+        if got is None:
             continue
-        ids, scores = next(s.analogies([tuple(rows)], k, method))
+        units, rows, oov = got
+        ids, scores = next(s.analogies_from_units(units[0:1], units[1:2], units[2:3], [[r for r in rows if r >= 0]],
+                                                  k, method))
         answers = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
         rec = {"query": parts[:3], "method": method, "answers": [{"word": w, "score": round(sc, 6)} for w, sc in answers]}
+        if oov:
+            rec["oov"] = oov
         if len(parts) == 4:
             rec["expected"] = parts[3]
             rec["correct"] = bool(answers) and answers[0][0] == parts[3]
@@ -560,8 +590,9 @@ def similarity(vectors_path, words, fmt):
     batch goes on; a line without exactly two words is reported and makes the
     exit code 3.
     """
+    import numpy as np
+
     from embedcli.errors import UsageError
-    from embedcli.query import cosine_similarity
     from embedcli.vectors import Vectors
 
     stdin = len(words) == 1 and words[0] == "-"
@@ -576,11 +607,15 @@ def similarity(vectors_path, words, fmt):
             warn(f"line {lineno}: expected 'W1 W2', got {len(parts)} word(s)")
             bad += 1
             continue
-        rows = _lookup(v, parts, f"line {lineno}: " if lineno else "")
-        if rows is None:
+        got = _resolve(v, parts, f"line {lineno}: " if lineno else "")
+        if got is None:
             continue
-        sim = float(cosine_similarity(v, [tuple(rows)])[0])
-        _emit(fmt, {"w1": parts[0], "w2": parts[1], "similarity": round(sim, 6)}, [[parts[0], parts[1], f"{sim:.6f}"]])
+        units, _, oov = got
+        sim = float(units[0].astype(np.float64) @ units[1].astype(np.float64))
+        rec = {"w1": parts[0], "w2": parts[1], "similarity": round(sim, 6)}
+        if oov:
+            rec["oov"] = oov
+        _emit(fmt, rec, [[parts[0], parts[1], f"{sim:.6f}"]])
     if bad:
         return EXIT_DATA
 
@@ -651,3 +686,147 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, method, restrict, fmt,
                 for s in a["sections"]:
                     click.echo(f"  {s['section']:<20} {'':<8} {s['accuracy']:>9.4f} {'':>9} {'':>9} "
                                f"{s['used']:>9}/{s['total']:<5}")
+
+
+# ----------------------------------------------------------------------------- predictive (gensim)
+def _w2v_options(f):
+    """Options shared by word2vec and fasttext: gensim's names and defaults."""
+    opts = [
+        click.option("--sg/--cbow", default=False, show_default=True, help="Skip-gram or CBOW (gensim default: CBOW)."),
+        click.option("--dim", default=100, show_default=True, type=int, help="Vector size (gensim: vector_size)."),
+        click.option("--window", default=5, show_default=True, type=int, help="Maximum distance word-context."),
+        click.option("--negative", default=5, show_default=True, type=int, help="Negative samples (0: none)."),
+        click.option("--hs", default=0, show_default=True, type=click.IntRange(0, 1), help="1: hierarchical softmax."),
+        click.option("--ns-exponent", default=0.75, show_default=True, type=float,
+                     help="Exponent of the negative-sampling distribution."),
+        click.option("--sample", default=1e-3, show_default=True, type=float, help="Subsampling threshold (0: off)."),
+        click.option("--min-count", default=5, show_default=True, type=int, help="Ignore rarer words."),
+        click.option("--max-vocab-size", default=None, type=int, help="Prune the vocabulary while counting (gensim)."),
+        click.option("--epochs", default=5, show_default=True, type=int),
+        click.option("--alpha", default=0.025, show_default=True, type=float, help="Initial learning rate."),
+        click.option("--min-alpha", default=0.0001, show_default=True, type=float, help="Final learning rate."),
+        click.option("--workers", default=None, type=int, help="Training threads [number of cores]."),
+        click.option("--seed", default=1, show_default=True, type=int,
+                     help="Seed (runs are reproducible with --workers 1)."),
+        quiet_option,
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _w2v_params(cls, sg, dim, window, negative, hs, ns_exponent, sample, min_count, max_vocab_size, epochs, alpha,
+                min_alpha, workers, seed, **extra):
+    p = cls(sg=int(sg), vector_size=dim, window=window, negative=negative, hs=hs, ns_exponent=ns_exponent,
+            sample=sample, min_count=min_count, max_vocab_size=max_vocab_size, epochs=epochs, alpha=alpha,
+            min_alpha=min_alpha, seed=seed, **extra)
+    if workers is not None:
+        p.workers = workers
+    p.validate()
+    return p
+
+
+def _context_path(output: str) -> str:
+    base, ext = os.path.splitext(output[:-3] if output.endswith(".gz") else output)
+    return base + ".context" + ext + (".gz" if output.endswith(".gz") else "")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="VECTORS",
+              help="Vectors file: .npz (native), .bin (word2vec binary), other (word2vec text).")
+@click.option("--format", "fmt", type=click.Choice(["native", "word2vec", "binary", "glove"]), default=None,
+              help="Override the format implied by the extension.")
+@click.option("--vectors", "which", type=click.Choice(["w", "c", "w+c"]), default="w", show_default=True,
+              help="Input (word) vectors, output (context) vectors, or their sum.")
+@click.option("--save-context", is_flag=True,
+              help="Also write the output (context) vectors to OUTPUT with .context before the extension.")
+@_w2v_options
+def word2vec(tokens, output, fmt, which, save_context, quiet, **kw):
+    """Train word2vec (gensim) on a tokens file, one document per line.
+
+    Uses gensim's fast corpus_file path (stdin or compressed input is first
+    copied to a temporary file). Progress (epoch, words/s, ETA) goes to
+    stderr; Ctrl-C stops without leaving an output file.
+    """
+    from embedcli.io import check_output_path
+    from embedcli.predictive import Word2VecParams, train_word2vec
+
+    check_output_path(output)
+    p = _w2v_params(Word2VecParams, **kw)
+    main_v, ctx = train_word2vec(tokens, p, which, _progress("word2vec", "epochs", quiet))
+    used = main_v.save(output, fmt)
+    if save_context:
+        if ctx is None:
+            from embedcli.errors import UsageError
+
+            raise UsageError("--save-context needs negative sampling (--negative > 0)")
+        ctx.save(_context_path(output), fmt)
+    if not quiet:
+        t = main_v.meta["training"]
+        warn(f"word2vec: {len(main_v):,} x {main_v.dim} {used} vectors -> {output} "
+             f"({t['train_seconds']:.1f} s, {t['words_per_second']:,} words/s)")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MODEL.bin",
+              help="Facebook fastText .bin model (gensim save_facebook_model; no pickle).")
+@click.option("--vectors-output", default=None, metavar="VECTORS",
+              help="Also write the in-vocabulary vectors (any vectors format).")
+@click.option("--minn", default=3, show_default=True, type=int, help="Shortest character n-gram.")
+@click.option("--maxn", default=6, show_default=True, type=int, help="Longest character n-gram.")
+@click.option("--bucket", default=2000000, show_default=True, type=int, help="Hash buckets for n-grams.")
+@_w2v_options
+def fasttext(tokens, output, vectors_output, minn, maxn, bucket, quiet, **kw):
+    """Train fastText (gensim) with character n-grams on a tokens file.
+
+    The model file lets neighbors, analogy and similarity answer for words
+    that were never seen in training (their vectors are built from character
+    n-grams; the output says so).
+    """
+    from embedcli.io import check_output_path
+    from embedcli.predictive import FastTextParams, kv_to_vectors, save_fasttext, train_fasttext
+
+    check_output_path(output)
+    if vectors_output:
+        check_output_path(vectors_output, "--vectors-output")
+    p = _w2v_params(FastTextParams, minn=minn, maxn=maxn, bucket=bucket, **kw)
+    model, stats = train_fasttext(tokens, p, _progress("fasttext", "epochs", quiet))
+    save_fasttext(model, output)
+    if vectors_output:
+        kv_to_vectors(model.wv, model.embedcli_meta).save(vectors_output)
+    if not quiet:
+        warn(f"fasttext: {len(model.wv):,} words x {model.wv.vector_size} -> {output} "
+             f"({stats['train_seconds']:.1f} s, {stats['words_per_second']:,} words/s)")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", default="-", show_default=True, metavar="TOKENS", help="Tokens file to write.")
+@click.option("--min-count", default=5, show_default=True, type=int, help="Ignore rarer words and bigrams.")
+@click.option("--threshold", default=None, type=float,
+              help="Score a bigram needs to become a phrase [default scoring: 10; npmi: 0.5].")
+@click.option("--scoring", type=click.Choice(["default", "npmi"]), default="default", show_default=True,
+              help="Mikolov et al. (2013) score or normalized PMI (Bouma 2009).")
+@click.option("--passes", default=1, show_default=True, type=int,
+              help="Repeat on the output: 2 passes can form phrases of 3-4 words.")
+@click.option("--delimiter", default="_", show_default=True, help="Joins the words of a phrase.")
+@click.option("--connector-words", type=click.Choice(["none", "english"]), default="none", show_default=True,
+              help="Words allowed inside phrases without scoring (gensim's ENGLISH_CONNECTOR_WORDS: 'of', 'the', ...).")
+@quiet_option
+def phrases(tokens, output, min_count, threshold, scoring, passes, delimiter, connector_words, quiet):
+    """Join frequent collocations into single tokens (new york -> new_york) with gensim's Phrases.
+
+    Reads and writes tokens files, so the output feeds every other command.
+    """
+    from embedcli.io import atomic_output, check_output_path
+    from embedcli.predictive import learn_phrases
+
+    check_output_path(output)
+    with atomic_output(output, "wb") as out:
+        st = learn_phrases(tokens, out, min_count, threshold, scoring, passes, delimiter, connector_words,
+                           progress=_progress("phrases", "bytes", quiet))
+    if not quiet:
+        warn(f"phrases: {sum(st['phrases_per_pass']):,} phrases learned in {passes} pass(es); "
+             f"{st['tokens_in']:,} -> {st['tokens_out']:,} tokens")

@@ -44,14 +44,21 @@ def run_pipeline(
     seed: int = 1,
     solver: str = "randomized",
     vectors_name: str = "vectors.npz",
+    method: str = "svd",
+    sg: bool = False,
+    epochs: int = 5,
     tokenize_options: dict | None = None,
     quiet: bool = True,
 ) -> PipelineResult:
-    """Run the count-based pipeline on ``corpora`` (None/empty: the bundled sample).
+    """Run the pipeline on ``corpora`` (None/empty: the bundled sample).
 
-    Writes into ``outdir`` (created if missing): ``tokens.txt``, ``vocab.tsv``,
-    ``cooccur.npz`` and the vectors (``vectors_name``; the extension picks the
-    format).  Every file is written atomically.
+    ``method="svd"`` (count-based): writes into ``outdir`` (created if
+    missing) ``tokens.txt``, ``vocab.tsv``, ``cooccur.npz`` and the vectors
+    (``vectors_name``; the extension picks the format).  ``word2vec`` and
+    ``fasttext`` replace cooccur/svd by gensim training on ``tokens.txt``
+    (``window``, ``dim``, ``min_count``, ``seed`` apply; gensim's defaults for
+    the rest); fastText also writes ``model.bin``.  Every file is written
+    atomically.
 
     Raises:
         UsageError, DataError: as the individual stages.
@@ -69,8 +76,17 @@ def run_pipeline(
         os.makedirs(outdir, exist_ok=True)
     except OSError as e:
         raise UsageError(f"-o/--outdir {outdir}: cannot create: {e.strerror}") from None
+    if method not in ("svd", "word2vec", "fasttext"):
+        raise UsageError(f"--method {method}: choose svd, word2vec or fasttext")
     # validate cheap parameters before the long stages
     CooccurrenceParams(window=window).validate()
+    if method != "svd":
+        from embedcli.predictive import FastTextParams, Word2VecParams
+
+        w2v = (FastTextParams if method == "fasttext" else Word2VecParams)(
+            sg=int(sg), vector_size=dim, window=window, min_count=min_count, max_vocab_size=max_vocab_size,
+            epochs=epochs, seed=seed)
+        w2v.validate()
     svd_params = SVDParams(dim=dim, eig=eig, solver=solver, seed=seed)
     if dim < 1:
         raise UsageError(f"--dim {dim}: must be at least 1")
@@ -94,6 +110,26 @@ def run_pipeline(
     with atomic_output(f["vocab"], "w") as out:
         vocab.write(out)
     res.stages.append(("vocab", time.perf_counter() - t, f"{len(vocab):,} words with count >= {min_count}"))
+
+    if method != "svd":
+        from embedcli.predictive import kv_to_vectors, save_fasttext, train_fasttext, train_word2vec
+
+        t = time.perf_counter()
+        if method == "word2vec":
+            wv, _ = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", "epochs", quiet))
+        else:
+            model, _ = train_fasttext(f["tokens"], w2v, Progress("fasttext", "epochs", quiet))
+            f["model"] = os.path.join(outdir, "model.bin")
+            save_fasttext(model, f["model"])
+            wv = kv_to_vectors(model.wv, model.embedcli_meta)
+        fmt = wv.save(f["vectors"])
+        res.vectors = wv
+        tr = wv.meta["training"]
+        arch = "skip-gram" if sg else "CBOW"
+        res.stages.append((method, time.perf_counter() - t,
+                           f"{len(wv):,} x {wv.dim} {fmt} vectors, {arch}, {epochs} epochs, "
+                           f"{tr['words_per_second']:,} words/s"))
+        return res
 
     t = time.perf_counter()
     cp = CooccurrenceParams(window=window, seed=seed)

@@ -16,6 +16,7 @@ from embedcli.vectors import Vectors
 
 METHODS = ("3cosadd", "3cosmul")
 BLOCK = 256  # queries per matrix product
+COSMUL_EPSILON = 0.001  # Levy & Goldberg (2014); gensim uses 1e-6
 
 
 class Searcher:
@@ -104,20 +105,26 @@ class Searcher:
         Raises:
             UsageError: unknown method.
         """
-        if method not in METHODS:
-            raise UsageError(f"--method {method}: choose one of {', '.join(METHODS)}")
         for s in range(0, len(triples), BLOCK):
             t = np.asarray(triples[s : s + BLOCK], dtype=np.int64).reshape(-1, 3)
-            A, B, C = self.unit(t[:, 0]), self.unit(t[:, 1]), self.unit(t[:, 2])
-            if method == "3cosadd":
-                q = B - A + C
-                qn = np.linalg.norm(q, axis=1, keepdims=True)
-                S = self.cosines(np.divide(q, qn, out=np.zeros_like(q), where=qn > 0))
-            else:
-                Sa, Sb, Sc = ((self.cosines(X) + 1) / 2 for X in (A, B, C))
-                S = Sb * Sc / (Sa + 0.001)
-            idx, vals = self.top_k(S, k, [list(map(int, row)) for row in t])
-            yield from zip(idx, vals)
+            yield from self.analogies_from_units(
+                self.unit(t[:, 0]), self.unit(t[:, 1]), self.unit(t[:, 2]), [list(map(int, r)) for r in t], k, method
+            )
+
+    def analogies_from_units(self, A: np.ndarray, B: np.ndarray, C: np.ndarray, exclude: list[list[int]],
+                             k: int = 1, method: str = "3cosadd"):
+        """As :meth:`analogies` for given ``(b, dim)`` unit vectors (e.g. fastText vectors of unseen words)."""
+        if method not in METHODS:
+            raise UsageError(f"--method {method}: choose one of {', '.join(METHODS)}")
+        if method == "3cosadd":
+            q = B - A + C
+            qn = np.linalg.norm(q, axis=1, keepdims=True)
+            S = self.cosines(np.divide(q, qn, out=np.zeros_like(q), where=qn > 0))
+        else:
+            Sa, Sb, Sc = ((self.cosines(X) + 1) / 2 for X in (A, B, C))
+            S = Sb * Sc / (Sa + COSMUL_EPSILON)
+        idx, vals = self.top_k(S, k, exclude)
+        yield from zip(idx, vals)
 
 
 @dataclass

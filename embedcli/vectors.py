@@ -156,6 +156,10 @@ class Vectors:
             raise UsageError(f"{path}: is a folder, expected a vectors file")
         head = sniff(path)
         refuse_pickle(path, head)
+        from embedcli.predictive import FASTTEXT_MAGIC, load_fasttext
+
+        if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
+            return load_fasttext(path)
         if fmt is None:
             fmt = "native" if head.startswith(b"PK") else None
         if fmt == "native":
