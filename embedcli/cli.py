@@ -185,28 +185,6 @@ def _load_or_build_vocab(tokens: str, vocab_path: str | None, min_count: int, ma
     return build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
 
 
-def _spool_stdin(tokens: str):
-    """Two-pass commands read stdin once into a temporary file."""
-    import contextlib
-    import shutil
-    import tempfile
-
-    @contextlib.contextmanager
-    def ctx():
-        if tokens != "-":
-            yield tokens
-            return
-        fd, tmp = tempfile.mkstemp(prefix="embedcli-stdin-", suffix=".txt")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
-            yield tmp
-        finally:
-            os.unlink(tmp)
-
-    return ctx()
-
-
 # ----------------------------------------------------------------------------- cooccur
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("tokens", metavar="TOKENS")
@@ -239,7 +217,7 @@ def cooccur(tokens, output, window, context, weighting, dynamic_window, subsampl
     number of distinct pairs, not the corpus length.
     """
     from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
-    from embedcli.io import check_output_path
+    from embedcli.io import check_output_path, spooled
     from embedcli.matrix import CountMatrix
 
     _positive("--min-count", min_count)
@@ -247,7 +225,7 @@ def cooccur(tokens, output, window, context, weighting, dynamic_window, subsampl
     check_output_path(output)
     p = CooccurrenceParams(window, context, weighting, dynamic_window, subsample, cross_documents, seed)
     p.validate()
-    with _spool_stdin(tokens) as path:
+    with spooled(tokens) as path:
         v = _load_or_build_vocab(path, vocab_path, min_count, max_vocab_size, quiet)
         M = cooccurrence_matrix(path, v, p, _progress("cooccur", "tokens", quiet))
     params = {"window": window, "context": context, "weighting": weighting, "dynamic_window": dynamic_window,
@@ -273,12 +251,12 @@ def cooccur(tokens, output, window, context, weighting, dynamic_window, subsampl
 @quiet_option
 def termdoc(tokens, output, weighting, min_count, max_vocab_size, min_df, max_df, vocab_path, quiet):
     """Build the term-document matrix of a tokens file (one document per line)."""
-    from embedcli.io import check_output_path
+    from embedcli.io import check_output_path, spooled
     from embedcli.termdoc import termdoc_matrix
 
     _positive("--min-count", min_count)
     check_output_path(output)
-    with _spool_stdin(tokens) as path:
+    with spooled(tokens) as path:
         v = _load_or_build_vocab(path, vocab_path, min_count, max_vocab_size, quiet)
         cm = termdoc_matrix(path, v, weighting, min_df, max_df, _progress("termdoc", "tokens", quiet))
     cm.params.update(min_count=min_count, max_vocab_size=max_vocab_size, tokens=tokens)
@@ -754,7 +732,7 @@ def word2vec(tokens, output, fmt, which, save_context, quiet, **kw):
 
     check_output_path(output)
     p = _w2v_params(Word2VecParams, **kw)
-    main_v, ctx = train_word2vec(tokens, p, which, _progress("word2vec", "epochs", quiet))
+    main_v, ctx, t = train_word2vec(tokens, p, which, _progress("word2vec", "epochs", quiet))
     used = main_v.save(output, fmt)
     if save_context:
         if ctx is None:
@@ -763,7 +741,6 @@ def word2vec(tokens, output, fmt, which, save_context, quiet, **kw):
             raise UsageError("--save-context needs negative sampling (--negative > 0)")
         ctx.save(_context_path(output), fmt)
     if not quiet:
-        t = main_v.meta["training"]
         warn(f"word2vec: {len(main_v):,} x {main_v.dim} {used} vectors -> {output} "
              f"({t['train_seconds']:.1f} s, {t['words_per_second']:,} words/s)")
 

@@ -8,6 +8,7 @@ import glob
 import gzip
 import lzma
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -122,6 +123,29 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
             f.close()
 
 
+@contextlib.contextmanager
+def spooled(path: str, decompress: bool = False) -> Iterator[str]:
+    """A path that can be read several times: stdin (and, with ``decompress``, a
+    .gz/.bz2/.xz file) is first copied to a temporary file, removed afterwards.
+
+    Raises:
+        UsageError: ``path`` does not exist.
+    """
+    if path != "-" and not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    if path != "-" and not (decompress and os.path.splitext(path)[1].lower() in _OPENERS):
+        yield path
+        return
+    fd, tmp = tempfile.mkstemp(prefix="embedcli-spool-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            src = open_binary(path)
+            shutil.copyfileobj(src, out, 1 << 20)
+        yield tmp
+    finally:
+        os.unlink(tmp)
+
+
 def check_output_path(path: str, option: str = "-o/--output") -> None:
     """Fail early (before long work) when ``path`` cannot be written.
 
@@ -140,12 +164,33 @@ def check_output_path(path: str, option: str = "-o/--output") -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Iterator[IO]:
-    """Write ``path`` atomically: to a temporary file in the same folder, renamed on success.
+def atomic_path(path: str) -> Iterator[str]:
+    """Yield a temporary path in ``path``'s folder; rename it to ``path`` when the block succeeds.
 
-    On any exception (including KeyboardInterrupt and the SystemExit raised by
-    the CLI's SIGTERM handler) the temporary file is removed and ``path`` is
-    left as it was.  ``path == "-"`` writes to stdout instead (not atomic).
+    For libraries that write by file name.  On any exception (including
+    KeyboardInterrupt and the SystemExit raised by the CLI's SIGTERM handler)
+    the temporary file is removed and ``path`` is left as it was.
+
+    Raises:
+        UsageError: the folder does not exist or is not writable.
+    """
+    check_output_path(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Iterator[IO]:
+    """Open ``path`` for writing atomically (see :func:`atomic_path`); ``-`` writes to stdout (not atomic).
 
     Raises:
         UsageError: the folder does not exist or is not writable.
@@ -155,19 +200,10 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Itera
         yield stream
         stream.flush()
         return
-    check_output_path(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
+    with atomic_path(path) as tmp:
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
-        with os.fdopen(fd, mode, **kwargs) as f:
+        with open(tmp, mode, **kwargs) as f:
             yield f
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _umask() -> int:

@@ -116,15 +116,14 @@ def run_pipeline(
 
         t = time.perf_counter()
         if method == "word2vec":
-            wv, _ = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", "epochs", quiet))
+            wv, _, tr = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", "epochs", quiet))
         else:
-            model, _ = train_fasttext(f["tokens"], w2v, Progress("fasttext", "epochs", quiet))
+            model, tr = train_fasttext(f["tokens"], w2v, Progress("fasttext", "epochs", quiet))
             f["model"] = os.path.join(outdir, "model.bin")
             save_fasttext(model, f["model"])
             wv = kv_to_vectors(model.wv, model.embedcli_meta)
         fmt = wv.save(f["vectors"])
         res.vectors = wv
-        tr = wv.meta["training"]
         arch = "skip-gram" if sg else "CBOW"
         res.stages.append((method, time.perf_counter() - t,
                            f"{len(wv):,} x {wv.dim} {fmt} vectors, {arch}, {epochs} epochs, "

@@ -12,17 +12,14 @@ import contextlib
 import logging
 import os
 import re
-import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
-
 import numpy as np
 
 from embedcli import __version__
 from embedcli.errors import DataError, FormatError, UsageError
-from embedcli.io import Progress, check_output_path
+from embedcli.io import Progress, atomic_path, spooled
 from embedcli.vectors import Vectors
 
 FASTTEXT_MAGIC = 793712314  # first int32 of a Facebook fastText .bin (gensim/_fasttext_bin.py)
@@ -98,28 +95,9 @@ class FastTextParams(Word2VecParams):
         return d
 
 
-@contextlib.contextmanager
-def plain_tokens_file(path: str) -> Iterator[str]:
-    """gensim's ``corpus_file`` needs an uncompressed file: spool stdin or a compressed file to a temporary one.
-
-    Raises:
-        UsageError: the file does not exist.
-    """
-    if path != "-" and not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
-    if path != "-" and not path.endswith((".gz", ".bz2", ".xz")):
-        yield path
-        return
-    from embedcli.io import open_binary
-
-    fd, tmp = tempfile.mkstemp(prefix="embedcli-tokens-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            src = open_binary(path)
-            shutil.copyfileobj(src, out, 1 << 20)
-        yield tmp
-    finally:
-        os.unlink(tmp)
+def plain_tokens_file(path: str):
+    """gensim's ``corpus_file`` needs an uncompressed file: stdin or a compressed file is copied to a temporary one."""
+    return spooled(path, decompress=True)
 
 
 class _GensimProgress(logging.Handler):
@@ -202,11 +180,15 @@ def _train(cls, tokens: str, params: Word2VecParams, progress: Progress | None):
     return model, stats
 
 
+_TIMING = ("train_seconds", "words_per_second")  # not written to files: outputs stay byte-reproducible
+
+
 def _meta(method: str, params: Word2VecParams, tokens: str, stats: dict) -> dict:
     import gensim
 
     return {"embedcli_version": __version__, "method": method, "gensim_version": gensim.__version__,
-            "params": {**asdict(params), "tokens": tokens}, "training": stats}
+            "params": {**asdict(params), "tokens": tokens},
+            "training": {k: v for k, v in stats.items() if k not in _TIMING}}
 
 
 def kv_to_vectors(kv, meta: dict, vectors: np.ndarray | None = None) -> Vectors:
@@ -217,7 +199,7 @@ def kv_to_vectors(kv, meta: dict, vectors: np.ndarray | None = None) -> Vectors:
 
 
 def train_word2vec(tokens: str, params: Word2VecParams | None = None, vectors: str = "w",
-                   progress: Progress | None = None) -> tuple[Vectors, Vectors | None]:
+                   progress: Progress | None = None) -> tuple[Vectors, Vectors | None, dict]:
     """Train gensim ``Word2Vec`` on a tokens file (one document per line).
 
     Args:
@@ -225,8 +207,9 @@ def train_word2vec(tokens: str, params: Word2VecParams | None = None, vectors: s
             ``c`` (output/context vectors, ``syn1neg``) or ``w+c`` (their sum).
 
     Returns:
-        ``(main, contexts)``: ``(n_words, dim) float32`` vectors; ``contexts``
-        are the negative-sampling output vectors (None with ``negative=0``).
+        ``(main, contexts, stats)``: ``(n_words, dim) float32`` vectors;
+        ``contexts`` are the negative-sampling output vectors (None with
+        ``negative=0``); ``stats`` has training time and words/s.
 
     Raises:
         UsageError: a parameter out of range, or ``c``/``w+c`` without negative sampling.
@@ -251,7 +234,7 @@ def train_word2vec(tokens: str, params: Word2VecParams | None = None, vectors: s
         main = ctx
     else:
         main = kv_to_vectors(model.wv, {**meta, "vectors": "w+c"}, model.wv.vectors + model.syn1neg)
-    return main, ctx
+    return main, ctx, stats
 
 
 def train_fasttext(tokens: str, params: FastTextParams | None = None, progress: Progress | None = None):
@@ -271,22 +254,15 @@ def train_fasttext(tokens: str, params: FastTextParams | None = None, progress: 
 def save_fasttext(model, path: str) -> None:
     """Write a Facebook fastText ``.bin`` atomically (gensim's ``save_facebook_model``; no pickle).
 
+    The file's size is about ``(n_words + bucket) * dim * 4`` bytes.
+
     Raises:
         UsageError: an unwritable output folder.
     """
     from gensim.models.fasttext import save_facebook_model
 
-    check_output_path(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_facebook_model(model, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def is_fasttext_bin(path: str) -> bool:
@@ -297,6 +273,35 @@ def is_fasttext_bin(path: str) -> bool:
     except OSError:
         return False
     return len(head) == 4 and int.from_bytes(head, "little") == FASTTEXT_MAGIC
+
+
+def _check_fasttext_size(path: str) -> None:
+    """Check the header against the file size before gensim reads it.
+
+    gensim's reader loops forever on a file truncated inside the vocabulary,
+    so a file shorter than its header implies is refused first.  Layout
+    (fastText ``FastText::saveModel``): magic, version, 12 int32 and one
+    float64 of arguments, then vocab_size, nwords, nlabels (int32), ntokens,
+    pruneidx_size (int64), the words (each >= 11 bytes), then the input
+    matrix of ``(nwords + bucket) x dim`` float32.
+    """
+    import struct
+
+    with open(path, "rb") as f:
+        head = f.read(92)
+    size = os.path.getsize(path)
+    if len(head) < 92:
+        raise FormatError(f"{path}: corrupt or truncated fastText model (header)")
+    args = struct.unpack("<2i12id", head[:64])
+    dim, bucket, minn, maxn = args[2], args[10], args[11], args[12]
+    vocab_size, nwords, nlabels = struct.unpack("<3i", head[64:76])
+    if not (0 < dim <= 100000 and 0 <= bucket and 0 <= nwords <= vocab_size and 0 <= minn <= maxn < 1000):
+        raise FormatError(f"{path}: corrupt fastText model header")
+    if nlabels:
+        raise FormatError(f"{path}: supervised fastText models (labels) are not supported")
+    need = 92 + 11 * vocab_size + (nwords + bucket) * dim * 4
+    if size < need:
+        raise FormatError(f"{path}: corrupt or truncated fastText model ({size:,} bytes, header implies >= {need:,})")
 
 
 class FastTextVectors(Vectors):
@@ -320,6 +325,7 @@ def load_fasttext(path: str) -> FastTextVectors:
         raise UsageError(f"{path}: no such file")
     if not is_fasttext_bin(path):
         raise FormatError(f"{path}: not a fastText model (.bin from 'embedcli fasttext' or fastText)")
+    _check_fasttext_size(path)
     from gensim.models.fasttext import load_facebook_vectors
 
     try:

@@ -1,0 +1,146 @@
+import json
+
+import numpy as np
+import pytest
+from conftest import run, shared_path
+
+from embedcli.vectors import Vectors
+
+FAST = ("--epochs", "2", "--dim", "32", "--min-count", "3", "-q")
+
+
+def test_word2vec_cli_formats_context_and_w_plus_c(small_tokens, tmp_path):
+    out = tmp_path / "w2v.npz"
+    res = run("word2vec", small_tokens, "-o", out, "--sg", "--save-context", *FAST[:-1])
+    assert "words/s" in res.stderr
+    w = Vectors.load(str(out))
+    c = Vectors.load(str(tmp_path / "w2v.context.npz"))
+    assert w.words == c.words and w.dim == 32 and w.words[0] == "the"
+    assert w.meta["method"] == "word2vec" and w.meta["params"]["sg"] == 1 and w.meta["params"]["tokens"] == str(small_tokens)
+    assert w.counts[0] == small_tokens.read_text().split().count("the")
+    run("word2vec", small_tokens, "-o", tmp_path / "wc.txt", "--vectors", "w+c", "--workers", "1", *FAST)
+    run("word2vec", small_tokens, "-o", tmp_path / "w1.txt", "--save-context", "--workers", "1", *FAST)
+    wc = Vectors.load(str(tmp_path / "wc.txt"))
+    w1 = Vectors.load(str(tmp_path / "w1.txt"))
+    c1 = Vectors.load(str(tmp_path / "w1.context.txt"))
+    np.testing.assert_allclose(wc.vectors, w1.vectors + c1.vectors, atol=1e-5)
+    run("word2vec", small_tokens, "-o", tmp_path / "w.bin", *FAST)
+    assert Vectors.load(str(tmp_path / "w.bin")).meta["source_format"] == "binary"
+
+
+def test_word2vec_reproducible_with_one_worker(small_tokens, tmp_path):
+    for name in ("a.npz", "b.npz"):
+        run("word2vec", small_tokens, "-o", tmp_path / name, "--workers", "1", "--seed", "7", *FAST)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    run("word2vec", small_tokens, "-o", tmp_path / "c.npz", "--workers", "1", "--seed", "8", *FAST)
+    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "c.npz").read_bytes()
+
+
+def test_word2vec_reads_stdin_and_gz(small_tokens, tmp_path):
+    import gzip
+
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
+    run("word2vec", gz, "-o", tmp_path / "a.npz", "--workers", "1", *FAST)
+    run("word2vec", "-", "-o", tmp_path / "b.npz", "--workers", "1", *FAST, input=small_tokens.read_bytes())
+    a, b = Vectors.load(str(tmp_path / "a.npz")), Vectors.load(str(tmp_path / "b.npz"))
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+
+
+@pytest.mark.parametrize("args,code,text", [
+    (("--dim", "0"), 2, "--dim 0"),
+    (("--epochs", "0"), 2, "--epochs 0"),
+    (("--window", "-1"), 2, "--window -1"),
+    (("--min-count", "0"), 2, "--min-count 0"),
+    (("--min-count", "1000000"), 3, "no word occurs --min-count 1000000 times"),
+])
+def test_word2vec_bad_options(small_tokens, tmp_path, args, code, text):
+    out = tmp_path / "v.npz"
+    res = run("word2vec", small_tokens, "-o", out, "-q", *args, ok=False)
+    assert res.exit_code == code and text in res.stderr and "Traceback" not in res.stderr
+    assert res.stderr.count("\n") == 1 and not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_word2vec_empty_corpus(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    res = run("word2vec", empty, "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 3 and "empty corpus" in res.stderr and not (tmp_path / "v.npz").exists()
+
+
+@pytest.fixture(scope="module")
+def fasttext_model(tmp_path_factory, sample_run):
+    tokens = sample_run[0] / "tokens.txt"
+    out = tmp_path_factory.mktemp("ft") / "model.bin"
+    run("fasttext", tokens, "-o", out, "--bucket", "100000", "--epochs", "5", "--dim", "50", "--sg", "--seed", "1", "-q")
+    return out
+
+
+def test_fasttext_builds_vectors_for_misspellings(fasttext_model):
+    for typo, word in (("governmnet", "government"), ("presidnet", "president"), ("constitutoin", "constitution")):
+        res = run("neighbors", fasttext_model, typo, "-k", "5", "--format", "json")
+        rec = json.loads(res.stdout)
+        assert rec["oov"] == [typo]
+        assert word in [n["word"] for n in rec["neighbors"]][:5], rec
+        assert "vector built from character n-grams" in res.stderr
+    sim = run("similarity", fasttext_model, "freedom", "freedomm").stdout.split("\t")
+    assert float(sim[2]) > 0.8
+    res = run("analogy", fasttext_model, "man", "king", "womann", "--format", "json")
+    assert json.loads(res.stdout)["oov"] == ["womann"]
+
+
+def test_fasttext_model_metadata_and_vectors_output(fasttext_model, tmp_path, sample_run):
+    info = json.loads(run("info", fasttext_model).stdout)
+    assert info["format"] == "fasttext-bin"
+    v = Vectors.load(str(fasttext_model))
+    assert v.dim == 50 and v.meta["minn"] == 3 and v.meta["maxn"] == 6 and v.meta["bucket"] == 100000
+
+
+def test_not_a_fasttext_model(tmp_path, fasttext_model):
+    fake = tmp_path / "model.bin"
+    fake.write_bytes(b"this is not a model at all\n" * 10)
+    res = run("neighbors", fake, "war", ok=False)
+    assert res.exit_code == 3 and str(fake) in res.stderr and "Traceback" not in res.stderr
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(fasttext_model.read_bytes()[:5000])
+    res = run("neighbors", cut, "war", ok=False)
+    assert res.exit_code == 3 and "corrupt or truncated fastText model" in res.stderr
+
+
+def test_phrases(sample_run, tmp_path):
+    tokens = sample_run[0] / "tokens.txt"
+    out = tmp_path / "phrased.txt"
+    res = run("phrases", tokens, "-o", out, "--min-count", "5")
+    text = out.read_text()
+    assert "united_states" in text and "phrases learned" in res.stderr
+    assert len(text.splitlines()) == len(tokens.read_text().splitlines())
+    run("phrases", tokens, "-o", tmp_path / "p2.txt", "--passes", "2", "-q")
+    longest = max(len(t.split("_")) for t in (tmp_path / "p2.txt").read_text().split())
+    assert longest >= 3
+    run("phrases", tokens, "-o", tmp_path / "npmi.txt", "--scoring", "npmi", "--threshold", "0.6", "-q")
+    assert "_" in (tmp_path / "npmi.txt").read_text()
+    # the output is a tokens file every command reads
+    run("vocab", out, "-o", tmp_path / "v.tsv", "-q")
+    assert "united_states\t" in (tmp_path / "v.tsv").read_text()
+    res = run("phrases", tokens, "--scoring", "npmi", "--threshold", "5", ok=False)
+    assert res.exit_code == 2 and "--threshold" in res.stderr
+
+
+def test_pipeline_word2vec_method(tmp_path):
+    res = run("pipeline", "-o", tmp_path, "--method", "word2vec", "--epochs", "1", "-q")
+    assert "word2vec" in res.stdout and "nearest neighbours:" in res.stdout
+    assert Vectors.load(str(tmp_path / "vectors.npz")).meta["method"] == "word2vec"
+
+
+@pytest.mark.slow
+def test_sgns_quality_on_benchmark_corpus(tmp_path):
+    corpus = shared_path("corpora", "english-mix.txt.gz")
+    tokens = tmp_path / "tokens.txt"
+    run("tokenize", corpus, "-o", tokens, "-q")
+    run("word2vec", tokens, "-o", tmp_path / "v.npz", "--sg", "--dim", "100", "--window", "5", "--epochs", "5",
+        "--min-count", "5", "--negative", "5", "-q")
+    from embedcli.evaluate import evaluate_similarity
+
+    ws = evaluate_similarity(Vectors.load(str(tmp_path / "v.npz")), str(shared_path("eval", "wordsim353.tsv")))
+    print(f"SGNS WS353 rho {ws.spearman:.4f} over {ws.pairs_used} pairs")
+    assert ws.spearman >= 0.40
