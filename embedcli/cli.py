@@ -466,20 +466,35 @@ def neighbors(vectors_path, words, k, restrict, fmt):
     s = Searcher(v, restrict)
     import numpy as np
 
+    def answer(batch):
+        # one matrix product per batch of queries
+        Q = np.vstack([u for _, u, _, _ in batch])
+        ids, scores = s.top_k(s.cosines(Q), k, [ex for _, _, ex, _ in batch])
+        for (q, _, _, oov), row_ids, row_scores in zip(batch, ids, scores):
+            pairs = [(v.words[i], float(sc)) for i, sc in zip(row_ids, row_scores) if i >= 0]
+            rec = {"query": q, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in pairs]}
+            if oov:
+                rec["oov"] = oov
+            _emit(fmt, rec, [[q, w, f"{sc:.6f}"] for w, sc in pairs])
+
+    batch = []
     for lineno, q in _read_queries(words):
         qwords = q.split() if lineno is not None else [q]
         got = _resolve(v, qwords, f"line {lineno}: " if lineno else "")
         if got is None:
             continue
         units, rows, oov = got
-        u = units.sum(axis=0, keepdims=True)
+        u = units.sum(axis=0)
         u /= max(float(np.linalg.norm(u)), 1e-12)
-        ids, scores = s.top_k(s.cosines(u), k, [[r for r in rows if r >= 0]])
-        pairs = [(v.words[i], float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
-        rec = {"query": q, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in pairs]}
-        if oov:
-            rec["oov"] = oov
-        _emit(fmt, rec, [[q, w, f"{sc:.6f}"] for w, sc in pairs])
+        batch.append((q, u, [r for r in rows if r >= 0], oov))
+        if len(batch) == QUERY_BATCH:
+            answer(batch)
+            batch = []
+    if batch:
+        answer(batch)
+
+
+QUERY_BATCH = 256  # stdin queries answered per matrix product
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -732,7 +747,7 @@ def word2vec(tokens, output, fmt, which, save_context, quiet, **kw):
 
     check_output_path(output)
     p = _w2v_params(Word2VecParams, **kw)
-    main_v, ctx, t = train_word2vec(tokens, p, which, _progress("word2vec", "epochs", quiet))
+    main_v, ctx, t = train_word2vec(tokens, p, which, _progress("word2vec", None, quiet))
     used = main_v.save(output, fmt)
     if save_context:
         if ctx is None:
@@ -769,7 +784,7 @@ def fasttext(tokens, output, vectors_output, minn, maxn, bucket, quiet, **kw):
     if vectors_output:
         check_output_path(vectors_output, "--vectors-output")
     p = _w2v_params(FastTextParams, minn=minn, maxn=maxn, bucket=bucket, **kw)
-    model, stats = train_fasttext(tokens, p, _progress("fasttext", "epochs", quiet))
+    model, stats = train_fasttext(tokens, p, _progress("fasttext", None, quiet))
     save_fasttext(model, output)
     if vectors_output:
         kv_to_vectors(model.wv, model.embedcli_meta).save(vectors_output)

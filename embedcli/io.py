@@ -216,10 +216,11 @@ class Progress:
     """Progress on stderr: a live ``\\r`` line on a terminal, a line every ``every`` seconds otherwise.
 
     ``Progress(None)`` (or ``quiet=True``) is silent.  ``update(done, total=None)``
-    with counts in ``unit``; rates are per second of wall time.
+    with counts in ``unit``; rates are per second of wall time.  With ``unit=None``
+    only the percentage, ETA and the caller's ``extra`` text are shown.
     """
 
-    def __init__(self, label: str | None, unit: str = "tokens", quiet: bool = False, every: float = 10.0):
+    def __init__(self, label: str | None, unit: str | None = "tokens", quiet: bool = False, every: float = 10.0):
         self.label = label
         self.unit = unit
         self.quiet = quiet or label is None
@@ -242,11 +243,11 @@ class Progress:
     def _emit(self, done: float, total: float | None, extra: str) -> None:
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         rate = done / elapsed
-        msg = f"{self.label}: {_human(done)} {self.unit}, {_human(rate)} {self.unit}/s"
+        msg = f"{self.label}: {_human(done)} {self.unit}, {_human(rate)} {self.unit}/s" if self.unit else f"{self.label}:"
         if total:
             frac = min(done / total, 1.0)
             eta = (total - done) / rate if rate > 0 else float("inf")
-            msg += f", {100 * frac:.0f}%, ETA {_duration(eta)}"
+            msg += f" {100 * frac:.0f}%, ETA {_duration(eta)}"
         if extra:
             msg += ", " + extra
         if self.tty:

@@ -116,9 +116,9 @@ def run_pipeline(
 
         t = time.perf_counter()
         if method == "word2vec":
-            wv, _, tr = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", "epochs", quiet))
+            wv, _, tr = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", None, quiet))
         else:
-            model, tr = train_fasttext(f["tokens"], w2v, Progress("fasttext", "epochs", quiet))
+            model, tr = train_fasttext(f["tokens"], w2v, Progress("fasttext", None, quiet))
             f["model"] = os.path.join(outdir, "model.bin")
             save_fasttext(model, f["model"])
             wv = kv_to_vectors(model.wv, model.embedcli_meta)
