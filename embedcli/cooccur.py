@@ -252,4 +252,4 @@ def _block_counts(ids: np.ndarray, ctx: np.ndarray, valid: np.ndarray, wts: np.n
     C = A_T @ B  # float32: exact for counts below 2**24 per block
     C.eliminate_zeros()
     # canonical form (sorted indices) by two counting-sort transposes: O(nnz), no comparison sort
-    return C.tocsc().tocsr().astype(np.float64)
+    return C.tocsc().tocsr()

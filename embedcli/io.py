@@ -18,7 +18,7 @@ from embedcli.errors import DataError, UsageError
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
 #: command is a small multiple of this, independent of the corpus length.
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
