@@ -157,6 +157,8 @@ def check_output_path(path: str, option: str = "-o/--output") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"{option} {path}: is a folder")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: {folder} is not a folder")
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
@@ -176,7 +178,10 @@ def atomic_path(path: str) -> Iterator[str]:
     """
     check_output_path(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise UsageError(f"-o/--output {path}: cannot write in {folder}: {e.strerror}") from None
     os.close(fd)
     try:
         yield tmp

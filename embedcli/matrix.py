@@ -120,6 +120,11 @@ class CountMatrix:
             row_counts, col_counts = r.array("row_counts"), r.array("col_counts")
             if row_counts.shape != (n_rows,) or col_counts.shape != (n_cols,):
                 raise FormatError(f"{path}: label counts do not match shape")
-            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, r.meta.get("params") or {})
+            params = r.meta.get("params") or {}
+            if not isinstance(params, dict):
+                raise FormatError(f"{path}: corrupt parameters in metadata")
+            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, params)
+        except (ValueError, TypeError, IndexError, OverflowError) as e:
+            raise FormatError(f"{path}: inconsistent matrix arrays ({type(e).__name__}: {e})") from None
         finally:
             r.close()

@@ -99,6 +99,29 @@ def _write_member(zf: zipfile.ZipFile, f, name: str, arr: np.ndarray) -> None:
             m.write(flat[i : i + step])
 
 
+def _read_npy_header(f) -> tuple[tuple[int, ...], bool, np.dtype]:
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    if dtype.hasobject:
+        raise FormatError("object arrays are refused (they would need pickle)")
+    return shape, fortran, dtype
+
+
+def _check_size(shape: tuple[int, ...], dtype: np.dtype, available: int) -> int:
+    """Bytes the array needs; FormatError when the member is shorter (checked before allocating)."""
+    need = dtype.itemsize
+    for s in shape:
+        need *= int(s)
+    if need > available:
+        raise FormatError(f"shape {shape} needs {need:,} bytes, the file holds {available:,} (truncated?)")
+    return need
+
+
 class NpzReader:
     """Read members of an embedcli ``.npz`` safely; big members memory-mapped.
 
@@ -111,8 +134,8 @@ class NpzReader:
         try:
             self.zf = zipfile.ZipFile(path)
             self.names = {n[:-4] for n in self.zf.namelist() if n.endswith(".npy")}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-            raise FormatError(f"{path}: not a valid .npz file ({e})") from None
+        except Exception as e:  # a corrupt zip directory raises BadZipFile, ValueError, struct.error, ...
+            raise FormatError(f"{path}: not a valid .npz file ({type(e).__name__}: {e})") from None
         if META not in self.names:
             raise FormatError(f"{path}: not an embedcli file (no {META} member)")
         try:
@@ -138,6 +161,9 @@ class NpzReader:
     def array(self, name: str, mmap: bool = False) -> np.ndarray:
         """Load member ``name``; with ``mmap`` map it read-only in place when stored uncompressed.
 
+        The ``.npy`` header is checked against the member's size before any
+        data is read or allocated.
+
         Raises:
             FormatError: missing, truncated or corrupt member, or an object array.
         """
@@ -145,40 +171,44 @@ class NpzReader:
             raise FormatError(f"{self.path}: missing array {name!r}")
         info = self.zf.getinfo(name + ".npy")
         try:
-            if mmap and info.compress_type == zipfile.ZIP_STORED:
-                return self._mmap(info)
-            with self.zf.open(info) as m:
-                return np.lib.format.read_array(m, allow_pickle=False)
-        except ValueError as e:
+            if info.compress_type == zipfile.ZIP_STORED:
+                return self._stored(info, mmap)
+            return self._read_compressed(info)
+        except FormatError as e:
             raise FormatError(f"{self.path}: array {name!r}: {e}") from None
-        except (zipfile.BadZipFile, OSError, EOFError, struct.error) as e:
-            raise FormatError(f"{self.path}: array {name!r} is corrupt or truncated ({e})") from None
+        except Exception as e:  # corrupt zip/npy structures raise many kinds (ValueError, SyntaxError, zlib.error, ...)
+            raise FormatError(f"{self.path}: array {name!r} is corrupt or truncated ({type(e).__name__}: {e})") from None
 
-    def _mmap(self, info: zipfile.ZipInfo) -> np.ndarray:
+    def _read_compressed(self, info: zipfile.ZipInfo) -> np.ndarray:
+        with self.zf.open(info) as m:
+            shape, fortran, dtype = _read_npy_header(m)
+            need = _check_size(shape, dtype, info.file_size)
+            data = m.read(need)
+        if len(data) != need:
+            raise FormatError("truncated")
+        return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+    def _stored(self, info: zipfile.ZipInfo, mmap: bool) -> np.ndarray:
         with open(self.path, "rb") as f:
             f.seek(info.header_offset)
             local = f.read(30)
             if len(local) != 30 or local[:4] != b"PK\x03\x04":
-                raise FormatError(f"{self.path}: corrupt zip member {info.filename}")
+                raise FormatError("corrupt zip member header")
             n, e = struct.unpack("<HH", local[26:30])
             start = info.header_offset + 30 + n + e
             f.seek(start)
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-            if dtype.hasobject:
-                raise ValueError("object arrays are refused (they would need pickle)")
+            shape, fortran, dtype = _read_npy_header(f)
             offset = f.tell()
-            need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            if offset + need > os.path.getsize(self.path) or need > info.file_size:
-                raise FormatError(f"{self.path}: array {info.filename[:-4]!r} is truncated")
-        if need == 0:
-            return np.zeros(shape, dtype)
-        return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+            need = _check_size(shape, dtype, info.file_size - (offset - start))
+            if offset + need > os.path.getsize(self.path):
+                raise FormatError("truncated")
+            order = "F" if fortran else "C"
+            if need == 0:
+                return np.zeros(shape, dtype)
+            if mmap:
+                return np.memmap(self.path, dtype=dtype, mode="r", offset=offset, shape=shape, order=order)
+            data = f.read(need)
+        return np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
 
     def close(self) -> None:
         self.zf.close()

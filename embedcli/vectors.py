@@ -193,7 +193,7 @@ def _row_norms(m: np.ndarray) -> np.ndarray:
     out = np.empty(m.shape[0], np.float32)
     step = 1 << 16
     for i in range(0, m.shape[0], step):
-        block = np.asarray(m[i : i + step], dtype=np.float32)
+        block = np.asarray(m[i : i + step], dtype=np.float64)
         out[i : i + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
     return out
 
@@ -244,15 +244,7 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> Vectors:
         if not header:
             fmt = "glove"
         else:
-            body = data[nl + 1 : nl + 1 + 65536]
-            if path.endswith((".bin", ".bin.gz")) or b"\x00" in body:
-                fmt = "binary"
-            else:
-                try:
-                    body.decode("utf-8")
-                    fmt = "word2vec"
-                except UnicodeDecodeError as e:
-                    fmt = "binary" if e.start < len(body) - 4 else "word2vec"
+            fmt = "word2vec" if _looks_like_text_row(data[nl + 1 : nl + 1 + 65536], int(fields[1])) else "binary"
     if fmt in ("word2vec", "binary") and not header:
         raise FormatError(f"{path}:1: expected a 'count dim' header line")
     if fmt == "binary":
@@ -264,6 +256,19 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> Vectors:
     if fmt == "glove":
         return _parse_text(path, data, 1, None, None)
     raise UsageError(f"format {fmt}: choose one of {', '.join(FORMATS)}")
+
+
+def _looks_like_text_row(body: bytes, dim: int) -> bool:
+    """True when the first row after a header is ``word v1 .. vdim`` in text (else: binary)."""
+    end = body.find(b"\n")
+    parts = (body[:end] if end >= 0 else body).split()
+    if len(parts) != dim + 1:
+        return False
+    try:
+        [float(x) for x in parts[1:]]
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None) -> Vectors:
@@ -322,6 +327,8 @@ def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> Vectors
     if n == 0 or dim == 0:
         raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
     width = dim * 4
+    if n * (width + 2) > len(data) - pos:
+        raise FormatError(f"{path}: header declares {n} words of dimension {dim}, the file is too short (truncated?)")
     words: list[str] = []
     starts = np.empty(n, np.int64)
     end = len(data)
@@ -355,6 +362,10 @@ def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: 
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
         raise FormatError(f"{where(i)}: NaN or infinite value for word {words[i]!r}")
+    big = np.abs(vecs).max(axis=1) > 1e18  # the squared norm would overflow float32
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        raise FormatError(f"{where(i)}: value too large (> 1e18) for word {words[i]!r}")
     if len(set(words)) != len(words):
         seen: set[str] = set()
         for i, w in enumerate(words):

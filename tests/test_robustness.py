@@ -1,0 +1,289 @@
+"""The catalogue of bad inputs (one test each), interrupted runs, hostile files, reproducibility.
+
+Exit codes: 2 = usage error (option, argument, path), 3 = data error (file content).
+"""
+
+import gzip
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import run
+
+from embedcli.vectors import Vectors
+
+
+def one_line_error(res, code, *fragments):
+    assert res.exit_code == code, (res.exit_code, res.stdout, res.stderr)
+    assert res.stderr.startswith("embedcli: error: ") and res.stderr.count("\n") == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    for f in fragments:
+        assert str(f) in res.stderr, (f, res.stderr)
+
+
+# --------------------------------------------------------------------------- corpora
+def test_missing_path(tmp_path):
+    one_line_error(run("tokenize", tmp_path / "nope.txt", ok=False), 2, tmp_path / "nope.txt", "no such file")
+
+
+def test_folder_without_files(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / ".hidden").write_text("text")
+    one_line_error(run("tokenize", tmp_path / "d", ok=False), 2, "holds no files")
+
+
+def test_folder_without_readable_text(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.txt").write_text("")
+    (tmp_path / "d" / "b.txt").write_text(" ... !!! \n")
+    one_line_error(run("tokenize", tmp_path / "d", ok=False), 3, "2 inputs: no tokens found")
+
+
+def test_empty_corpus(tmp_path):
+    (tmp_path / "e.txt").write_text("")
+    one_line_error(run("tokenize", tmp_path / "e.txt", ok=False), 3, "no tokens found")
+    one_line_error(run("pipeline", tmp_path / "e.txt", "-o", tmp_path / "o", ok=False), 3, "no tokens found")
+
+
+def test_binary_file_as_corpus(tmp_path):
+    p = tmp_path / "image.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20)
+    one_line_error(run("tokenize", p, ok=False), 3, f"{p}:3: NUL byte: this looks like a binary file")
+
+
+def test_latin1_strict_and_replace(tmp_path):
+    p = tmp_path / "l1.txt"
+    p.write_bytes(b"one\ntwo\nna\xefve\n")
+    one_line_error(run("tokenize", p, "--encoding", "utf-8", "--errors", "strict", ok=False), 3, f"{p}:3:", "0xef")
+    assert run("tokenize", p, "--errors", "replace", "-q").stdout == "one\ntwo\nna ve\n"
+
+
+def test_single_50mb_line_keeps_memory_bounded(tmp_path):
+    p = tmp_path / "line.txt"
+    word = b"lorem ipsum dolor sit amet consectetur adipiscing elit "
+    with open(p, "wb") as f:
+        for _ in range(50_000_000 // len(word) + 1):
+            f.write(word)
+    assert os.path.getsize(p) >= 50_000_000
+    out = tmp_path / "tok.txt"
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True);"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    peak_kb = int(subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "embedcli", "tokenize", str(p),
+                                  "-o", str(out), "-q"], capture_output=True, text=True, check=True).stdout)
+    assert peak_kb < 250_000, f"peak RSS {peak_kb} kB for a 50 MB line"
+    with open(out, "rb") as f:
+        data = f.read()
+    assert data.count(b"\n") == 1 and data.count(b" ") + 1 == 8 * (50_000_000 // len(word) + 1)
+
+
+def test_min_count_leaves_no_words(tmp_path, small_tokens):
+    one_line_error(run("vocab", small_tokens, "--min-count", "10000000", ok=False), 3, "no word occurs")
+    one_line_error(run("pipeline", small_tokens, "-o", tmp_path, "--min-count", "10000000", ok=False), 3, "--min-count")
+
+
+def test_dim_at_or_above_vocabulary(tmp_path, small_tokens):
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "300", "-q")
+    n = len(run("info", m).stdout) and json.loads(run("info", m).stdout)["shape"][0]
+    one_line_error(run("svd", m, "-o", tmp_path / "v.npz", "--dim", n, ok=False), 2, f"--dim {n}")
+    assert not (tmp_path / "v.npz").exists()
+
+
+@pytest.mark.parametrize("cmd,opt", [
+    ("cooccur", "--window"), ("cooccur", "--min-count"), ("svd", "--dim"), ("word2vec", "--epochs"),
+    ("word2vec", "--dim"), ("word2vec", "--window"), ("word2vec", "--min-count"), ("pipeline", "--dim"),
+    ("pipeline", "--window"), ("vocab", "--min-count"),
+])
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_non_positive_parameters(tmp_path, small_tokens, cmd, opt, value):
+    target = {"svd": None}.get(cmd, small_tokens)
+    if cmd == "svd":
+        target = tmp_path / "m.npz"
+        run("cooccur", small_tokens, "-o", target, "-q")
+    args = [cmd, target, opt, value]
+    if cmd in ("cooccur", "svd", "word2vec"):
+        args += ["-o", tmp_path / "out.npz"]
+    if cmd == "pipeline":
+        args += ["-o", tmp_path / "outdir"]
+    one_line_error(run(*args, ok=False), 2, f"{opt} {value}")
+    assert not (tmp_path / "out.npz").exists()
+
+
+# --------------------------------------------------------------------------- vector files
+@pytest.fixture
+def good_text(tmp_path):
+    p = tmp_path / "v.txt"
+    p.write_text("3 4\nthe 0.1 0.2 0.3 0.4\nof 0.5 0.6 0.7 0.8\nand 1 2 3 4\n")
+    return p
+
+
+def bad_vectors(tmp_path, name, content):
+    p = tmp_path / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    res = run("neighbors", p, "the", ok=False)
+    one_line_error(res, 3, p)
+    return res
+
+
+def test_truncated_text_vectors(tmp_path, good_text):
+    bad_vectors(tmp_path, "t.txt", good_text.read_text()[:-20])
+
+
+def test_truncated_binary_vectors(tmp_path):
+    v = Vectors(["the", "of", "and"], np.ones((3, 4), np.float32))
+    v.save(str(tmp_path / "ok.bin"))
+    res = bad_vectors(tmp_path, "t.bin", (tmp_path / "ok.bin").read_bytes()[:-10])
+    assert "truncated" in res.stderr
+
+
+def test_header_disagrees_with_rows(tmp_path, good_text):
+    res = bad_vectors(tmp_path, "h.txt", good_text.read_text().replace("3 4", "5 4", 1))
+    assert "header says 5 words but the file has 3 rows" in res.stderr
+
+
+def test_rows_of_different_lengths(tmp_path):
+    res = bad_vectors(tmp_path, "r.txt", "2 3\nthe 1 2 3\nof 1 2\n")
+    assert ":3: expected 3 values" in res.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_or_inf_values(tmp_path, value):
+    res = bad_vectors(tmp_path, "n.txt", f"2 2\nthe 1 2\nof 1 {value}\n")
+    assert ":3: NaN or infinite value for word 'of'" in res.stderr
+
+
+def test_duplicate_words(tmp_path):
+    res = bad_vectors(tmp_path, "d.txt", "2 2\nthe 1 2\nthe 3 4\n")
+    assert ":3: duplicate word 'the'" in res.stderr
+
+
+def test_non_utf8_word(tmp_path):
+    res = bad_vectors(tmp_path, "u.txt", b"2 2\nthe 1 2\nna\xefve 3 4\n")
+    assert ":3: word or value is not valid UTF-8" in res.stderr
+
+
+def test_non_numeric_value(tmp_path):
+    res = bad_vectors(tmp_path, "x.txt", "2 2\nthe 1 2\nof 1 two\n")
+    assert ":3: non-numeric value" in res.stderr
+
+
+def test_matrix_from_newer_or_unknown_format_version(tmp_path, small_tokens):
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "50", "-q")
+    for version, message in ((99, "format version 99 is newer than this embedcli reads (1)"), ("x", "unknown format version")):
+        with np.load(m, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(bytes(arrays["embedcli_meta"]))
+        meta["format_version"] = version
+        arrays["embedcli_meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        bad = tmp_path / "newer.npz"
+        np.savez(bad, **arrays)
+        one_line_error(run("svd", bad, "-o", tmp_path / "v.npz", ok=False), 3, message)
+
+
+class _Canary:
+    """Unpickling this would create a file: proof that a pickle was never loaded."""
+
+    path = ""
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("cmd", ["neighbors", "svd", "info", "evaluate"])
+def test_pickle_is_refused_without_loading(tmp_path, cmd):
+    canary = tmp_path / "CANARY"
+    obj = _Canary()
+    obj.path = str(canary)
+    for name, payload in (("v.pkl", pickle.dumps(obj, protocol=4)), ("v.npy", pickle.dumps(obj, protocol=2))):
+        p = tmp_path / name
+        p.write_bytes(payload)
+        args = {"neighbors": [p, "the"], "svd": [p, "-o", tmp_path / "o.npz"], "info": [p], "evaluate": [p]}[cmd]
+        one_line_error(run(cmd, *args, ok=False), 3, "pickle")
+        assert not canary.exists()
+    # a .npz holding an object (pickled) array is refused too
+    z = tmp_path / "obj.npz"
+    np.savez(z, embedcli_meta=np.frombuffer(b'{"format": "embedcli-vectors", "format_version": 1}', np.uint8),
+             vectors=np.array([obj], dtype=object), words=np.frombuffer(b"the", np.uint8))
+    res = run("neighbors", z, "the", ok=False)
+    assert res.exit_code == 3 and "Traceback" not in res.stderr and not canary.exists()
+
+
+def test_output_folder_missing_or_not_writable(tmp_path, small_tokens):
+    one_line_error(run("tokenize", small_tokens, "-o", tmp_path / "nodir" / "t.txt", ok=False), 2, "does not exist")
+    (tmp_path / "file").write_text("x")
+    one_line_error(run("cooccur", small_tokens, "-o", tmp_path / "file" / "m.npz", ok=False), 2, "is not a folder")
+    ro = "/proc/self" if os.geteuid() == 0 else str(tmp_path / "ro")
+    if os.geteuid() != 0:
+        os.mkdir(ro, 0o500)
+    one_line_error(run("vocab", small_tokens, "-o", f"{ro}/v.tsv", ok=False), 2, "writ")
+
+
+def test_analogy_with_fewer_than_three_words(sample_run):
+    vec = sample_run[0] / "vectors.npz"
+    one_line_error(run("analogy", vec, "man", "king", ok=False), 2, "three words")
+    res = run("analogy", vec, "-", input="man king\n", ok=False)
+    assert res.exit_code == 3 and "line 1: expected 'A B C'" in res.stderr
+
+
+# --------------------------------------------------------------------------- interrupted runs
+def _temp_files(folder):
+    return [f for f in os.listdir(folder) if f.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, code):
+    corpus = tmp_path / "big.txt.gz"
+    line = ("The quick brown fox jumps over the lazy dog near the river bank today. " * 40 + "\n").encode()
+    with gzip.open(corpus, "wb", compresslevel=1) as f:
+        for _ in range(20000):
+            f.write(line)
+    out = tmp_path / "tokens.txt"
+    out.write_text("previous content\n")
+    p = subprocess.Popen([sys.executable, "-m", "embedcli", "tokenize", str(corpus), "-o", str(out), "-q"],
+                         stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while not _temp_files(tmp_path) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.01)
+    assert _temp_files(tmp_path), "the run never started writing"
+    time.sleep(0.2)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == code, err
+    assert out.read_text() == "previous content\n"
+    assert _temp_files(tmp_path) == []
+    assert b"Traceback" not in err
+
+
+def test_word2vec_interrupted_during_training_writes_nothing(tmp_path, sample_run):
+    tokens = tmp_path / "t.txt"
+    tokens.write_bytes((sample_run[0] / "tokens.txt").read_bytes() * 4)
+    out = tmp_path / "v.npz"
+    p = subprocess.Popen([sys.executable, "-m", "embedcli", "word2vec", str(tokens), "-o", str(out), "--epochs", "50"],
+                         stderr=subprocess.PIPE)
+    time.sleep(3)
+    assert p.poll() is None
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+    assert not out.exists() and _temp_files(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- reproducibility
+def test_pipeline_is_byte_reproducible(tmp_path, small_speeches):
+    out = tmp_path / "o"
+    run("pipeline", small_speeches, "-o", out, "--dim", "20", "--seed", "3", "-q")
+    first = {n: (out / n).read_bytes() for n in ("tokens.txt", "vocab.tsv", "cooccur.npz", "vectors.npz")}
+    run("pipeline", small_speeches, "-o", out, "--dim", "20", "--seed", "3", "-q")
+    for n, data in first.items():
+        assert (out / n).read_bytes() == data, n
+    meta = json.loads(run("info", out / "vectors.npz").stdout)
+    assert meta["embedcli_version"] and meta["params"]["seed"] == 3 and meta["params"]["dim"] == 20
+    assert meta["matrix"]["params"]["window"] == 5
