@@ -76,7 +76,8 @@ def cli() -> None:
 
     \b
     Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd      (or: pipeline)
-    Queries:      neighbors, analogy, info
+    Predictive:   tokenize [-> phrases] -> word2vec|fasttext      (gensim)
+    Queries:      neighbors, analogy, similarity, evaluate, info
 
     Exit codes: 0 ok, 2 usage error (bad option, missing path), 3 data error
     (unusable input content), 130/143 interrupted.  Outputs are written
