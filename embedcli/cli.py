@@ -136,11 +136,17 @@ def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, do
     from embedcli.tokenize import load_stopwords
     from embedcli.tokenize import tokenize as run
 
+    from embedcli.io import write_sidecar
+
     stop = load_stopwords(stopwords)
     with atomic_output(output, "wb") as out:
         st = run(inputs, out, lowercase=lowercase, token_pattern=token_pattern, min_length=min_length,
                  stopwords=stop, doc=doc, encoding=encoding, errors=errors,
                  progress=_progress("tokenize", "bytes", quiet))
+    write_sidecar(output, {"kind": "tokens", "params": {
+        "inputs": list(inputs), "lowercase": lowercase, "token_pattern": token_pattern, "min_length": min_length,
+        "stopwords": stopwords, "doc": doc, "encoding": encoding, "errors": errors},
+        "stats": {"files": st.n_files, "documents": st.n_docs, "tokens": st.n_tokens}})
     if not quiet:
         warn(f"tokenize: {st.n_files} file(s), {st.n_docs:,} documents, {st.n_tokens:,} tokens")
 
@@ -159,9 +165,14 @@ def vocab(tokens, output, min_count, max_size, quiet):
 
     _positive("--min-count", min_count)
     _positive("--max-size", max_size)
+    from embedcli.io import write_sidecar
+
     v = build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
     with atomic_output(output, "w") as out:
         v.write(out)
+    write_sidecar(output, {"kind": "vocabulary", "params": {"tokens": tokens, "min_count": min_count,
+                                                             "max_size": max_size},
+                           "stats": {"words": len(v), "tokens": v.total}})
     if not quiet:
         warn(f"vocab: {len(v):,} words, {v.total:,} tokens")
 
@@ -173,7 +184,6 @@ def _load_or_build_vocab(tokens: str, vocab_path: str | None, min_count: int, ma
         v = read_vocab(vocab_path)
         keep = v.counts >= min_count
         if not keep.all():
-            import numpy as np
 
             v = type(v)([w for w, k in zip(v.words, keep) if k], v.counts[keep], v.total)
         if max_size is not None:
@@ -267,17 +277,24 @@ def termdoc(tokens, output, weighting, min_count, max_vocab_size, min_df, max_df
 
 
 # ----------------------------------------------------------------------------- svd
-def _doc_output_path(output: str) -> str:
-    base, ext = os.path.splitext(output[:-3] if output.endswith(".gz") else output)
-    return base + ".docs" + ext + (".gz" if output.endswith(".gz") else "")
+def _sibling_path(output: str, tag: str) -> str:
+    """``vectors.npz`` -> ``vectors.TAG.npz`` (``.gz`` kept last)."""
+    gz = output.endswith(".gz")
+    base, ext = os.path.splitext(output[:-3] if gz else output)
+    return f"{base}.{tag}{ext}" + (".gz" if gz else "")
+
+
+def _vectors_output_options(f):
+    f = click.option("--format", "fmt", type=click.Choice(["native", "word2vec", "binary", "glove"]), default=None,
+                     help="Override the format implied by the extension.")(f)
+    return click.option("-o", "--output", required=True, metavar="VECTORS",
+                        help="Vectors file: .npz (native, memory-mapped), .bin (word2vec binary), "
+                             "other (word2vec text; .gz compresses).")(f)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("matrix", metavar="MATRIX")
-@click.option("-o", "--output", required=True, metavar="VECTORS",
-              help="Vectors file: .npz (native, memory-mapped), .bin (word2vec binary), other (word2vec text).")
-@click.option("--format", "fmt", type=click.Choice(["native", "word2vec", "binary", "glove"]), default=None,
-              help="Override the format implied by the extension.")
+@_vectors_output_options
 @click.option("--weight", type=click.Choice(["none", "ppmi", "sppmi", "log"]), default="ppmi", show_default=True,
               help="Reweighting before the SVD: none, PPMI, shifted PPMI (log neg), log(1+x).")
 @click.option("--neg", default=None, type=float, help="PPMI shift log(neg) [ppmi: 1, sppmi: 5].")
@@ -315,7 +332,7 @@ def svd(matrix, output, fmt, weight, neg, cds, dim, eig, which, solver, n_iter, 
     wv, dv = factorize(cm, weight, cds, neg, params)
     used = wv.save(output, fmt)
     if dv is not None:
-        dpath = doc_output or _doc_output_path(output)
+        dpath = doc_output or _sibling_path(output, "docs")
         dv.save(dpath, fmt)
         if not quiet:
             warn(f"svd: {len(dv):,} document vectors -> {dpath}")
@@ -552,13 +569,30 @@ def analogy(vectors_path, words, method, k, restrict, fmt):
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("path", metavar="FILE")
 def info(path):
-    """Show what a vectors or matrix file is and the parameters that made it (JSON)."""
-    from embedcli.errors import FormatError
+    """Show what a file is and the parameters that made it (JSON).
+
+    Matrix and native vector files carry this inside; tokens, vocabulary and
+    word2vec/GloVe vector files written by embedcli have it in FILE.meta.json.
+    """
+    from embedcli.errors import FormatError, UsageError
+    from embedcli.io import SIDECAR_SUFFIX
     from embedcli.npzfile import NpzReader, refuse_pickle, sniff
 
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
     head = sniff(path)
     refuse_pickle(path, head)
-    if head.startswith(b"PK"):
+    sidecar = path + SIDECAR_SUFFIX
+    out: dict = {}
+    if os.path.isfile(sidecar):
+        try:
+            with open(sidecar, encoding="utf-8") as f:
+                out = json.load(f)
+        except (OSError, ValueError) as e:
+            raise FormatError(f"{sidecar}: unreadable metadata ({e})") from None
+        if not isinstance(out, dict):
+            raise FormatError(f"{sidecar}: unreadable metadata")
+    elif head.startswith(b"PK"):
         r = NpzReader(path)
         out = dict(r.meta)
         r.close()
@@ -566,9 +600,9 @@ def info(path):
         from embedcli.vectors import Vectors
 
         v = Vectors.load(path)
-        out = {"format": v.meta.get("source_format"), "shape": [len(v), v.dim]}
-    if not isinstance(out, dict):
-        raise FormatError(f"{path}: unreadable metadata")
+        out = {"format": v.meta.get("source_format"), "shape": [len(v), v.dim],
+               "note": "no embedcli metadata: not written by embedcli (or its .meta.json was removed)"}
+        out.update({k: v.meta[k] for k in ("minn", "maxn", "bucket") if k in v.meta})
     click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
@@ -720,17 +754,9 @@ def _w2v_params(cls, sg, dim, window, negative, hs, ns_exponent, sample, min_cou
     return p
 
 
-def _context_path(output: str) -> str:
-    base, ext = os.path.splitext(output[:-3] if output.endswith(".gz") else output)
-    return base + ".context" + ext + (".gz" if output.endswith(".gz") else "")
-
-
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("tokens", metavar="TOKENS")
-@click.option("-o", "--output", required=True, metavar="VECTORS",
-              help="Vectors file: .npz (native), .bin (word2vec binary), other (word2vec text).")
-@click.option("--format", "fmt", type=click.Choice(["native", "word2vec", "binary", "glove"]), default=None,
-              help="Override the format implied by the extension.")
+@_vectors_output_options
 @click.option("--vectors", "which", type=click.Choice(["w", "c", "w+c"]), default="w", show_default=True,
               help="Input (word) vectors, output (context) vectors, or their sum.")
 @click.option("--save-context", is_flag=True,
@@ -755,7 +781,7 @@ def word2vec(tokens, output, fmt, which, save_context, quiet, **kw):
             from embedcli.errors import UsageError
 
             raise UsageError("--save-context needs negative sampling (--negative > 0)")
-        ctx.save(_context_path(output), fmt)
+        ctx.save(_sibling_path(output, "context"), fmt)
     if not quiet:
         warn(f"word2vec: {len(main_v):,} x {main_v.dim} {used} vectors -> {output} "
              f"({t['train_seconds']:.1f} s, {t['words_per_second']:,} words/s)")
@@ -816,10 +842,15 @@ def phrases(tokens, output, min_count, threshold, scoring, passes, delimiter, co
     from embedcli.io import atomic_output, check_output_path
     from embedcli.predictive import learn_phrases
 
+    from embedcli.io import write_sidecar
+
     check_output_path(output)
     with atomic_output(output, "wb") as out:
         st = learn_phrases(tokens, out, min_count, threshold, scoring, passes, delimiter, connector_words,
                            progress=_progress("phrases", "bytes", quiet))
+    write_sidecar(output, {"kind": "tokens", "params": {
+        "tokens": tokens, "method": "phrases", "min_count": min_count, "threshold": threshold, "scoring": scoring,
+        "passes": passes, "delimiter": delimiter, "connector_words": connector_words}, "stats": st})
     if not quiet:
         warn(f"phrases: {sum(st['phrases_per_pass']):,} phrases learned in {passes} pass(es); "
              f"{st['tokens_in']:,} -> {st['tokens_out']:,} tokens")

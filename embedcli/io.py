@@ -217,6 +217,27 @@ def _umask() -> int:
     return mask
 
 
+SIDECAR_SUFFIX = ".meta.json"
+
+
+def write_sidecar(path: str, meta: dict) -> None:
+    """Record provenance of an output whose format has no room for it (tokens, vocabulary,
+    word2vec/GloVe vectors) in ``PATH.meta.json``, atomically.  Nothing for stdout.
+
+    ``meta`` gets ``embedcli_version``; content is deterministic (sorted keys, no
+    timestamps) so that repeated runs give identical files.
+    """
+    if path == "-":
+        return
+    import json
+
+    from embedcli import __version__
+
+    with atomic_output(path + SIDECAR_SUFFIX, "w") as f:
+        json.dump({"embedcli_version": __version__, **meta}, f, indent=1, sort_keys=True, default=str)
+        f.write("\n")
+
+
 class Progress:
     """Progress on stderr: a live ``\\r`` line on a terminal, a line every ``every`` seconds otherwise.
 

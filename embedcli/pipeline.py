@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from embedcli.errors import UsageError
-from embedcli.io import Progress, atomic_output
+from embedcli.io import Progress, atomic_output, write_sidecar
 
 SAMPLE_CORPUS = "us-presidential-speeches.txt.gz"
 
@@ -99,6 +99,8 @@ def run_pipeline(
     counter: Counter = Counter()
     with atomic_output(f["tokens"], "wb") as out:
         st = tokenize(corpora, out, counter=counter, progress=Progress("tokenize", "bytes", quiet), **(tokenize_options or {}))
+    write_sidecar(f["tokens"], {"kind": "tokens", "params": {"inputs": corpora, **(tokenize_options or {})},
+                                "stats": {"files": st.n_files, "documents": st.n_docs, "tokens": st.n_tokens}})
     res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 
     t = time.perf_counter()
@@ -109,6 +111,9 @@ def run_pipeline(
         raise DataError(f"no word occurs --min-count {min_count} times in the corpus; lower --min-count")
     with atomic_output(f["vocab"], "w") as out:
         vocab.write(out)
+    write_sidecar(f["vocab"], {"kind": "vocabulary", "params": {"tokens": f["tokens"], "min_count": min_count,
+                                                                 "max_size": max_vocab_size},
+                               "stats": {"words": len(vocab), "tokens": vocab.total}})
     res.stages.append(("vocab", time.perf_counter() - t, f"{len(vocab):,} words with count >= {min_count}"))
 
     if method != "svd":

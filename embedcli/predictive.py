@@ -170,7 +170,7 @@ def _train(cls, tokens: str, params: Word2VecParams, progress: Progress | None):
         model.build_vocab(corpus_file=path)
         if len(model.wv) == 0:
             raise DataError(f"{tokens}: no word occurs --min-count {params.min_count} times; lower --min-count")
-        with _report_progress(progress, epochs) as h:
+        with _report_progress(progress, epochs):
             trained, raw = model.train(corpus_file=path, total_examples=model.corpus_count,
                                        total_words=model.corpus_total_words, epochs=epochs)
         elapsed = time.perf_counter() - t0
@@ -254,15 +254,21 @@ def train_fasttext(tokens: str, params: FastTextParams | None = None, progress: 
 def save_fasttext(model, path: str) -> None:
     """Write a Facebook fastText ``.bin`` atomically (gensim's ``save_facebook_model``; no pickle).
 
-    The file's size is about ``(n_words + bucket) * dim * 4`` bytes.
+    The file's size is about ``(n_words + bucket) * dim * 4`` bytes.  The
+    training parameters go to ``PATH.meta.json`` (the format has no room).
 
     Raises:
         UsageError: an unwritable output folder.
     """
     from gensim.models.fasttext import save_facebook_model
 
+    from embedcli.io import write_sidecar
+
     with atomic_path(path) as tmp:
         save_facebook_model(model, tmp)
+    meta = getattr(model, "embedcli_meta", None)
+    if meta:
+        write_sidecar(path, {**meta, "format": "fasttext-bin", "shape": [len(model.wv), model.wv.vector_size]})
 
 
 def is_fasttext_bin(path: str) -> bool:

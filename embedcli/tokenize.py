@@ -9,7 +9,6 @@ corpus.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass

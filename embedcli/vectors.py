@@ -110,6 +110,7 @@ class Vectors:
             write_npz(path, meta, arrays)
         elif fmt in ("word2vec", "glove"):
             _check_words_writable(self.words)
+            self._write_sidecar(path, fmt)
             with atomic_output(path, "wb") as raw:
                 f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if path.endswith(".gz") else raw
                 if fmt == "word2vec":
@@ -125,6 +126,7 @@ class Vectors:
                     f.close()
         elif fmt == "binary":
             _check_words_writable(self.words)
+            self._write_sidecar(path, fmt)
             with atomic_output(path, "wb") as f:
                 f.write(f"{len(self.words)} {self.dim}\n".encode())
                 step = 4096
@@ -135,6 +137,13 @@ class Vectors:
         else:
             raise UsageError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
         return fmt
+
+    def _write_sidecar(self, path: str, fmt: str) -> None:
+        from embedcli.io import write_sidecar
+
+        meta = {k: v for k, v in self.meta.items() if k != "source_format"}
+        if meta:
+            write_sidecar(path, {**meta, "format": fmt, "shape": [len(self.words), self.dim]})
 
     # ------------------------------------------------------------------ reading
     @classmethod

@@ -1,6 +1,4 @@
 import gzip
-import os
-import shutil
 from pathlib import Path
 
 import pytest

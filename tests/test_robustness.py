@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 
 import numpy as np
 import pytest
@@ -287,3 +286,25 @@ def test_pipeline_is_byte_reproducible(tmp_path, small_speeches):
     meta = json.loads(run("info", out / "vectors.npz").stdout)
     assert meta["embedcli_version"] and meta["params"]["seed"] == 3 and meta["params"]["dim"] == 20
     assert meta["matrix"]["params"]["window"] == 5
+
+
+def test_every_output_records_version_and_parameters(tmp_path, small_speeches):
+    t, v, m = tmp_path / "t.txt", tmp_path / "v.tsv", tmp_path / "m.npz"
+    run("tokenize", small_speeches, "-o", t, "--min-length", "2", "-q")
+    run("vocab", t, "-o", v, "--min-count", "2", "-q")
+    run("cooccur", t, "-o", m, "--window", "3", "-q")
+    run("svd", m, "-o", tmp_path / "s.npz", "--dim", "10", "-q")
+    run("svd", m, "-o", tmp_path / "s.txt", "--dim", "10", "-q")
+    run("word2vec", t, "-o", tmp_path / "w.bin", "--epochs", "1", "--dim", "10", "-q")
+    run("phrases", t, "-o", tmp_path / "p.txt", "-q")
+    expect = {
+        t: ("tokens", "min_length", 2), v: ("vocabulary", "min_count", 2), m: (None, "window", 3),
+        tmp_path / "s.npz": (None, "dim", 10), tmp_path / "s.txt": (None, "dim", 10),
+        tmp_path / "w.bin": (None, "vector_size", 10), tmp_path / "p.txt": ("tokens", "method", "phrases"),
+    }
+    for path, (kind, key, value) in expect.items():
+        meta = json.loads(run("info", path).stdout)
+        assert meta["embedcli_version"], path
+        assert meta["params"][key] == value, (path, meta)
+        if kind:
+            assert meta["kind"] == kind
