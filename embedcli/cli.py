@@ -539,8 +539,27 @@ def analogy(vectors_path, words, method, k, restrict, fmt):
         raise UsageError(f"analogy needs three words A B C (or '-' for stdin), got {len(words)}")
     v = Vectors.load(vectors_path)
     s = Searcher(v, restrict)
+    import numpy as np
+
     queries = _read_queries(words) if stdin else iter([(None, " ".join(words))])
+
+    def answer(batch):
+        # one set of matrix products per batch of questions
+        A, B, C = (np.vstack([units[j] for _, units, _, _ in batch]) for j in range(3))
+        results = s.analogies_from_units(A, B, C, [ex for _, _, ex, _ in batch], k, method)
+        for (parts, _, _, oov), (ids, scores) in zip(batch, results):
+            answers = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
+            rec = {"query": parts[:3], "method": method,
+                   "answers": [{"word": w, "score": round(sc, 6)} for w, sc in answers]}
+            if oov:
+                rec["oov"] = oov
+            if len(parts) == 4:
+                rec["expected"] = parts[3]
+                rec["correct"] = bool(answers) and answers[0][0] == parts[3]
+            _emit(fmt, rec, [[*parts[:3], w, f"{sc:.6f}"] for w, sc in answers])
+
     bad = 0
+    batch = []
     for lineno, q in queries:
         parts = q.split()
         if len(parts) not in (3, 4):
@@ -551,16 +570,12 @@ def analogy(vectors_path, words, method, k, restrict, fmt):
         if got is None:
             continue
         units, rows, oov = got
-        ids, scores = next(s.analogies_from_units(units[0:1], units[1:2], units[2:3], [[r for r in rows if r >= 0]],
-                                                  k, method))
-        answers = [(v.words[i], float(sc)) for i, sc in zip(ids, scores) if i >= 0]
-        rec = {"query": parts[:3], "method": method, "answers": [{"word": w, "score": round(sc, 6)} for w, sc in answers]}
-        if oov:
-            rec["oov"] = oov
-        if len(parts) == 4:
-            rec["expected"] = parts[3]
-            rec["correct"] = bool(answers) and answers[0][0] == parts[3]
-        _emit(fmt, rec, [[*parts[:3], w, f"{sc:.6f}"] for w, sc in answers])
+        batch.append((parts, units, [r for r in rows if r >= 0], oov))
+        if len(batch) == QUERY_BATCH:
+            answer(batch)
+            batch = []
+    if batch:
+        answer(batch)
     if bad:
         return EXIT_DATA
 
