@@ -273,7 +273,8 @@ class Progress:
         if total:
             frac = min(done / total, 1.0)
             eta = (total - done) / rate if rate > 0 else float("inf")
-            msg += f" {100 * frac:.0f}%, ETA {_duration(eta)}"
+            bar = f" [{'#' * int(20 * frac):<20}]" if self.tty else ""
+            msg += f"{bar} {100 * frac:.0f}%, ETA {_duration(eta)}"
         if extra:
             msg += ", " + extra
         if self.tty:

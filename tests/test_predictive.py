@@ -144,3 +144,21 @@ def test_sgns_quality_on_benchmark_corpus(tmp_path):
     ws = evaluate_similarity(Vectors.load(str(tmp_path / "v.npz")), str(shared_path("eval", "wordsim353.tsv")))
     print(f"SGNS WS353 rho {ws.spearman:.4f} over {ws.pairs_used} pairs")
     assert ws.spearman >= 0.40
+
+
+def test_training_progress_line(capsys):
+    """gensim's periodic log lines become our status line: epoch, %, ETA, words/s."""
+    import logging
+
+    from embedcli.io import Progress
+    from embedcli.predictive import _GensimProgress
+
+    p = Progress("word2vec", None, every=0)
+    h = _GensimProgress(p, epochs=5)
+    rec = logging.LogRecord("gensim.models.word2vec", logging.INFO, "", 0,
+                            "EPOCH %i - PROGRESS: at %.2f%% examples, %.0f words/s, in_qsize %i, out_qsize %i",
+                            (1, 50.0, 123456, -1, 0), None)
+    p.last = 0
+    h.emit(rec)
+    err = capsys.readouterr().err
+    assert "word2vec:" in err and "30%" in err and "ETA" in err and "epoch 2/5" in err and "123,456 words/s" in err
