@@ -123,8 +123,10 @@ def _positive(name: str, value, minimum=1):
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the input (ASCII-compatible).")
 @click.option("--errors", "errors", type=click.Choice(["strict", "replace", "ignore"]), default="strict",
               show_default=True, help="Undecodable bytes: fail naming file and line, replace with U+FFFD, or drop.")
+@click.option("--workers", default=None, type=int,
+              help="Processes tokenizing in parallel [cores, at most 4]; the output does not depend on it.")
 @quiet_option
-def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, doc, encoding, errors, quiet):
+def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, doc, encoding, errors, workers, quiet):
     """Tokenize a corpus into one document per line, tokens separated by single spaces.
 
     INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
@@ -141,7 +143,7 @@ def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, do
     stop = load_stopwords(stopwords)
     with atomic_output(output, "wb") as out:
         st = run(inputs, out, lowercase=lowercase, token_pattern=token_pattern, min_length=min_length,
-                 stopwords=stop, doc=doc, encoding=encoding, errors=errors,
+                 stopwords=stop, doc=doc, encoding=encoding, errors=errors, workers=workers,
                  progress=_progress("tokenize", "bytes", quiet))
     write_sidecar(output, {"kind": "tokens", "params": {
         "inputs": list(inputs), "lowercase": lowercase, "token_pattern": token_pattern, "min_length": min_length,

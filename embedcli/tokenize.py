@@ -9,10 +9,15 @@ corpus.
 from __future__ import annotations
 
 import codecs
+import multiprocessing as mp
+import os
 import re
-from collections import Counter
+import signal
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
+from itertools import chain
 from typing import IO, Iterable
 
 from embedcli.errors import DataError, UsageError
@@ -140,6 +145,7 @@ def tokenize(
     errors: str = "strict",
     counter: Counter | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> TokenizeStats:
     """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
 
@@ -153,6 +159,9 @@ def tokenize(
             policy: strict, replace, ignore).  Any ASCII-compatible encoding.
         counter: if given, updated with the count of every token written (so a
             pipeline gets its vocabulary without reading the output again).
+        workers: processes that tokenize blocks in parallel (default: the
+            number of cores, at most 4); 1 tokenizes in this process.  The
+            output does not depend on it.
 
     Returns:
         :class:`TokenizeStats`.
@@ -164,58 +173,141 @@ def tokenize(
     if doc not in DOC_MODES:
         raise UsageError(f"--doc {doc}: choose one of {', '.join(DOC_MODES)}")
     _check_encoding(encoding, errors)
-    tok, lower_after = make_line_tokenizer(lowercase, token_pattern, min_length, stopwords)
+    options = (lowercase, token_pattern, min_length, frozenset(stopwords))
+    make_line_tokenizer(*options)  # validate the options before any work
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
     files = expand_inputs(inputs)
     stats = TokenizeStats()
     progress = progress or Progress(None)
     spaces = 0  # every output document of n tokens holds n - 1 spaces
-    for path in files:
-        stats.n_files += 1
+    want_counts = counter is not None
+    with _BlockRunner(workers) as runner:
+        # Blocks are tokenized in worker processes (in order, a few in flight); this
+        # process only stitches documents across block ends and writes.
+        pending: deque = deque()
+
+        def blocks():
+            for fi, path in enumerate(files):
+                for lineno, data, ends_line in iter_line_chunks(path):
+                    stats.n_bytes += len(data)
+                    yield fi, ends_line, runner.submit(data, path, lineno, encoding, errors, options, doc == "paragraph",
+                                                       want_counts)
+                yield fi, None, None  # end of file
+
         is_open = False  # the current output document has tokens written
-        for lineno, data, ends_line in iter_line_chunks(path):
-            stats.n_bytes += len(data)
-            text = decode_block(data, path, lineno, encoding, errors)
-            parts = text.split("\n")
-            if text.endswith("\n"):
-                parts.pop()
-            last = len(parts) - 1
-            out_parts: list[str] = []
-            add = out_parts.append
-            n_docs = 0
-            for i, part in enumerate(parts):
-                terminated = i < last or ends_line
-                toks = tok(part)
-                if doc == "paragraph" and terminated and not toks and not part.strip():
+        n_futures = 0
+        for item in chain(blocks(), [None]):
+            if item is not None:
+                pending.append(item)
+                n_futures += item[2] is not None
+            while pending and (n_futures > runner.in_flight or item is None or pending[0][2] is None):
+                fi, ends_line, fut = pending.popleft()
+                n_futures -= fut is not None
+                if fut is None:  # end of a file: close its last document
+                    stats.n_files += 1
                     if is_open:
+                        out.write(b"\n")
+                        stats.n_docs += 1
+                        is_open = False
+                    continue
+                toks, blank, counts = fut.result()
+                last = len(toks) - 1
+                out_parts: list[str] = []
+                add = out_parts.append
+                n_docs = 0
+                for i, t in enumerate(toks):
+                    terminated = i < last or ends_line
+                    if blank is not None and terminated and blank[i]:
+                        if is_open:
+                            add("\n")
+                            n_docs += 1
+                            is_open = False
+                        continue
+                    if t:
+                        if is_open:
+                            add(" ")
+                        add(t)
+                        is_open = True
+                    if doc == "line" and terminated and is_open:
                         add("\n")
                         n_docs += 1
                         is_open = False
-                    continue
-                if toks:
-                    if is_open:
-                        add(" ")
-                    add(toks)
-                    is_open = True
-                if doc == "line" and terminated and is_open:
-                    add("\n")
-                    n_docs += 1
-                    is_open = False
-            chunk = "".join(out_parts)
-            if lower_after:
-                chunk = chunk.lower()
-            if counter is not None:
-                counter.update(chunk.split())
-            spaces += chunk.count(" ")
-            stats.n_docs += n_docs
-            stats.n_tokens = spaces + stats.n_docs + is_open
-            out.write(chunk.encode("utf-8"))
-            progress.update(stats.n_bytes, extra=f"{stats.n_tokens:,} tokens")
-        if is_open:
-            out.write(b"\n")
-            stats.n_docs += 1
+                chunk = "".join(out_parts)
+                if counts:
+                    counter.update(counts)
+                spaces += chunk.count(" ")
+                stats.n_docs += n_docs
+                stats.n_tokens = spaces + stats.n_docs + is_open
+                out.write(chunk.encode("utf-8"))
+                progress.update(stats.n_bytes, extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()
     if stats.n_tokens == 0:
         where = files[0] if len(files) == 1 else f"{len(files)} inputs"
         raise DataError(f"{where}: no tokens found (empty corpus?)")
     return stats
+
+
+_TOKENIZERS: dict = {}
+
+
+def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: str, options: tuple,
+                    paragraphs: bool, want_counts: bool):
+    """Worker: decode one block and tokenize each line.
+
+    Returns ``(tokens_per_line, blank_per_line or None, token_counts or None)``.
+    """
+    if options not in _TOKENIZERS:
+        _TOKENIZERS[options] = make_line_tokenizer(*options)
+    tok, lower_after = _TOKENIZERS[options]
+    text = decode_block(data, path, lineno, encoding, errors)
+    parts = text.split("\n")
+    if text.endswith("\n"):
+        parts.pop()
+    toks = [tok(p) for p in parts]
+    if lower_after:
+        toks = "\n".join(toks).lower().split("\n")  # lower() never adds a newline: lines stay aligned
+    blank = [not p.strip() for p in parts] if paragraphs else None
+    counts = dict(Counter(" ".join(toks).split())) if want_counts else None
+    return toks, blank, counts
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group: only the parent reacts (and stops the workers).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _BlockRunner:
+    """Runs :func:`_tokenize_block` in a process pool (fork) once a second block shows up,
+    serially before that or with one worker (or where fork is unavailable)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+        self.n = 0
+        self.in_flight = 1
+
+    def submit(self, *args):
+        self.n += 1
+        if self.pool is None and self.workers > 1 and self.n == 2 and "fork" in mp.get_all_start_methods():
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_ignore_sigint)
+            self.in_flight = self.workers + 1
+        if self.pool is None:
+            f: Future = Future()
+            try:
+                f.set_result(_tokenize_block(*args))
+            except Exception as e:
+                f.set_exception(e)
+            return f
+        return self.pool.submit(_tokenize_block, *args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return False

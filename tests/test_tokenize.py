@@ -100,6 +100,19 @@ def test_empty_and_missing_inputs(tmp_path):
     assert res.exit_code == 2 and "holds no files" in res.stderr
 
 
+def test_parallel_workers_give_identical_output(tmp_path, sample_corpus, monkeypatch):
+    import embedcli.io as eio
+
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 50_000)  # about 60 blocks: the process pool is used
+    outs = [run("tokenize", sample_corpus, "-q", "--workers", w).stdout for w in (1, 2, 3)]
+    assert outs[0] == outs[1] == outs[2] and outs[0].count("\n") == 124
+    for doc in ("paragraph", "file"):
+        a, b = (run("tokenize", sample_corpus, "-q", "--doc", doc, "--workers", w).stdout for w in (1, 2))
+        assert a == b
+    res = run("tokenize", sample_corpus, "--workers", "0", ok=False)
+    assert res.exit_code == 2 and "--workers 0" in res.stderr
+
+
 def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
     import embedcli.io as eio
 
