@@ -56,11 +56,9 @@ class _Group(click.Group):
             click.echo("\nembedcli: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:
-            # downstream closed the pipe (e.g. `| head`): exit as a killed-by-SIGPIPE tool would
-            try:
-                sys.stdout = open(os.devnull, "w")
-            finally:
-                os._exit(141)
+            # downstream closed the pipe (e.g. `| head`): exit 1 quietly, as click does
+            sys.stdout = open(os.devnull, "w")
+            sys.exit(1)
         except MemoryError:
             _fail("out of memory (try a smaller --window/--dim, a larger --min-count or --max-vocab-size)", EXIT_DATA)
         except OSError as e:

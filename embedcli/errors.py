@@ -4,8 +4,8 @@ Exit codes (also listed in README.md):
 
 ====  ==========================================================================
 0     success
-1     internal error (a bug: please report it with the traceback, shown with
-      ``EMBEDCLI_DEBUG=1``)
+1     the output pipe was closed early (e.g. ``| head``; click's convention),
+      or an internal error (a bug: it comes with a traceback)
 2     usage error: a bad option value, a missing input path, an unwritable
       output folder
 3     data error: an input file exists but its content is unusable (empty
