@@ -160,13 +160,11 @@ def tokenize(inputs, output, lowercase, token_pattern, min_length, stopwords, do
 @quiet_option
 def vocab(tokens, output, min_count, max_size, quiet):
     """Count words: 'word<TAB>count' lines, most frequent first (ties by word)."""
-    from embedcli.io import atomic_output
+    from embedcli.io import atomic_output, write_sidecar
     from embedcli.vocab import build_vocab
 
     _positive("--min-count", min_count)
     _positive("--max-size", max_size)
-    from embedcli.io import write_sidecar
-
     v = build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
     with atomic_output(output, "w") as out:
         v.write(out)
@@ -181,18 +179,7 @@ def _load_or_build_vocab(tokens: str, vocab_path: str | None, min_count: int, ma
     from embedcli.vocab import build_vocab, read_vocab
 
     if vocab_path:
-        v = read_vocab(vocab_path)
-        keep = v.counts >= min_count
-        if not keep.all():
-
-            v = type(v)([w for w, k in zip(v.words, keep) if k], v.counts[keep], v.total)
-        if max_size is not None:
-            v = type(v)(v.words[:max_size], v.counts[:max_size], v.total)
-        if not len(v):
-            from embedcli.errors import DataError
-
-            raise DataError(f"{vocab_path}: no word has count >= --min-count {min_count}")
-        return v
+        return read_vocab(vocab_path).restricted(min_count, max_size, vocab_path)
     return build_vocab(tokens, min_count, max_size, _progress("vocab", "bytes", quiet))
 
 

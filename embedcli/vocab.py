@@ -59,6 +59,18 @@ class Vocabulary:
         counts = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
         return cls(words, counts, total)
 
+    def restricted(self, min_count: int = 1, max_size: int | None = None, source: str = "vocabulary") -> "Vocabulary":
+        """The words with count >= ``min_count``, at most ``max_size`` of them (order kept).
+
+        Raises:
+            DataError: no word is left (``source`` names the file in the message).
+        """
+        keep = self.counts >= min_count
+        words = [w for w, k in zip(self.words, keep) if k][:max_size]
+        if not words:
+            raise DataError(f"{source}: no word has count >= --min-count {min_count}")
+        return Vocabulary(words, self.counts[keep][: len(words)], self.total)
+
     def write(self, f: IO[str]) -> None:
         """Write ``word<TAB>count`` lines (a text stream)."""
         f.write("".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist())))
