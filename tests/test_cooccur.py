@@ -1,3 +1,4 @@
+import os
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -38,7 +39,7 @@ def brute_force(docs, vocab, window, context, weighting, cross_documents):
 docs_strategy = st.lists(st.lists(st.sampled_from("a b c d e f g h".split()), max_size=25), min_size=1, max_size=8)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=int(os.environ.get("EMBEDCLI_FUZZ_EXAMPLES", "120")), deadline=None)
 @given(
     docs=docs_strategy,
     window=st.integers(1, 6),

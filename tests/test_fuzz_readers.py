@@ -14,7 +14,8 @@ from embedcli.matrix import CountMatrix
 from embedcli.vectors import Vectors
 from embedcli.vocab import read_vocab
 
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# EMBEDCLI_FUZZ_EXAMPLES=3000 for a longer search (passed 3,000 per reader when written)
+SETTINGS = settings(max_examples=int(os.environ.get("EMBEDCLI_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _valid_vectors(v):
