@@ -16,7 +16,7 @@ The symmetric matrix is ``L + L^T`` where ``L`` counts left contexts.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Iterator
 
@@ -111,7 +111,6 @@ class CooccurrenceParams:
     subsample: float = 0.0
     cross_documents: bool = False
     seed: int = 1
-    extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         """Raises UsageError on out-of-range values."""

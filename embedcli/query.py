@@ -7,8 +7,6 @@ memory-mapped) vectors and precomputed norms: scores are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from embedcli.errors import UsageError
@@ -125,14 +123,6 @@ class Searcher:
             S = Sb * Sc / (Sa + COSMUL_EPSILON)
         idx, vals = self.top_k(S, k, exclude)
         yield from zip(idx, vals)
-
-
-@dataclass
-class Unknown:
-    """A query that could not be answered, with the reason."""
-
-    query: str
-    reason: str
 
 
 def cosine_similarity(vectors: Vectors, pairs: list[tuple[int, int]]) -> np.ndarray:
