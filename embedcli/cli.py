@@ -407,33 +407,29 @@ def _read_queries(args: tuple[str, ...]):
 
 
 def _resolve(vectors, words: list[str], where: str):
-    """Unit vectors of ``words``: ``(units (n, dim) float32, rows, oov)`` or None if any is unknown.
+    """:func:`embedcli.query.resolve_words`, reporting unknown words on stderr (None: skip the query)."""
+    from embedcli.query import resolve_words
 
-    ``rows`` holds -1 for a word that is not in the vocabulary but got a
-    vector from a fastText model's character n-grams (listed in ``oov``).
-    """
-    import numpy as np
-
-    idx = vectors.index
-    missing = [w for w in words if w not in idx]
-    build = getattr(vectors, "oov_vector", None)
-    if missing and build is None:
-        warn(f"{where}not in vocabulary: {' '.join(missing)}")
+    try:
+        units, rows, oov = resolve_words(vectors, words)
+    except KeyError as e:
+        warn(f"{where}not in vocabulary: {' '.join(e.args[0])}")
         return None
-    units, rows = [], []
-    for w in words:
-        if w in idx:
-            r = idx[w]
-            vec = np.asarray(vectors.vectors[r], dtype=np.float32)
-        else:
-            r = -1
-            vec = build(w)
-        n = float(np.linalg.norm(vec))
-        units.append(vec / n if n > 0 else vec)
-        rows.append(r)
-    if missing:
-        warn(f"{where}not in vocabulary, vector built from character n-grams: {' '.join(missing)}")
-    return np.vstack(units).astype(np.float32), rows, missing
+    if oov:
+        warn(f"{where}not in vocabulary, vector built from character n-grams: {' '.join(oov)}")
+    return units, rows, oov
+
+
+def _batched(items, size: int = 256):
+    """Lists of up to ``size`` items: stdin queries are answered one matrix product per batch."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _emit(fmt: str, record: dict, tsv_rows: list[list]) -> None:
@@ -482,24 +478,19 @@ def neighbors(vectors_path, words, k, restrict, fmt):
                 rec["oov"] = oov
             _emit(fmt, rec, [[q, w, f"{sc:.6f}"] for w, sc in pairs])
 
-    batch = []
-    for lineno, q in _read_queries(words):
-        qwords = q.split() if lineno is not None else [q]
-        got = _resolve(v, qwords, f"line {lineno}: " if lineno else "")
-        if got is None:
-            continue
-        units, rows, oov = got
-        u = units.sum(axis=0)
-        u /= max(float(np.linalg.norm(u)), 1e-12)
-        batch.append((q, u, [r for r in rows if r >= 0], oov))
-        if len(batch) == QUERY_BATCH:
-            answer(batch)
-            batch = []
-    if batch:
+    def prepared():
+        for lineno, q in _read_queries(words):
+            qwords = q.split() if lineno is not None else [q]
+            got = _resolve(v, qwords, f"line {lineno}: " if lineno else "")
+            if got is None:
+                continue
+            units, rows, oov = got
+            u = units.sum(axis=0)
+            u /= max(float(np.linalg.norm(u)), 1e-12)
+            yield q, u, [r for r in rows if r >= 0], oov
+
+    for batch in _batched(prepared()):
         answer(batch)
-
-
-QUERY_BATCH = 256  # stdin queries answered per matrix product
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -546,22 +537,22 @@ def analogy(vectors_path, words, method, k, restrict, fmt):
             _emit(fmt, rec, [[*parts[:3], w, f"{sc:.6f}"] for w, sc in answers])
 
     bad = 0
-    batch = []
-    for lineno, q in queries:
-        parts = q.split()
-        if len(parts) not in (3, 4):
-            warn(f"line {lineno}: expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)")
-            bad += 1
-            continue
-        got = _resolve(v, parts[:3], f"line {lineno}: " if lineno else "")
-        if got is None:
-            continue
-        units, rows, oov = got
-        batch.append((parts, units, [r for r in rows if r >= 0], oov))
-        if len(batch) == QUERY_BATCH:
-            answer(batch)
-            batch = []
-    if batch:
+
+    def prepared():
+        nonlocal bad
+        for lineno, q in queries:
+            parts = q.split()
+            if len(parts) not in (3, 4):
+                warn(f"line {lineno}: expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)")
+                bad += 1
+                continue
+            got = _resolve(v, parts[:3], f"line {lineno}: " if lineno else "")
+            if got is None:
+                continue
+            units, rows, oov = got
+            yield parts, units, [r for r in rows if r >= 0], oov
+
+    for batch in _batched(prepared()):
         answer(batch)
     if bad:
         return EXIT_DATA

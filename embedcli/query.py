@@ -125,6 +125,31 @@ class Searcher:
         yield from zip(idx, vals)
 
 
+def resolve_words(vectors: Vectors, words: list[str]):
+    """Unit vectors of ``words`` for a query.
+
+    Returns ``(units (n, dim) float32, rows, oov)``: ``rows`` holds -1 for a
+    word outside the vocabulary that got a vector from a fastText model's
+    character n-grams (those words are listed in ``oov``).
+
+    Raises:
+        KeyError: with the list of unknown words, when some word has no vector.
+    """
+    idx = vectors.index
+    missing = [w for w in words if w not in idx]
+    build = getattr(vectors, "oov_vector", None)
+    if missing and build is None:
+        raise KeyError(missing)
+    units, rows = [], []
+    for w in words:
+        r = idx.get(w, -1)
+        vec = np.asarray(vectors.vectors[r], dtype=np.float32) if r >= 0 else build(w)
+        n = float(np.linalg.norm(vec))
+        units.append(vec / n if n > 0 else vec)
+        rows.append(r)
+    return np.vstack(units).astype(np.float32), rows, missing
+
+
 def cosine_similarity(vectors: Vectors, pairs: list[tuple[int, int]]) -> np.ndarray:
     """``(len(pairs),) float64`` cosine similarity of row pairs (0 when a vector is zero)."""
     if not pairs:
