@@ -16,7 +16,6 @@ The symmetric matrix is ``L + L^T`` where ``L`` counts left contexts.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from itertools import repeat
 from typing import Iterator
 
@@ -24,12 +23,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
-from embedcli.errors import DataError, UsageError
-from embedcli.io import Progress, iter_line_chunks
+from embedcli.errors import DataError, ParameterError
+from embedcli.fileio import Progress, iter_line_chunks
+from embedcli.matrix import CountMatrix
+from embedcli.provenance import file_provenance, stage_record
+from embedcli.specs import CooccurSpec
 from embedcli.vocab import Vocabulary
-
-CONTEXTS = ("symmetric", "left", "right")
-WEIGHTINGS = ("uniform", "harmonic", "linear")
 _BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never survives decoding
 
 
@@ -43,7 +42,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     Raises:
         DataError: the file is not UTF-8 text.
     """
-    from embedcli.tokenize import decode_block
+    from embedcli.tokenizer import decode_block
 
     lookup = dict(index)
     lookup[_BOUNDARY] = -2
@@ -74,7 +73,7 @@ def distance_weights(window: int, weighting: str) -> np.ndarray:
     dynamic window (Levy, Goldberg & Dagan 2015, section 3.2).
 
     Raises:
-        UsageError: unknown weighting.
+        ParameterError: unknown weighting.
     """
     d = np.arange(1, window + 1, dtype=np.float64)
     if weighting == "uniform":
@@ -83,7 +82,7 @@ def distance_weights(window: int, weighting: str) -> np.ndarray:
         return 1.0 / d
     if weighting == "linear":
         return (window - d + 1) / window
-    raise UsageError(f"--weighting {weighting}: choose one of {', '.join(WEIGHTINGS)}")
+    raise ParameterError("window_weighting", weighting, "choose one of uniform, harmonic, linear")
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
@@ -100,35 +99,26 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(p, 1.0)
 
 
-@dataclass
-class CooccurrenceParams:
-    """Parameters of :func:`cooccurrence_matrix` (stored in the matrix file)."""
+def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
+            progress: Progress | None = None) -> CountMatrix:
+    """The co-occurrence stage: :func:`cooccurrence_matrix` as a labelled
+    :class:`~embedcli.matrix.CountMatrix` with its provenance record (inputs:
+    the tokens file's and the vocabulary's records).
 
-    window: int = 5
-    context: str = "symmetric"
-    weighting: str = "uniform"
-    dynamic_window: bool = False
-    subsample: float = 0.0
-    cross_documents: bool = False
-    seed: int = 1
-
-    def validate(self) -> None:
-        """Raises UsageError on out-of-range values."""
-        if self.window < 1:
-            raise UsageError(f"--window {self.window}: must be at least 1")
-        if self.window > 1000:
-            raise UsageError(f"--window {self.window}: at most 1000")
-        if self.context not in CONTEXTS:
-            raise UsageError(f"--context {self.context}: choose one of {', '.join(CONTEXTS)}")
-        distance_weights(1, self.weighting)
-        if not 0 <= self.subsample < 1:
-            raise UsageError(f"--subsample {self.subsample}: must be in [0, 1) (0 disables it)")
+    Raises:
+        DataError: the file holds no in-vocabulary token.
+    """
+    spec = spec or CooccurSpec()
+    M = cooccurrence_matrix(path, vocab, spec, progress)
+    stats = {"words": len(vocab), "nnz": int(M.nnz), "total": float(M.sum())}
+    prov = stage_record("cooccur", spec, {"tokens": file_provenance(path), "vocabulary": vocab.provenance}, stats)
+    return CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", prov)
 
 
 def cooccurrence_matrix(
     path: str,
     vocab: Vocabulary,
-    params: CooccurrenceParams | None = None,
+    params: CooccurSpec | None = None,
     progress: Progress | None = None,
 ) -> sp.csr_matrix:
     """Count word-context co-occurrences in a tokens file.
@@ -140,7 +130,7 @@ def cooccurrence_matrix(
         params: window (max distance), context (``symmetric``, ``left`` or
             ``right`` of the word), weighting by distance, ``dynamic_window``
             (word2vec: each occurrence's window is drawn uniformly from
-            1..window, seeded), ``subsample`` (word2vec's ``sample``: frequent
+            1..window, seeded), ``sample`` (word2vec's subsampling: frequent
             tokens are dropped before windowing, seeded), ``cross_documents``
             (windows span line ends; off by default).
 
@@ -150,22 +140,18 @@ def cooccurrence_matrix(
         the window of ``w``.
 
     Raises:
-        UsageError: a parameter out of range.
         DataError: the file holds no in-vocabulary token.
     """
-    p = params or CooccurrenceParams()
-    p.validate()
+    p = params or CooccurSpec()
     V = len(vocab)
     W = p.window
-    wts = distance_weights(W, p.weighting)[::-1].copy()  # column k of a window row is distance W - k
+    wts = distance_weights(W, p.window_weighting)[::-1].copy()  # column k of a window row is distance W - k
     rng = np.random.default_rng(p.seed)
-    pkeep = keep_probabilities(vocab.counts, p.subsample) if p.subsample > 0 else None
+    pkeep = keep_probabilities(vocab.counts, p.sample) if p.sample > 0 else None
     # carried state: last W tokens of the previous block (ids, doc, sampled window)
     c_ids = np.full(W, -1, np.int32)
     c_doc = np.full(W, -1, np.int64)
     c_b = np.zeros(W, np.int32)
-    # L[w, c]: c occurs d <= window tokens left of w.  With a dynamic window, Lr
-    # holds the same pairs when the left token's own window reaches right.
     # L[w, c]: c occurs d <= window tokens left of w.  With a dynamic window, Lr
     # holds the same pairs when the left token's own window reaches right.
     totals = {"L": sp.csr_matrix((V, V), dtype=np.float64)}

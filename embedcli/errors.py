@@ -1,41 +1,60 @@
-"""Exceptions that the CLI turns into a one-line message and a documented exit code.
+"""The library's exceptions.  They carry no exit codes and no command-line wording.
 
-Exit codes (also listed in README.md):
+=======================  =====================================================
+exception                raised for
+=======================  =====================================================
+:class:`ParameterError`  a parameter out of range or not among its choices
+                         (a ``ValueError``; names the parameter, e.g. ``cds``)
+:class:`InputError`      a path that does not exist, cannot be opened, or an
+                         output that cannot be written there
+:class:`DataError`       an input that exists but whose content is unusable
+:class:`FormatError`     a malformed vector, matrix, vocabulary or benchmark file
+=======================  =====================================================
 
-====  ==========================================================================
-0     success
-1     the output pipe was closed early (e.g. ``| head``; click's convention),
-      or an internal error (a bug: it comes with a traceback)
-2     usage error: a bad option value, a missing input path, an unwritable
-      output folder
-3     data error: an input file exists but its content is unusable (empty
-      corpus, undecodable bytes, malformed vector/matrix/benchmark file, no
-      vocabulary left after ``--min-count``)
-130   interrupted (SIGINT); 143 terminated (SIGTERM). No partial output is left.
-====  ==========================================================================
+The command line maps them to exit codes and turns a parameter name into its
+flag (``cds`` -> ``--cds``) in one place, :mod:`embedcli.cli`.
 """
 
-EXIT_USAGE = 2
-EXIT_DATA = 3
+from __future__ import annotations
 
 
 class EmbedcliError(Exception):
-    """Base class: a user-facing error with a one-line message."""
+    """Base class: a user-facing error with a one-line message.
 
-    exit_code = EXIT_DATA
+    ``params`` names parameters that the message mentions as ``name=value``;
+    the command line shows them as flags (``min_count=5`` -> ``--min-count 5``).
+    """
+
+    def __init__(self, *args, params: tuple[str, ...] = ()):
+        super().__init__(*args)
+        self.params = tuple(params)
 
 
-class UsageError(EmbedcliError):
-    """A bad option or argument (exit code 2)."""
+class ParameterError(EmbedcliError, ValueError):
+    """A parameter value out of range or not among its choices.
 
-    exit_code = EXIT_USAGE
+    Attributes:
+        param: the parameter's library name (``cds``, ``vector_size``).
+        value: the rejected value.
+        reason: what is wrong, without the parameter's name.
+    """
+
+    def __init__(self, param: str, value, reason: str):
+        self.param, self.value, self.reason = param, value, reason
+        super().__init__(f"{param}={value!r}: {reason}", params=(param,))
+
+
+class InputError(EmbedcliError):
+    """A path that does not exist or cannot be opened, or an output that cannot be written."""
 
 
 class DataError(EmbedcliError):
-    """Input data that cannot be used (exit code 3)."""
-
-    exit_code = EXIT_DATA
+    """Input content that cannot be used (empty corpus, undecodable bytes, no vocabulary left)."""
 
 
 class FormatError(DataError):
-    """A vector, matrix or benchmark file that is malformed (exit code 3)."""
+    """A vector, matrix, vocabulary or benchmark file that is malformed."""
+
+
+#: Former name of :class:`InputError` (embedcli 0.1); kept for callers of the library.
+UsageError = InputError

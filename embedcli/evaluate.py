@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 
-from embedcli.errors import FormatError, UsageError
+from embedcli.errors import FormatError, InputError
 from embedcli.vectors import Vectors
 
 BUNDLED_SIMILARITY = {"ws353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
@@ -29,7 +29,7 @@ def _read_lines(path: str) -> list[str]:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise UsageError(f"{path}: cannot open: {e.strerror}") from None
+        raise InputError(f"{path}: cannot open: {e.strerror}") from None
     try:
         return data.decode("utf-8").splitlines()
     except UnicodeDecodeError as e:
@@ -136,7 +136,7 @@ def evaluate_similarity(vectors: Vectors, path: str, name: str | None = None, re
         if a in ok and b in ok:
             used.append((ok[a], ok[b]))
             gold.append(s)
-    model = cosine_similarity(vectors, used)
+    model = cosine_similarity(vectors.searcher(), used)
     if len(used) >= 2:
         rho = float(stats.spearmanr(gold, model).statistic)
         r = float(stats.pearsonr(gold, model).statistic)
@@ -186,14 +186,12 @@ def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, metho
 
     Raises:
         FormatError: a malformed benchmark file.
-        UsageError: unknown method.
+        ParameterError: unknown method.
     """
-    from embedcli.query import Searcher
-
     sections = read_analogies(path)
     ok = _ok_vocab(vectors, restrict, case_insensitive)
     norm = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
-    searcher = Searcher(vectors, restrict)
+    searcher = vectors.searcher(restrict)
     out_sections = []
     total_q = correct_all = used_all = 0
     words_upper = [norm(w) for w in vectors.words[: searcher.n]]

@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 from embedcli import __version__
 from embedcli.errors import FormatError
-from embedcli.npzfile import NpzReader, blob_words, refuse_pickle, sniff, text_blob, write_npz
+from embedcli.fileio import read_head
+from embedcli.npzfile import NpzReader, blob_words, text_blob, write_npz
 
 MATRIX_FORMAT = "embedcli-matrix"
 MATRIX_FORMAT_VERSION = 1
@@ -37,7 +38,7 @@ class CountMatrix:
         row_counts, col_counts: ``int64`` corpus frequencies of the labels (for
             documents: their length in tokens).
         kind: ``cooccurrence`` or ``termdoc``.
-        params: the parameters that built the matrix (JSON-serializable).
+        provenance: the record of the stage that built it (see :mod:`embedcli.provenance`).
     """
 
     matrix: sp.csr_matrix
@@ -46,13 +47,18 @@ class CountMatrix:
     row_counts: np.ndarray
     col_counts: np.ndarray
     kind: str
-    params: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    def record(self) -> dict:
+        """This matrix's provenance as an input record: with its file's ``path`` once saved or loaded."""
+        return {"path": self.path, **self.provenance} if self.path else dict(self.provenance)
 
     def save(self, path: str) -> None:
         """Write atomically to ``path`` (any extension; ``.npz`` by convention).
 
         Raises:
-            UsageError: the output folder is missing or not writable.
+            InputError: the output folder is missing or not writable.
         """
         m = self.matrix.tocsr()
         m.sum_duplicates()
@@ -63,7 +69,7 @@ class CountMatrix:
             "embedcli_version": __version__,
             "shape": list(m.shape),
             "nnz": int(m.nnz),
-            "params": self.params,
+            "provenance": self.provenance,
         }
         write_npz(
             path,
@@ -79,6 +85,7 @@ class CountMatrix:
                 "col_counts": np.asarray(self.col_counts, dtype=np.int64),
             },
         )
+        self.path = path
 
     @classmethod
     def load(cls, path: str) -> "CountMatrix":
@@ -87,10 +94,9 @@ class CountMatrix:
         Raises:
             FormatError: not an embedcli matrix file, a newer format version, or
                 inconsistent arrays (shape, index ranges, label counts).
-            UsageError: the file cannot be opened.
+            InputError: the file cannot be opened.
         """
-        head = sniff(path)
-        refuse_pickle(path, head)
+        head = read_head(path, "matrix")
         if not head.startswith(b"PK"):
             raise FormatError(f"{path}: not an embedcli matrix file (expected a .npz written by embedcli cooccur/termdoc)")
         r = NpzReader(path, MATRIX_FORMAT)
@@ -120,10 +126,12 @@ class CountMatrix:
             row_counts, col_counts = r.array("row_counts"), r.array("col_counts")
             if row_counts.shape != (n_rows,) or col_counts.shape != (n_cols,):
                 raise FormatError(f"{path}: label counts do not match shape")
-            params = r.meta.get("params") or {}
-            if not isinstance(params, dict):
-                raise FormatError(f"{path}: corrupt parameters in metadata")
-            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, params)
+            prov = r.meta.get("provenance")
+            if prov is None:  # files of embedcli 0.1 recorded only their parameters
+                prov = {"stage": kind, "spec": r.meta.get("params") or {}}
+            if not isinstance(prov, dict):
+                raise FormatError(f"{path}: corrupt provenance in metadata")
+            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, prov, path)
         except (ValueError, TypeError, IndexError, OverflowError) as e:
             raise FormatError(f"{path}: inconsistent matrix arrays ({type(e).__name__}: {e})") from None
         finally:

@@ -18,12 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from embedcli.errors import FormatError, UsageError
-from embedcli.io import atomic_output
+from embedcli.errors import FormatError
+from embedcli.fileio import atomic_output
 
 META = "embedcli_meta"
 _ALIGN = 64
-_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
 def text_blob(words: list[str]) -> np.ndarray:
@@ -49,26 +48,11 @@ def blob_words(blob: np.ndarray, path: str, n: int | None = None) -> list[str]:
     return words
 
 
-def sniff(path: str) -> bytes:
-    """First 8 bytes of a file (empty for ``-``).  Raises UsageError if unreadable."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(8)
-    except OSError as e:
-        raise UsageError(f"{path}: cannot open: {e.strerror or e}") from None
-
-
-def refuse_pickle(path: str, head: bytes) -> None:
-    """Raise FormatError when ``head`` starts like a Python pickle; it is never loaded."""
-    if head[:2] in _PICKLE_MAGIC or head[:1] == b"(":
-        raise FormatError(f"{path}: looks like a Python pickle; embedcli never loads pickles")
-
-
 def write_npz(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` and the JSON ``meta`` to ``path`` atomically, members aligned.
 
     Raises:
-        UsageError: the output folder does not exist or is not writable.
+        InputError: the output folder does not exist or is not writable.
     """
     with atomic_output(path, "wb") as f:
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:

@@ -1,4 +1,10 @@
-"""The main job: tokenize -> vocab -> cooccur -> svd, keeping every intermediate."""
+"""The main job: tokenize -> vocab -> cooccur -> svd (or -> word2vec/fasttext), keeping every intermediate.
+
+It chains the same stage functions and writers as the step-by-step commands,
+with the same specs, so the files it leaves carry the same provenance as
+``embedcli tokenize | vocab | cooccur --vocab | svd`` run with the same
+parameters and file names.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
-from embedcli.errors import UsageError
-from embedcli.io import Progress, atomic_output, write_sidecar
+from embedcli.errors import InputError, ParameterError
+from embedcli.fileio import Progress, atomic_output, expand_inputs
+from embedcli.provenance import file_provenance, write_sidecar
+from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
+                            WeightingSpec, Word2VecSpec)
 
 SAMPLE_CORPUS = "us-presidential-speeches.txt.gz"
 
@@ -21,7 +30,13 @@ def sample_corpus_path() -> str:
 
 @dataclass
 class PipelineResult:
-    """Stage timings (seconds, wall) and outputs of :func:`run_pipeline`."""
+    """Stage timings (seconds, wall) and outputs of :func:`run_pipeline`.
+
+    Attributes:
+        stages: ``(name, seconds, summary)`` per stage, in order.
+        files: ``tokens``, ``vocab``, ``matrix`` (svd) or ``model`` (fasttext), ``vectors`` -> path.
+        vectors: the :class:`~embedcli.vectors.Vectors` written.
+    """
 
     outdir: str
     stages: list[tuple[str, float, str]] = field(default_factory=list)
@@ -33,21 +48,14 @@ def run_pipeline(
     corpora: list[str] | None,
     outdir: str,
     *,
-    min_count: int = 5,
-    max_vocab_size: int | None = None,
-    window: int = 5,
-    weight: str = "ppmi",
-    cds: float = 0.75,
-    neg: float | None = None,
-    dim: int = 100,
-    eig: float = 0.5,
-    seed: int = 1,
-    solver: str = "randomized",
+    method: str = PipelineSpec.method,
+    tokenize: TokenizeSpec | None = None,
+    vocab: VocabSpec | None = None,
+    cooccur: CooccurSpec | None = None,
+    weighting: WeightingSpec | None = None,
+    svd: SVDSpec | None = None,
+    word2vec: Word2VecSpec | None = None,
     vectors_name: str = "vectors.npz",
-    method: str = "svd",
-    sg: bool = False,
-    epochs: int = 5,
-    tokenize_options: dict | None = None,
     quiet: bool = True,
 ) -> PipelineResult:
     """Run the pipeline on ``corpora`` (None/empty: the bundled sample).
@@ -55,98 +63,92 @@ def run_pipeline(
     ``method="svd"`` (count-based): writes into ``outdir`` (created if
     missing) ``tokens.txt``, ``vocab.tsv``, ``cooccur.npz`` and the vectors
     (``vectors_name``; the extension picks the format).  ``word2vec`` and
-    ``fasttext`` replace cooccur/svd by gensim training on ``tokens.txt``
-    (``window``, ``dim``, ``min_count``, ``seed`` apply; gensim's defaults for
-    the rest); fastText also writes ``model.bin``.  Every file is written
-    atomically.
+    ``fasttext`` replace cooccur/svd by gensim training on ``tokens.txt`` with
+    ``word2vec`` (a :class:`~embedcli.specs.FastTextSpec` for fasttext, which
+    also writes ``model.bin``).  Every file is written atomically, with its
+    provenance.  Nothing is created before the inputs and parameters are checked.
 
     Raises:
-        UsageError, DataError: as the individual stages.
+        ParameterError: an unknown method, or a word2vec spec for fasttext.
+        InputError: a missing corpus, or an output folder that cannot be made.
+        DataError: as the individual stages.
     """
-    from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
-    from embedcli.matrix import CountMatrix
-    from embedcli.svd import SVDParams, factorize
-    from embedcli.tokenize import tokenize
-    from embedcli.vocab import Vocabulary
+    from embedcli.tokenizer import tokenize as run_tokenize
+    from embedcli.vocab import vocab_from_counter
 
+    PipelineSpec(method=method)  # validates
+    tokenize, vocab = tokenize or TokenizeSpec(), vocab or VocabSpec()
+    cooccur, weighting, svd = cooccur or CooccurSpec(), weighting or WeightingSpec(), svd or SVDSpec()
+    if method == "fasttext":
+        word2vec = word2vec or FastTextSpec()
+        if not isinstance(word2vec, FastTextSpec):
+            raise ParameterError("method", method, "fasttext needs a FastTextSpec")
+    else:
+        word2vec = word2vec or Word2VecSpec()
     corpora = list(corpora) if corpora else [sample_corpus_path()]
+    expand_inputs(corpora)  # a missing input fails before anything is created
     if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise UsageError(f"-o/--outdir {outdir}: exists and is not a folder")
+        raise InputError(f"{outdir}: exists and is not a folder")
     try:
         os.makedirs(outdir, exist_ok=True)
     except OSError as e:
-        raise UsageError(f"-o/--outdir {outdir}: cannot create: {e.strerror}") from None
-    if method not in ("svd", "word2vec", "fasttext"):
-        raise UsageError(f"--method {method}: choose svd, word2vec or fasttext")
-    # validate cheap parameters before the long stages
-    CooccurrenceParams(window=window).validate()
-    if method != "svd":
-        from embedcli.predictive import FastTextParams, Word2VecParams
-
-        w2v = (FastTextParams if method == "fasttext" else Word2VecParams)(
-            sg=int(sg), vector_size=dim, window=window, min_count=min_count, max_vocab_size=max_vocab_size,
-            epochs=epochs, seed=seed)
-        w2v.validate()
-    svd_params = SVDParams(dim=dim, eig=eig, solver=solver, seed=seed)
-    if dim < 1:
-        raise UsageError(f"--dim {dim}: must be at least 1")
+        raise InputError(f"{outdir}: cannot create: {e.strerror}") from None
     res = PipelineResult(outdir)
     f = {k: os.path.join(outdir, v) for k, v in
          {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
+    if method != "svd":
+        del f["matrix"]
     res.files = f
 
     t = time.perf_counter()
     counter: Counter = Counter()
     with atomic_output(f["tokens"], "wb") as out:
-        st = tokenize(corpora, out, counter=counter, progress=Progress("tokenize", "bytes", quiet), **(tokenize_options or {}))
-    write_sidecar(f["tokens"], {"kind": "tokens", "params": {"inputs": corpora, **(tokenize_options or {})},
-                                "stats": {"files": st.n_files, "documents": st.n_docs, "tokens": st.n_tokens}})
+        st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet))
+    write_sidecar(f["tokens"], "tokens", st.provenance)
     res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 
     t = time.perf_counter()
-    vocab = Vocabulary.from_counter(counter, min_count, max_vocab_size)
-    if not len(vocab):
-        from embedcli.errors import DataError
-
-        raise DataError(f"no word occurs --min-count {min_count} times in the corpus; lower --min-count")
-    with atomic_output(f["vocab"], "w") as out:
-        vocab.write(out)
-    write_sidecar(f["vocab"], {"kind": "vocabulary", "params": {"tokens": f["tokens"], "min_count": min_count,
-                                                                 "max_size": max_vocab_size},
-                               "stats": {"words": len(vocab), "tokens": vocab.total}})
-    res.stages.append(("vocab", time.perf_counter() - t, f"{len(vocab):,} words with count >= {min_count}"))
+    v = vocab_from_counter(counter, vocab, file_provenance(f["tokens"]), f["tokens"])
+    v.save(f["vocab"])
+    v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
+    res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
     if method != "svd":
-        from embedcli.predictive import kv_to_vectors, save_fasttext, train_fasttext, train_word2vec
+        return _train(res, method, word2vec, vocab, quiet)
 
-        t = time.perf_counter()
-        if method == "word2vec":
-            wv, _, tr = train_word2vec(f["tokens"], w2v, "w", Progress("word2vec", None, quiet))
-        else:
-            model, tr = train_fasttext(f["tokens"], w2v, Progress("fasttext", None, quiet))
-            f["model"] = os.path.join(outdir, "model.bin")
-            save_fasttext(model, f["model"])
-            wv = kv_to_vectors(model.wv, model.embedcli_meta)
-        fmt = wv.save(f["vectors"])
-        res.vectors = wv
-        arch = "skip-gram" if sg else "CBOW"
-        res.stages.append((method, time.perf_counter() - t,
-                           f"{len(wv):,} x {wv.dim} {fmt} vectors, {arch}, {epochs} epochs, "
-                           f"{tr['words_per_second']:,} words/s"))
-        return res
+    from embedcli.cooccur import cooccur as run_cooccur
+    from embedcli.svd import factorize
 
     t = time.perf_counter()
-    cp = CooccurrenceParams(window=window, seed=seed)
-    M = cooccurrence_matrix(f["tokens"], vocab, cp, Progress("cooccur", "tokens", quiet))
-    params = {"window": window, "context": cp.context, "weighting": cp.weighting, "dynamic_window": False,
-              "subsample": 0.0, "cross_documents": False, "min_count": min_count, "tokens": f["tokens"]}
-    cm = CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", params)
+    cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "tokens", quiet))
     cm.save(f["matrix"])
-    res.stages.append(("cooccur", time.perf_counter() - t, f"{M.nnz:,} non-zero pairs, window {window}"))
+    res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
     t = time.perf_counter()
-    wv, _ = factorize(cm, weight, cds, neg, svd_params)
+    wv, _ = factorize(cm, weighting, svd)
     fmt = wv.save(f["vectors"])
     res.vectors = wv
-    res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {weight} cds {cds}, eig {eig}"))
+    res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "
+                       f"{weighting.association} cds {weighting.cds}, eig {svd.eig}"))
+    return res
+
+
+def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpec, quiet: bool) -> PipelineResult:
+    from embedcli.predictive import kv_to_vectors, train_fasttext, train_word2vec
+    from embedcli.vectorfile import save_fasttext
+
+    f = res.files
+    t = time.perf_counter()
+    if method == "word2vec":
+        wv, _, tr = train_word2vec(f["tokens"], spec, vocab, Progress("word2vec", None, quiet))
+    else:
+        model, tr = train_fasttext(f["tokens"], spec, vocab, Progress("fasttext", None, quiet))
+        f["model"] = os.path.join(res.outdir, "model.bin")
+        save_fasttext(model, f["model"])
+        wv = kv_to_vectors(model.wv, model.embedcli_meta)
+    fmt = wv.save(f["vectors"])
+    res.vectors = wv
+    arch = "skip-gram" if spec.sg else "CBOW"
+    res.stages.append((method, time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {arch}, "
+                       f"{spec.epochs} epochs, {tr['words_per_second']:,} words/s"))
     return res

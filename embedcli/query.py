@@ -1,42 +1,45 @@
-"""Queries on vectors: cosine nearest neighbours, analogies (3CosAdd, 3CosMul), similarity.
+"""The search engine under :class:`embedcli.vectors.Vectors`: cosine scores and top-k by rows.
 
 Everything works on batches with matrix products against the (possibly
 memory-mapped) vectors and precomputed norms: scores are
 ``(Q_unit @ M.T) / norms``, top-k by ``argpartition`` then a sort of the k.
+Word lookup lives in :class:`~embedcli.vectors.Vectors`; this module knows rows only.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from embedcli.errors import UsageError
-from embedcli.vectors import Vectors
+from embedcli.errors import ParameterError
 
-METHODS = ("3cosadd", "3cosmul")
 BLOCK = 256  # queries per matrix product
 COSMUL_EPSILON = 0.001  # Levy & Goldberg (2014); gensim uses 1e-6
 
 
 class Searcher:
-    """Cosine search over ``vectors`` restricted to the first ``restrict`` rows (None: all).
+    """Cosine search over the rows of ``vectors`` ``(n, dim)`` with ``norms`` ``(n,)``,
+    restricted to the first ``restrict`` rows (None: all).
 
     Files written by embedcli list words most frequent first, so ``restrict``
     keeps the most frequent words (gensim's ``restrict_vocab``).
+
+    Raises:
+        ParameterError: ``restrict`` < 1.
     """
 
-    def __init__(self, vectors: Vectors, restrict: int | None = None):
+    def __init__(self, vectors: np.ndarray, norms: np.ndarray, restrict: int | None = None):
         if restrict is not None and restrict < 1:
-            raise UsageError(f"--restrict {restrict}: must be at least 1")
-        self.v = vectors
+            raise ParameterError("restrict", restrict, "must be at least 1")
+        self.all, self.all_norms = vectors, norms
         self.n = len(vectors) if restrict is None else min(restrict, len(vectors))
-        self.M = vectors.vectors[: self.n]
-        norms = vectors.norms[: self.n].astype(np.float32)
+        self.M = vectors[: self.n]
+        norms = norms[: self.n].astype(np.float32)
         self.inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 
     def unit(self, rows: np.ndarray) -> np.ndarray:
         """``(len(rows), dim) float32`` unit vectors of the given rows (any row, not only restricted)."""
-        m = np.asarray(self.v.vectors[rows], dtype=np.float32)
-        n = self.v.norms[rows].astype(np.float32)
+        m = np.asarray(self.all[rows], dtype=np.float32)
+        n = self.all_norms[rows].astype(np.float32)
         return m * np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)[:, None]
 
     def cosines(self, Q: np.ndarray) -> np.ndarray:
@@ -101,7 +104,7 @@ class Searcher:
         never answers.  Yields ``(indices (k,), scores (k,))`` per triple.
 
         Raises:
-            UsageError: unknown method.
+            ParameterError: unknown method.
         """
         for s in range(0, len(triples), BLOCK):
             t = np.asarray(triples[s : s + BLOCK], dtype=np.int64).reshape(-1, 3)
@@ -112,8 +115,8 @@ class Searcher:
     def analogies_from_units(self, A: np.ndarray, B: np.ndarray, C: np.ndarray, exclude: list[list[int]],
                              k: int = 1, method: str = "3cosadd"):
         """As :meth:`analogies` for given ``(b, dim)`` unit vectors (e.g. fastText vectors of unseen words)."""
-        if method not in METHODS:
-            raise UsageError(f"--method {method}: choose one of {', '.join(METHODS)}")
+        if method not in ("3cosadd", "3cosmul"):
+            raise ParameterError("method", method, "choose one of 3cosadd, 3cosmul")
         if method == "3cosadd":
             q = B - A + C
             qn = np.linalg.norm(q, axis=1, keepdims=True)
@@ -125,36 +128,10 @@ class Searcher:
         yield from zip(idx, vals)
 
 
-def resolve_words(vectors: Vectors, words: list[str]):
-    """Unit vectors of ``words`` for a query.
-
-    Returns ``(units (n, dim) float32, rows, oov)``: ``rows`` holds -1 for a
-    word outside the vocabulary that got a vector from a fastText model's
-    character n-grams (those words are listed in ``oov``).
-
-    Raises:
-        KeyError: with the list of unknown words, when some word has no vector.
-    """
-    idx = vectors.index
-    missing = [w for w in words if w not in idx]
-    build = getattr(vectors, "oov_vector", None)
-    if missing and build is None:
-        raise KeyError(missing)
-    units, rows = [], []
-    for w in words:
-        r = idx.get(w, -1)
-        vec = np.asarray(vectors.vectors[r], dtype=np.float32) if r >= 0 else build(w)
-        n = float(np.linalg.norm(vec))
-        units.append(vec / n if n > 0 else vec)
-        rows.append(r)
-    return np.vstack(units).astype(np.float32), rows, missing
-
-
-def cosine_similarity(vectors: Vectors, pairs: list[tuple[int, int]]) -> np.ndarray:
+def cosine_similarity(searcher: Searcher, pairs: list[tuple[int, int]]) -> np.ndarray:
     """``(len(pairs),) float64`` cosine similarity of row pairs (0 when a vector is zero)."""
     if not pairs:
         return np.zeros(0)
     p = np.asarray(pairs, dtype=np.int64)
-    s = Searcher(vectors)
-    a, b = s.unit(p[:, 0]).astype(np.float64), s.unit(p[:, 1]).astype(np.float64)
+    a, b = searcher.unit(p[:, 0]).astype(np.float64), searcher.unit(p[:, 1]).astype(np.float64)
     return np.einsum("ij,ij->i", a, b)

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import scipy.sparse as sp
 
-from embedcli.errors import UsageError
-
-SOLVERS = ("randomized", "arpack")
-VECTOR_KINDS = ("w", "c", "w+c")
+from embedcli.errors import DataError, ParameterError
+from embedcli.specs import SVDSpec, WeightingSpec
 
 
-@dataclass
-class SVDParams:
-    """Parameters of :func:`factorize` (recorded in the output).
-
-    dim: number of singular triplets ``k``.  eig: exponent ``p`` of
-    ``U Sigma^p`` (Levy, Goldberg & Dagan 2015 call it eigenvalue weighting;
-    0.5 is symmetric, 1 is classic LSA).  vectors: ``w`` (rows, ``U Sigma^p``),
-    ``c`` (columns, ``V Sigma^p``) or ``w+c`` (their sum, square matrices
-    only).  solver: ``randomized`` (Halko et al. 2011 via scikit-learn,
-    ``n_iter`` power iterations, ``oversamples`` extra vectors) or ``arpack``
-    (scipy ``svds``, Lanczos; exact to tolerance, slower).
-    """
-
-    dim: int = 100
-    eig: float = 0.5
-    vectors: str = "w"
-    solver: str = "randomized"
-    n_iter: int = 5
-    oversamples: int = 20
-    seed: int = 1
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def truncated_svd(X: sp.spmatrix, params: SVDParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k = params.dim`` largest singular triplets of ``X``.
+
+    ``solver``: ``randomized`` (Halko, Martinsson & Tropp 2011, Alg. 4.4 + 5.1,
+    with scikit-learn's ``randomized_range_finder``: ``n_iter`` power
+    iterations, ``oversamples`` extra vectors) or ``arpack`` (scipy ``svds``,
+    Lanczos; exact to tolerance, slower).
 
     Args:
         X: ``(n, m)`` sparse matrix (float32 is fastest).
@@ -50,19 +26,14 @@ def truncated_svd(X: sp.spmatrix, params: SVDParams) -> tuple[np.ndarray, np.nda
         |entry| of each column of U positive) so that runs are reproducible.
 
     Raises:
-        UsageError: ``dim`` < 1 or >= min(n, m), unknown solver, ``n_iter`` < 0.
+        ParameterError: ``dim`` >= min(n, m).
     """
+    params = params or SVDSpec()
     n, m = X.shape
     k = params.dim
-    if k < 1:
-        raise UsageError(f"--dim {k}: must be at least 1")
     if k >= min(n, m):
-        raise UsageError(f"--dim {k}: must be smaller than the matrix's smaller side ({min(n, m)}); "
-                         "the vocabulary is too small for this many dimensions")
-    if params.solver not in SOLVERS:
-        raise UsageError(f"--solver {params.solver}: choose one of {', '.join(SOLVERS)}")
-    if params.n_iter < 0:
-        raise UsageError(f"--n-iter {params.n_iter}: must be >= 0")
+        raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side ({min(n, m)}); "
+                             "the vocabulary is too small for this many dimensions")
     from sklearn.utils.extmath import randomized_range_finder, svd_flip
 
     X = sp.csr_matrix(X)
@@ -97,7 +68,7 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     Returns ``(n, k) float32``.
 
     Raises:
-        UsageError: unknown ``which``, or ``w+c`` on a non-square matrix.
+        ParameterError: unknown ``which``, or ``w+c`` on a non-square matrix.
     """
     scale = s**eig
     if which == "w":
@@ -106,58 +77,53 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
         out = Vt.T * scale
     elif which == "w+c":
         if U.shape[0] != Vt.shape[1]:
-            raise UsageError("--vectors w+c needs a word-context matrix with the same words on both sides")
+            raise ParameterError("vectors", which, "w+c needs a word-context matrix with the same words on both sides")
         out = U * scale + Vt.T * scale
     else:
-        raise UsageError(f"--vectors {which}: choose one of {', '.join(VECTOR_KINDS)}")
+        raise ParameterError("vectors", which, "choose one of w, c, w+c")
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def factorize(
-    cm,
-    weight: str = "ppmi",
-    cds: float = 0.75,
-    neg: float | None = None,
-    params: SVDParams | None = None,
-):
-    """Reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
+def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None):
+    """The SVD stage: reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
 
     Returns ``(word_vectors, doc_vectors)``: :class:`~embedcli.vectors.Vectors`
-    for the rows (or columns/both per ``params.vectors``), and for a
-    term-document matrix also the documents' vectors ``V Sigma^eig`` (LSA;
-    None otherwise).  The singular values, the weighting and the matrix's own
-    parameters are recorded in ``meta``.
+    ``(n, spec.dim) float32`` for the rows (or columns/both per
+    ``spec.vectors``), and for a term-document matrix also the documents'
+    vectors ``V Sigma^eig`` (LSA; None otherwise).  ``meta["provenance"]``
+    records both specs and the matrix's own record; ``meta["singular_values"]``
+    the singular values, descending.
 
     Raises:
-        UsageError: bad parameters (see :func:`truncated_svd`, :func:`~embedcli.weighting.reweight`).
+        ParameterError: ``vectors`` c/w+c where they do not apply, ``dim`` too large.
+        DataError: the reweighted matrix is all zeros (no positive association left).
     """
-    from embedcli import __version__
+    from embedcli.provenance import stage_record
     from embedcli.vectors import Vectors
     from embedcli.weighting import reweight
 
-    params = params or SVDParams()
-    if params.vectors not in VECTOR_KINDS:
-        raise UsageError(f"--vectors {params.vectors}: choose one of {', '.join(VECTOR_KINDS)}")
-    if params.vectors == "w+c" and cm.row_words != cm.col_words:
-        raise UsageError("--vectors w+c needs a word-context matrix with the same words on both sides")
-    if cm.kind == "termdoc" and params.vectors != "w":
-        raise UsageError("--vectors c/w+c apply to co-occurrence matrices; a term-document matrix gives document vectors separately")
-    X = reweight(cm.matrix, weight, cds, neg)
-    U, s, Vt = truncated_svd(X, params)
-    meta = {
-        "embedcli_version": __version__,
-        "method": "svd",
-        "params": {"weight": weight, "cds": cds, "neg": neg, **params.as_dict()},
-        "matrix": {"kind": cm.kind, "shape": list(cm.matrix.shape), "params": cm.params},
-        "singular_values": [float(x) for x in s],
-    }
-    if params.vectors == "c":
+    weighting = weighting or WeightingSpec()
+    spec = spec or SVDSpec()
+    if spec.vectors == "w+c" and cm.row_words != cm.col_words:
+        raise ParameterError("vectors", spec.vectors, "w+c needs a word-context matrix with the same words on both sides")
+    if cm.kind == "termdoc" and spec.vectors != "w":
+        raise ParameterError("vectors", spec.vectors, "c and w+c apply to co-occurrence matrices; a term-document "
+                             "matrix gives document vectors separately")
+    X = reweight(cm.matrix, weighting)
+    if X.nnz == 0:
+        raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
+                        "nothing to factorize")
+    U, s, Vt = truncated_svd(X, spec)
+    record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
+    meta = {"provenance": record, "singular_values": [float(x) for x in s]}
+    if spec.vectors == "c":
         words, counts = cm.col_words, cm.col_counts
     else:
         words, counts = cm.row_words, cm.row_counts
-    wv = Vectors(list(words), svd_vectors(U, s, Vt, params.eig, params.vectors), np.asarray(counts), meta)
+    wv = Vectors(list(words), svd_vectors(U, s, Vt, spec.eig, spec.vectors), np.asarray(counts),
+                 {**meta, "kind": "words"})
     dv = None
     if cm.kind == "termdoc":
-        dv = Vectors(list(cm.col_words), svd_vectors(U, s, Vt, params.eig, "c"), np.asarray(cm.col_counts),
-                     {**meta, "kind": "document"})
+        dv = Vectors(list(cm.col_words), svd_vectors(U, s, Vt, spec.eig, "c"), np.asarray(cm.col_counts),
+                     {**meta, "kind": "documents"})
     return wv, dv

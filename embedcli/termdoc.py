@@ -6,12 +6,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcli.cooccur import iter_id_blocks
-from embedcli.errors import DataError, UsageError
-from embedcli.io import Progress
+from embedcli.errors import DataError, ParameterError
+from embedcli.fileio import Progress
 from embedcli.matrix import CountMatrix
+from embedcli.provenance import file_provenance, stage_record
+from embedcli.specs import TermdocSpec
 from embedcli.vocab import Vocabulary
-
-TERMDOC_WEIGHTINGS = ("count", "tfidf", "log-entropy")
 
 
 def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None) -> sp.csr_matrix:
@@ -54,7 +54,7 @@ def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
     LogEntropyModel).
 
     Raises:
-        UsageError: unknown weighting.
+        ParameterError: unknown weighting.
     """
     m = sp.csr_matrix(tf, dtype=np.float64, copy=True)
     n_docs = m.shape[1]
@@ -72,42 +72,33 @@ def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
         g = 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
         m.data = np.log1p(m.data) * g[rows]
     else:
-        raise UsageError(f"--weighting {weighting}: choose one of {', '.join(TERMDOC_WEIGHTINGS)}")
+        raise ParameterError("weighting", weighting, "choose one of count, tfidf, log-entropy")
     m.eliminate_zeros()
     return m
 
 
-def termdoc_matrix(
-    path: str,
-    vocab: Vocabulary,
-    weighting: str = "count",
-    min_df: int = 1,
-    max_df: float = 1.0,
-    progress: Progress | None = None,
-) -> CountMatrix:
-    """Build a weighted term-document :class:`CountMatrix`.
+def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None,
+                   progress: Progress | None = None) -> CountMatrix:
+    """The term-document stage: a weighted ``(terms, documents)`` :class:`CountMatrix`
+    with its provenance record.
 
-    Terms kept: in ``vocab`` (already cut by min count), in at least ``min_df``
-    documents and in at most ``max_df`` (a fraction, 0 < max_df <= 1) of them.
+    Terms kept: in ``vocab`` (already cut by min count), in at least
+    ``spec.min_df`` documents and in at most ``spec.max_df`` (a fraction) of them.
 
     Raises:
-        UsageError: bad filter values or weighting.
         DataError: no term survives the filters.
     """
-    if weighting not in TERMDOC_WEIGHTINGS:
-        raise UsageError(f"--weighting {weighting}: choose one of {', '.join(TERMDOC_WEIGHTINGS)}")
-    if min_df < 1:
-        raise UsageError(f"--min-df {min_df}: must be at least 1")
-    if not 0 < max_df <= 1:
-        raise UsageError(f"--max-df {max_df}: must be a fraction in (0, 1]")
+    spec = spec or TermdocSpec()
+    weighting, min_df, max_df = spec.weighting, spec.min_df, spec.max_df
     tf = count_termdoc(path, vocab, progress)
     df = np.diff(tf.indptr)
     keep = (df >= min_df) & (df <= max_df * tf.shape[1])
     if not keep.any():
-        raise DataError(f"{path}: no term is left after --min-df {min_df} --max-df {max_df}")
+        raise DataError(f"{path}: no term is left after min_df={min_df} max_df={max_df}", params=("min_df", "max_df"))
     tf = tf[keep]
     doc_len = np.asarray(tf.sum(axis=0)).ravel().astype(np.int64)
     words = [w for w, k in zip(vocab.words, keep) if k]
     m = weight_termdoc(tf, weighting)
-    params = {"weighting": weighting, "min_df": min_df, "max_df": max_df, "tokens": path}
-    return CountMatrix(m, words, [f"d{j + 1}" for j in range(tf.shape[1])], vocab.counts[keep], doc_len, "termdoc", params)
+    stats = {"terms": len(words), "documents": int(tf.shape[1]), "nnz": int(m.nnz)}
+    prov = stage_record("termdoc", spec, {"tokens": file_provenance(path), "vocabulary": vocab.provenance}, stats)
+    return CountMatrix(m, words, [f"d{j + 1}" for j in range(tf.shape[1])], vocab.counts[keep], doc_len, "termdoc", prov)

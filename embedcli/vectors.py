@@ -1,42 +1,72 @@
-"""Word (or document) vectors and their file formats.
+"""Vectors keyed by word, and every query on them: a ``KeyedVectors`` for embedcli's files.
 
-Formats, chosen from the extension on write and detected from the content on read:
+:class:`Vectors` reads and writes every format of :mod:`embedcli.vectorfile`
+and answers queries by word, as gensim's ``KeyedVectors`` does:
+:meth:`~Vectors.most_similar`, :meth:`~Vectors.most_similar_cosmul`,
+:meth:`~Vectors.similarity`, :meth:`~Vectors.n_similarity`,
+:meth:`~Vectors.doesnt_match`, :meth:`~Vectors.analogy`,
+:meth:`~Vectors.get_vector`.  Batches of queries
+(:meth:`~Vectors.most_similar_batch`, :meth:`~Vectors.analogy_batch`) are
+answered with one matrix product per block of queries (see
+:class:`embedcli.query.Searcher`).  Words outside the vocabulary of a fastText
+model get a vector from their character n-grams and are flagged as ``oov``.
 
-=============  ===========  =====================================================
-format         extension    content
-=============  ===========  =====================================================
-``native``     ``.npz``     embedcli ``.npz``: ``vectors`` ``(n, dim) float32``,
-                            ``norms``, ``words``, ``counts``, optional
-                            ``singular_values``, JSON metadata.  Memory-mapped
-                            on read, so a query does not parse text.
-``word2vec``   any other    word2vec text: ``n dim`` header, ``word v1 .. vdim``
-``binary``     ``.bin``     word2vec binary (the C tool's and gensim's)
-``glove``      (read;       GloVe text: no header.  Written with --format glove.
-               detected)
-=============  ===========  =====================================================
-
-Text formats may be gzip-compressed (``.gz``).  Nothing is ever unpickled.
+This module imports numpy only: no CLI, click, scikit-learn or gensim.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import os
-import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from embedcli import __version__
-from embedcli.errors import FormatError, UsageError
-from embedcli.io import atomic_output
-from embedcli.npzfile import NpzReader, blob_words, refuse_pickle, sniff, text_blob, write_npz
+from embedcli import query as _query
+from embedcli.query import BLOCK, Searcher
+from embedcli.vectorfile import read_vectors, row_norms, write_vectors
 
-VECTORS_FORMAT = "embedcli-vectors"
-VECTORS_FORMAT_VERSION = 1
-FORMATS = ("native", "word2vec", "binary", "glove")
+
+@dataclass
+class Query:
+    """One similarity query: the words added and subtracted (gensim's ``positive``/``negative``)."""
+
+    positive: list[str]
+    negative: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> "Query":
+        """``"king woman -man"`` -> positive ``[king, woman]``, negative ``[man]``.
+
+        Words are separated by white space; a word written with a leading ``-``
+        is subtracted (``\\-word`` looks up a word that starts with ``-``).
+        """
+        pos, neg = [], []
+        for w in text.split():
+            if w.startswith("-") and len(w) > 1:
+                neg.append(w[1:])
+            else:
+                pos.append(w[1:] if w.startswith("\\-") else w)
+        return cls(pos, neg)
+
+    @property
+    def words(self) -> list[str]:
+        return self.positive + self.negative
+
+
+@dataclass
+class Answer:
+    """The answer to one query of a batch.
+
+    Attributes:
+        answers: ``(word, score)`` pairs, best first (empty when a word is unknown).
+        unknown: query words with no vector (the query was not answered).
+        oov: query words outside the vocabulary whose vectors were built from
+            character n-grams (fastText models).
+    """
+
+    answers: list[tuple[str, float]]
+    unknown: list[str] = field(default_factory=list)
+    oov: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,16 +79,20 @@ class Vectors:
         vectors: ``(n, dim) float32`` (a read-only memory map when loaded from
             the native format).
         counts: ``(n,) int64`` corpus counts, or None when unknown.
-        meta: provenance: embedcli version, parameters, and for SVD outputs
-            the singular values (``meta["singular_values"]``).
+        meta: ``provenance`` (the record of the stage that made them, see
+            :mod:`embedcli.provenance`), ``singular_values`` for SVD outputs,
+            ``source_format`` when read from a file.
+        oov: for fastText models, ``word -> (dim,) float32`` from character n-grams.
     """
 
     words: list[str]
     vectors: np.ndarray
     counts: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    oov: Callable[[str], np.ndarray] | None = field(default=None, repr=False, compare=False)
     _index: dict | None = field(default=None, repr=False, compare=False)
     _norms: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _searchers: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
@@ -66,6 +100,9 @@ class Vectors:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
 
     @property
     def dim(self) -> int:
@@ -82,305 +119,271 @@ class Vectors:
     def norms(self) -> np.ndarray:
         """``(n,) float32`` Euclidean norms (stored in native files, else computed once)."""
         if self._norms is None:
-            self._norms = _row_norms(self.vectors)
+            self._norms = row_norms(self.vectors)
         return self._norms
 
-    # ------------------------------------------------------------------ writing
-    def save(self, path: str, fmt: str | None = None) -> str:
-        """Write atomically; ``fmt`` defaults to the one implied by the extension.
+    @property
+    def provenance(self) -> dict:
+        return self.meta.get("provenance") or {}
 
-        Returns the format used.
+    # ------------------------------------------------------------------ files
+    def save(self, path: str, fmt: str | None = None) -> str:
+        """Write atomically in ``fmt`` (default: implied by the extension, see
+        :mod:`embedcli.vectorfile`); formats other than ``native`` get their
+        metadata in ``PATH.meta.json``.  Returns the format used.
 
         Raises:
-            UsageError: unknown format, or an unwritable output folder.
+            ParameterError: unknown format.
+            DataError: a word that a text format cannot hold.
+            InputError: an unwritable output folder.
         """
-        fmt = fmt or format_from_extension(path)
-        if fmt == "native":
-            meta = dict(self.meta)
-            meta.update(format=VECTORS_FORMAT, format_version=VECTORS_FORMAT_VERSION)
-            meta.setdefault("embedcli_version", __version__)
-            meta["shape"] = [len(self.words), self.dim]
-            arrays = {
-                "vectors": np.ascontiguousarray(self.vectors, dtype=np.float32),
-                "norms": self.norms.astype(np.float32),
-                "words": text_blob(self.words),
-            }
-            if self.counts is not None:
-                arrays["counts"] = np.asarray(self.counts, dtype=np.int64)
-            write_npz(path, meta, arrays)
-        elif fmt in ("word2vec", "glove"):
-            _check_words_writable(self.words)
-            self._write_sidecar(path, fmt)
-            with atomic_output(path, "wb") as raw:
-                f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if path.endswith(".gz") else raw
-                if fmt == "word2vec":
-                    f.write(f"{len(self.words)} {self.dim}\n".encode())
-                step = 4096
-                for i in range(0, len(self.words), step):
-                    block = np.asarray(self.vectors[i : i + step], dtype=np.float32)
-                    buf = io.StringIO()
-                    np.savetxt(buf, block, fmt="%.8g", delimiter=" ")
-                    rows = buf.getvalue().split("\n")
-                    f.write("".join(f"{w} {r}\n" for w, r in zip(self.words[i : i + step], rows)).encode("utf-8"))
-                if f is not raw:
-                    f.close()
-        elif fmt == "binary":
-            _check_words_writable(self.words)
-            self._write_sidecar(path, fmt)
-            with atomic_output(path, "wb") as f:
-                f.write(f"{len(self.words)} {self.dim}\n".encode())
-                step = 4096
-                for i in range(0, len(self.words), step):
-                    block = np.asarray(self.vectors[i : i + step], dtype="<f4")
-                    f.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
-                                     for w, row in zip(self.words[i : i + step], block)))
-        else:
-            raise UsageError(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
-        return fmt
+        from embedcli.provenance import write_sidecar
 
-    def _write_sidecar(self, path: str, fmt: str) -> None:
-        from embedcli.io import write_sidecar
+        used = write_vectors(path, self.words, self.vectors, self.counts, self.meta, fmt, self._norms)
+        if used != "native":
+            meta = {k: v for k, v in self.meta.items() if k not in ("provenance", "source_format")}
+            write_sidecar(path, "vectors", self.provenance, meta=meta, format=used, shape=[len(self), self.dim])
+        return used
 
-        meta = {k: v for k, v in self.meta.items() if k != "source_format"}
-        if meta:
-            write_sidecar(path, {**meta, "format": fmt, "shape": [len(self.words), self.dim]})
-
-    # ------------------------------------------------------------------ reading
     @classmethod
     def load(cls, path: str, fmt: str | None = None, mmap: bool = True) -> "Vectors":
-        """Read a vectors file; the format is detected unless ``fmt`` is given.
+        """Read a vectors file (any format of :mod:`embedcli.vectorfile`, detected from the content).
+
+        The metadata of a sidecar ``PATH.meta.json`` is merged in when it still
+        matches the file (size).
 
         Raises:
-            UsageError: the file cannot be opened.
-            FormatError: malformed content (naming the line): truncated file,
-                header that disagrees with the rows, rows of different lengths,
-                non-numeric/NaN/inf values, duplicate or undecodable words, a
-                pickle, an embedcli matrix file, a newer format version.
+            InputError: the file does not exist or cannot be opened (or is ``-``).
+            FormatError: malformed content, naming the line or record.
         """
-        if path == "-":
-            raise UsageError("vectors cannot be read from stdin; give a file")
-        if not os.path.exists(path):
-            raise UsageError(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise UsageError(f"{path}: is a folder, expected a vectors file")
-        head = sniff(path)
-        refuse_pickle(path, head)
-        from embedcli.predictive import FASTTEXT_MAGIC, load_fasttext
+        d = read_vectors(path, fmt, mmap)
+        meta = dict(d.meta)
+        if "provenance" not in meta:
+            from embedcli.provenance import read_sidecar, sidecar_status
 
-        if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
-            return load_fasttext(path)
-        if fmt is None:
-            fmt = "native" if head.startswith(b"PK") else None
-        if fmt == "native":
-            return _load_native(path, mmap)
-        if head.startswith(b"\x1f\x8b"):
-            with gzip.open(path, "rb") as f:
-                try:
-                    data = f.read()
-                except (OSError, EOFError) as e:
-                    raise FormatError(f"{path}: corrupt gzip data ({e})") from None
+            doc = read_sidecar(path)
+            if doc is not None and sidecar_status(path, doc, check_hash=False) == "ok":
+                meta.update(doc.get("meta") or {})
+                meta["provenance"] = doc.get("provenance") or {}
+        return cls(d.words, d.vectors, d.counts, meta, d.oov, _norms=d.norms)
+
+    # ------------------------------------------------------------------ vectors
+    def get_vector(self, word: str, norm: bool = False) -> np.ndarray:
+        """``(dim,) float32`` vector of ``word`` (unit length with ``norm``).
+
+        fastText models build vectors for unseen words (see :meth:`is_oov`).
+
+        Raises:
+            KeyError: the word has no vector.
+        """
+        r = self.index.get(word)
+        if r is not None:
+            vec = np.asarray(self.vectors[r], dtype=np.float32)
+        elif self.oov is None:
+            raise KeyError(word)
         else:
-            with open(path, "rb") as f:
-                data = f.read()
-        return _parse_text_or_binary(path, data, fmt)
+            vec = self.oov(word)
+        if norm:
+            n = float(np.linalg.norm(vec))
+            vec = vec / n if n > 0 else vec
+        return vec
+
+    def is_oov(self, word: str) -> bool:
+        """True when ``word`` is outside the vocabulary but gets a vector from n-grams (fastText)."""
+        return word not in self.index and self.oov is not None
+
+    def _resolve(self, words: list[str]) -> tuple[np.ndarray, list[int], list[str]]:
+        """Unit vectors ``(len(words), dim) float32``, rows (-1 for n-gram vectors), and the oov words.
+
+        Raises:
+            KeyError: with the list of words that have no vector.
+        """
+        idx = self.index
+        missing = [w for w in words if w not in idx]
+        if missing and self.oov is None:
+            raise KeyError(missing)
+        units = [self.get_vector(w, norm=True) for w in words]
+        rows = [idx.get(w, -1) for w in words]
+        return np.vstack(units).astype(np.float32), rows, missing
+
+    def searcher(self, restrict_vocab: int | None = None) -> Searcher:
+        """The :class:`~embedcli.query.Searcher` over the first ``restrict_vocab`` rows (cached)."""
+        key = restrict_vocab
+        if key not in self._searchers:
+            self._searchers[key] = Searcher(self.vectors, self.norms, restrict_vocab)
+        return self._searchers[key]
+
+    # ------------------------------------------------------------------ queries
+    def most_similar_batch(self, queries: Iterable[Query], topn: int = 10, restrict_vocab: int | None = None,
+                           cosmul: bool = False) -> Iterator[Answer]:
+        """Answer similarity queries in blocks of :data:`~embedcli.query.BLOCK`; one :class:`Answer` per query, in order.
+
+        Each query's words (positive and negative) are never answers.  See
+        :meth:`most_similar` and :meth:`most_similar_cosmul` for the scores.
+        """
+        s = self.searcher(restrict_vocab)
+        block: list = []
+        for q in queries:
+            block.append(q)
+            if len(block) == BLOCK:
+                yield from self._answer_block(s, block, topn, cosmul)
+                block = []
+        if block:
+            yield from self._answer_block(s, block, topn, cosmul)
+
+    def _answer_block(self, s: Searcher, block: list[Query], topn: int, cosmul: bool) -> Iterator[Answer]:
+        resolved: list = []
+        for q in block:
+            try:
+                units, rows, oov = self._resolve(q.words)
+            except KeyError as e:
+                resolved.append((None, e.args[0], []))
+                continue
+            resolved.append((units, rows, oov))
+        ok = [i for i, r in enumerate(resolved) if r[0] is not None and block[i].words]
+        results: dict[int, tuple] = {}
+        if ok:
+            exclude = [[r for r in resolved[i][1] if r >= 0] for i in ok]
+            if cosmul:
+                S = np.stack([self._cosmul_scores(s, block[i], resolved[i][0]) for i in ok])
+            else:
+                Q = np.vstack([self._combined(block[i], resolved[i][0]) for i in ok])
+                S = s.cosines(Q)
+            ids, scores = s.top_k(S, topn, exclude)
+            results = {i: (row_ids, row_scores) for i, row_ids, row_scores in zip(ok, ids, scores)}
+        for i, q in enumerate(block):
+            units, rows_or_missing, oov = resolved[i]
+            if units is None:
+                yield Answer([], list(rows_or_missing), [])
+                continue
+            if i not in results:
+                yield Answer([], [], oov)
+                continue
+            row_ids, row_scores = results[i]
+            yield Answer([(self.words[j], float(sc)) for j, sc in zip(row_ids, row_scores) if j >= 0], [], oov)
+
+    @staticmethod
+    def _combined(q: Query, units: np.ndarray) -> np.ndarray:
+        """gensim's ``most_similar``: mean of +unit (positive) and -unit (negative) vectors, unit length."""
+        w = np.array([1.0] * len(q.positive) + [-1.0] * len(q.negative), dtype=np.float32)
+        v = (units * w[:, None]).mean(axis=0)
+        n = float(np.linalg.norm(v))
+        return (v / n if n > 0 else v)[None, :]
+
+    @staticmethod
+    def _cosmul_scores(s: Searcher, q: Query, units: np.ndarray) -> np.ndarray:
+        sims = (s.cosines(units) + 1) / 2  # (len(words), n) in [0, 1]
+        npos = len(q.positive)
+        pos = np.prod(sims[:npos], axis=0)
+        neg = np.prod(sims[npos:], axis=0) if len(q.negative) else np.float32(0)
+        return pos / (neg + _query.COSMUL_EPSILON)
+
+    def most_similar(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
+                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Words closest by cosine to the mean of the positive words' unit vectors minus the
+        negative ones' (gensim ``KeyedVectors.most_similar``); the query words are excluded.
+
+        Args:
+            restrict_vocab: search only the first N rows (the N most frequent words).
+
+        Returns:
+            up to ``topn`` ``(word, cosine)`` pairs, best first.
+
+        Raises:
+            KeyError: a query word has no vector.
+        """
+        q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
+        ans = next(self.most_similar_batch([q], topn, restrict_vocab))
+        if ans.unknown:
+            raise KeyError(ans.unknown)
+        return ans.answers
+
+    def most_similar_cosmul(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
+                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Multiplicative combination (Levy & Goldberg 2014, "Linguistic regularities in sparse
+        and explicit word representations"; gensim ``most_similar_cosmul``):
+        ``prod_pos cos'(d, p) / (prod_neg cos'(d, n) + 0.001)`` with ``cos' = (cos + 1) / 2``.
+
+        Raises:
+            KeyError: a query word has no vector.
+        """
+        q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
+        ans = next(self.most_similar_batch([q], topn, restrict_vocab, cosmul=True))
+        if ans.unknown:
+            raise KeyError(ans.unknown)
+        return ans.answers
+
+    def analogy_batch(self, triples: Iterable[tuple[str, str, str]], topn: int = 1, method: str = "3cosadd",
+                      restrict_vocab: int | None = None) -> Iterator[Answer]:
+        """``a : b :: c : ?`` for each triple, in blocks: 3CosAdd is
+        ``most_similar(positive=[b, c], negative=[a])`` and 3CosMul
+        ``most_similar_cosmul`` of the same words (Levy & Goldberg 2014).
+        ``a``, ``b``, ``c`` are never answers.
+
+        Raises:
+            ParameterError: unknown method.
+        """
+        from embedcli.specs import AnalogySpec
+
+        AnalogySpec(method=method)  # validates
+        queries = (Query([b, c], [a]) for a, b, c in triples)
+        return self.most_similar_batch(queries, topn, restrict_vocab, cosmul=method == "3cosmul")
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "3cosadd",
+                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Answers to ``a : b :: c : ?`` (see :meth:`analogy_batch`).
+
+        Raises:
+            KeyError: a word has no vector.
+        """
+        ans = next(self.analogy_batch([(a, b, c)], topn, method, restrict_vocab))
+        if ans.unknown:
+            raise KeyError(ans.unknown)
+        return ans.answers
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """Cosine similarity of two words (0 when a vector is zero).
+
+        Raises:
+            KeyError: a word has no vector.
+        """
+        units, _, _ = self._resolve([w1, w2])
+        return float(units[0].astype(np.float64) @ units[1].astype(np.float64))
+
+    def n_similarity(self, ws1: Iterable[str], ws2: Iterable[str]) -> float:
+        """Cosine similarity of the means of two word sets' vectors (gensim ``n_similarity``).
+
+        Raises:
+            KeyError: a word has no vector.
+            ValueError: an empty set.
+        """
+        ws1, ws2 = list(ws1), list(ws2)
+        if not ws1 or not ws2:
+            raise ValueError("n_similarity needs two non-empty word sets")
+        m1 = np.mean([self.get_vector(w) for w in ws1], axis=0, dtype=np.float64)
+        m2 = np.mean([self.get_vector(w) for w in ws2], axis=0, dtype=np.float64)
+        d = float(np.linalg.norm(m1) * np.linalg.norm(m2))
+        return float(m1 @ m2 / d) if d > 0 else 0.0
+
+    def doesnt_match(self, words: Iterable[str]) -> str:
+        """The word furthest from the mean of the words' unit vectors (gensim ``doesnt_match``).
+
+        Raises:
+            KeyError: a word has no vector.
+            ValueError: fewer than two words.
+        """
+        words = list(words)
+        if len(words) < 2:
+            raise ValueError("doesnt_match needs at least two words")
+        units, _, _ = self._resolve(words)
+        mean = units.astype(np.float64).mean(axis=0)
+        n = float(np.linalg.norm(mean))
+        sims = units.astype(np.float64) @ (mean / n if n > 0 else mean)
+        return words[int(np.argmin(sims))]
 
 
 def format_from_extension(path: str) -> str:
-    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text)."""
-    p = path[:-3] if path.endswith(".gz") else path
-    ext = os.path.splitext(p)[1].lower()
-    return {".npz": "native", ".bin": "binary"}.get(ext, "word2vec")
+    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text); see :mod:`embedcli.vectorfile`."""
+    from embedcli.vectorfile import format_from_extension as f
 
-
-def _check_words_writable(words: list[str]) -> None:
-    for w in words:
-        if not w or any(ch.isspace() for ch in w):
-            raise UsageError(f"word {w!r} is empty or holds white space: not representable in a text/binary vectors file; use .npz")
-
-
-def _row_norms(m: np.ndarray) -> np.ndarray:
-    out = np.empty(m.shape[0], np.float32)
-    step = 1 << 16
-    for i in range(0, m.shape[0], step):
-        block = np.asarray(m[i : i + step], dtype=np.float64)
-        out[i : i + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
-    return out
-
-
-def _load_native(path: str, mmap: bool) -> Vectors:
-    r = NpzReader(path)
-    try:
-        fmt = r.meta.get("format")
-        if fmt == "embedcli-matrix":
-            raise FormatError(f"{path}: is a count matrix, not vectors (run embedcli svd on it)")
-        if fmt != VECTORS_FORMAT:
-            raise FormatError(f"{path}: not an embedcli vectors file")
-        r.check_version(VECTORS_FORMAT_VERSION)
-        vecs = r.array("vectors", mmap=mmap)
-        if vecs.ndim != 2 or vecs.dtype not in (np.float32, np.float64):
-            raise FormatError(f"{path}: vectors must be a 2-d float32 array, got {vecs.dtype} {vecs.shape}")
-        n = vecs.shape[0]
-        words = blob_words(r.array("words"), path, n)
-        if len(set(words)) != n:
-            raise FormatError(f"{path}: duplicate words in vocabulary")
-        norms = r.array("norms") if "norms" in r.names else None
-        if norms is not None and norms.shape != (n,):
-            raise FormatError(f"{path}: norms do not match vectors")
-        if norms is not None and not np.isfinite(norms).all():
-            raise FormatError(f"{path}: vectors hold NaN or infinite values")
-        counts = r.array("counts") if "counts" in r.names else None
-        if counts is not None and counts.shape != (n,):
-            raise FormatError(f"{path}: counts do not match vectors")
-        meta = {k: v for k, v in r.meta.items() if k not in ("format", "format_version")}
-        v = Vectors(words, vecs, counts, meta)
-        v._norms = None if norms is None else norms.astype(np.float32)
-        return v
-    finally:
-        r.close()
-
-
-def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> Vectors:
-    if not data.strip():
-        raise FormatError(f"{path}: empty vectors file")
-    nl = data.find(b"\n")
-    first = data[: nl if nl >= 0 else len(data)]
-    try:
-        fields = first.decode("utf-8").split()
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}:1: not a vectors file (undecodable header)") from None
-    header = len(fields) == 2 and all(f.isdigit() for f in fields)
-    if fmt is None:
-        if not header:
-            fmt = "glove"
-        else:
-            fmt = "word2vec" if _looks_like_text_row(data[nl + 1 : nl + 1 + 65536], int(fields[1])) else "binary"
-    if fmt in ("word2vec", "binary") and not header:
-        raise FormatError(f"{path}:1: expected a 'count dim' header line")
-    if fmt == "binary":
-        n, dim = int(fields[0]), int(fields[1])
-        return _parse_binary(path, data, nl + 1, n, dim)
-    if fmt == "word2vec":
-        n, dim = int(fields[0]), int(fields[1])
-        return _parse_text(path, data[nl + 1 :], 2, n, dim)
-    if fmt == "glove":
-        return _parse_text(path, data, 1, None, None)
-    raise UsageError(f"format {fmt}: choose one of {', '.join(FORMATS)}")
-
-
-def _looks_like_text_row(body: bytes, dim: int) -> bool:
-    """True when the first row after a header is ``word v1 .. vdim`` in text (else: binary)."""
-    end = body.find(b"\n")
-    parts = (body[:end] if end >= 0 else body).split()
-    if len(parts) != dim + 1:
-        return False
-    try:
-        [float(x) for x in parts[1:]]
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None) -> Vectors:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = first_lineno + data[: e.start].count(b"\n")
-        raise FormatError(f"{path}:{line}: word or value is not valid UTF-8") from None
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if dim == 0 or n == 0:
-        raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
-    words: list[str] = []
-    rests: list[str] = []
-    for line in lines:
-        word, _, rest = line.rstrip().partition(" ")
-        words.append(word)
-        rests.append(rest)
-    if not words:
-        raise FormatError(f"{path}: no vectors in file")
-    if dim is None:
-        dim = len(rests[0].split())
-        if dim == 0:
-            raise FormatError(f"{path}:{first_lineno}: a word with no values")
-    if n is not None and len(words) != n:
-        raise FormatError(f"{path}: header says {n} words but the file has {len(words)} rows (truncated?)")
-    bad = next((i for i, r in enumerate(rests) if r.count(" ") != dim - 1), None)
-    if bad is not None:
-        # tolerate repeated spaces/tabs: recheck the slow way before failing
-        for i in range(bad, len(rests)):
-            if rests[i].count(" ") != dim - 1:
-                parts = rests[i].split()
-                if len(parts) != dim:
-                    raise FormatError(f"{path}:{first_lineno + i}: expected {dim} values after the word, got {len(parts)}")
-                rests[i] = " ".join(parts)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            values = np.fromstring(" ".join(rests), dtype=np.float32, sep=" ")
-        except (ValueError, DeprecationWarning):
-            values = np.empty(0, np.float32)
-    if values.size != len(words) * dim:
-        for i, r in enumerate(rests):
-            try:
-                np.array(r.split(), dtype=np.float32)
-            except ValueError:
-                raise FormatError(f"{path}:{first_lineno + i}: non-numeric value") from None
-        raise FormatError(f"{path}: could not parse values")
-    vecs = values.reshape(len(words), dim)
-    _validate_rows(path, words, vecs, first_lineno)
-    return Vectors(words, vecs, None, {"source_format": "word2vec" if n is not None else "glove"})
-
-
-def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> Vectors:
-    if n == 0 or dim == 0:
-        raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
-    width = dim * 4
-    if n * (width + 2) > len(data) - pos:
-        raise FormatError(f"{path}: header declares {n} words of dimension {dim}, the file is too short (truncated?)")
-    words: list[str] = []
-    starts = np.empty(n, np.int64)
-    end = len(data)
-    for i in range(n):
-        while pos < end and data[pos] in (10, 13):  # the C tool ends each row with a newline
-            pos += 1
-        sp_ = data.find(b" ", pos, pos + 4096)
-        if sp_ < 0:
-            raise FormatError(f"{path}: record {i + 1} of {n}: truncated file or malformed word")
-        try:
-            words.append(data[pos:sp_].decode("utf-8"))
-        except UnicodeDecodeError:
-            raise FormatError(f"{path}: record {i + 1}: word is not valid UTF-8") from None
-        starts[i] = sp_ + 1
-        pos = sp_ + 1 + width
-        if pos > end:
-            raise FormatError(f"{path}: record {i + 1} of {n}: truncated file (header says {n} words)")
-    rest = data[pos:].strip()
-    if rest:
-        raise FormatError(f"{path}: {len(rest)} bytes after the {n} records the header declares")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    raw = buf[starts[:, None] + np.arange(width)]
-    vecs = raw.view("<f4").reshape(n, dim).astype(np.float32)
-    _validate_rows(path, words, vecs, None)
-    return Vectors(words, vecs, None, {"source_format": "binary"})
-
-
-def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: int | None) -> None:
-    where = (lambda i: f"{path}:{first_lineno + i}") if first_lineno is not None else (lambda i: f"{path}: record {i + 1}")
-    finite = np.isfinite(vecs).all(axis=1)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise FormatError(f"{where(i)}: NaN or infinite value for word {words[i]!r}")
-    big = np.abs(vecs).max(axis=1) > 1e18  # the squared norm would overflow float32
-    if big.any():
-        i = int(np.flatnonzero(big)[0])
-        raise FormatError(f"{where(i)}: value too large (> 1e18) for word {words[i]!r}")
-    if len(set(words)) != len(words):
-        seen: set[str] = set()
-        for i, w in enumerate(words):
-            if w in seen:
-                raise FormatError(f"{where(i)}: duplicate word {w!r}")
-            seen.add(w)
-    if any(not w for w in words):
-        i = words.index("")
-        raise FormatError(f"{where(i)}: empty word")
+    return f(path)

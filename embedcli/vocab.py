@@ -8,8 +8,10 @@ from typing import IO
 
 import numpy as np
 
-from embedcli.errors import DataError, FormatError, UsageError
-from embedcli.io import Progress, iter_line_chunks
+from embedcli.errors import DataError, FormatError
+from embedcli.fileio import Progress, iter_line_chunks
+from embedcli.provenance import file_provenance, stage_record
+from embedcli.specs import VocabSpec
 
 
 @dataclass
@@ -20,12 +22,14 @@ class Vocabulary:
         words: list of ``n`` words, most frequent first, ties by word (code point order).
         counts: ``(n,) int64`` corpus frequencies, non-increasing.
         total: number of tokens in the corpus the counts come from (including
-            words that were cut by ``min_count``/``max_size``).
+            words that were cut by ``min_count``/``max_vocab_size``).
+        provenance: the record of how it was made (see :mod:`embedcli.provenance`).
     """
 
     words: list[str]
     counts: np.ndarray
     total: int = 0
+    provenance: dict = field(default_factory=dict, compare=False)
     _index: dict | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -39,41 +43,58 @@ class Vocabulary:
         return self._index
 
     @classmethod
-    def from_counter(cls, counter: Counter, min_count: int = 1, max_size: int | None = None) -> "Vocabulary":
-        """Sort a ``Counter`` (count descending, then word), keep counts >= ``min_count``
-        and at most ``max_size`` words.
+    def from_counter(cls, counter: Counter, spec: VocabSpec | None = None, tokens: dict | None = None) -> "Vocabulary":
+        """Sort a ``Counter`` (count descending, then word), keep counts >= ``spec.min_count``
+        and at most ``spec.max_vocab_size`` words.
 
-        Raises:
-            UsageError: ``min_count`` < 1 or ``max_size`` < 1.
+        ``tokens`` is the provenance record of the tokens the counts come from.
         """
-        if min_count < 1:
-            raise UsageError(f"--min-count {min_count}: must be at least 1")
-        if max_size is not None and max_size < 1:
-            raise UsageError(f"--max-size {max_size}: must be at least 1")
+        spec = spec or VocabSpec()
         total = sum(counter.values())
-        items = [(w, c) for w, c in counter.items() if c >= min_count]
+        items = [(w, c) for w, c in counter.items() if c >= spec.min_count]
         items.sort(key=lambda wc: (-wc[1], wc[0]))
-        if max_size is not None:
-            items = items[:max_size]
+        if spec.max_vocab_size is not None:
+            items = items[: spec.max_vocab_size]
         words = [w for w, _ in items]
         counts = np.fromiter((c for _, c in items), dtype=np.int64, count=len(items))
-        return cls(words, counts, total)
+        prov = stage_record("vocab", spec, {"tokens": tokens or {}}, {"words": len(words), "tokens": total})
+        return cls(words, counts, total, prov)
 
-    def restricted(self, min_count: int = 1, max_size: int | None = None, source: str = "vocabulary") -> "Vocabulary":
-        """The words with count >= ``min_count``, at most ``max_size`` of them (order kept).
+    def restricted(self, spec: VocabSpec, source: str = "vocabulary") -> "Vocabulary":
+        """The words with count >= ``spec.min_count``, at most ``spec.max_vocab_size`` of them (order kept).
+
+        When nothing is cut the vocabulary (and its provenance) is returned as is;
+        otherwise the provenance records the restriction on top of the original.
 
         Raises:
             DataError: no word is left (``source`` names the file in the message).
         """
-        keep = self.counts >= min_count
-        words = [w for w, k in zip(self.words, keep) if k][:max_size]
+        keep = self.counts >= spec.min_count
+        words = [w for w, k in zip(self.words, keep) if k][: spec.max_vocab_size]
         if not words:
-            raise DataError(f"{source}: no word has count >= --min-count {min_count}")
-        return Vocabulary(words, self.counts[keep][: len(words)], self.total)
+            raise DataError(f"{source}: no word has count >= min_count={spec.min_count}", params=("min_count",))
+        if len(words) == len(self.words):
+            return self
+        prov = stage_record("restrict", spec, {"vocabulary": self.provenance}, {"words": len(words)})
+        return Vocabulary(words, self.counts[keep][: len(words)], self.total, prov)
 
     def write(self, f: IO[str]) -> None:
         """Write ``word<TAB>count`` lines (a text stream)."""
         f.write("".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist())))
+
+    def save(self, path: str) -> None:
+        """Write ``word<TAB>count`` lines to ``path`` atomically (``-``: stdout) and its
+        provenance to ``PATH.meta.json``.
+
+        Raises:
+            InputError: the output folder is missing or not writable.
+        """
+        from embedcli.fileio import atomic_output
+        from embedcli.provenance import write_sidecar
+
+        with atomic_output(path, "w") as out:
+            self.write(out)
+        write_sidecar(path, "vocabulary", self.provenance)
 
 
 def count_tokens(path: str, progress: Progress | None = None) -> Counter:
@@ -82,7 +103,7 @@ def count_tokens(path: str, progress: Progress | None = None) -> Counter:
     Raises:
         DataError: the file is not UTF-8.
     """
-    from embedcli.tokenize import decode_block
+    from embedcli.tokenizer import decode_block
 
     counter: Counter = Counter()
     done = 0
@@ -95,20 +116,30 @@ def count_tokens(path: str, progress: Progress | None = None) -> Counter:
     return counter
 
 
-def build_vocab(path: str, min_count: int = 1, max_size: int | None = None, progress: Progress | None = None) -> Vocabulary:
-    """Vocabulary of a tokens file.
+def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None) -> Vocabulary:
+    """Vocabulary of a tokens file (``-``: stdin), with its provenance.
 
     Raises:
-        DataError: the file holds no token, or no word reaches ``min_count``.
+        DataError: the file holds no token, or no word reaches ``spec.min_count``.
     """
+    spec = spec or VocabSpec()
     counter = count_tokens(path, progress)
+    return vocab_from_counter(counter, spec, file_provenance(path), path)
+
+
+def vocab_from_counter(counter: Counter, spec: VocabSpec, tokens: dict, where: str) -> Vocabulary:
+    """:meth:`Vocabulary.from_counter`, refusing an empty result.
+
+    Raises:
+        DataError: no token at all, or no word reaches ``spec.min_count`` (``where`` names the input).
+    """
     if not counter:
-        raise DataError(f"{path}: no tokens (empty corpus)")
-    vocab = Vocabulary.from_counter(counter, min_count, max_size)
+        raise DataError(f"{where}: no tokens (empty corpus)")
+    vocab = Vocabulary.from_counter(counter, spec, tokens)
     if not len(vocab):
         raise DataError(
-            f"{path}: no word occurs --min-count {min_count} times "
-            f"(most frequent: {max(counter.values())}); lower --min-count"
+            f"{where}: no word occurs min_count={spec.min_count} times "
+            f"(most frequent: {max(counter.values())}); lower the minimum count", params=("min_count",)
         )
     return vocab
 
@@ -123,7 +154,7 @@ def read_vocab(path: str) -> Vocabulary:
     words: list[str] = []
     counts: list[int] = []
     seen: set[str] = set()
-    from embedcli.tokenize import decode_block
+    from embedcli.tokenizer import decode_block
 
     for lineno, data, _ in iter_line_chunks(path):
         for i, line in enumerate(decode_block(data, path, lineno, "utf-8", "strict").splitlines()):
@@ -144,4 +175,6 @@ def read_vocab(path: str) -> Vocabulary:
             counts.append(n)
     if not words:
         raise FormatError(f"{path}: empty vocabulary file")
-    return Vocabulary(words, np.asarray(counts, dtype=np.int64), int(sum(counts)))
+    prov = file_provenance(path)
+    total = int(((prov.get("stats") or {}).get("tokens")) or sum(counts))
+    return Vocabulary(words, np.asarray(counts, dtype=np.int64), total, prov)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from embedcli.errors import UsageError
-
-WEIGHTS = ("none", "ppmi", "sppmi", "log")
+from embedcli.specs import WeightingSpec
 
 
 def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_matrix:
@@ -31,12 +29,10 @@ def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_mat
         ``(n_words, n_contexts) float32`` CSR with positive entries only.
 
     Raises:
-        UsageError: ``cds`` outside (0, 1] or ``neg`` < 1.
+        ParameterError: ``cds`` outside (0, 1] or ``neg`` < 1 (checked by
+            :class:`~embedcli.specs.WeightingSpec`).
     """
-    if not 0 < cds <= 1:
-        raise UsageError(f"--cds {cds}: must be in (0, 1]")
-    if neg < 1:
-        raise UsageError(f"--neg {neg}: must be at least 1")
+    WeightingSpec(association="ppmi", negative=neg, cds=cds)  # validates
     m = sp.csr_matrix(counts)
     m.sum_duplicates()
     # marginals in float64; the per-entry work in float32 (PMI values need no more)
@@ -64,21 +60,15 @@ def log_counts(counts: sp.spmatrix) -> sp.csr_matrix:
     return m.astype(np.float32)
 
 
-def reweight(counts: sp.spmatrix, weight: str = "ppmi", cds: float = 0.75, neg: float | None = None) -> sp.csr_matrix:
-    """Apply ``--weight``: ``none``, ``ppmi`` (shift ``log(neg)``, neg default 1),
-    ``sppmi`` (shifted PPMI, neg default 5) or ``log``.
+def reweight(counts: sp.spmatrix, spec: WeightingSpec | None = None) -> sp.csr_matrix:
+    """Apply ``spec.association``: ``none``, ``ppmi`` (shift ``log(negative)``, negative
+    default 1), ``sppmi`` (shifted PPMI, negative default 5) or ``log``.
 
     Returns ``float32`` CSR of the same shape.
-
-    Raises:
-        UsageError: unknown weight or out-of-range parameter.
     """
-    if weight == "none":
+    spec = spec or WeightingSpec()
+    if spec.association == "none":
         return sp.csr_matrix(counts, dtype=np.float32)
-    if weight == "log":
+    if spec.association == "log":
         return log_counts(counts)
-    if weight == "ppmi":
-        return ppmi(counts, cds, 1.0 if neg is None else neg)
-    if weight == "sppmi":
-        return ppmi(counts, cds, 5.0 if neg is None else neg)
-    raise UsageError(f"--weight {weight}: choose one of {', '.join(WEIGHTS)}")
+    return ppmi(counts, spec.cds, spec.shift)

@@ -34,7 +34,7 @@ def sample_text(sample_corpus):
 def sample_run(tmp_path_factory, sample_corpus):
     """The pipeline on the bundled sample corpus, once per session (a few seconds)."""
     out = tmp_path_factory.mktemp("pipeline")
-    res = run("pipeline", "-o", out, "-q")
+    res = run("pipeline", "-o", out)
     return out, res
 
 

@@ -7,8 +7,9 @@ from conftest import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import embedcli.io as eio
-from embedcli.cooccur import CooccurrenceParams, cooccurrence_matrix
+import embedcli.fileio as eio
+from embedcli.cooccur import cooccurrence_matrix
+from embedcli.specs import CooccurSpec, VocabSpec
 from embedcli.matrix import CountMatrix
 from embedcli.vocab import Vocabulary, build_vocab
 
@@ -55,11 +56,11 @@ def test_matches_brute_force(tmp_path_factory, docs, window, context, weighting,
         return
     path = tmp_path_factory.mktemp("h") / "tokens.txt"
     path.write_text("".join(" ".join(d) + "\n" for d in docs))
-    vocab = Vocabulary.from_counter(counter, min_count)
+    vocab = Vocabulary.from_counter(counter, VocabSpec(min_count=min_count))
     old = eio.CHUNK_BYTES
     eio.CHUNK_BYTES = chunk  # small blocks: exercises the carry-over between blocks and long-line pieces
     try:
-        p = CooccurrenceParams(window=window, context=context, weighting=weighting, cross_documents=cross)
+        p = CooccurSpec(window=window, context=context, window_weighting=weighting, cross_documents=cross)
         try:
             M = cooccurrence_matrix(str(path), vocab, p).toarray()
         except Exception as e:  # only "nothing to count" is acceptable
@@ -78,7 +79,7 @@ def test_windows_stop_at_document_ends_unless_asked(tmp_path):
     i = {w: k for k, w in enumerate(cm.row_words)}
     M = cm.matrix.toarray()
     assert M[i["b"], i["c"]] == 0 and M[i["a"], i["b"]] == 1 and M[i["c"], i["d"]] == 1
-    assert cm.params["cross_documents"] is False
+    assert cm.provenance["spec"]["cross_documents"] is False
     run("cooccur", t, "-o", tmp_path / "x.npz", "--min-count", "1", "--cross-documents", "-q")
     M = CountMatrix.load(str(tmp_path / "x.npz")).matrix.toarray()
     assert M[i["b"], i["c"]] == 1 and M[i["a"], i["d"]] == 1
@@ -89,7 +90,7 @@ def test_cli_on_real_text(small_tokens, tmp_path):
     res = run("cooccur", small_tokens, "-o", out, "--window", "4", "--min-count", "3")
     assert "non-zero pairs" in res.stderr
     cm = CountMatrix.load(str(out))
-    vocab = build_vocab(str(small_tokens), 3)
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
     assert cm.row_words == vocab.words == cm.col_words
     M = cm.matrix
     assert M.shape == (len(vocab), len(vocab)) and M.has_canonical_format
@@ -100,26 +101,26 @@ def test_cli_on_real_text(small_tokens, tmp_path):
     expected = sum(1 for ln in lines for i in range(len(ln)) for d in range(1, 5)
                    if i + d < len(ln) and ln[i] in ok and ln[i + d] in ok)
     assert M.sum() == 2 * expected
-    assert cm.params["window"] == 4 and cm.kind == "cooccurrence"
+    assert cm.provenance["spec"]["window"] == 4 and cm.kind == "cooccurrence"
 
 
 def test_dynamic_window_matches_its_expectation(small_tokens):
-    vocab = build_vocab(str(small_tokens), 3)
-    lin = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, weighting="linear"))
-    dyn = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, seed=3))
-    again = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, seed=3))
-    uni = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5))
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    lin = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, window_weighting="linear"))
+    dyn = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, dynamic_window=True, seed=3))
+    again = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, dynamic_window=True, seed=3))
+    uni = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5))
     assert (dyn != again).nnz == 0  # seeded
     assert dyn.sum() == pytest.approx(lin.sum(), rel=0.01)
     assert (dyn > uni).nnz == 0
-    left = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(window=5, dynamic_window=True, context="left"))
+    left = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, dynamic_window=True, context="left"))
     assert left.sum() == pytest.approx(lin.sum() / 2, rel=0.01)
 
 
 def test_subsampling_drops_frequent_words(small_tokens):
-    vocab = build_vocab(str(small_tokens), 3)
-    full = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams())
-    sub = cooccurrence_matrix(str(small_tokens), vocab, CooccurrenceParams(subsample=1e-4))
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    full = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    sub = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(sample=1e-4))
     the = vocab.index["the"]
     assert sub[the].sum() < 0.3 * full[the].sum()
     assert sub.sum() < full.sum()

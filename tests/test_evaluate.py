@@ -56,7 +56,7 @@ def test_cosmul_agrees_with_gensim_most_similar_cosmul(kv, monkeypatch):
 
     v, k = kv
     monkeypatch.setattr(q, "COSMUL_EPSILON", 1e-6)
-    s = q.Searcher(v)
+    s = v.searcher()
     questions = [x for _, qs in read_analogies(bundled_path("questions-words.txt")) for x in qs]
     questions = [tuple(w.lower() for w in x[:3]) for x in questions[::20]]
     questions = [x for x in questions if all(w in v.index for w in x)]

@@ -70,7 +70,7 @@ def test_matrix_roundtrip(tmp_path, small_tokens):
     cm = CountMatrix.load(str(p))
     with np.load(p, allow_pickle=False) as z:
         meta = json.loads(bytes(z["embedcli_meta"]))
-    assert meta["format"] == "embedcli-matrix" and meta["format_version"] == 1 and meta["params"]["min_count"] == 10
+    assert meta["format"] == "embedcli-matrix" and meta["format_version"] == 1 and meta["provenance"]["inputs"]["vocabulary"]["spec"]["min_count"] == 10
     with pytest.raises(FormatError, match="count matrix, not vectors"):
         Vectors.load(str(p))
     with pytest.raises(FormatError):

@@ -17,7 +17,7 @@ def test_pipeline_on_bundled_sample(sample_run):
     assert v.words == [w for w, _ in vocab] and all(int(c) >= 5 for _, c in vocab)
     assert v.dim == 100 and len(v) > 5000
     cm = CountMatrix.load(str(out / "cooccur.npz"))
-    assert cm.params["window"] == 5 and cm.row_words == v.words
+    assert cm.provenance["spec"]["window"] == 5 and cm.row_words == v.words
     assert len(v.meta["singular_values"]) == 100
     # a sanity check of quality on the sample: "economy" lands near "economic" words
     nb = run("neighbors", out / "vectors.npz", "economy", "-k", "10").stdout

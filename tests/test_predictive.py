@@ -16,7 +16,8 @@ def test_word2vec_cli_formats_context_and_w_plus_c(small_tokens, tmp_path):
     w = Vectors.load(str(out))
     c = Vectors.load(str(tmp_path / "w2v.context.npz"))
     assert w.words == c.words and w.dim == 32 and w.words[0] == "the"
-    assert w.meta["method"] == "word2vec" and w.meta["params"]["sg"] == 1 and w.meta["params"]["tokens"] == str(small_tokens)
+    prov = w.meta["provenance"]
+    assert prov["stage"] == "word2vec" and prov["spec"]["sg"] is True and prov["inputs"]["tokens"]["path"] == str(small_tokens)
     assert w.counts[0] == small_tokens.read_text().split().count("the")
     run("word2vec", small_tokens, "-o", tmp_path / "wc.txt", "--vectors", "w+c", "--workers", "1", *FAST)
     run("word2vec", small_tokens, "-o", tmp_path / "w1.txt", "--save-context", "--workers", "1", *FAST)
@@ -127,9 +128,9 @@ def test_phrases(sample_run, tmp_path):
 
 
 def test_pipeline_word2vec_method(tmp_path):
-    res = run("pipeline", "-o", tmp_path, "--method", "word2vec", "--epochs", "1", "-q")
+    res = run("pipeline", "-o", tmp_path, "--method", "word2vec", "--epochs", "1")
     assert "word2vec" in res.stdout and "nearest neighbours:" in res.stdout
-    assert Vectors.load(str(tmp_path / "vectors.npz")).meta["method"] == "word2vec"
+    assert Vectors.load(str(tmp_path / "vectors.npz")).meta["provenance"]["stage"] == "word2vec"
 
 
 @pytest.mark.slow
@@ -150,7 +151,7 @@ def test_training_progress_line(capsys):
     """gensim's periodic log lines become our status line: epoch, %, ETA, words/s."""
     import logging
 
-    from embedcli.io import Progress
+    from embedcli.fileio import Progress
     from embedcli.predictive import _GensimProgress
 
     p = Progress("word2vec", None, every=0)

@@ -284,8 +284,9 @@ def test_pipeline_is_byte_reproducible(tmp_path, small_speeches):
     for n, data in first.items():
         assert (out / n).read_bytes() == data, n
     meta = json.loads(run("info", out / "vectors.npz").stdout)
-    assert meta["embedcli_version"] and meta["params"]["seed"] == 3 and meta["params"]["dim"] == 20
-    assert meta["matrix"]["params"]["window"] == 5
+    prov = meta["provenance"]
+    assert meta["embedcli_version"] and prov["spec"]["seed"] == 3 and prov["spec"]["dim"] == 20
+    assert prov["inputs"]["matrix"]["spec"]["window"] == 5
 
 
 def test_every_output_records_version_and_parameters(tmp_path, small_speeches):
@@ -300,11 +301,11 @@ def test_every_output_records_version_and_parameters(tmp_path, small_speeches):
     expect = {
         t: ("tokens", "min_length", 2), v: ("vocabulary", "min_count", 2), m: (None, "window", 3),
         tmp_path / "s.npz": (None, "dim", 10), tmp_path / "s.txt": (None, "dim", 10),
-        tmp_path / "w.bin": (None, "vector_size", 10), tmp_path / "p.txt": ("tokens", "method", "phrases"),
+        tmp_path / "w.bin": (None, "vector_size", 10), tmp_path / "p.txt": ("tokens", "scoring", "default"),
     }
     for path, (kind, key, value) in expect.items():
         meta = json.loads(run("info", path).stdout)
         assert meta["embedcli_version"], path
-        assert meta["params"][key] == value, (path, meta)
+        assert meta["provenance"]["spec"][key] == value, (path, meta)
         if kind:
             assert meta["kind"] == kind

@@ -5,7 +5,7 @@ import re
 
 from conftest import run
 
-from embedcli.tokenize import load_stopwords
+from embedcli.tokenizer import load_stopwords
 
 
 def test_tokenize_sample_corpus(sample_corpus, tmp_path, sample_text):
@@ -101,7 +101,7 @@ def test_empty_and_missing_inputs(tmp_path):
 
 
 def test_parallel_workers_give_identical_output(tmp_path, sample_corpus, monkeypatch):
-    import embedcli.io as eio
+    import embedcli.fileio as eio
 
     monkeypatch.setattr(eio, "CHUNK_BYTES", 50_000)  # about 60 blocks: the process pool is used
     outs = [run("tokenize", sample_corpus, "-q", "--workers", w).stdout for w in (1, 2, 3)]
@@ -114,7 +114,7 @@ def test_parallel_workers_give_identical_output(tmp_path, sample_corpus, monkeyp
 
 
 def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
-    import embedcli.io as eio
+    import embedcli.fileio as eio
 
     monkeypatch.setattr(eio, "CHUNK_BYTES", 1000)
     words = " ".join(f"w{i % 50}" for i in range(5000))  # one 25 kB line, no newline at the end
@@ -122,7 +122,7 @@ def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
     p.write_text("short one\n" + words, encoding="utf-8")
     from io import BytesIO
 
-    from embedcli.tokenize import tokenize
+    from embedcli.tokenizer import tokenize
 
     out = BytesIO()
     chunks = list(eio.iter_line_chunks(str(p), 1000))

@@ -4,7 +4,8 @@ import scipy.sparse as sp
 from conftest import run
 
 from embedcli.matrix import CountMatrix
-from embedcli.svd import SVDParams, svd_vectors, truncated_svd
+from embedcli.specs import SVDSpec, WeightingSpec
+from embedcli.svd import svd_vectors, truncated_svd
 from embedcli.vectors import Vectors
 from embedcli.weighting import log_counts, ppmi, reweight
 
@@ -30,9 +31,9 @@ def test_ppmi_cds_and_shift_by_hand():
     np.testing.assert_allclose(ppmi(sp.csr_matrix(COUNTS), cds=0.5).toarray(), np.maximum(pmi, 0), rtol=1e-6)
     shifted = np.maximum(pmi - np.log(2), 0)
     np.testing.assert_allclose(ppmi(sp.csr_matrix(COUNTS), cds=0.5, neg=2).toarray(), shifted, rtol=1e-6)
-    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), "sppmi", 0.5, 2).toarray(), shifted, rtol=1e-6)
+    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), WeightingSpec("sppmi", 2, 0.5)).toarray(), shifted, rtol=1e-6)
     np.testing.assert_allclose(log_counts(sp.csr_matrix(COUNTS)).toarray(), np.log1p(COUNTS), rtol=1e-6)
-    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), "none").toarray(), COUNTS)
+    np.testing.assert_allclose(reweight(sp.csr_matrix(COUNTS), WeightingSpec("none")).toarray(), COUNTS)
 
 
 def test_svd_weighting_by_hand():
@@ -49,7 +50,7 @@ def test_truncated_svd_reconstruction_identity(solver):
     rng = np.random.default_rng(0)
     X = sp.random(60, 40, density=0.3, random_state=1, format="csr") * 3
     k = 8
-    U, s, Vt = truncated_svd(X, SVDParams(dim=k, solver=solver, n_iter=20))
+    U, s, Vt = truncated_svd(X, SVDSpec(dim=k, solver=solver, n_iter=20))
     full = np.linalg.svd(X.toarray(), compute_uv=False)
     np.testing.assert_allclose(s, full[:k], rtol=1e-4)
     err = np.linalg.norm(X.toarray() - (U * s) @ Vt) ** 2
@@ -83,7 +84,8 @@ def test_cli_svd_ppmi_and_w_plus_c(small_tokens, tmp_path):
     assert v.dim == 20 and v.words[0] == "the"
     res = run("svd", m, "-o", tmp_path / "v.npz", "--dim", "20", "--solver", "arpack", "-q")
     meta = Vectors.load(str(tmp_path / "v.npz")).meta
-    assert meta["params"]["solver"] == "arpack" and meta["matrix"]["params"]["min_count"] == 5
+    prov = meta["provenance"]
+    assert prov["spec"]["solver"] == "arpack" and prov["inputs"]["matrix"]["inputs"]["vocabulary"]["spec"]["min_count"] == 5
     assert len(meta["singular_values"]) == 20 and meta["singular_values"] == sorted(meta["singular_values"], reverse=True)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing as mp
-import os
 import re
 import signal
 from collections import Counter, deque
@@ -20,24 +19,27 @@ from importlib import resources
 from itertools import chain
 from typing import IO, Iterable
 
-from embedcli.errors import DataError, UsageError
-from embedcli.io import Progress, expand_inputs, iter_line_chunks
+from embedcli.errors import DataError, InputError, ParameterError
+from embedcli.fileio import Progress, expand_inputs, iter_line_chunks
+from embedcli.provenance import corpus_records, stage_record
+from embedcli.specs import DEFAULT_TOKEN_PATTERN, TokenizeSpec, cores
 
-#: Default token pattern: maximal runs of Unicode letters and digits (``\w``
-#: without the underscore).  "Don't" gives ``don`` and ``t``.
-DEFAULT_TOKEN_PATTERN = r"[^\W_]+"
-DOC_MODES = ("line", "paragraph", "file")
-ERROR_POLICIES = ("strict", "replace", "ignore")
+# The default token pattern (specs.DEFAULT_TOKEN_PATTERN) is maximal runs of Unicode
+# letters and digits (``\w`` without the underscore): "Don't" gives ``don`` and ``t``.
 
 
 @dataclass
 class TokenizeStats:
-    """What :func:`tokenize` read and wrote."""
+    """What :func:`tokenize` read and wrote, and the provenance record of the run."""
 
     n_files: int = 0
     n_docs: int = 0
     n_tokens: int = 0
     n_bytes: int = 0
+    provenance: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
 
 
 def load_stopwords(spec: str | None) -> frozenset[str]:
@@ -46,7 +48,7 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
     A file holds one word per line (``#`` starts a comment); UTF-8.
 
     Raises:
-        UsageError: the file does not exist or cannot be decoded.
+        InputError: the file does not exist or cannot be decoded.
     """
     if spec is None or spec == "none":
         return frozenset()
@@ -57,13 +59,13 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
             with open(spec, encoding="utf-8") as f:
                 text = f.read()
         except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"--stopwords {spec}: cannot read: {e}") from None
+            raise InputError(f"{spec}: cannot read stop words: {e}") from None
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
 def make_line_tokenizer(
     lowercase: bool = True,
-    token_pattern: str | None = None,
+    token_pattern: str = DEFAULT_TOKEN_PATTERN,
     min_length: int = 1,
     stopwords: Iterable[str] = (),
 ):
@@ -75,20 +77,21 @@ def make_line_tokenizer(
     per block is much faster than one per line.
 
     Raises:
-        UsageError: ``token_pattern`` is not a valid regular expression, or
+        ParameterError: ``token_pattern`` is not a valid regular expression, or
             ``min_length`` < 1.
     """
     if min_length < 1:
-        raise UsageError(f"--min-length {min_length}: must be at least 1")
+        raise ParameterError("min_length", min_length, "must be at least 1")
+    token_pattern = token_pattern or DEFAULT_TOKEN_PATTERN
     try:
-        pat = re.compile(token_pattern or DEFAULT_TOKEN_PATTERN)
-    except re.error as e:
-        raise UsageError(f"--token-pattern {token_pattern!r}: {e}") from None
+        pat = re.compile(token_pattern)
+    except (re.error, OverflowError, RecursionError) as e:
+        raise ParameterError("token_pattern", token_pattern, f"not a valid regular expression ({e})") from None
     if pat.groups:
-        raise UsageError(f"--token-pattern {token_pattern!r}: use non-capturing groups (?:...)")
+        raise ParameterError("token_pattern", token_pattern, "use non-capturing groups (?:...)")
     findall = pat.findall
     stop = frozenset(stopwords)
-    if token_pattern is None and min_length == 1 and not stop:
+    if token_pattern == DEFAULT_TOKEN_PATTERN and min_length == 1 and not stop:
         return (lambda line: " ".join(findall(line))), lowercase
 
     def tok(line: str) -> str:
@@ -102,15 +105,19 @@ def make_line_tokenizer(
     return tok, False
 
 
-def _check_encoding(encoding: str, errors: str) -> None:
+def _check_encoding(encoding: str) -> None:
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
-        raise UsageError(f"--encoding {encoding}: unknown encoding") from None
-    if "\n".encode(encoding) != b"\n" or " ".encode(encoding) != b" ":
-        raise UsageError(f"--encoding {encoding}: only ASCII-compatible encodings are supported")
-    if errors not in ERROR_POLICIES:
-        raise UsageError(f"--errors {errors}: choose one of {', '.join(ERROR_POLICIES)}")
+        raise ParameterError("encoding", encoding, "unknown encoding") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise ParameterError("encoding", encoding, "not a text encoding")
+    try:
+        ok = "\n".encode(encoding) == b"\n" and " ".encode(encoding) == b" "
+    except Exception:  # codecs may raise anything on encode
+        ok = False
+    if not ok:
+        raise ParameterError("encoding", encoding, "only ASCII-compatible encodings are supported")
 
 
 def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str) -> str:
@@ -135,50 +142,39 @@ def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str
 def tokenize(
     inputs: list[str] | tuple[str, ...],
     out: IO[bytes],
+    spec: TokenizeSpec | None = None,
     *,
-    lowercase: bool = True,
-    token_pattern: str | None = None,
-    min_length: int = 1,
-    stopwords: Iterable[str] = (),
-    doc: str = "line",
-    encoding: str = "utf-8",
-    errors: str = "strict",
     counter: Counter | None = None,
     progress: Progress | None = None,
-    workers: int | None = None,
 ) -> TokenizeStats:
     """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
 
     Args:
         inputs: files, folders (recursive), glob patterns or ``-`` for stdin;
             ``.gz``/``.bz2``/``.xz`` are decompressed.
-        doc: what a document is: ``line`` (each input line), ``paragraph``
-            (runs of lines separated by blank lines) or ``file``.  Documents
-            with no token are not written.
-        encoding, errors: how input bytes are decoded (``errors`` is Python's
-            policy: strict, replace, ignore).  Any ASCII-compatible encoding.
+        spec: the :class:`~embedcli.specs.TokenizeSpec` (lowercasing, token
+            pattern, min length, stop words, what a document is -- ``line``,
+            ``paragraph`` or ``file`` --, encoding and error policy, worker
+            processes).  Documents with no token are not written.  The output
+            does not depend on ``workers``.
         counter: if given, updated with the count of every token written (so a
             pipeline gets its vocabulary without reading the output again).
-        workers: processes that tokenize blocks in parallel (default: the
-            number of cores, at most 4); 1 tokenizes in this process.  The
-            output does not depend on it.
 
     Returns:
-        :class:`TokenizeStats`.
+        :class:`TokenizeStats`, with ``provenance`` (the stage record).
 
     Raises:
-        UsageError: a bad option or a missing input.
+        ParameterError: a bad pattern or encoding.
+        InputError: a missing input or stop-word file.
         DataError: binary or undecodable input, or no token in the whole corpus.
     """
-    if doc not in DOC_MODES:
-        raise UsageError(f"--doc {doc}: choose one of {', '.join(DOC_MODES)}")
-    _check_encoding(encoding, errors)
-    options = (lowercase, token_pattern, min_length, frozenset(stopwords))
+    spec = spec or TokenizeSpec()
+    doc, encoding, errors = spec.doc, spec.encoding, spec.errors
+    _check_encoding(encoding)
+    stopwords = load_stopwords(spec.stopwords)
+    options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords)
     make_line_tokenizer(*options)  # validate the options before any work
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 4)
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
+    workers = spec.workers or min(cores(), 4)
     files = expand_inputs(inputs)
     stats = TokenizeStats()
     progress = progress or Progress(None)
@@ -248,6 +244,7 @@ def tokenize(
     if stats.n_tokens == 0:
         where = files[0] if len(files) == 1 else f"{len(files)} inputs"
         raise DataError(f"{where}: no tokens found (empty corpus?)")
+    stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records(files)}, stats.as_dict())
     return stats
 
 

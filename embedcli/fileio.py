@@ -14,7 +14,7 @@ import tempfile
 import time
 from typing import IO, Iterator
 
-from embedcli.errors import DataError, UsageError
+from embedcli.errors import DataError, InputError
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
 #: command is a small multiple of this, independent of the corpus length.
@@ -30,11 +30,11 @@ def expand_inputs(inputs: list[str] | tuple[str, ...]) -> list[str]:
     hidden files skipped, sorted by path) or a glob pattern.
 
     Raises:
-        UsageError: an input matches nothing, or a folder holds no files.
+        InputError: an input matches nothing, or a folder holds no files.
     """
     out: list[str] = []
     if not inputs:
-        raise UsageError("no input given")
+        raise InputError("no input given")
     for item in inputs:
         if item == "-":
             out.append("-")
@@ -44,25 +44,57 @@ def expand_inputs(inputs: list[str] | tuple[str, ...]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
             if not found:
-                raise UsageError(f"{item}: folder holds no files")
+                raise InputError(f"{item}: folder holds no files")
             out.extend(sorted(found))
         elif os.path.exists(item):
             out.append(item)
         elif glob.has_magic(item):
             matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
             if not matches:
-                raise UsageError(f"{item}: pattern matches no file")
+                raise InputError(f"{item}: pattern matches no file")
             out.extend(matches)
         else:
-            raise UsageError(f"{item}: no such file or folder")
+            raise InputError(f"{item}: no such file or folder")
     return out
+
+
+_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+def read_head(path: str, what: str = "input") -> bytes:
+    """First 8 bytes of an input file that must be a regular file (not stdin), refusing pickles.
+
+    The one place where embedcli sniffs files before reading them: vectors,
+    matrices and ``embedcli info`` all start here.
+
+    Raises:
+        InputError: ``-`` (stdin), a missing path, a folder, or an unreadable file
+            (``what`` names the expected kind: "vectors", "matrix").
+        FormatError: the file starts like a Python pickle (never loaded).
+    """
+    from embedcli.errors import FormatError
+
+    if path == "-":
+        raise InputError(f"a {what} file cannot be read from stdin; give a file")
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder, expected a {what} file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
+    if head[:2] in _PICKLE_MAGIC or head[:1] == b"(":
+        raise FormatError(f"{path}: looks like a Python pickle; embedcli never loads pickles")
+    return head
 
 
 def open_binary(path: str) -> IO[bytes]:
     """Open ``path`` for binary reading; ``-`` is stdin; .gz/.bz2/.xz are decompressed.
 
     Raises:
-        UsageError: the file cannot be opened.
+        InputError: the file cannot be opened.
     """
     if path == "-":
         return sys.stdin.buffer
@@ -70,7 +102,7 @@ def open_binary(path: str) -> IO[bytes]:
     try:
         return _OPENERS.get(ext, open)(path, "rb")
     except OSError as e:
-        raise UsageError(f"{path}: cannot open: {e.strerror or e}") from None
+        raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
 
 
 def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
@@ -83,7 +115,7 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
     Line numbers are 1-based.
 
     Raises:
-        UsageError: the file cannot be opened.
+        InputError: the file cannot be opened.
         DataError: the compressed stream is corrupt.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
@@ -129,10 +161,10 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
     .gz/.bz2/.xz file) is first copied to a temporary file, removed afterwards.
 
     Raises:
-        UsageError: ``path`` does not exist.
+        InputError: ``path`` does not exist.
     """
     if path != "-" and not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file")
     if path != "-" and not (decompress and os.path.splitext(path)[1].lower() in _OPENERS):
         yield path
         return
@@ -146,23 +178,23 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
         os.unlink(tmp)
 
 
-def check_output_path(path: str, option: str = "-o/--output") -> None:
+def check_output_path(path: str) -> None:
     """Fail early (before long work) when ``path`` cannot be written.
 
     Raises:
-        UsageError: the folder does not exist or is not writable, or path is a folder.
+        InputError: the folder does not exist or is not writable, or path is a folder.
     """
     if path == "-":
         return
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise UsageError(f"{option} {path}: is a folder")
+        raise InputError(f"{path}: cannot write: is a folder")
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: {folder} is not a folder")
+        raise InputError(f"{path}: cannot write: {folder} is not a folder")
     if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+        raise InputError(f"{path}: cannot write: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+        raise InputError(f"{path}: cannot write: folder {folder} is not writable")
 
 
 @contextlib.contextmanager
@@ -174,14 +206,14 @@ def atomic_path(path: str) -> Iterator[str]:
     the temporary file is removed and ``path`` is left as it was.
 
     Raises:
-        UsageError: the folder does not exist or is not writable.
+        InputError: the folder does not exist or is not writable.
     """
     check_output_path(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise UsageError(f"-o/--output {path}: cannot write in {folder}: {e.strerror}") from None
+        raise InputError(f"{path}: cannot write in {folder}: {e.strerror}") from None
     os.close(fd)
     try:
         yield tmp
@@ -198,7 +230,7 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Itera
     """Open ``path`` for writing atomically (see :func:`atomic_path`); ``-`` writes to stdout (not atomic).
 
     Raises:
-        UsageError: the folder does not exist or is not writable.
+        InputError: the folder does not exist or is not writable.
     """
     if path == "-":
         stream = sys.stdout.buffer if "b" in mode else sys.stdout
@@ -215,27 +247,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-SIDECAR_SUFFIX = ".meta.json"
-
-
-def write_sidecar(path: str, meta: dict) -> None:
-    """Record provenance of an output whose format has no room for it (tokens, vocabulary,
-    word2vec/GloVe vectors) in ``PATH.meta.json``, atomically.  Nothing for stdout.
-
-    ``meta`` gets ``embedcli_version``; content is deterministic (sorted keys, no
-    timestamps) so that repeated runs give identical files.
-    """
-    if path == "-":
-        return
-    import json
-
-    from embedcli import __version__
-
-    with atomic_output(path + SIDECAR_SUFFIX, "w") as f:
-        json.dump({"embedcli_version": __version__, **meta}, f, indent=1, sort_keys=True, default=str)
-        f.write("\n")
 
 
 class Progress:

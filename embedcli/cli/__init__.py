@@ -1,0 +1,121 @@
+"""The ``embedcli`` command line: a thin layer over the library.
+
+Each command parses options (built from :mod:`embedcli.specs`), calls one
+library function and formats output.  Heavy modules (numpy, scipy,
+scikit-learn, gensim) are imported inside the commands, so ``embedcli --help``
+starts fast.  Commands live by group: :mod:`.corpus` (tokenize, vocab,
+phrases), :mod:`.counting` (cooccur, termdoc, svd), :mod:`.training`
+(word2vec, fasttext, pipeline), :mod:`.queries` (neighbors, analogy,
+similarity, doesnt-match, evaluate, info).
+
+This is the one place where library exceptions become exit codes and where a
+parameter name becomes its flag in a message.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from embedcli import __version__
+from embedcli.cli.options import CONTEXT_SETTINGS
+from embedcli.errors import DataError, EmbedcliError, InputError, ParameterError
+
+EXIT_USAGE = 2
+EXIT_DATA = 3
+
+
+def exit_code(e: EmbedcliError) -> int:
+    """Exit code of a library error: 2 for a bad parameter or path, 3 for unusable data."""
+    if isinstance(e, (ParameterError, InputError)):
+        return EXIT_USAGE
+    if isinstance(e, DataError):
+        return EXIT_DATA
+    return EXIT_DATA
+
+
+def message(e: EmbedcliError) -> str:
+    """One line for the user; a ParameterError names the flag (``--cds 2: must be in (0, 1]``)."""
+    from embedcli.specs import flag_of
+
+    if isinstance(e, ParameterError):
+        return f"{flag_of(e.param)} {e.value}: {e.reason}"
+    msg = str(e)
+    for p in getattr(e, "params", ()):
+        msg = msg.replace(f"{p}=", f"{flag_of(p)} ")
+    return msg
+
+
+def _fail(msg: str, code: int) -> None:
+    click.echo(f"embedcli: error: {msg}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    def main(self, args=None, prog_name=None, **kwargs):  # noqa: D401
+        """Run with one-line errors: library errors -> their exit code, never a traceback."""
+
+        def on_term(signum, frame):
+            raise SystemExit(143)
+
+        if hasattr(signal, "SIGTERM"):
+            signal.signal(signal.SIGTERM, on_term)
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
+            if isinstance(rv, int) and rv:
+                sys.exit(rv)
+            sys.exit(0)
+        except click.exceptions.Abort:
+            click.echo("embedcli: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except EmbedcliError as e:
+            _fail(message(e), exit_code(e))
+        except KeyboardInterrupt:
+            click.echo("\nembedcli: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # downstream closed the pipe (e.g. `| head`): exit 1 quietly, as click does
+            sys.stdout = open(os.devnull, "w")
+            sys.exit(1)
+        except MemoryError:
+            _fail("out of memory (try a smaller --window/--dim, a larger --min-count or --max-vocab-size)", EXIT_DATA)
+        except OSError as e:
+            if getattr(e, "filename", None):
+                _fail(f"{e.filename}: {e.strerror}", EXIT_USAGE)
+            raise
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="embedcli")
+def cli() -> None:
+    """Word and document embeddings from raw text.
+
+    \b
+    Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd      (or: pipeline)
+    Predictive:   tokenize [-> phrases] -> word2vec|fasttext      (gensim)
+    Queries:      neighbors, analogy, similarity, doesnt-match, evaluate, info
+
+    Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
+    missing path), 3 data error (unusable input content), 130/143
+    interrupted.  Outputs are written atomically: an interrupted run leaves no
+    partial file.
+
+    \b
+    Example:
+      embedcli pipeline corpus.txt.gz -o out
+      embedcli neighbors out/vectors.npz liberty -k 5
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()
+
+
+from embedcli.cli import corpus, counting, queries, training  # noqa: E402,F401  (register the commands)

@@ -1,0 +1,135 @@
+"""Counting and factorizing commands: cooccur, termdoc, svd."""
+
+from __future__ import annotations
+
+import click
+
+from embedcli.cli import cli
+from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, sibling_path, spec_options,
+                                  vectors_output_options, warn)
+from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec
+
+vocab_file_option = click.option(
+    "--vocab", "vocab_path", default=None, metavar="VOCAB.tsv",
+    help="Use this vocabulary (from 'embedcli vocab') instead of counting one; --min-count and "
+         "--max-vocab-size still apply.")
+
+
+def load_or_build_vocab(tokens: str, vocab_path: str | None, spec: VocabSpec, quiet: bool):
+    """The vocabulary of a counting command: read from ``--vocab`` (and restricted) or counted."""
+    from embedcli.vocab import build_vocab, read_vocab
+
+    if vocab_path:
+        return read_vocab(vocab_path).restricted(spec, vocab_path)
+    return build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
+
+
+@command(cli)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MATRIX", help="Matrix file to write (.npz).")
+@spec_options(CooccurSpec)
+@alias("--weighting", "window_weighting", click.Choice(CooccurSpec.__dataclass_fields__["window_weighting"]
+                                                       .metadata["choices"]))
+@alias("--subsample", "sample", float)
+@spec_options(VocabSpec)
+@vocab_file_option
+@quiet_option
+def cooccur(tokens, output, vocab_path, quiet, **kw):
+    """Count the sliding-window word-context co-occurrence matrix of a tokens file.
+
+    Words outside the vocabulary keep their position (they are not removed
+    before windowing), as in hyperwords and GloVe. Memory is bounded by the
+    number of distinct pairs (plus two 4 MB blocks), not the corpus length.
+
+    \b
+    Example:
+      embedcli cooccur tokens.txt --vocab vocab.tsv --window 5 -o cooccur.npz
+      embedcli cooccur tokens.txt --window 10 --window-weighting harmonic -o glove-style.npz
+    """
+    from embedcli.cooccur import cooccur as run
+    from embedcli.fileio import check_output_path, spooled
+
+    spec = build_spec(CooccurSpec, kw)
+    vspec = build_spec(VocabSpec, kw)
+    check_output_path(output)
+    with spooled(tokens) as path:
+        v = load_or_build_vocab(path, vocab_path, vspec, quiet)
+        cm = run(path, v, spec, progress("cooccur", "tokens", quiet))
+    cm.save(output)
+    if not quiet:
+        warn(f"cooccur: {len(v):,} words, {cm.matrix.nnz:,} non-zero pairs, total weight {cm.matrix.sum():,.0f}")
+
+
+@command(cli)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MATRIX", help="Matrix file to write (.npz).")
+@spec_options(TermdocSpec)
+@spec_options(VocabSpec, command="termdoc")
+@vocab_file_option
+@quiet_option
+def termdoc(tokens, output, vocab_path, quiet, **kw):
+    """Build the term-document matrix of a tokens file (one document per line).
+
+    \b
+    Example:
+      embedcli termdoc tokens.txt --weighting tfidf --min-df 2 -o termdoc.npz
+      embedcli svd termdoc.npz --association none --eig 1 -o lsa.npz
+    """
+    from embedcli.fileio import check_output_path, spooled
+    from embedcli.termdoc import termdoc_matrix
+
+    spec = build_spec(TermdocSpec, kw)
+    vspec = build_spec(VocabSpec, kw)
+    check_output_path(output)
+    with spooled(tokens) as path:
+        v = load_or_build_vocab(path, vocab_path, vspec, quiet)
+        cm = termdoc_matrix(path, v, spec, progress("termdoc", "tokens", quiet))
+    cm.save(output)
+    if not quiet:
+        warn(f"termdoc: {cm.matrix.shape[0]:,} terms x {cm.matrix.shape[1]:,} documents, {cm.matrix.nnz:,} non-zeros")
+
+
+@command(cli)
+@click.argument("matrix", metavar="MATRIX")
+@vectors_output_options
+@spec_options(WeightingSpec)
+@alias("--weight", "association", click.Choice(WeightingSpec.__dataclass_fields__["association"].metadata["choices"]))
+@alias("--neg", "negative", float)
+@spec_options(SVDSpec)
+@click.option("--doc-output", default=None, metavar="VECTORS",
+              help="Term-document input: where to write document vectors [OUTPUT with .docs before the extension].")
+@quiet_option
+def svd(matrix, output, file_format, doc_output, quiet, **kw):
+    """Reweight a count matrix and factorize it with a truncated sparse SVD.
+
+    On a co-occurrence matrix this gives PPMI-SVD word vectors (Levy, Goldberg
+    & Dagan 2015); on a term-document matrix, LSA term vectors and also
+    document vectors. The singular values and the whole provenance chain are
+    recorded in the output (see 'embedcli info'). Memory: the matrix, its
+    reweighted copy and (n + m) x (dim + oversamples) float32 blocks.
+
+    \b
+    Example:
+      embedcli svd cooccur.npz --dim 300 --eig 0.5 -o vectors.npz
+      embedcli svd cooccur.npz --association sppmi --negative 5 -o vectors.txt.gz
+    """
+    from embedcli.fileio import check_output_path
+    from embedcli.matrix import CountMatrix
+    from embedcli.svd import factorize
+
+    weighting = build_spec(WeightingSpec, kw)
+    spec = build_spec(SVDSpec, kw)
+    check_output_path(output)
+    if doc_output:
+        check_output_path(doc_output)
+    cm = CountMatrix.load(matrix)
+    wv, dv = factorize(cm, weighting, spec)
+    used = wv.save(output, file_format)
+    if dv is not None:
+        dpath = doc_output or sibling_path(output, "docs")
+        dv.save(dpath, file_format)
+        if not quiet:
+            warn(f"svd: {len(dv):,} document vectors -> {dpath}")
+    if not quiet:
+        s = wv.meta["singular_values"]
+        warn(f"svd: {len(wv):,} x {wv.dim} {used} vectors -> {output}; singular values {s[0]:.4g} .. {s[-1]:.4g}")

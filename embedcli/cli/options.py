@@ -1,0 +1,253 @@
+"""Command-line options built from the stage specs, deprecated aliases, shared helpers.
+
+Every option that sets a spec parameter is made here from the spec's field:
+its flag, default, choices and help come from :mod:`embedcli.specs` and are
+never written again in a command.  Values are validated by constructing the
+spec (one place); a :class:`~embedcli.errors.ParameterError` is turned into a
+one-line message naming the flag by the group's error handler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from embedcli.specs import flag_of, range_text
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def warn(msg: str) -> None:
+    """One line on stderr."""
+    click.echo(f"embedcli: {msg}", err=True)
+
+
+class SpecChoice(click.ParamType):
+    """A choice among a spec field's values (which may be ints); returns the spec's value itself."""
+
+    name = "choice"
+
+    def __init__(self, choices: tuple):
+        self.choices = tuple(choices)
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(map(str, self.choices)) + "]"
+
+    def convert(self, value, param, ctx):
+        for c in self.choices:
+            if value == c or str(c) == str(value):
+                return c
+        self.fail(f"{value!r} is not one of {', '.join(map(str, self.choices))}", param, ctx)
+
+
+def _py_type(f) -> type:
+    t = str(f.type)
+    for name, typ in (("bool", bool), ("int", int), ("float", float)):
+        if t.startswith(name):
+            return typ
+    return str
+
+
+def option_name(f) -> str:
+    """The Python keyword of a field's option: its flag without dashes (``vector_size`` -> ``dim``)."""
+    return flag_of(f.name, f).lstrip("-").replace("-", "_")
+
+
+def field_option(f, default=dataclasses.MISSING, help_prefix: str = "", default_note: str | None = None):
+    """A click option for one spec field (default: the spec's)."""
+    m = f.metadata
+    flag = flag_of(f.name, f)
+    name = option_name(f)
+    default = f.default if default is dataclasses.MISSING else default
+    typ = _py_type(f)
+    help_ = help_prefix + m["help"]
+    rng = range_text(f)
+    if rng:
+        help_ += f" Range: {rng}."
+    if default_note:
+        help_ += f" [default: {default_note}]"
+    decls = [flag] + ([m["short"]] if m.get("short") else [])
+    kw: dict = {"default": default, "help": help_}
+    if typ is bool:
+        if m.get("secondary"):
+            decls = [f"{flag}/{m['secondary']}"]
+            kw["show_default"] = True
+        else:
+            kw["is_flag"] = True
+    else:
+        kw["show_default"] = default is not None and default_note is None
+        if m.get("choices"):
+            kw["type"] = SpecChoice(m["choices"])
+        else:
+            kw["type"] = typ
+        if m.get("metavar"):
+            kw["metavar"] = m["metavar"]
+    return click.option(*decls, name, **kw)
+
+
+def spec_options(*spec_classes, only: tuple = (), exclude: tuple = (), help_prefix: str = "",
+                 command: str | None = None):
+    """Decorator: one option per field of each spec class (restricted by ``only``/``exclude``).
+
+    ``command`` picks per-command defaults from :data:`embedcli.specs.COMMAND_DEFAULTS`.
+    """
+    from embedcli.specs import COMMAND_DEFAULTS
+
+    overrides = COMMAND_DEFAULTS.get(command, {})
+
+    def deco(func):
+        for cls in reversed(spec_classes):
+            for f in reversed(dataclasses.fields(cls)):
+                if (only and f.name not in only) or f.name in exclude:
+                    continue
+                default = overrides.get(f.name, dataclasses.MISSING)
+                func = field_option(f, default=default, help_prefix=help_prefix)(func)
+        return func
+
+    return deco
+
+
+def build_spec(cls, kwargs: dict, pop: bool = True):
+    """Construct ``cls`` from the command's keyword arguments (keys: :func:`option_name`).
+
+    Values that are None fall back to the spec's default (options shared by several
+    specs with different defaults default to None).  Raises ParameterError.
+    """
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = option_name(f)
+        if key in kwargs:
+            v = kwargs.pop(key) if pop else kwargs[key]
+            if v is None:
+                continue
+            if _py_type(f) is int and isinstance(v, float):  # an option shared with a float parameter
+                if not v.is_integer():
+                    from embedcli.errors import ParameterError
+
+                    raise ParameterError(f.name, v, "must be a whole number")
+                v = int(v)
+            values[f.name] = v
+    return cls(**values)
+
+
+class OneLineUsageError(click.ClickException):
+    """A usage mistake shown as one line (no usage block), exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"embedcli: error: {self.format_message()}", err=True)
+
+
+# ----------------------------------------------------------------------------- aliases
+class Command(click.Command):
+    """A command that honours deprecated aliases: ``ctx.meta['aliases']`` maps a new
+    option's keyword to the value given under its old spelling."""
+
+    def invoke(self, ctx):
+        for new, (old, value) in ctx.meta.get("embedcli_aliases", {}).items():
+            source = ctx.get_parameter_source(new)
+            if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+                raise click.UsageError(f"{old} is the old name of {_flag(self, new)}; give only one of them")
+            ctx.params[new] = value
+        return super().invoke(ctx)
+
+
+def _flag(cmd: click.Command, name: str) -> str:
+    for p in cmd.params:
+        if p.name == name:
+            return p.opts[0]
+    return name
+
+
+def alias(old: str, new: str, type_=None, is_flag: bool = False):
+    """A hidden deprecated spelling ``old`` of the option whose keyword is ``new``: still works
+    (for one release) and prints a warning line."""
+
+    def store(ctx, param, value):
+        if value is None or (is_flag and not value):
+            return
+        warn(f"{old} is deprecated and will be removed; use {_flag(ctx.command, new)}")
+        ctx.meta.setdefault("embedcli_aliases", {})[new] = (old, value)
+
+    kw = {"is_flag": True, "default": False} if is_flag else {"type": type_, "default": None}
+    return click.option(old, "_alias_" + new, hidden=True, expose_value=False, callback=store, **kw)
+
+
+def command(group: click.Group, name: str | None = None):
+    """``@command(cli)``: a :class:`Command` with the shared context settings."""
+    return group.command(name, cls=Command, context_settings=CONTEXT_SETTINGS)
+
+
+# ----------------------------------------------------------------------------- shared options
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+
+
+def progress(label: str, unit: str | None, quiet: bool):
+    from embedcli.fileio import Progress
+
+    return Progress(label, unit, quiet)
+
+
+def vectors_output_options(f):
+    """``-o/--output VECTORS`` and ``--file-format`` (old spelling ``--format``)."""
+    from embedcli.specs import VECTOR_FORMATS
+
+    f = alias("--format", "file_format", click.Choice(VECTOR_FORMATS))(f)
+    f = click.option("--file-format", "file_format", type=click.Choice(VECTOR_FORMATS), default=None,
+                     help="Vectors file format, instead of the one implied by the extension.")(f)
+    return click.option("-o", "--output", required=True, metavar="VECTORS",
+                        help="Vectors file: .npz (native, memory-mapped), .bin (word2vec binary), "
+                             "other (word2vec text; .gz compresses).")(f)
+
+
+def sibling_path(output: str, tag: str) -> str:
+    """``vectors.npz`` -> ``vectors.TAG.npz`` (``.gz`` kept last)."""
+    import os
+
+    gz = output.endswith(".gz")
+    base, ext = os.path.splitext(output[:-3] if gz else output)
+    return f"{base}.{tag}{ext}" + (".gz" if gz else "")
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def merged_spec_options(groups: list[tuple[str, type, tuple]]):
+    """Options for a command that runs several stages (``pipeline``): one option per flag.
+
+    ``groups`` are ``(label, spec_class, excluded_fields)``.  A flag shared by
+    several specs with the same default gets that default; with different
+    defaults it defaults to None ("each stage's default", listed in the help)
+    and :func:`build_spec` lets each spec fall back to its own.  Help of an
+    option used by some stages only is prefixed with their labels.
+    """
+    by_name: dict[str, list] = {}
+    for label, cls, excluded in groups:
+        for f in dataclasses.fields(cls):
+            if f.name in excluded:
+                continue
+            by_name.setdefault(option_name(f), []).append((label, f))
+
+    def deco(func):
+        all_labels = {label for label, _, _ in groups}
+        for name in reversed(list(by_name)):
+            entries = by_name[name]
+            labels = list(dict.fromkeys(label for label, _ in entries))
+            f = entries[0][1]
+            defaults = {repr(e.default) for _, e in entries}
+            prefix = "" if set(labels) == all_labels else f"[{', '.join(labels)}] "
+            if len(defaults) == 1:
+                func = field_option(f, help_prefix=prefix)(func)
+            else:
+                note = ", ".join(f"{label} {e.default}" for label, e in entries if e.default is not None)
+                func = field_option(f, default=None, help_prefix=prefix, default_note=note)(func)
+        return func
+
+    return deco

@@ -1,0 +1,167 @@
+"""Training commands: word2vec, fasttext (gensim) and the whole pipeline."""
+
+from __future__ import annotations
+
+import click
+
+from embedcli.cli import cli
+from embedcli.cli.options import (alias, build_spec, command, merged_spec_options, progress, quiet_option,
+                                  sibling_path, spec_options, vectors_output_options, warn)
+from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
+                            WeightingSpec, Word2VecSpec, choices_of)
+
+
+@command(cli)
+@click.argument("tokens", metavar="TOKENS")
+@vectors_output_options
+@click.option("--save-context", is_flag=True,
+              help="Also write the output (context) vectors to OUTPUT with .context before the extension.")
+@spec_options(Word2VecSpec)
+@spec_options(VocabSpec)
+@quiet_option
+def word2vec(tokens, output, file_format, save_context, quiet, **kw):
+    """Train word2vec (gensim) on a tokens file, one document per line.
+
+    Uses gensim's fast corpus_file path (stdin or compressed input is first
+    copied to a temporary file). Progress (epoch, words/s, ETA) goes to
+    stderr; Ctrl-C stops without leaving an output file. Memory: about
+    (words x dim x 8) bytes for the two weight matrices, plus gensim's vocabulary.
+
+    \b
+    Example:
+      embedcli word2vec tokens.txt --sg --dim 300 --epochs 5 -o sgns.npz
+      embedcli word2vec tokens.txt --workers 1 --seed 7 -o reproducible.bin
+    """
+    from embedcli.errors import ParameterError
+    from embedcli.fileio import check_output_path
+    from embedcli.predictive import train_word2vec
+
+    spec = build_spec(Word2VecSpec, kw)
+    vspec = build_spec(VocabSpec, kw)
+    if save_context and spec.negative == 0:
+        raise ParameterError("negative", 0, "--save-context needs negative sampling (negative > 0)")
+    check_output_path(output)
+    main_v, ctx, t = train_word2vec(tokens, spec, vspec, progress("word2vec", None, quiet))
+    used = main_v.save(output, file_format)
+    if save_context:
+        ctx.save(sibling_path(output, "context"), file_format)
+    if not quiet:
+        warn(f"word2vec: {len(main_v):,} x {main_v.dim} {used} vectors -> {output} "
+             f"({t['train_seconds']:.1f} s, {t['words_per_second']:,} words/s)")
+
+
+@command(cli)
+@click.argument("tokens", metavar="TOKENS")
+@click.option("-o", "--output", required=True, metavar="MODEL.bin",
+              help="Facebook fastText .bin model (gensim save_facebook_model; no pickle).")
+@click.option("--vectors-output", default=None, metavar="VECTORS",
+              help="Also write the in-vocabulary vectors (any vectors format).")
+@spec_options(FastTextSpec, exclude=("vectors",))
+@spec_options(VocabSpec)
+@quiet_option
+def fasttext(tokens, output, vectors_output, quiet, **kw):
+    """Train fastText (gensim) with character n-grams on a tokens file.
+
+    The model file lets neighbors, analogy and similarity answer for words
+    that were never seen in training (their vectors are built from character
+    n-grams; the output says so). Its size is about (words + bucket) x dim x 4
+    bytes.
+
+    \b
+    Example:
+      embedcli fasttext tokens.txt --sg --bucket 200000 -o model.bin
+      embedcli neighbors model.bin governmnet
+    """
+    from embedcli.fileio import check_output_path
+    from embedcli.predictive import kv_to_vectors, train_fasttext
+    from embedcli.vectorfile import save_fasttext
+
+    spec = build_spec(FastTextSpec, kw)
+    vspec = build_spec(VocabSpec, kw)
+    check_output_path(output)
+    if vectors_output:
+        check_output_path(vectors_output)
+    model, stats = train_fasttext(tokens, spec, vspec, progress("fasttext", None, quiet))
+    save_fasttext(model, output)
+    if vectors_output:
+        kv_to_vectors(model.wv, model.embedcli_meta).save(vectors_output)
+    if not quiet:
+        warn(f"fasttext: {len(model.wv):,} words x {model.wv.vector_size} -> {output} "
+             f"({stats['train_seconds']:.1f} s, {stats['words_per_second']:,} words/s)")
+
+
+_PIPELINE_STAGES = [
+    ("tokenize", TokenizeSpec, ()),
+    ("vocab", VocabSpec, ()),
+    ("svd", CooccurSpec, ()),
+    ("svd", WeightingSpec, ()),
+    ("svd", SVDSpec, ()),
+    ("word2vec", Word2VecSpec, ()),
+    ("fasttext", FastTextSpec, ()),
+]
+
+
+@command(cli)
+@click.argument("corpus", nargs=-1, metavar="[CORPUS]...")
+@click.option("-o", "--output", default="embedcli-output", show_default=True, metavar="DIR",
+              help="Folder for every intermediate and the vectors.")
+@alias("--outdir", "output", str)
+@click.option("--method", type=click.Choice(choices_of(PipelineSpec, "method")), default=PipelineSpec.method,
+              show_default=True, help=PipelineSpec.__dataclass_fields__["method"].metadata["help"])
+@merged_spec_options(_PIPELINE_STAGES)
+@alias("--weight", "association", click.Choice(choices_of(WeightingSpec, "association")))
+@alias("--neg", "negative", float)
+@click.option("--vectors-name", default="vectors.npz", show_default=True,
+              help="File name of the vectors in DIR; its extension picks the format.")
+@click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
+@quiet_option
+def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
+    """Run tokenize -> vocab -> cooccur -> svd (or -> word2vec / fasttext) with good defaults.
+
+    Without CORPUS it runs on the bundled sample corpus (US presidential
+    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd) or model.bin
+    (fasttext), and the vectors in DIR, and prints each stage's wall time
+    and a few nearest neighbours. Every option of the stages it runs is
+    available; options marked [svd], [word2vec] or [fasttext] apply to that
+    method only.
+
+    \b
+    Example:
+      embedcli pipeline corpus.txt.gz -o out --dim 300
+      embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
+    """
+    import time
+
+    from embedcli.pipeline import run_pipeline, sample_corpus_path
+
+    specs = {"tokenize": build_spec(TokenizeSpec, kw, pop=False), "vocab": build_spec(VocabSpec, kw, pop=False)}
+    if method == "svd":
+        specs.update(cooccur=build_spec(CooccurSpec, kw, pop=False), weighting=build_spec(WeightingSpec, kw, pop=False),
+                     svd=build_spec(SVDSpec, kw, pop=False))
+    else:
+        specs["word2vec"] = build_spec(FastTextSpec if method == "fasttext" else Word2VecSpec, kw, pop=False)
+    t0 = time.perf_counter()
+    res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+    if quiet:
+        return
+    total = time.perf_counter() - t0
+    click.echo(f"corpus: {', '.join(corpus) if corpus else sample_corpus_path() + ' (bundled sample)'}")
+    for name, secs, detail in res.stages:
+        click.echo(f"{name:<9} {secs:7.2f} s  {detail}")
+    click.echo(f"{'total':<9} {total:7.2f} s  -> {res.files['vectors']}")
+    _show_probes(res.vectors, list(probe))
+
+
+_DEFAULT_PROBES = ("freedom", "war", "economy", "congress", "president", "good", "city", "money", "music", "science")
+
+
+def _show_probes(vectors, probes: list[str], k: int = 6) -> None:
+    from embedcli.vectors import Query
+
+    idx = vectors.index
+    words = [w for w in probes if w in idx] or [w for w in _DEFAULT_PROBES if w in idx][:4]
+    if not words:
+        words = vectors.words[50:54]
+    click.echo("nearest neighbours:")
+    for w, ans in zip(words, vectors.most_similar_batch([Query([w]) for w in words], k)):
+        click.echo(f"  {w}: " + ", ".join(f"{n} ({sc:.2f})" for n, sc in ans.answers))

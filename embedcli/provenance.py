@@ -1,0 +1,188 @@
+"""Provenance: what made a file, recorded by one mechanism for every stage.
+
+Every stage function returns its result with a *record*::
+
+    {"stage": "cooccur", "spec": {...the spec's parameters...},
+     "inputs": {"tokens": <the input file's record>, "vocabulary": <...>},
+     "stats": {...deterministic counts...}}
+
+An input's record is the provenance stored with that input file plus its
+``path`` (and ``sha256`` when a sidecar gave one), so a vectors file carries the
+whole chain: tokenizer settings, vocabulary, matrix, SVD.  ``embedcli
+pipeline`` and the step-by-step commands build the same records the same way,
+so identical work gives identical provenance.
+
+Where it is stored: inside matrix and native vector files (``embedcli_meta``
+JSON member), and in a ``FILE.meta.json`` *sidecar* for formats with no room
+(tokens, vocabulary, word2vec/GloVe/binary vectors, fastText models).  A
+sidecar also records the size and SHA-256 of the file it describes; when they
+no longer match, the sidecar is *stale* and is not trusted.
+
+Nothing here imports numpy (except :func:`file_provenance` on ``.npz`` files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from embedcli.errors import FormatError
+
+SIDECAR_SUFFIX = ".meta.json"
+
+
+def stage_record(stage: str, specs=(), inputs: dict | None = None, stats: dict | None = None, **extra) -> dict:
+    """The record of one stage run: its name, its specs' parameters merged, its inputs' records, stats.
+
+    Args:
+        specs: one spec or several (e.g. ``WeightingSpec`` and ``SVDSpec``);
+            their :meth:`~embedcli.specs.Spec.provenance` dicts are merged.
+        inputs: ``name -> record`` (see :func:`file_provenance`), or a list of records.
+        stats: deterministic statistics (no timings: outputs stay byte-reproducible).
+    """
+    if not isinstance(specs, (list, tuple)):
+        specs = (specs,)
+    spec: dict = {}
+    for s in specs:
+        spec.update(s.provenance())
+    rec = {"stage": stage, "spec": spec, "inputs": inputs or {}}
+    if stats:
+        rec["stats"] = stats
+    rec.update(extra)
+    return rec
+
+
+def file_sha256(path: str) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sidecar_path(path: str) -> str:
+    return path + SIDECAR_SUFFIX
+
+
+def write_sidecar(path: str, kind: str, provenance: dict, **extra) -> None:
+    """Write ``PATH.meta.json`` for a file just written (nothing for stdout ``-``).
+
+    Records the embedcli version, the file's ``kind`` (tokens, vocabulary,
+    vectors, fasttext-model), its provenance, and its size and SHA-256.
+    Content is deterministic (sorted keys, no timestamps).  Written atomically.
+
+    Raises:
+        InputError: the folder is not writable.
+    """
+    if path == "-" or not os.path.isfile(path):
+        return
+    from embedcli import __version__
+    from embedcli.fileio import atomic_output
+
+    doc = {"embedcli_version": __version__, "kind": kind, "provenance": provenance,
+           "file": {"size": os.path.getsize(path), "sha256": file_sha256(path)}, **extra}
+    with atomic_output(sidecar_path(path), "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True, default=str)
+        f.write("\n")
+
+
+def read_sidecar(path: str) -> dict | None:
+    """The sidecar of ``path`` as a dict, or None when there is none.
+
+    Raises:
+        FormatError: the sidecar exists but is not a JSON object.
+    """
+    sc = sidecar_path(path)
+    if path == "-" or not os.path.isfile(sc):
+        return None
+    try:
+        with open(sc, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise FormatError(f"{sc}: unreadable metadata ({e})") from None
+    if not isinstance(doc, dict):
+        raise FormatError(f"{sc}: unreadable metadata (not a JSON object)")
+    return doc
+
+
+def sidecar_status(path: str, doc: dict | None = None, check_hash: bool = True) -> str | None:
+    """``"ok"``, ``"stale"`` (the file's size or SHA-256 differs from what the sidecar recorded,
+    or it recorded none) or None (no sidecar)."""
+    doc = read_sidecar(path) if doc is None else doc
+    if doc is None:
+        return None
+    rec = doc.get("file") or {}
+    try:
+        if rec.get("size") != os.path.getsize(path):
+            return "stale"
+        if check_hash and rec.get("sha256") != file_sha256(path):
+            return "stale"
+    except OSError:
+        return "stale"
+    return "ok"
+
+
+def file_provenance(path: str) -> dict:
+    """The record of an input file: its ``path`` plus whatever provenance it carries.
+
+    Native ``.npz`` files carry it inside; other files in a sidecar, whose
+    recorded size is checked (a cheap staleness test; ``embedcli info`` also
+    checks the hash).  A stale sidecar is not trusted: the record then says
+    ``"sidecar": "stale"`` and holds no inherited provenance.
+    """
+    if path == "-":
+        return {"path": "-"}
+    doc = read_sidecar(path)
+    if doc is not None:
+        if sidecar_status(path, doc, check_hash=False) != "ok":
+            return {"path": path, "sidecar": "stale"}
+        return {"path": path, "sha256": (doc.get("file") or {}).get("sha256"), **(doc.get("provenance") or {})}
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+    except OSError:
+        return {"path": path}
+    if head == b"PK":
+        from embedcli.npzfile import NpzReader
+
+        try:
+            r = NpzReader(path)
+        except FormatError:
+            return {"path": path}
+        try:
+            return {"path": path, **(r.meta.get("provenance") or {})}
+        finally:
+            r.close()
+    return {"path": path}
+
+
+def corpus_records(files: list[str]) -> list[dict]:
+    """Records of raw corpus files: path and size (corpora are not hashed: they may be huge)."""
+    out = []
+    for p in files:
+        rec: dict = {"path": p}
+        if p != "-":
+            try:
+                rec["size"] = os.path.getsize(p)
+            except OSError:
+                pass
+        out.append(rec)
+    return out
+
+
+def find_stage(record: dict, stage: str) -> dict | None:
+    """The first record of ``stage`` in a provenance chain (depth first), e.g. the tokenizer's settings."""
+    if not isinstance(record, dict):
+        return None
+    if record.get("stage") == stage:
+        return record
+    inputs = record.get("inputs") or {}
+    children = inputs.values() if isinstance(inputs, dict) else inputs
+    for child in children:
+        for c in child if isinstance(child, list) else [child]:
+            found = find_stage(c, stage)
+            if found is not None:
+                return found
+    return None

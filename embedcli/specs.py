@@ -1,0 +1,389 @@
+"""Stage specs: the one place for every parameter's default, choices, range and help text.
+
+Each stage of embedcli (tokenize, vocab, cooccur, termdoc, weighting, svd,
+word2vec, fasttext, phrases, and the queries) has one frozen dataclass here.
+Constructing a spec validates it and raises :class:`~embedcli.errors.ParameterError`
+(a ``ValueError``) naming the parameter.  The library's stage functions take
+specs; the command line builds its options from them (``embedcli.cli.options``)
+and ``embedcli pipeline`` chains the same stage functions with the same specs.
+Writers record ``spec.provenance()`` (see :mod:`embedcli.provenance`).
+
+This module imports no numpy/scipy, so ``embedcli --help`` stays fast.
+
+Adding a parameter: add a field with :func:`param` to the stage's spec; the
+CLI option, its help, default and choices follow.  Cross-field checks go in
+the spec's ``_check``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import MISSING, asdict, dataclass, field, fields
+
+from embedcli.errors import ParameterError
+
+#: Largest seed accepted (numpy's and gensim's seeds are unsigned 32-bit).
+MAX_SEED = 2**32 - 1
+#: Vector file formats (chosen from the extension on write unless ``--file-format``).
+VECTOR_FORMATS = ("native", "word2vec", "binary", "glove")
+#: How query results are printed.
+DISPLAY_FORMATS = ("tsv", "json")
+
+
+def param(default, help: str, *, choices: tuple | None = None, lo=None, hi=None, lo_open: bool = False,
+          hi_open: bool = False, flag: str | None = None, short: str | None = None, metavar: str | None = None,
+          provenance: bool = True, secondary: str | None = None):
+    """A spec field with its CLI metadata.
+
+    Args:
+        default: the default (immutable).
+        help: one-line help text (the CLI shows it, with the default and range).
+        choices: allowed values.
+        lo, hi: numeric range; ``lo_open``/``hi_open`` exclude the bound.
+            Floats must also be finite.
+        flag: the command-line flag when it is not ``--name-with-dashes``
+            (``vector_size`` -> ``--dim``).
+        short: a short flag (``-k``).
+        secondary: for booleans, the off flag (``--cbow`` for ``--sg``).
+        provenance: False for parameters that do not change the output
+            (``workers``): they are not recorded.
+    """
+    meta = {"help": help, "choices": choices, "lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open,
+            "flag": flag, "short": short, "metavar": metavar, "provenance": provenance, "secondary": secondary}
+    return field(default=default, metadata=meta)
+
+
+def flag_of(name: str, f=None) -> str:
+    """The command-line flag of a spec parameter (``min_count`` -> ``--min-count``, ``vector_size`` -> ``--dim``).
+
+    One mapping for every command: a parameter has the same flag wherever it appears.
+    """
+    if f is None:
+        for cls in ALL_SPECS:
+            f = next((x for x in fields(cls) if x.name == name), None)
+            if f is not None:
+                break
+    if f is not None and f.metadata.get("flag"):
+        return f.metadata["flag"]
+    return "--" + name.replace("_", "-")
+
+
+def _check_field(spec, f) -> None:
+    v = getattr(spec, f.name)
+    m = f.metadata
+    if v is None:
+        return
+    choices = m.get("choices")
+    if choices is not None and v not in choices:
+        raise ParameterError(f.name, v, f"choose one of {', '.join(map(str, choices))}")
+    lo, hi = m.get("lo"), m.get("hi")
+    if lo is None and hi is None:
+        return
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ParameterError(f.name, v, "must be a number")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ParameterError(f.name, v, "must be a finite number")
+    if lo is not None and (v < lo or (m["lo_open"] and v == lo)):
+        raise ParameterError(f.name, v, _range_text(m))
+    if hi is not None and (v > hi or (m["hi_open"] and v == hi)):
+        raise ParameterError(f.name, v, _range_text(m))
+
+
+def _range_text(m: dict) -> str:
+    lo, hi = m.get("lo"), m.get("hi")
+    if hi is None:
+        return f"must be {'greater than' if m['lo_open'] else 'at least'} {lo}"
+    if lo is None:
+        return f"must be {'less than' if m['hi_open'] else 'at most'} {hi}"
+    return f"must be in {'(' if m['lo_open'] else '['}{lo}, {hi}{')' if m['hi_open'] else ']'}"
+
+
+def range_text(f) -> str:
+    """Human-readable range of a spec field (``[1, 1000]``), empty when unbounded."""
+    m = f.metadata
+    if m.get("lo") is None and m.get("hi") is None:
+        return ""
+    return _range_text(m).replace("must be ", "")
+
+
+class Spec:
+    """Base of the stage specs: validation on construction, provenance, replace."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check_field(self, f)
+        self._check()
+
+    def _check(self) -> None:
+        """Cross-field checks (override)."""
+
+    def provenance(self) -> dict:
+        """The parameters that determine the output, as a JSON-serializable dict."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("provenance", True)}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (validated)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d.update(changes)
+        return type(self)(**d)
+
+    @classmethod
+    def default_of(cls, name: str):
+        f = next(f for f in fields(cls) if f.name == name)
+        return f.default if f.default is not MISSING else None
+
+
+def choices_of(cls, name: str) -> tuple:
+    """The choices of a spec field (for options that are not built from the field itself)."""
+    return cls.__dataclass_fields__[name].metadata["choices"]
+
+
+def _seed(help_: str = "Random seed.") -> object:
+    return param(1, help_, lo=0, hi=MAX_SEED)
+
+
+def cores() -> int:
+    """Cores usable by this process (the affinity mask where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------- corpus
+DEFAULT_TOKEN_PATTERN = r"[^\W_]+"
+
+
+@dataclass(frozen=True)
+class TokenizeSpec(Spec):
+    """How raw text becomes tokens (``embedcli tokenize``)."""
+
+    lowercase: bool = param(True, "Lowercase tokens.", secondary="--no-lowercase")
+    token_pattern: str = param(DEFAULT_TOKEN_PATTERN, "Python regex of one token, applied after lowercasing "
+                               "(default: Unicode letters and digits).", metavar="REGEX")
+    min_length: int = param(1, "Drop tokens shorter than this many characters.", lo=1)
+    stopwords: str = param("none", "Drop these words: none, the bundled English list, or a file with one word "
+                           "per line.", metavar="none|english|FILE")
+    doc: str = param("line", "What one output line (document) is: an input line, a blank-line-separated "
+                     "paragraph, or a whole file.", choices=("line", "paragraph", "file"))
+    encoding: str = param("utf-8", "Encoding of the input (ASCII-compatible).")
+    errors: str = param("strict", "Undecodable bytes: fail naming file and line, replace with U+FFFD, or drop.",
+                        choices=("strict", "replace", "ignore"))
+    workers: int | None = param(None, "Processes tokenizing in parallel [cores, at most 4]; the output does not "
+                                "depend on it.", lo=1, hi=64, provenance=False)
+
+    def _check(self) -> None:
+        if not self.token_pattern:
+            raise ParameterError("token_pattern", self.token_pattern, "must not be empty")
+
+
+@dataclass(frozen=True)
+class VocabSpec(Spec):
+    """Which words are kept (``embedcli vocab``; also every stage that counts its own vocabulary)."""
+
+    min_count: int = param(5, "Keep words seen at least this often.", lo=1)
+    max_vocab_size: int | None = param(None, "Keep at most this many most frequent words [all].", lo=1)
+
+
+@dataclass(frozen=True)
+class PhrasesSpec(Spec):
+    """gensim ``Phrases`` collocation detection (``embedcli phrases``)."""
+
+    min_count: int = param(5, "Ignore words and bigrams seen fewer times.", lo=1)
+    threshold: float | None = param(None, "Score a bigram needs to become a phrase [default scoring: 10; "
+                                    "npmi: 0.5].")
+    scoring: str = param("default", "Mikolov et al. (2013) score or normalized PMI (Bouma 2009).",
+                         choices=("default", "npmi"))
+    passes: int = param(1, "Repeat on the output: 2 passes can form phrases of 3-4 words.", lo=1, hi=10)
+    delimiter: str = param("_", "Joins the words of a phrase.")
+    connector_words: str = param("none", "Words allowed inside phrases without scoring (gensim's "
+                                 "ENGLISH_CONNECTOR_WORDS: 'of', 'the', ...).", choices=("none", "english"))
+
+    def _check(self) -> None:
+        if not self.delimiter or any(c.isspace() for c in self.delimiter):
+            raise ParameterError("delimiter", self.delimiter, "must be non-empty and hold no white space")
+        t = self.threshold
+        if t is not None:
+            if not math.isfinite(t):
+                raise ParameterError("threshold", t, "must be a finite number")
+            if self.scoring == "npmi" and not -1 <= t <= 1:
+                raise ParameterError("threshold", t, "npmi scores lie in [-1, 1]")
+            if self.scoring == "default" and t <= 0:
+                raise ParameterError("threshold", t, "must be positive for default scoring")
+
+    @property
+    def effective_threshold(self) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return 10.0 if self.scoring == "default" else 0.5
+
+
+# --------------------------------------------------------------------------- counting
+@dataclass(frozen=True)
+class CooccurSpec(Spec):
+    """Sliding-window word-context counting (``embedcli cooccur``)."""
+
+    window: int = param(5, "Maximum distance between word and context.", lo=1, hi=1000)
+    context: str = param("symmetric", "Which side of the word its contexts are taken from.",
+                         choices=("symmetric", "left", "right"))
+    window_weighting: str = param("uniform", "Weight of a context at distance d: 1, 1/d (GloVe), or "
+                                  "(window-d+1)/window (the expectation of word2vec's dynamic window).",
+                                  choices=("uniform", "harmonic", "linear"))
+    dynamic_window: bool = param(False, "word2vec-style: each occurrence's window is drawn uniformly from "
+                                 "1..window (seeded).")
+    sample: float = param(0.0, "word2vec's subsampling threshold t: drop frequent tokens before windowing with "
+                          "probability 1-(sqrt(f/(t*N))+1)*(t*N)/f; 0 disables (typical: 1e-5).",
+                          lo=0, hi=1, hi_open=True, metavar="T")
+    cross_documents: bool = param(False, "Let windows span document (line) ends. By default they stop at them.")
+    seed: int = _seed("Seed of --dynamic-window and --sample.")
+
+
+@dataclass(frozen=True)
+class TermdocSpec(Spec):
+    """Term-document matrix (``embedcli termdoc``)."""
+
+    weighting: str = param("count", "count: term frequency; tfidf: tf*ln(N/df); log-entropy: "
+                           "ln(1+tf) * (1 + sum p ln p / ln N).", choices=("count", "tfidf", "log-entropy"))
+    min_df: int = param(1, "Keep terms in at least this many documents.", lo=1)
+    max_df: float = param(1.0, "Keep terms in at most this fraction of the documents.", lo=0, hi=1, lo_open=True)
+
+
+# --------------------------------------------------------------------------- factorizing
+@dataclass(frozen=True)
+class WeightingSpec(Spec):
+    """Association measure applied to a count matrix before the SVD."""
+
+    association: str = param("ppmi", "Reweighting before the SVD: none, PPMI, shifted PPMI (minus log "
+                             "negative), log(1+x).", choices=("none", "ppmi", "sppmi", "log"))
+    negative: float | None = param(None, "Shift PMI by log(negative), as SGNS with this many negative samples "
+                                   "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1e6, metavar="K")
+    cds: float = param(0.75, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
+                       lo=0, hi=1, lo_open=True)
+
+    @property
+    def shift(self) -> float:
+        """The effective ``negative``: 1 for ppmi, 5 for sppmi unless given."""
+        if self.negative is not None:
+            return float(self.negative)
+        return 5.0 if self.association == "sppmi" else 1.0
+
+
+@dataclass(frozen=True)
+class SVDSpec(Spec):
+    """Truncated SVD and the vectors taken from it (``embedcli svd``)."""
+
+    dim: int = param(100, "Number of dimensions (singular vectors).", lo=1, hi=100000)
+    eig: float = param(0.5, "Eigenvalue weighting p: vectors are U Sigma^p (0: U; 1: classic LSA).", lo=0, hi=1)
+    vectors: str = param("w", "Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.",
+                         choices=("w", "c", "w+c"))
+    solver: str = param("randomized", "randomized (Halko et al., scikit-learn's range finder) or arpack "
+                        "(scipy svds: exact, slower).", choices=("randomized", "arpack"))
+    n_iter: int = param(5, "Power iterations of the randomized solver.", lo=0, hi=100)
+    oversamples: int = param(20, "Extra random vectors of the randomized solver.", lo=0, hi=10000)
+    seed: int = _seed("Random seed of the solver.")
+
+
+# --------------------------------------------------------------------------- predictive
+@dataclass(frozen=True)
+class Word2VecSpec(Spec):
+    """gensim ``Word2Vec`` (``embedcli word2vec``): gensim's names (CLI ``--dim`` for vector_size) and defaults.
+
+    The vocabulary (``min_count``, ``max_vocab_size``) comes from a :class:`VocabSpec`.
+    """
+
+    sg: bool = param(False, "Skip-gram or CBOW (gensim default: CBOW).", secondary="--cbow")
+    vector_size: int = param(100, "Vector size (gensim: vector_size).", lo=1, hi=100000, flag="--dim")
+    window: int = param(5, "Maximum distance between word and context.", lo=1, hi=1000)
+    negative: int = param(5, "Negative samples (0: none, then --hs 1 is needed).", lo=0, hi=1000)
+    hs: int = param(0, "1: hierarchical softmax.", choices=(0, 1))
+    ns_exponent: float = param(0.75, "Exponent of the negative-sampling distribution.", lo=-10, hi=10)
+    sample: float = param(1e-3, "Subsampling threshold (0: off).", lo=0, hi=1, hi_open=True)
+    epochs: int = param(5, "Passes over the corpus.", lo=1, hi=10000)
+    alpha: float = param(0.025, "Initial learning rate.", lo=0, hi=10, lo_open=True)
+    min_alpha: float = param(0.0001, "Final learning rate (at most --alpha).", lo=0, hi=10)
+    workers: int | None = param(None, "Training threads [number of cores].", lo=1, hi=256, provenance=False)
+    seed: int = _seed("Seed (runs are reproducible with --workers 1).")
+    vectors: str = param("w", "Input (word) vectors, output (context) vectors, or their sum.",
+                         choices=("w", "c", "w+c"))
+
+    def _check(self) -> None:
+        if self.vectors != "w" and self.negative == 0:
+            raise ParameterError("vectors", self.vectors, "needs negative sampling (negative > 0): hierarchical "
+                                 "softmax has no per-word output vectors")
+        if self.min_alpha > self.alpha:
+            raise ParameterError("min_alpha", self.min_alpha, f"must be at most alpha ({self.alpha})")
+        if self.negative == 0 and self.hs == 0:
+            raise ParameterError("negative", 0, "needs hs=1: no training objective left")
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or cores()
+
+
+@dataclass(frozen=True)
+class FastTextSpec(Word2VecSpec):
+    """gensim ``FastText`` (``embedcli fasttext``): word2vec's parameters plus character n-grams."""
+
+    minn: int = param(3, "Shortest character n-gram.", lo=1, hi=100)
+    maxn: int = param(6, "Longest character n-gram.", lo=1, hi=100)
+    bucket: int = param(2000000, "Hash buckets for n-grams.", lo=1, hi=2**31 - 1)
+
+    def _check(self) -> None:
+        super()._check()
+        if self.maxn < self.minn:
+            raise ParameterError("maxn", self.maxn, f"must be at least minn ({self.minn})")
+
+
+# --------------------------------------------------------------------------- queries
+@dataclass(frozen=True)
+class SearchSpec(Spec):
+    """Which rows a query searches (every query command and ``evaluate``)."""
+
+    restrict: int = param(30000, "Search only the N most frequent words (0: all). Files list words most "
+                          "frequent first, as gensim's restrict_vocab.", lo=0, metavar="N")
+
+    @property
+    def limit(self) -> int | None:
+        return self.restrict or None
+
+
+@dataclass(frozen=True)
+class NeighborsSpec(Spec):
+    topn: int = param(10, "Number of neighbours.", lo=1, hi=1000000, flag="--topn", short="-k")
+
+
+@dataclass(frozen=True)
+class AnalogySpec(Spec):
+    topn: int = param(1, "Number of answers.", lo=1, hi=1000000, flag="--topn", short="-k")
+    method: str = param("3cosadd", "3CosAdd (vector offset) or 3CosMul (Levy & Goldberg 2014).",
+                        choices=("3cosadd", "3cosmul"))
+
+
+@dataclass(frozen=True)
+class EvaluateSpec(Spec):
+    method: str = param("both", "Analogy method(s).", choices=("3cosadd", "3cosmul", "both"))
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return ("3cosadd", "3cosmul") if self.method == "both" else (self.method,)
+
+
+# --------------------------------------------------------------------------- pipeline
+@dataclass(frozen=True)
+class PipelineSpec(Spec):
+    method: str = param("svd", "Count-based PPMI-SVD, or gensim word2vec / fastText on the same tokens.",
+                        choices=("svd", "word2vec", "fasttext"))
+
+
+#: Defaults that differ by command, for parameters shared by several commands: the commands that
+#: count (vocab, termdoc) keep every word; the model-building ones (cooccur, word2vec, fasttext,
+#: pipeline) cut at VocabSpec's min_count.  The CLI applies these and nothing else.
+COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}}
+
+#: Every stage spec, for documentation and for the test that the CLI takes its options from them.
+ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
+             FastTextSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)
