@@ -26,10 +26,11 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "english-mix.txt.gz"
 COUNT_SNIPPET = """
 import sys, time
 from embedcli.vocab import read_vocab
-from embedcli.cooccur import cooccurrence_matrix, CooccurrenceParams
+from embedcli.cooccur import cooccurrence_matrix
+from embedcli.specs import CooccurSpec
 v = read_vocab(sys.argv[2])
 t = time.perf_counter()
-M = cooccurrence_matrix(sys.argv[1], v, CooccurrenceParams(window=5))
+M = cooccurrence_matrix(sys.argv[1], v, CooccurSpec(window=5))
 el = time.perf_counter() - t
 print(el, M.nnz)
 """
@@ -65,7 +66,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
-        el, rss, stdout = run_measured(["embedcli", "pipeline", args.corpus, "-o", out, "-q"])
+        el, rss, stdout = run_measured(["embedcli", "pipeline", args.corpus, "-o", out])
         print(f"\n## embedcli pipeline {os.path.basename(args.corpus)}")
         print(stdout.split("nearest neighbours:")[0].rstrip())
         print(f"wall {el:.2f} s, peak RSS {rss:.0f} MB")

@@ -20,7 +20,8 @@ from pathlib import Path
 from embedcli.evaluate import bundled_path, evaluate_analogy, evaluate_similarity
 from embedcli.matrix import CountMatrix
 from embedcli.pipeline import run_pipeline
-from embedcli.svd import SVDParams, factorize
+from embedcli.specs import SVDSpec
+from embedcli.svd import factorize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +42,7 @@ def main() -> None:
     configs = [("randomized", n) for n in args.n_iter] + [("arpack", 0)]
     for solver, n_iter in configs:
         t = time.perf_counter()
-        wv, _ = factorize(cm, params=SVDParams(solver=solver, n_iter=n_iter))
+        wv, _ = factorize(cm, spec=SVDSpec(solver=solver, n_iter=n_iter))
         el = time.perf_counter() - t
         ws = evaluate_similarity(wv, bundled_path("wordsim353.tsv")).spearman
         sl = evaluate_similarity(wv, bundled_path("simlex999.txt")).spearman

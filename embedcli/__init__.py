@@ -2,7 +2,11 @@
 
 The library is usable without the CLI::
 
-    from embedcli import tokenize, vocab, cooccur, weighting, svd, vectors
+    from embedcli.specs import SVDSpec
+    from embedcli.pipeline import run_pipeline
+    from embedcli.vectors import Vectors
+
+See ARCHITECTURE.md for the modules and how a stage is added.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
-from embedcli.errors import DataError, ParameterError
+from embedcli.errors import DataError
 from embedcli.fileio import Progress, iter_line_chunks
 from embedcli.matrix import CountMatrix
 from embedcli.provenance import file_provenance, stage_record
@@ -75,14 +75,13 @@ def distance_weights(window: int, weighting: str) -> np.ndarray:
     Raises:
         ParameterError: unknown weighting.
     """
+    CooccurSpec(window_weighting=weighting)  # validates
     d = np.arange(1, window + 1, dtype=np.float64)
     if weighting == "uniform":
         return np.ones(window)
     if weighting == "harmonic":
         return 1.0 / d
-    if weighting == "linear":
-        return (window - d + 1) / window
-    raise ParameterError("window_weighting", weighting, "choose one of uniform, harmonic, linear")
+    return (window - d + 1) / window  # linear
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 
 from embedcli.errors import FormatError, InputError
+from embedcli.specs import EvaluateSpec, SearchSpec
 from embedcli.vectors import Vectors
 
 BUNDLED_SIMILARITY = {"ws353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
@@ -175,7 +176,7 @@ class AnalogyResult:
 
 
 def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, method: str = "3cosadd",
-                     restrict: int | None = 30000, case_insensitive: bool = True) -> AnalogyResult:
+                     restrict: int | None = SearchSpec.restrict, case_insensitive: bool = True) -> AnalogyResult:
     """Answer every question ``a b c d`` (is ``d`` the best answer to ``a : b :: c : ?``).
 
     Questions count when all four words are among the ``restrict`` most
@@ -223,7 +224,7 @@ def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, metho
 
 
 def evaluate(vectors: Vectors, similarity: list[tuple[str, str]], analogy: list[tuple[str, str]],
-             methods: tuple[str, ...] = ("3cosadd", "3cosmul"), restrict: int | None = 30000) -> dict:
+             methods: tuple[str, ...] = EvaluateSpec().methods, restrict: int | None = SearchSpec.restrict) -> dict:
     """Run every benchmark; returns one JSON-serializable dict (see ``embedcli evaluate --format json``)."""
     sims = [evaluate_similarity(vectors, p, n) for n, p in similarity]
     anas = [evaluate_analogy(vectors, p, n, m, restrict) for n, p in analogy for m in methods]

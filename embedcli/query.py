@@ -115,8 +115,9 @@ class Searcher:
     def analogies_from_units(self, A: np.ndarray, B: np.ndarray, C: np.ndarray, exclude: list[list[int]],
                              k: int = 1, method: str = "3cosadd"):
         """As :meth:`analogies` for given ``(b, dim)`` unit vectors (e.g. fastText vectors of unseen words)."""
-        if method not in ("3cosadd", "3cosmul"):
-            raise ParameterError("method", method, "choose one of 3cosadd, 3cosmul")
+        from embedcli.specs import AnalogySpec
+
+        AnalogySpec(method=method)  # validates
         if method == "3cosadd":
             q = B - A + C
             qn = np.linalg.norm(q, axis=1, keepdims=True)

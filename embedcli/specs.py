@@ -29,6 +29,8 @@ MAX_SEED = 2**32 - 1
 VECTOR_FORMATS = ("native", "word2vec", "binary", "glove")
 #: How query results are printed.
 DISPLAY_FORMATS = ("tsv", "json")
+#: How ``evaluate`` prints its report.
+REPORT_FORMATS = ("table", "json")
 
 
 def param(default, help: str, *, choices: tuple | None = None, lo=None, hi=None, lo_open: bool = False,

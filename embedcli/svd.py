@@ -70,17 +70,16 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     Raises:
         ParameterError: unknown ``which``, or ``w+c`` on a non-square matrix.
     """
+    SVDSpec(vectors=which)  # validates
     scale = s**eig
     if which == "w":
         out = U * scale
     elif which == "c":
         out = Vt.T * scale
-    elif which == "w+c":
+    else:  # w+c
         if U.shape[0] != Vt.shape[1]:
             raise ParameterError("vectors", which, "w+c needs a word-context matrix with the same words on both sides")
         out = U * scale + Vt.T * scale
-    else:
-        raise ParameterError("vectors", which, "choose one of w, c, w+c")
     return np.ascontiguousarray(out, dtype=np.float32)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcli.cooccur import iter_id_blocks
-from embedcli.errors import DataError, ParameterError
+from embedcli.errors import DataError
 from embedcli.fileio import Progress
 from embedcli.matrix import CountMatrix
 from embedcli.provenance import file_provenance, stage_record
@@ -56,6 +56,7 @@ def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
     Raises:
         ParameterError: unknown weighting.
     """
+    TermdocSpec(weighting=weighting)  # validates
     m = sp.csr_matrix(tf, dtype=np.float64, copy=True)
     n_docs = m.shape[1]
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
@@ -65,14 +66,12 @@ def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
         df = np.diff(m.indptr).astype(np.float64)  # one entry per (term, doc) with tf > 0
         idf = np.log(n_docs / np.maximum(df, 1))
         m.data = m.data * idf[rows]
-    elif weighting == "log-entropy":
+    else:  # log-entropy
         gf = np.asarray(m.sum(axis=1)).ravel()
         p = m.data / gf[rows]
         plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
         g = 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
         m.data = np.log1p(m.data) * g[rows]
-    else:
-        raise ParameterError("weighting", weighting, "choose one of count, tfidf, log-entropy")
     m.eliminate_zeros()
     return m
 

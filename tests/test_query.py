@@ -75,3 +75,40 @@ def test_similarity(vec_path, unit):
     res = run("similarity", vec_path, "war", "peace")
     w1, w2, s = res.stdout.split("\t")
     assert float(s) == pytest.approx(U[v.index["war"]] @ U[v.index["peace"]], abs=1e-5)
+
+
+def test_neighbors_with_subtracted_words_match_brute_force(vec_path, unit):
+    v, U = unit
+    res = run("neighbors", vec_path, "king woman -man", "-k", "3", "--format", "json")
+    rec = json.loads(res.stdout)
+    q = (U[v.index["king"]] + U[v.index["woman"]] - U[v.index["man"]]) / 3
+    sims = U @ (q / np.linalg.norm(q))
+    for w in ("king", "woman", "man"):
+        sims[v.index[w]] = -np.inf
+    best = np.argsort(-sims)[:3]
+    assert rec["query"] == "king woman -man" and [n["word"] for n in rec["neighbors"]] == [v.words[i] for i in best]
+
+
+def test_doesnt_match_and_set_similarity(vec_path, unit):
+    v, U = unit
+    res = run("doesnt-match", vec_path, "war", "army", "navy", "happiness")
+    words = ["war", "army", "navy", "happiness"]
+    W = U[[v.index[w] for w in words]]
+    mean = W.mean(axis=0)
+    assert res.stdout.strip().split("\t") == [" ".join(words), words[int(np.argmin(W @ (mean / np.linalg.norm(mean))))]]
+    res = run("doesnt-match", vec_path, "-", "--format", "json", input="war army navy\nwar\n", ok=False)
+    assert res.exit_code == 3 and json.loads(res.stdout)["words"] == ["war", "army", "navy"]
+    res = run("similarity", vec_path, "war army", "peace law")
+    M = np.asarray(v.vectors, dtype=np.float64)
+    a = M[[v.index["war"], v.index["army"]]].mean(axis=0)
+    b = M[[v.index["peace"], v.index["law"]]].mean(axis=0)
+    assert abs(float(res.stdout.split("\t")[2]) - a @ b / np.linalg.norm(a) / np.linalg.norm(b)) < 1e-5
+    res = run("similarity", vec_path, "-", input="war army\tpeace law\nwar peace\n")
+    assert len(res.stdout.splitlines()) == 2
+
+
+def test_quiet_query_commands_print_no_notes(vec_path):
+    res = run("neighbors", vec_path, "zzzunknownzzz", "-q")
+    assert res.stderr == "" and res.stdout == ""
+    res = run("neighbors", vec_path, "zzzunknownzzz")
+    assert "not in vocabulary" in res.stderr

@@ -7,7 +7,7 @@ import click
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, sibling_path, spec_options,
                                   vectors_output_options, warn)
-from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec
+from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec, choices_of
 
 vocab_file_option = click.option(
     "--vocab", "vocab_path", default=None, metavar="VOCAB.tsv",
@@ -15,21 +15,28 @@ vocab_file_option = click.option(
          "--max-vocab-size still apply.")
 
 
-def load_or_build_vocab(tokens: str, vocab_path: str | None, spec: VocabSpec, quiet: bool):
-    """The vocabulary of a counting command: read from ``--vocab`` (and restricted) or counted."""
+def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool):
+    """The body of a counting command: vocabulary (read from ``--vocab`` and restricted, or
+    counted), then ``stage(path, vocab, spec, progress)``, saved to ``output``."""
+    from embedcli.fileio import check_output_path, spooled
     from embedcli.vocab import build_vocab, read_vocab
 
-    if vocab_path:
-        return read_vocab(vocab_path).restricted(spec, vocab_path)
-    return build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
+    check_output_path(output)
+    with spooled(tokens) as path:
+        if vocab_path:
+            v = read_vocab(vocab_path).restricted(vspec, vocab_path)
+        else:
+            v = build_vocab(path, vspec, progress("vocab", "bytes", quiet))
+        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "tokens", quiet))
+    cm.save(output)
+    return cm
 
 
 @command(cli)
 @click.argument("tokens", metavar="TOKENS")
 @click.option("-o", "--output", required=True, metavar="MATRIX", help="Matrix file to write (.npz).")
 @spec_options(CooccurSpec)
-@alias("--weighting", "window_weighting", click.Choice(CooccurSpec.__dataclass_fields__["window_weighting"]
-                                                       .metadata["choices"]))
+@alias("--weighting", "window_weighting", click.Choice(choices_of(CooccurSpec, "window_weighting")))
 @alias("--subsample", "sample", float)
 @spec_options(VocabSpec)
 @vocab_file_option
@@ -47,17 +54,10 @@ def cooccur(tokens, output, vocab_path, quiet, **kw):
       embedcli cooccur tokens.txt --window 10 --window-weighting harmonic -o glove-style.npz
     """
     from embedcli.cooccur import cooccur as run
-    from embedcli.fileio import check_output_path, spooled
 
-    spec = build_spec(CooccurSpec, kw)
-    vspec = build_spec(VocabSpec, kw)
-    check_output_path(output)
-    with spooled(tokens) as path:
-        v = load_or_build_vocab(path, vocab_path, vspec, quiet)
-        cm = run(path, v, spec, progress("cooccur", "tokens", quiet))
-    cm.save(output)
+    cm = count_matrix(run, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(CooccurSpec, kw), quiet)
     if not quiet:
-        warn(f"cooccur: {len(v):,} words, {cm.matrix.nnz:,} non-zero pairs, total weight {cm.matrix.sum():,.0f}")
+        warn(f"cooccur: {len(cm.row_words):,} words, {cm.matrix.nnz:,} non-zero pairs, total weight {cm.matrix.sum():,.0f}")
 
 
 @command(cli)
@@ -75,16 +75,10 @@ def termdoc(tokens, output, vocab_path, quiet, **kw):
       embedcli termdoc tokens.txt --weighting tfidf --min-df 2 -o termdoc.npz
       embedcli svd termdoc.npz --association none --eig 1 -o lsa.npz
     """
-    from embedcli.fileio import check_output_path, spooled
     from embedcli.termdoc import termdoc_matrix
 
-    spec = build_spec(TermdocSpec, kw)
-    vspec = build_spec(VocabSpec, kw)
-    check_output_path(output)
-    with spooled(tokens) as path:
-        v = load_or_build_vocab(path, vocab_path, vspec, quiet)
-        cm = termdoc_matrix(path, v, spec, progress("termdoc", "tokens", quiet))
-    cm.save(output)
+    cm = count_matrix(termdoc_matrix, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(TermdocSpec, kw),
+                      quiet)
     if not quiet:
         warn(f"termdoc: {cm.matrix.shape[0]:,} terms x {cm.matrix.shape[1]:,} documents, {cm.matrix.nnz:,} non-zeros")
 
@@ -93,7 +87,7 @@ def termdoc(tokens, output, vocab_path, quiet, **kw):
 @click.argument("matrix", metavar="MATRIX")
 @vectors_output_options
 @spec_options(WeightingSpec)
-@alias("--weight", "association", click.Choice(WeightingSpec.__dataclass_fields__["association"].metadata["choices"]))
+@alias("--weight", "association", click.Choice(choices_of(WeightingSpec, "association")))
 @alias("--neg", "negative", float)
 @spec_options(SVDSpec)
 @click.option("--doc-output", default=None, metavar="VECTORS",

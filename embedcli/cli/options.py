@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import textwrap
 
 import click
 
@@ -55,17 +56,21 @@ def option_name(f) -> str:
     return flag_of(f.name, f).lstrip("-").replace("-", "_")
 
 
-def field_option(f, default=dataclasses.MISSING, help_prefix: str = "", default_note: str | None = None):
-    """A click option for one spec field (default: the spec's)."""
+def field_option(f, default=dataclasses.MISSING, help_prefix: str = "", default_note: str | None = None,
+                 help_text: str | None = None):
+    """A click option for one spec field (default: the spec's; ``help_text`` replaces help and range)."""
     m = f.metadata
     flag = flag_of(f.name, f)
     name = option_name(f)
     default = f.default if default is dataclasses.MISSING else default
     typ = _py_type(f)
-    help_ = help_prefix + m["help"]
-    rng = range_text(f)
-    if rng:
-        help_ += f" Range: {rng}."
+    if help_text is not None:
+        help_ = help_text
+    else:
+        help_ = help_prefix + m["help"]
+        rng = range_text(f)
+        if rng:
+            help_ += f" Range: {rng}."
     if default_note:
         help_ += f" [default: {default_note}]"
     decls = [flag] + ([m["short"]] if m.get("short") else [])
@@ -143,8 +148,17 @@ class OneLineUsageError(click.ClickException):
 
 # ----------------------------------------------------------------------------- aliases
 class Command(click.Command):
-    """A command that honours deprecated aliases: ``ctx.meta['aliases']`` maps a new
-    option's keyword to the value given under its old spelling."""
+    """A command whose ``--help`` ends with the docstring's ``Example:`` block (shown after the
+    options), and that honours deprecated aliases: ``ctx.meta['embedcli_aliases']`` maps a new
+    option's keyword to the old spelling and the value given under it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.help and "Example:" in self.help and not self.epilog:
+            head, example = self.help.split("Example:", 1)
+            self.help = head.rstrip().removesuffix("\b").rstrip()
+            lines = textwrap.dedent(example.strip("\n")).rstrip().splitlines()
+            self.epilog = "\b\nExample:\n" + "\n".join("  " + line for line in lines)
 
     def invoke(self, ctx):
         for new, (old, value) in ctx.meta.get("embedcli_aliases", {}).items():
@@ -243,11 +257,19 @@ def merged_spec_options(groups: list[tuple[str, type, tuple]]):
             f = entries[0][1]
             defaults = {repr(e.default) for _, e in entries}
             prefix = "" if set(labels) == all_labels else f"[{', '.join(labels)}] "
+            texts: dict[str, list[str]] = {}  # help text (with range) -> the stages it describes
+            for label, e in entries:
+                rng = range_text(e)
+                texts.setdefault(e.metadata["help"] + (f" Range: {rng}." if rng else ""), []).append(label)
+            help_text = None
+            if len(texts) > 1:
+                help_text = " ".join(f"[{', '.join(dict.fromkeys(ls))}] {t}" for t, ls in texts.items())
             if len(defaults) == 1:
-                func = field_option(f, help_prefix=prefix)(func)
+                func = field_option(f, help_prefix=prefix, help_text=help_text)(func)
             else:
                 note = ", ".join(f"{label} {e.default}" for label, e in entries if e.default is not None)
-                func = field_option(f, default=None, help_prefix=prefix, default_note=note)(func)
+                func = field_option(f, default=None, help_prefix=prefix, default_note=note,
+                                    help_text=help_text)(func)
         return func
 
     return deco

@@ -13,7 +13,7 @@ import click
 
 from embedcli.cli import EXIT_DATA, cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
-from embedcli.specs import DISPLAY_FORMATS, AnalogySpec, EvaluateSpec, NeighborsSpec, SearchSpec
+from embedcli.specs import DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, EvaluateSpec, NeighborsSpec, SearchSpec
 
 format_option = click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0],
                              show_default=True, help="tsv rows, or one JSON object per query (JSON lines).")
@@ -260,7 +260,7 @@ def doesnt_match(vectors_path, words, fmt, quiet):
               help="Include the bundled WordSim-353, SimLex-999 and Google analogy sets.")
 @spec_options(EvaluateSpec)
 @spec_options(SearchSpec)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default=REPORT_FORMATS[0], show_default=True,
               help="A readable table, or one JSON object for the whole run.")
 @click.option("--sections/--no-sections", default=True, show_default=True, help="Table: per-section analogy rows.")
 @quiet_option

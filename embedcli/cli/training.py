@@ -106,8 +106,7 @@ _PIPELINE_STAGES = [
 @click.option("-o", "--output", default="embedcli-output", show_default=True, metavar="DIR",
               help="Folder for every intermediate and the vectors.")
 @alias("--outdir", "output", str)
-@click.option("--method", type=click.Choice(choices_of(PipelineSpec, "method")), default=PipelineSpec.method,
-              show_default=True, help=PipelineSpec.__dataclass_fields__["method"].metadata["help"])
+@spec_options(PipelineSpec)
 @merged_spec_options(_PIPELINE_STAGES)
 @alias("--weight", "association", click.Choice(choices_of(WeightingSpec, "association")))
 @alias("--neg", "negative", float)

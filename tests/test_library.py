@@ -1,0 +1,203 @@
+"""The library without the CLI: each stage function, run_pipeline, Vectors queries, the format module."""
+
+import gzip
+import io
+import pickle
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from embedcli.cooccur import cooccur
+from embedcli.errors import FormatError, InputError, ParameterError
+from embedcli.matrix import CountMatrix
+from embedcli.pipeline import run_pipeline
+from embedcli.predictive import learn_phrases, train_fasttext, train_word2vec
+from embedcli.specs import (CooccurSpec, FastTextSpec, PhrasesSpec, SVDSpec, TermdocSpec, TokenizeSpec, VocabSpec,
+                            WeightingSpec, Word2VecSpec)
+from embedcli.svd import factorize
+from embedcli.termdoc import termdoc_matrix
+from embedcli.tokenizer import tokenize
+from embedcli.vectorfile import describe, read_vectors, write_vectors
+from embedcli.vectors import Query, Vectors
+from embedcli.vocab import build_vocab, read_vocab
+
+
+@pytest.fixture(scope="module")
+def lib_run(tmp_path_factory, small_speeches):
+    out = tmp_path_factory.mktemp("lib")
+    res = run_pipeline([str(small_speeches)], str(out), svd=SVDSpec(dim=30), quiet=True)
+    return out, res
+
+
+def test_run_pipeline_directly(lib_run):
+    out, res = lib_run
+    assert [s[0] for s in res.stages] == ["tokenize", "vocab", "cooccur", "svd"]
+    assert set(res.files) == {"tokens", "vocab", "matrix", "vectors"}
+    v = Vectors.load(res.files["vectors"])
+    assert v.dim == 30 and v.words == res.vectors.words
+    np.testing.assert_array_equal(np.asarray(v.vectors), res.vectors.vectors)
+    assert v.provenance["inputs"]["matrix"]["path"] == res.files["matrix"]
+
+
+def test_run_pipeline_checks_before_creating_anything(tmp_path):
+    with pytest.raises(InputError):
+        run_pipeline([str(tmp_path / "missing.txt")], str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ParameterError):
+        run_pipeline(None, str(tmp_path / "out"), method="glove")
+
+
+def test_stage_functions_chain(tmp_path, small_speeches):
+    buf = io.BytesIO()
+    counts: Counter = Counter()
+    st = tokenize([str(small_speeches)], buf, TokenizeSpec(min_length=2), counter=counts)
+    text = buf.getvalue().decode()
+    assert st.n_docs == 20 and st.n_tokens == len(text.split()) and min(len(t) for t in counts) == 2
+    assert st.provenance["stage"] == "tokenize" and st.provenance["spec"]["min_length"] == 2
+    tok = tmp_path / "t.txt"
+    tok.write_text(text)
+    v = build_vocab(str(tok), VocabSpec(min_count=3))
+    assert v.counts.min() >= 3 and v.provenance["spec"]["min_count"] == 3
+    v.save(str(tmp_path / "v.tsv"))
+    again = read_vocab(str(tmp_path / "v.tsv"))
+    assert again.words == v.words and again.provenance["sha256"]
+    assert again.restricted(VocabSpec(min_count=3)) is again
+    cut = again.restricted(VocabSpec(min_count=10))
+    assert cut.provenance["stage"] == "restrict" and len(cut) < len(again)
+    cm = cooccur(str(tok), v, CooccurSpec(window=2))
+    assert cm.kind == "cooccurrence" and cm.matrix.shape == (len(v), len(v))
+    assert cm.provenance["inputs"]["vocabulary"]["spec"]["min_count"] == 3
+    wv, dv = factorize(cm, WeightingSpec(association="sppmi"), SVDSpec(dim=10, vectors="w+c"))
+    assert wv.dim == 10 and dv is None and wv.provenance["spec"]["vectors"] == "w+c"
+    assert wv.provenance["spec"]["negative"] is None  # recorded as given; the effective shift is 5
+    td = termdoc_matrix(str(tok), v, TermdocSpec(weighting="tfidf"))
+    wv2, docs = factorize(td, WeightingSpec(association="none"), SVDSpec(dim=5, eig=1))
+    assert len(docs) == 20 and docs.meta["kind"] == "documents"
+
+
+def test_predictive_stage_functions(tmp_path, small_tokens):
+    w, ctx, stats = train_word2vec(str(small_tokens), Word2VecSpec(vector_size=8, epochs=1, workers=1, sg=True),
+                                   VocabSpec(min_count=3))
+    assert w.dim == 8 and ctx is not None and ctx.words == w.words and stats["corpus_documents"] == 20
+    assert w.counts.min() >= 3 and w.provenance["spec"]["min_count"] == 3
+    model, _ = train_fasttext(str(small_tokens), FastTextSpec(vector_size=8, epochs=1, bucket=1000, workers=1))
+    assert model.wv.vector_size == 8
+    out = io.BytesIO()
+    st = learn_phrases(str(small_tokens), out, PhrasesSpec(min_count=3, threshold=5))
+    assert st["provenance"]["spec"]["threshold"] == 5 and out.getvalue()
+
+
+# --------------------------------------------------------------------------- Vectors queries
+@pytest.fixture(scope="module")
+def vk(lib_run):
+    from gensim.models import KeyedVectors
+
+    v = Vectors.load(lib_run[1].files["vectors"])
+    kv = KeyedVectors(v.dim)
+    kv.add_vectors(v.words, np.asarray(v.vectors))
+    return v, kv
+
+
+@pytest.fixture(scope="module")
+def abc(vk):
+    """Three mid-frequency words of the small corpus, for combined queries."""
+    v, _ = vk
+    return v.words[100], v.words[120], v.words[140]
+
+
+def _same(ours, theirs, tol=1e-5):
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=tol)
+
+
+def test_queries_agree_with_gensim(vk, abc):
+    v, kv = vk
+    a, b, c = abc
+    _same(v.most_similar("war", topn=8), kv.most_similar("war", topn=8))
+    _same(v.most_similar([b, c], [a], topn=5), kv.most_similar([b, c], [a], topn=5))
+    _same(v.most_similar("peace", topn=5, restrict_vocab=500), kv.most_similar("peace", topn=5, restrict_vocab=500))
+    assert abs(v.similarity("war", "peace") - kv.similarity("war", "peace")) < 1e-5
+    assert abs(v.n_similarity(["war", "army"], ["peace", "law"]) - kv.n_similarity(["war", "army"], ["peace", "law"])) < 1e-5
+    words = ["war", "army", "navy", "happiness"]
+    assert v.doesnt_match(words) == kv.doesnt_match(words)
+    np.testing.assert_allclose(v.get_vector("war", norm=True), kv.get_vector("war", norm=True), atol=1e-6)
+
+
+def test_cosmul_and_analogy(vk, abc):
+    v, kv = vk
+    a, b, c = abc
+    import embedcli.query as q
+
+    ours = v.most_similar_cosmul([b, c], [a], topn=5)
+    eps = q.COSMUL_EPSILON
+    try:
+        q.COSMUL_EPSILON = 1e-6  # gensim's epsilon
+        _same(v.most_similar_cosmul([b, c], [a], topn=5), kv.most_similar_cosmul([b, c], [a], topn=5), tol=1e-4)
+    finally:
+        q.COSMUL_EPSILON = eps
+    assert ours[0][1] > 0
+    _same(v.analogy(a, b, c, topn=3), v.most_similar([b, c], [a], topn=3))
+    _same(v.analogy(a, b, c, method="3cosmul"), ours[:1])
+    with pytest.raises(ParameterError):
+        v.analogy(a, b, c, method="3cosdiv")
+
+
+def test_batches_answer_every_query_in_order(vk, abc):
+    v, _ = vk
+    a, b, c = abc
+    qs = [Query.parse(t) for t in ["war", "zzzunknown peace", f"{b} {c} -{a}", "-"] * 100]
+    answers = list(v.most_similar_batch(qs, 3))
+    assert len(answers) == 400
+    _same(answers[0].answers, v.most_similar("war", topn=3))
+    assert answers[1].unknown == ["zzzunknown"] and answers[1].answers == []
+    _same(answers[2].answers, v.most_similar([b, c], [a], topn=3))
+    _same(answers[400 - 4].answers, answers[0].answers)
+    with pytest.raises(KeyError):
+        v.most_similar("zzzunknown")
+    assert Query.parse("king woman -man") == Query(["king", "woman"], ["man"])
+
+
+def test_fasttext_vectors_build_unseen_words(tmp_path, small_tokens):
+    from embedcli.vectorfile import save_fasttext
+
+    model, _ = train_fasttext(str(small_tokens), FastTextSpec(vector_size=8, epochs=1, bucket=2000, workers=1),
+                              VocabSpec(min_count=2))
+    save_fasttext(model, str(tmp_path / "m.bin"))
+    v = Vectors.load(str(tmp_path / "m.bin"))
+    assert "governmnet" not in v and v.is_oov("governmnet") and not v.is_oov("government")
+    assert v.get_vector("governmnet").shape == (8,)
+    ans = next(v.most_similar_batch([Query(["governmnet"])], 3))
+    assert ans.oov == ["governmnet"] and len(ans.answers) == 3
+    assert describe(str(tmp_path / "m.bin"))["format"] == "fasttext-bin"
+
+
+# --------------------------------------------------------------------------- format module
+@pytest.mark.parametrize("name", ["v.npz", "v.txt", "v.txt.gz", "v.bin", "v.bin.gz", "v.glove"])
+def test_vectorfile_roundtrip(tmp_path, name):
+    rng = np.random.default_rng(0)
+    words = ["a", "b", "ünï", "d"]
+    vecs = rng.standard_normal((4, 3)).astype(np.float32)
+    fmt = "glove" if name.endswith(".glove") else None
+    used = write_vectors(str(tmp_path / name), words, vecs, np.array([4, 3, 2, 1]), {"x": 1}, fmt)
+    d = read_vectors(str(tmp_path / name))
+    assert d.words == words
+    np.testing.assert_allclose(np.asarray(d.vectors), vecs, rtol=1e-6)
+    assert (used == "native") == (d.counts is not None)
+    if name.endswith(".gz"):
+        assert gzip.open(tmp_path / name).read(1)
+
+
+def test_vectorfile_refuses_pickles_and_wrong_kinds(tmp_path, lib_run):
+    p = tmp_path / "v.pkl"
+    p.write_bytes(pickle.dumps({"a": [1.0, 2.0]}))
+    with pytest.raises(FormatError, match="pickle"):
+        read_vectors(str(p))
+    with pytest.raises(FormatError, match="pickle"):
+        CountMatrix.load(str(p))
+    with pytest.raises(FormatError, match="count matrix"):
+        read_vectors(lib_run[1].files["matrix"])
+    with pytest.raises(InputError):
+        read_vectors("-")
+    with pytest.raises(ParameterError):
+        write_vectors(str(tmp_path / "x.txt"), ["a"], np.zeros((1, 2), np.float32), fmt="csv")
