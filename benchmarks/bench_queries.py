@@ -1,7 +1,9 @@
 #!/usr/bin/env python
 """Query latency and throughput.
 
-Prints: `embedcli --help` start-up time; a cold `embedcli neighbors` process on
+Prints: `embedcli --help` start-up time (the console script itself, not a version
+manager's shim in front of it) beside the anchor `python -c pass` measured in the
+same run, alternating, and their ratio; a cold `embedcli neighbors` process on
 the english-mix vectors (built with `embedcli pipeline` unless --vectors is
 given) and on a synthetic 1,000,000 x 300 float32 native file; the throughput
 of 10,000 neighbour queries piped to one process.  Each time is the best of
@@ -34,6 +36,18 @@ def best(cmd: list[str], repeats: int, stdin: bytes | None = None) -> float:
     return min(times)
 
 
+def help_vs_anchor(repeats: int) -> tuple[float, float]:
+    """Medians of `embedcli --help` and `python -c pass`, alternated, ``max(repeats, 7)`` each."""
+    script = os.path.join(os.path.dirname(sys.executable), "embedcli")
+    if not os.path.exists(script):
+        script = "embedcli"
+    a, b = [], []
+    for _ in range(max(repeats, 7)):
+        a.append(best([script, "--help"], 1))
+        b.append(best([sys.executable, "-c", "pass"], 1))
+    return float(np.median(a)), float(np.median(b))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vectors", default=None)
@@ -53,8 +67,10 @@ def main() -> None:
         n, d = 1_000_000, 300
         Vectors([f"w{i}" for i in range(n)], rng.standard_normal((n, d), dtype=np.float32)).save(big)
         queries = "\n".join(v.words[i] for i in rng.integers(0, min(len(v), 30000), 10_000)).encode() + b"\n"
+        h, anchor = help_vs_anchor(args.repeats)
         rows = [
-            ("`embedcli --help`", best(["embedcli", "--help"], args.repeats)),
+            ("`embedcli --help` (median)", h),
+            ("anchor: `python -c pass` (median, same run)", anchor),
             (f"cold `embedcli neighbors` on {len(v):,} x {v.dim}", best(["embedcli", "neighbors", vec, "the", "-k", "10"], args.repeats)),
             (f"cold `embedcli neighbors` on {n:,} x {d} (native, memory-mapped)",
              best(["embedcli", "neighbors", big, "w123", "-k", "10"], args.repeats)),
@@ -65,6 +81,7 @@ def main() -> None:
         print("| --- | ---: |")
         for name, t in rows:
             print(f"| {name} | {t:.3f} s |")
+        print(f"| ratio `embedcli --help` / `python -c pass` | {h / anchor:.2f} |")
         print(f"| 10,000 neighbour queries (-k 10) piped to one process, {len(v):,} x {v.dim} | {batch:.2f} s, "
               f"{10000 / batch:,.0f} queries/s (process start included) |")
 

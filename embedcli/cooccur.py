@@ -109,6 +109,9 @@ def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
     """
     spec = spec or CooccurSpec()
     M = cooccurrence_matrix(path, vocab, spec, progress)
+    if M.nnz == 0:
+        raise DataError(f"{path}: no two vocabulary words occur within window={spec.window} of each other (nor "
+                        "across lines unless cross_documents); the matrix would be empty", params=("window",))
     stats = {"words": len(vocab), "nnz": int(M.nnz), "total": float(M.sum())}
     prov = stage_record("cooccur", spec, {"tokens": file_provenance(path), "vocabulary": vocab.provenance}, stats)
     return CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", prov)
@@ -194,6 +197,7 @@ def cooccurrence_matrix(
         progress.close()
     if n_in_vocab == 0:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
+
     if p.context == "left":
         M = L
     elif p.context == "right":
@@ -205,8 +209,46 @@ def cooccurrence_matrix(
     return M.tocsr()
 
 
+#: Most (token, context) slots one sparse product handles: bounds the working set of a block
+#: (about 13 bytes a slot) whatever the window, e.g. 4,000 tokens a product at window 1,000.
+PAIRS_PER_PRODUCT = 4_000_000
+
+
 def _count_block(f_ids: np.ndarray, f_doc: np.ndarray, f_b: np.ndarray | None, wts: np.ndarray, V: int) -> dict:
-    """Counts of one block; the first ``W`` entries of the arrays are carried context only."""
+    """Counts of one block; the first ``W`` entries of the arrays are carried context only.
+
+    A block with more than :data:`PAIRS_PER_PRODUCT` slots is counted in pieces
+    (each with its own ``W`` tokens of left context) whose results are summed.
+    """
+    W = len(wts)
+    n = len(f_ids) - W
+    step = max(1, PAIRS_PER_PRODUCT // W)
+    if n <= step:
+        return _count_piece(f_ids, f_doc, f_b, wts, V)
+    parts: dict[str, list] = {}
+
+    def merged(ms: list) -> sp.csr_matrix:
+        ms = [m.tocoo() for m in ms]
+        rows = np.concatenate([m.row for m in ms])
+        cols = np.concatenate([m.col for m in ms])
+        data = np.concatenate([m.data.astype(np.float64) for m in ms])
+        out = sp.csr_matrix((data, (rows, cols)), shape=(V, V))
+        out.sum_duplicates()
+        return out
+
+    for s in range(0, n, step):
+        e = min(n, s + step) + W
+        got = _count_piece(f_ids[s:e], f_doc[s:e], None if f_b is None else f_b[s:e], wts, V)
+        for key, m in got.items():
+            acc = parts.setdefault(key, [])
+            acc.append(m)
+            # merge when the pending pieces outgrow the merged sum: bounded memory, linear total work
+            if sum(x.nnz for x in acc[1:]) > max(2 * PAIRS_PER_PRODUCT, acc[0].nnz):
+                parts[key] = [merged(acc)]
+    return {key: merged(ms) for key, ms in parts.items()}
+
+
+def _count_piece(f_ids: np.ndarray, f_doc: np.ndarray, f_b: np.ndarray | None, wts: np.ndarray, V: int) -> dict:
     W = len(wts)
     ids = f_ids[W:]
     ctx = sliding_window_view(f_ids, W + 1)[:, :W]  # (n, W): left contexts of each new token

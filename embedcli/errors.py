@@ -39,9 +39,9 @@ class ParameterError(EmbedcliError, ValueError):
         reason: what is wrong, without the parameter's name.
     """
 
-    def __init__(self, param: str, value, reason: str):
+    def __init__(self, param: str, value, reason: str, also: tuple[str, ...] = ()):
         self.param, self.value, self.reason = param, value, reason
-        super().__init__(f"{param}={value!r}: {reason}", params=(param,))
+        super().__init__(f"{param}={value!r}: {reason}", params=(param, *also))
 
 
 class InputError(EmbedcliError):

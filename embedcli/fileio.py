@@ -6,6 +6,7 @@ import bz2
 import contextlib
 import glob
 import gzip
+import io
 import lzma
 import os
 import shutil
@@ -23,39 +24,141 @@ CHUNK_BYTES = 4 << 20
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
-def expand_inputs(inputs: list[str] | tuple[str, ...]) -> list[str]:
-    """Expand corpus arguments into a sorted list of file paths.
+def find_inputs(inputs, include=(), exclude=()) -> tuple[list[str], list[tuple[str, str]]]:
+    """Expand corpus arguments into file paths, and the paths left out with the reason.
 
     Each input is ``-`` (standard input), a file, a folder (read recursively,
-    hidden files skipped, sorted by path) or a glob pattern.
+    hidden files skipped, sorted by path) or a glob pattern.  Inside folders
+    and globs, ``include``/``exclude`` glob patterns (matched against the file
+    name and the path) select files; symbolic links to folders are not
+    followed, a file reached twice (through links) is read once, and anything
+    that is not a regular file (named pipes, devices, sockets) is left out --
+    so no input makes the walk loop or block.  Inputs named explicitly are
+    always read (a named pipe or ``/dev/fd/N`` included).
 
     Raises:
         InputError: an input matches nothing, or a folder holds no files.
     """
+    import fnmatch
+    import stat
+
     out: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set = set()
     if not inputs:
         raise InputError("no input given")
+
+    def wanted(p: str) -> bool:
+        name = os.path.basename(p)
+        if include and not any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(p, g) for g in include):
+            return False
+        return not any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(p, g) for g in exclude)
+
+    def add_found(p: str) -> None:
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            skipped.append((p, f"cannot read: {e.strerror}"))
+            return
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append((p, "not a regular file"))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            skipped.append((p, "the same file was already read (symbolic link)"))
+            return
+        seen.add(key)
+        out.append(p)
+
     for item in inputs:
         if item == "-":
             out.append("-")
         elif os.path.isdir(item):
             found = []
-            for root, dirs, files in os.walk(item):
+            for root, dirs, files in os.walk(item):  # does not follow links to folders: no cycles
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
             if not found:
                 raise InputError(f"{item}: folder holds no files")
-            out.extend(sorted(found))
+            for p in sorted(found):
+                if wanted(p):
+                    add_found(p)
         elif os.path.exists(item):
+            try:
+                st = os.stat(item)
+                seen.add((st.st_dev, st.st_ino))
+            except OSError:
+                pass
             out.append(item)
         elif glob.has_magic(item):
-            matches = sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+            matches = sorted(_glob(item))
             if not matches:
                 raise InputError(f"{item}: pattern matches no file")
-            out.extend(matches)
+            for p in matches:
+                if os.path.isdir(p):
+                    continue
+                if wanted(p):
+                    add_found(p)
         else:
             raise InputError(f"{item}: no such file or folder")
+    if not out:
+        raise InputError(f"{', '.join(inputs)}: no file left to read" + (" after --include/--exclude" if
+                                                                        include or exclude else ""))
+    return out, skipped
+
+
+def _glob(pattern: str) -> list[str]:
+    """``glob.glob`` whose ``**`` does not follow symbolic links to folders (Python's does, and loops on
+    a link cycle): ``**`` is expanded by ``os.walk`` and matched with a translated regular expression."""
+    import re as _re
+
+    if "**" not in pattern:
+        return glob.glob(pattern)
+    parts = pattern.split(os.sep)
+    k = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    root = os.sep.join(parts[:k]) or ("." if not pattern.startswith(os.sep) else os.sep)
+    rx, i = "", 0
+    rest = os.sep.join(parts[k:])
+    while i < len(rest):
+        if rest.startswith("**/", i):
+            rx += "(?:.*/)?"
+            i += 3
+        elif rest.startswith("**", i):
+            rx += ".*"
+            i += 2
+        elif rest[i] == "*":
+            rx += "[^/]*"
+            i += 1
+        elif rest[i] == "?":
+            rx += "[^/]"
+            i += 1
+        elif rest[i] == "[" and "]" in rest[i + 1:]:
+            j = rest.index("]", i + 2) if rest[i + 1:i + 2] == "]" else rest.index("]", i + 1)
+            body = rest[i + 1:j].replace("\\", "\\\\")
+            rx += "[" + ("^" + body[1:] if body.startswith("!") else body) + "]"
+            i = j + 1
+        else:
+            rx += _re.escape(rest[i])
+            i += 1
+    match = _re.compile(rx + r"\Z", _re.DOTALL).match
+    out = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            full = os.path.join(dirpath, f)
+            rel = os.path.relpath(full, root)
+            if not f.startswith(".") and match(rel):
+                out.append(full if root != "." or pattern.startswith("./") else rel)
     return out
+
+
+def expand_inputs(inputs) -> list[str]:
+    """The file paths of :func:`find_inputs` (without the skipped ones).
+
+    Raises:
+        InputError: an input matches nothing, or a folder holds no files.
+    """
+    return find_inputs(inputs)[0]
 
 
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
@@ -197,50 +300,173 @@ def check_output_path(path: str) -> None:
         raise InputError(f"{path}: cannot write: folder {folder} is not writable")
 
 
+#: Output name suffixes that embedcli compresses by (and reads back).
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def compression_of(path: str) -> str | None:
+    """``.gz``, ``.bz2`` or ``.xz`` when ``path`` names a compressed file, else None."""
+    low = path.lower()
+    return next((s for s in COMPRESSED_SUFFIXES if low.endswith(s)), None)
+
+
+def refuse_compressed(path: str, what: str) -> None:
+    """Refuse a compression suffix on a format that cannot be compressed (memory-mapped or read by name).
+
+    Raises:
+        InputError: ``path`` ends with .gz/.bz2/.xz.
+    """
+    ext = compression_of(path)
+    if ext:
+        raise InputError(f"{path}: {what} files cannot be compressed ({ext}); drop the {ext} suffix")
+
+
+def refuse_stdout(path: str, what: str) -> None:
+    """Refuse ``-`` (stdout) and named pipes for outputs that need a seekable file.
+
+    Raises:
+        InputError: ``path`` is ``-`` or a FIFO.
+    """
+    import stat
+
+    if path == "-":
+        raise InputError(f"a {what} cannot be written to stdout; give a file name with -o")
+    try:
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            raise InputError(f"{path}: a {what} cannot be written to a named pipe; give a file name")
+    except OSError:
+        pass
+
+
+def _write_through(path: str) -> bool:
+    """True for targets that must be written in place, not replaced: devices, pipes, /dev and /proc entries."""
+    real = os.path.realpath(path)
+    if real.startswith(("/dev/", "/proc/")):
+        return True
+    return os.path.exists(real) and not os.path.isfile(real)
+
+
+def _check_name_fits(path: str) -> None:
+    """Refuse a name whose sidecar (``PATH.meta.json``) or temporary name would be too long for the folder."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 24 > limit:
+        raise InputError(f"{path}: file name too long (with its .meta.json and temporary names it would exceed "
+                         f"{limit} bytes)")
+
+
 @contextlib.contextmanager
-def atomic_path(path: str) -> Iterator[str]:
+def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
     """Yield a temporary path in ``path``'s folder; rename it to ``path`` when the block succeeds.
 
     For libraries that write by file name.  On any exception (including
-    KeyboardInterrupt and the SystemExit raised by the CLI's SIGTERM handler)
-    the temporary file is removed and ``path`` is left as it was.
+    KeyboardInterrupt and the SystemExit raised by the CLI's signal handlers)
+    the temporary file is removed and ``path`` is left as it was.  A symlink
+    is followed (its target is replaced, the link kept); an existing file's
+    permission bits are kept.  When ``sidecar`` is non-empty at the end of the
+    block (``kind``, ``provenance`` and extra keys), ``PATH.meta.json`` is
+    written for the new file and committed with it: data first, then sidecar,
+    both prepared before either is renamed.
 
     Raises:
-        InputError: the folder does not exist or is not writable.
+        InputError: the folder does not exist or is not writable, or the name is too long.
     """
     check_output_path(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    _check_name_fits(path)
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".tmp", dir=folder)
     except OSError as e:
         raise InputError(f"{path}: cannot write in {folder}: {e.strerror}") from None
     os.close(fd)
+    side_tmp = None
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        if sidecar:
+            from embedcli.provenance import sidecar_tmp_for
+
+            side_tmp = sidecar_tmp_for(tmp, target, sidecar)
+        os.replace(tmp, target)
+        if side_tmp:
+            from embedcli.provenance import sidecar_path
+
+            os.replace(side_tmp, sidecar_path(target))
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        for t in (tmp, side_tmp):
+            if t:
+                with contextlib.suppress(OSError):
+                    os.unlink(t)
         raise
 
 
+def _compressed_writer(raw, ext: str | None, name: str):
+    if ext == ".gz":
+        # no file name and time 0 in the header: identical runs give identical bytes
+        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+    if ext == ".bz2":
+        return bz2.BZ2File(raw, "wb")
+    if ext == ".xz":
+        return lzma.LZMAFile(raw, "wb")
+    return raw
+
+
 @contextlib.contextmanager
-def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8") -> Iterator[IO]:
-    """Open ``path`` for writing atomically (see :func:`atomic_path`); ``-`` writes to stdout (not atomic).
+def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar: dict | None = None) -> Iterator[IO]:
+    """Open ``path`` for writing atomically (see :func:`atomic_path`); compressed when the name ends
+    with .gz/.bz2/.xz (reproducibly: no name or time in a gzip header).
+
+    ``-`` writes to stdout; devices, named pipes and ``/dev/std*`` are written in
+    place (not replaced, no sidecar).  ``sidecar`` as in :func:`atomic_path`.
 
     Raises:
-        InputError: the folder does not exist or is not writable.
+        InputError: the folder does not exist or is not writable; stdout is closed.
     """
-    if path == "-":
-        stream = sys.stdout.buffer if "b" in mode else sys.stdout
-        yield stream
-        stream.flush()
-        return
-    with atomic_path(path) as tmp:
-        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
-        with open(tmp, mode, **kwargs) as f:
+    text = "b" not in mode
+    ext = compression_of(path) if path != "-" else None
+    if path == "-" or _write_through(path):
+        if path == "-":
+            if sys.stdout is None:
+                raise InputError("standard output is closed; give a file with -o")
+            raw, close = sys.stdout.buffer, False
+        else:
+            try:
+                raw, close = open(path, "wb"), True
+            except OSError as e:
+                raise InputError(f"{path}: cannot write: {e.strerror}") from None
+        try:
+            comp = _compressed_writer(raw, ext, path)
+            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
             yield f
+            f.flush()
+            if f is not raw:
+                if text:
+                    f.detach()
+                if comp is not raw:
+                    comp.close()
+            raw.flush()
+        finally:
+            if close:
+                raw.close()
+        return
+    with atomic_path(path, sidecar) as tmp:
+        with open(tmp, "wb") as raw:
+            comp = _compressed_writer(raw, ext, path)
+            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
+            yield f
+            if text:
+                f.flush()
+                f.detach()
+            if comp is not raw:
+                comp.close()
 
 
 def _umask() -> int:

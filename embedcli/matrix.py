@@ -120,6 +120,8 @@ class CountMatrix:
                 raise FormatError(f"{path}: CSR indices out of range")
             if not np.isfinite(data).all():
                 raise FormatError(f"{path}: matrix holds NaN or infinite values")
+            if len(data) and data.min() < 0:
+                raise FormatError(f"{path}: matrix holds negative values (counts and weights are never negative)")
             matrix = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
             row_words = blob_words(r.array("row_words"), path, n_rows)
             col_words = blob_words(r.array("col_words"), path, n_cols)

@@ -54,6 +54,10 @@ def write_npz(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     Raises:
         InputError: the output folder does not exist or is not writable.
     """
+    from embedcli.fileio import refuse_compressed, refuse_stdout
+
+    refuse_compressed(path, ".npz")
+    refuse_stdout(path, ".npz file")
     with atomic_output(path, "wb") as f:
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             members = {META: np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), np.uint8)}
@@ -164,6 +168,9 @@ class NpzReader:
             raise FormatError(f"{self.path}: array {name!r} is corrupt or truncated ({type(e).__name__}: {e})") from None
 
     def _read_compressed(self, info: zipfile.ZipInfo) -> np.ndarray:
+        if info.file_size > info.compress_size * 100 + (64 << 20):
+            raise FormatError(f"compressed member declares {info.file_size:,} bytes from {info.compress_size:,} "
+                              "(over 100x): refusing it (embedcli never writes compressed members)")
         with self.zf.open(info) as m:
             shape, fortran, dtype = _read_npy_header(m)
             need = _check_size(shape, dtype, info.file_size)

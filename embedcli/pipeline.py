@@ -16,7 +16,7 @@ from importlib import resources
 
 from embedcli.errors import InputError, ParameterError
 from embedcli.fileio import Progress, atomic_output, expand_inputs
-from embedcli.provenance import file_provenance, write_sidecar
+from embedcli.provenance import file_provenance
 from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec)
 
@@ -41,7 +41,8 @@ class PipelineResult:
     outdir: str
     stages: list[tuple[str, float, str]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
-    vectors: object = None
+    vectors: object = field(default=None, repr=False)
+    skipped: list = field(default_factory=list)
 
 
 def run_pipeline(
@@ -94,7 +95,7 @@ def run_pipeline(
     except OSError as e:
         raise InputError(f"{outdir}: cannot create: {e.strerror}") from None
     res = PipelineResult(outdir)
-    f = {k: os.path.join(outdir, v) for k, v in
+    f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in
          {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
     if method != "svd":
         del f["matrix"]
@@ -102,9 +103,11 @@ def run_pipeline(
 
     t = time.perf_counter()
     counter: Counter = Counter()
-    with atomic_output(f["tokens"], "wb") as out:
+    side: dict = {}
+    with atomic_output(f["tokens"], "wb", sidecar=side) as out:
         st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet))
-    write_sidecar(f["tokens"], "tokens", st.provenance)
+        side.update(kind="tokens", provenance=st.provenance)
+    res.skipped = st.skipped
     res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 
     t = time.perf_counter()

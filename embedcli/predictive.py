@@ -72,9 +72,25 @@ def _report_progress(progress: Progress | None, epochs: int):
         progress.close()
 
 
-def _check_corpus(path: str) -> None:
+def _check_corpus(path: str, name: str | None = None) -> None:
+    """Refuse an empty tokens file, or one that is not UTF-8 (gensim would fail with a traceback),
+    naming the line."""
+    import codecs
+
+    name = name or path
     if os.path.getsize(path) == 0 or not _has_token(path):
-        raise DataError(f"{path}: no tokens (empty corpus)")
+        raise DataError(f"{name}: no tokens (empty corpus)")
+    dec = codecs.getincrementaldecoder("utf-8")()
+    lineno = 1
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            try:
+                dec.decode(block)
+            except UnicodeDecodeError as e:
+                line = lineno + block[: max(e.start, 0)].count(b"\n")
+                raise DataError(f"{name}:{line}: not valid UTF-8 (tokens files are UTF-8; tokenize the text with "
+                                "embedcli tokenize --encoding/--errors)") from None
+            lineno += block.count(b"\n")
 
 
 def _has_token(path: str) -> bool:
@@ -101,7 +117,7 @@ def _gensim_kwargs(spec: Word2VecSpec, vocab: VocabSpec) -> dict:
 def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Progress | None):
     """Build the vocabulary, check it, train; returns (model, stats)."""
     with plain_tokens_file(tokens) as path:
-        _check_corpus(path)
+        _check_corpus(path, tokens)
         kwargs = _gensim_kwargs(spec, vocab)
         epochs = kwargs["epochs"]
         model = cls(**kwargs)
@@ -169,7 +185,7 @@ def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSp
     if spec.negative > 0:
         ctx = kv_to_vectors(model.wv, {**meta, "kind": "context"}, model.syn1neg)
     if vectors == "w":
-        main = kv_to_vectors(model.wv, meta)
+        main = kv_to_vectors(model.wv, {**meta, "kind": "words"})
     elif vectors == "c":
         main = ctx
     else:

@@ -66,23 +66,48 @@ def sidecar_path(path: str) -> str:
     return path + SIDECAR_SUFFIX
 
 
+def sidecar_document(data_path: str, kind: str, provenance: dict, **extra) -> dict:
+    """The sidecar of a data file: embedcli version, kind, provenance, and the file's size and SHA-256."""
+    from embedcli import __version__
+
+    return {"embedcli_version": __version__, "kind": kind, "provenance": provenance,
+            "file": {"size": os.path.getsize(data_path), "sha256": file_sha256(data_path)}, **extra}
+
+
+def sidecar_tmp_for(data_tmp: str, target: str, sidecar: dict) -> str:
+    """Write the sidecar of ``target`` (whose new content is in ``data_tmp``) to a temporary file beside
+    it and return that file's path; :func:`embedcli.fileio.atomic_path` renames both.
+
+    ``sidecar`` holds ``kind``, ``provenance`` and any extra keys.
+    """
+    import tempfile
+
+    extra = dict(sidecar)
+    doc = sidecar_document(data_tmp, extra.pop("kind"), extra.pop("provenance", {}) or {}, **extra)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".meta.tmp",
+                               dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            json.dump(doc, f, indent=1, sort_keys=True, default=str)
+            f.write("\n")
+        os.chmod(tmp, os.stat(data_tmp).st_mode & 0o7777)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
 def write_sidecar(path: str, kind: str, provenance: dict, **extra) -> None:
-    """Write ``PATH.meta.json`` for a file just written (nothing for stdout ``-``).
+    """Write ``PATH.meta.json`` for an existing file, atomically (nothing for stdout ``-``).
 
-    Records the embedcli version, the file's ``kind`` (tokens, vocabulary,
-    vectors, fasttext-model), its provenance, and its size and SHA-256.
-    Content is deterministic (sorted keys, no timestamps).  Written atomically.
-
-    Raises:
-        InputError: the folder is not writable.
+    Writers use ``atomic_output(..., sidecar=...)`` instead, which commits data
+    and sidecar together; this is for files written by other means.
     """
     if path == "-" or not os.path.isfile(path):
         return
-    from embedcli import __version__
     from embedcli.fileio import atomic_output
 
-    doc = {"embedcli_version": __version__, "kind": kind, "provenance": provenance,
-           "file": {"size": os.path.getsize(path), "sha256": file_sha256(path)}, **extra}
+    doc = sidecar_document(path, kind, provenance, **extra)
     with atomic_output(sidecar_path(path), "w") as f:
         json.dump(doc, f, indent=1, sort_keys=True, default=str)
         f.write("\n")

@@ -42,15 +42,53 @@ class Searcher:
         n = self.all_norms[rows].astype(np.float32)
         return m * np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)[:, None]
 
-    def cosines(self, Q: np.ndarray) -> np.ndarray:
-        """``(len(Q), n) float32`` cosine of each unit query with each searched row."""
-        S = Q @ self.M.T if Q.dtype == self.M.dtype else Q.astype(self.M.dtype) @ self.M.T
+    def cosines(self, Q: np.ndarray, start: int = 0, end: int | None = None) -> np.ndarray:
+        """``(len(Q), end - start) float32`` cosine of each unit query with searched rows ``start:end``."""
+        end = self.n if end is None else end
+        M = self.M[start:end]
+        S = Q @ M.T if Q.dtype == M.dtype else Q.astype(M.dtype) @ M.T
         S = np.asarray(S, dtype=np.float32)
-        S *= self.inv
+        S *= self.inv[start:end]
         return S
 
-    def top_k(self, S: np.ndarray, k: int, exclude: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` columns of each row of ``S`` (modified in place), excluding given rows.
+    def tile(self, b: int) -> int:
+        """Rows scored at once for ``b`` queries: the score block stays under 64 MB whatever the vocabulary."""
+        return max(4096, (16 << 20) // max(b, 1))
+
+    def search(self, scores, b: int, k: int, exclude: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows for ``b`` queries, scored tile by tile: ``scores(start, end)`` returns the
+        ``(b, end - start) float32`` scores of rows ``start:end``.  Memory is one tile, not ``b x n``.
+
+        Returns ``(indices (b, k) int64, scores (b, k) float32)`` as :meth:`top_k`.
+
+        Raises:
+            DataError: a score is NaN (the vectors hold NaN or infinite values).
+        """
+        T = self.tile(b)
+        best_i = best_v = None
+        for s in range(0, self.n, T):
+            e = min(self.n, s + T)
+            S = scores(s, e)
+            if not np.isfinite(S).all():
+                from embedcli.errors import DataError
+
+                raise DataError("the vectors hold NaN or infinite values: no meaningful similarity")
+            ex = [[j - s for j in x if s <= j < e] for x in exclude]
+            idx, vals = self.top_k(S, k, ex, offset=s)
+            if best_i is None:
+                best_i, best_v = idx, vals
+                continue
+            ci, cv = np.concatenate([best_i, idx], axis=1), np.concatenate([best_v, vals], axis=1)
+            order = np.argsort(-cv, axis=1, kind="stable")[:, :k]
+            best_i, best_v = np.take_along_axis(ci, order, axis=1), np.take_along_axis(cv, order, axis=1)
+        if best_i is None:
+            return np.full((b, 0), -1, np.int64), np.zeros((b, 0), np.float32)
+        best_i[~np.isfinite(best_v)] = -1
+        return best_i, best_v
+
+    def top_k(self, S: np.ndarray, k: int, exclude: list[list[int]], offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` columns of each row of ``S`` (modified in place), excluding given columns;
+        returned indices are column + ``offset``.
 
         Returns ``(indices (b, k) int64, scores (b, k) float32)``, best first; rows
         with fewer than ``k`` candidates are padded with index -1.  Small ``k``
@@ -59,7 +97,7 @@ class Searcher:
         """
         b = S.shape[0]
         for i, ex in enumerate(exclude):
-            ex = [j for j in ex if j < self.n]
+            ex = [j for j in ex if 0 <= j < S.shape[1]]
             if ex:
                 S[i, ex] = -np.inf
         k_eff = min(k, S.shape[1])
@@ -80,6 +118,8 @@ class Searcher:
             idx = np.take_along_axis(part, order, axis=1).astype(np.int64)
             vals = np.take_along_axis(vals, order, axis=1)
         idx[~np.isfinite(vals)] = -1
+        if offset:
+            idx[idx >= 0] += offset
         return idx, vals
 
     def neighbors(self, rows: list[int], k: int = 10, exclude_self: bool = True):
@@ -89,8 +129,9 @@ class Searcher:
         """
         for s in range(0, len(rows), BLOCK):
             r = np.asarray(rows[s : s + BLOCK], dtype=np.int64)
-            S = self.cosines(self.unit(r))
-            idx, vals = self.top_k(S, k, [[int(x)] if exclude_self else [] for x in r])
+            Q = self.unit(r)
+            idx, vals = self.search(lambda a, e: self.cosines(Q, a, e), len(r), k,
+                                    [[int(x)] if exclude_self else [] for x in r])
             yield from zip(idx, vals)
 
     def analogies(self, triples: list[tuple[int, int, int]], k: int = 1, method: str = "3cosadd"):
@@ -121,11 +162,15 @@ class Searcher:
         if method == "3cosadd":
             q = B - A + C
             qn = np.linalg.norm(q, axis=1, keepdims=True)
-            S = self.cosines(np.divide(q, qn, out=np.zeros_like(q), where=qn > 0))
+            Q = np.divide(q, qn, out=np.zeros_like(q), where=qn > 0)
+
+            def scores(s, e):
+                return self.cosines(Q, s, e)
         else:
-            Sa, Sb, Sc = ((self.cosines(X) + 1) / 2 for X in (A, B, C))
-            S = Sb * Sc / (Sa + COSMUL_EPSILON)
-        idx, vals = self.top_k(S, k, exclude)
+            def scores(s, e):
+                Sa, Sb, Sc = ((self.cosines(X, s, e) + 1) / 2 for X in (A, B, C))
+                return Sb * Sc / (Sa + COSMUL_EPSILON)
+        idx, vals = self.search(scores, len(A), k, exclude)
         yield from zip(idx, vals)
 
 

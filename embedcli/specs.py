@@ -35,7 +35,7 @@ REPORT_FORMATS = ("table", "json")
 
 def param(default, help: str, *, choices: tuple | None = None, lo=None, hi=None, lo_open: bool = False,
           hi_open: bool = False, flag: str | None = None, short: str | None = None, metavar: str | None = None,
-          provenance: bool = True, secondary: str | None = None):
+          provenance: bool = True, secondary: str | None = None, multiple: bool = False):
     """A spec field with its CLI metadata.
 
     Args:
@@ -52,7 +52,8 @@ def param(default, help: str, *, choices: tuple | None = None, lo=None, hi=None,
             (``workers``): they are not recorded.
     """
     meta = {"help": help, "choices": choices, "lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open,
-            "flag": flag, "short": short, "metavar": metavar, "provenance": provenance, "secondary": secondary}
+            "flag": flag, "short": short, "metavar": metavar, "provenance": provenance, "secondary": secondary,
+            "multiple": multiple}
     return field(default=default, metadata=meta)
 
 
@@ -122,7 +123,8 @@ class Spec:
 
     def provenance(self) -> dict:
         """The parameters that determine the output, as a JSON-serializable dict."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("provenance", True)}
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in fields(self) if f.metadata.get("provenance", True)}
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -175,8 +177,15 @@ class TokenizeSpec(Spec):
     encoding: str = param("utf-8", "Encoding of the input (ASCII-compatible).")
     errors: str = param("strict", "Undecodable bytes: fail naming file and line, replace with U+FFFD, or drop.",
                         choices=("strict", "replace", "ignore"))
-    workers: int | None = param(None, "Processes tokenizing in parallel [cores, at most 4]; the output does not "
-                                "depend on it.", lo=1, hi=64, provenance=False)
+    workers: int | None = param(None, "Processes tokenizing in parallel [4; never more than the cores]; the output "
+                                "does not depend on it.", lo=1, hi=1024, provenance=False)
+    include: tuple = param((), "Inside folders and globs, read only files whose name or path matches this glob "
+                           "(repeatable).", metavar="GLOB", multiple=True)
+    exclude: tuple = param((), "Inside folders and globs, leave out files whose name or path matches this glob "
+                           "(repeatable).", metavar="GLOB", multiple=True)
+    skip_unreadable: bool = param(False, "Leave out (and name on stderr) input files that cannot be read or "
+                                  "decoded, instead of stopping. Each file's output is then staged until the "
+                                  "file is read whole.")
 
     def _check(self) -> None:
         if not self.token_pattern:
@@ -262,7 +271,7 @@ class WeightingSpec(Spec):
     association: str = param("ppmi", "Reweighting before the SVD: none, PPMI, shifted PPMI (minus log "
                              "negative), log(1+x).", choices=("none", "ppmi", "sppmi", "log"))
     negative: float | None = param(None, "Shift PMI by log(negative), as SGNS with this many negative samples "
-                                   "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1e6, metavar="K")
+                                   "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1_000_000, metavar="K")
     cds: float = param(0.75, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
                        lo=0, hi=1, lo_open=True)
 
@@ -317,7 +326,7 @@ class Word2VecSpec(Spec):
             raise ParameterError("vectors", self.vectors, "needs negative sampling (negative > 0): hierarchical "
                                  "softmax has no per-word output vectors")
         if self.min_alpha > self.alpha:
-            raise ParameterError("min_alpha", self.min_alpha, f"must be at most alpha ({self.alpha})")
+            raise ParameterError("min_alpha", self.min_alpha, f"must be at most alpha={self.alpha}", also=("alpha",))
         if self.negative == 0 and self.hs == 0:
             raise ParameterError("negative", 0, "needs hs=1: no training objective left")
 
@@ -337,7 +346,7 @@ class FastTextSpec(Word2VecSpec):
     def _check(self) -> None:
         super()._check()
         if self.maxn < self.minn:
-            raise ParameterError("maxn", self.maxn, f"must be at least minn ({self.minn})")
+            raise ParameterError("maxn", self.maxn, f"must be at least minn={self.minn}", also=("minn",))
 
 
 # --------------------------------------------------------------------------- queries

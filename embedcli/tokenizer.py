@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import codecs
 import multiprocessing as mp
+import os
 import re
 import signal
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from itertools import chain
 from typing import IO, Iterable
 
 from embedcli.errors import DataError, InputError, ParameterError
-from embedcli.fileio import Progress, expand_inputs, iter_line_chunks
+from embedcli.fileio import Progress, find_inputs, iter_line_chunks
 from embedcli.provenance import corpus_records, stage_record
 from embedcli.specs import DEFAULT_TOKEN_PATTERN, TokenizeSpec, cores
 
@@ -37,6 +38,7 @@ class TokenizeStats:
     n_tokens: int = 0
     n_bytes: int = 0
     provenance: dict | None = None
+    skipped: list = field(default_factory=list)  # (path, reason) of inputs left out
 
     def as_dict(self) -> dict:
         return {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
@@ -63,11 +65,24 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
+#: Time budget of a user token pattern on one line: this many seconds plus as many per MB of line.
+REGEX_SECONDS = 2.0
+
+
+def _times_out(tok, line: str) -> bool:
+    try:
+        tok(line)
+    except TimeoutError:
+        return True
+    return False
+
+
 def make_line_tokenizer(
     lowercase: bool = True,
     token_pattern: str = DEFAULT_TOKEN_PATTERN,
     min_length: int = 1,
     stopwords: Iterable[str] = (),
+    timeout: float | None = None,
 ):
     """Return ``(tokenize_line, lower_after)``: ``tokenize_line(str) -> str`` of space-joined tokens.
 
@@ -83,13 +98,28 @@ def make_line_tokenizer(
     if min_length < 1:
         raise ParameterError("min_length", min_length, "must be at least 1")
     token_pattern = token_pattern or DEFAULT_TOKEN_PATTERN
-    try:
+    if token_pattern == DEFAULT_TOKEN_PATTERN:
         pat = re.compile(token_pattern)
-    except (re.error, OverflowError, RecursionError) as e:
-        raise ParameterError("token_pattern", token_pattern, f"not a valid regular expression ({e})") from None
+        findall = pat.findall
+    else:
+        # a user's pattern runs on the `regex` module, whose matching can be given a time budget
+        import regex
+
+        try:
+            pat = regex.compile(token_pattern)
+        except (regex.error, OverflowError, RecursionError, ValueError) as e:
+            raise ParameterError("token_pattern", token_pattern, f"not a valid regular expression ({e})") from None
+        if pat.search("", timeout=1.0) is not None:
+            raise ParameterError("token_pattern", token_pattern, "matches the empty string, which is no token "
+                                 "(use + rather than *)")
+        budget = timeout
+
+        def findall(line: str) -> list[str]:
+            if budget is None:
+                return pat.findall(line)
+            return pat.findall(line, timeout=budget + budget * len(line) / 1e6)
     if pat.groups:
         raise ParameterError("token_pattern", token_pattern, "use non-capturing groups (?:...)")
-    findall = pat.findall
     stop = frozenset(stopwords)
     if token_pattern == DEFAULT_TOKEN_PATTERN and min_length == 1 and not stop:
         return (lambda line: " ".join(findall(line))), lowercase
@@ -174,27 +204,43 @@ def tokenize(
     stopwords = load_stopwords(spec.stopwords)
     options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords)
     make_line_tokenizer(*options)  # validate the options before any work
-    workers = spec.workers or min(cores(), 4)
-    files = expand_inputs(inputs)
-    stats = TokenizeStats()
+    workers = min(spec.workers or 4, cores())
+    bom = _BOM.get(encoding.lower().replace("_", "-"))
+    timeout = None if spec.token_pattern == DEFAULT_TOKEN_PATTERN else REGEX_SECONDS
+    files, skipped_paths = find_inputs(inputs, spec.include, spec.exclude)
+    stats = TokenizeStats(skipped=list(skipped_paths))
     progress = progress or Progress(None)
     spaces = 0  # every output document of n tokens holds n - 1 spaces
     want_counts = counter is not None
+    skip = spec.skip_unreadable
     with _BlockRunner(workers) as runner:
         # Blocks are tokenized in worker processes (in order, a few in flight); this
-        # process only stitches documents across block ends and writes.
+        # process only stitches documents across block ends and writes.  With
+        # skip_unreadable each file's output is staged and written once the whole
+        # file was read, so a file failing half-way leaves nothing behind.
         pending: deque = deque()
 
         def blocks():
             for fi, path in enumerate(files):
-                for lineno, data, ends_line in iter_line_chunks(path):
-                    stats.n_bytes += len(data)
-                    yield fi, ends_line, runner.submit(data, path, lineno, encoding, errors, options, doc == "paragraph",
-                                                       want_counts)
+                try:
+                    first = True
+                    for lineno, data, ends_line in iter_line_chunks(path):
+                        if first and bom and data.startswith(bom):  # a UTF-8 byte-order mark is not text
+                            data = data[len(bom):]
+                        first = False
+                        stats.n_bytes += len(data)
+                        yield fi, ends_line, runner.submit(data, path, lineno, encoding, errors, options,
+                                                           doc == "paragraph", want_counts, timeout)
+                except (DataError, InputError) as e:
+                    if not skip:
+                        raise
+                    yield fi, e, None  # the file failed while being read
                 yield fi, None, None  # end of file
 
         is_open = False  # the current output document has tokens written
         n_futures = 0
+        stage = _Stage(out, counter, skip)
+        failed: dict[int, Exception] = {}
         for item in chain(blocks(), [None]):
             if item is not None:
                 pending.append(item)
@@ -202,14 +248,31 @@ def tokenize(
             while pending and (n_futures > runner.in_flight or item is None or pending[0][2] is None):
                 fi, ends_line, fut = pending.popleft()
                 n_futures -= fut is not None
-                if fut is None:  # end of a file: close its last document
+                if fut is None and isinstance(ends_line, Exception):
+                    failed.setdefault(fi, ends_line)
+                    continue
+                if fut is None:  # end of a file: close its last document, commit or drop it
+                    if fi in failed:
+                        stats.skipped.append((files[fi], str(failed[fi])))
+                        spaces, stats.n_docs = stage.rollback()
+                        is_open = False
+                        continue
                     stats.n_files += 1
                     if is_open:
-                        out.write(b"\n")
+                        stage.write(b"\n")
                         stats.n_docs += 1
                         is_open = False
+                    stage.commit(spaces, stats.n_docs)
                     continue
-                toks, blank, counts = fut.result()
+                if fi in failed:
+                    continue
+                try:
+                    toks, blank, counts = fut.result()
+                except (DataError, ParameterError) as e:
+                    if not skip or isinstance(e, ParameterError):
+                        raise
+                    failed[fi] = e
+                    continue
                 last = len(toks) - 1
                 out_parts: list[str] = []
                 add = out_parts.append
@@ -233,38 +296,98 @@ def tokenize(
                         is_open = False
                 chunk = "".join(out_parts)
                 if counts:
-                    counter.update(counts)
+                    stage.count(counts)
                 spaces += chunk.count(" ")
                 stats.n_docs += n_docs
                 stats.n_tokens = spaces + stats.n_docs + is_open
-                out.write(chunk.encode("utf-8"))
+                stage.write(chunk.encode("utf-8"))
                 progress.update(stats.n_bytes, extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()
     if stats.n_tokens == 0:
+        n = len(files) - sum(1 for f, _ in stats.skipped if f in files)
         where = files[0] if len(files) == 1 else f"{len(files)} inputs"
-        raise DataError(f"{where}: no tokens found (empty corpus?)")
-    stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records(files)}, stats.as_dict())
+        raise DataError(f"{where}: no tokens found (empty corpus?)" + (f"; {len(files) - n} file(s) skipped" if skip and n < len(files) else ""))
+    stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records([f for f in files if f not in
+                                                                                  {p for p, _ in stats.skipped}])},
+                                    stats.as_dict())
     return stats
+
+
+_BOM = {"utf-8": b"\xef\xbb\xbf", "utf8": b"\xef\xbb\xbf", "utf-8-sig": b"\xef\xbb\xbf"}
+
+
+class _Stage:
+    """Where tokenized text goes: straight to ``out``, or (skip mode) into a per-file spool that is
+    copied to ``out`` when the file ends without error, together with its token counts."""
+
+    def __init__(self, out, counter, skip: bool):
+        self.out, self.counter, self.skip = out, counter, skip
+        self.buf = None
+        self.counts: Counter = Counter()
+        self.saved = (0, 0)
+
+    def write(self, data: bytes) -> None:
+        if not self.skip:
+            self.out.write(data)
+            return
+        if self.buf is None:
+            import tempfile
+
+            self.buf = tempfile.SpooledTemporaryFile(max_size=64 << 20)
+        self.buf.write(data)
+
+    def count(self, counts: dict) -> None:
+        (self.counts if self.skip else self.counter).update(counts)
+
+    def commit(self, spaces: int, n_docs: int) -> None:
+        if self.skip:
+            if self.buf is not None:
+                import shutil
+
+                self.buf.seek(0)
+                shutil.copyfileobj(self.buf, self.out, 1 << 20)
+                self.buf.close()
+                self.buf = None
+            if self.counter is not None:
+                self.counter.update(self.counts)
+            self.counts = Counter()
+        self.saved = (spaces, n_docs)
+
+    def rollback(self) -> tuple[int, int]:
+        if self.buf is not None:
+            self.buf.close()
+            self.buf = None
+        self.counts = Counter()
+        return self.saved
 
 
 _TOKENIZERS: dict = {}
 
 
 def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: str, options: tuple,
-                    paragraphs: bool, want_counts: bool):
+                    paragraphs: bool, want_counts: bool, timeout: float | None = None):
     """Worker: decode one block and tokenize each line.
 
     Returns ``(tokens_per_line, blank_per_line or None, token_counts or None)``.
+
+    Raises:
+        DataError: undecodable input, or a user token pattern that runs past its time
+            budget on a line (catastrophic backtracking).
     """
     if options not in _TOKENIZERS:
-        _TOKENIZERS[options] = make_line_tokenizer(*options)
+        _TOKENIZERS[options] = make_line_tokenizer(*options, timeout=timeout)
     tok, lower_after = _TOKENIZERS[options]
     text = decode_block(data, path, lineno, encoding, errors)
     parts = text.split("\n")
     if text.endswith("\n"):
         parts.pop()
-    toks = [tok(p) for p in parts]
+    try:
+        toks = [tok(p) for p in parts]
+    except TimeoutError:
+        i = next((k for k, p in enumerate(parts) if _times_out(tok, p)), 0)
+        raise DataError(f"{path}:{lineno + i}: the token pattern ran for more than {timeout:g} s on this line "
+                        "(catastrophic backtracking?); simplify --token-pattern", params=("token_pattern",)) from None
     if lower_after:
         toks = "\n".join(toks).lower().split("\n")  # lower() never adds a newline: lines stay aligned
     blank = [not p.strip() for p in parts] if paragraphs else None
@@ -272,9 +395,23 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     return toks, blank, counts
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group: only the parent reacts (and stops the workers).
+def _worker_init() -> None:
+    """Pool workers: Ctrl-C reaches the whole process group, but only the parent reacts (and stops
+    them); the parent's other handlers are reset to the default (die); and on Linux a worker is
+    killed when its parent dies, whatever killed the parent (SIGKILL included)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
 
 
 class _BlockRunner:
@@ -290,7 +427,7 @@ class _BlockRunner:
     def submit(self, *args):
         self.n += 1
         if self.pool is None and self.workers > 1 and self.n == 2 and "fork" in mp.get_all_start_methods():
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_ignore_sigint)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_worker_init)
             self.in_flight = self.workers + 1
         if self.pool is None:
             f: Future = Future()

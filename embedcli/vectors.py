@@ -93,6 +93,7 @@ class Vectors:
     _index: dict | None = field(default=None, repr=False, compare=False)
     _norms: np.ndarray | None = field(default=None, repr=False, compare=False)
     _searchers: dict = field(default_factory=dict, repr=False, compare=False)
+    _lower: bool | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
@@ -101,8 +102,21 @@ class Vectors:
     def __len__(self) -> int:
         return len(self.words)
 
+    def __repr__(self) -> str:
+        stage = self.provenance.get("stage") or self.meta.get("source_format") or "?"
+        return f"<Vectors: {len(self):,} words x {self.dim} ({stage})>"
+
     def __contains__(self, word: str) -> bool:
         return word in self.index
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        """``v[word]`` is :meth:`get_vector` (KeyError for an unknown word)."""
+        return self.get_vector(word)
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        """gensim's name for :attr:`index`."""
+        return self.index
 
     @property
     def dim(self) -> int:
@@ -126,6 +140,29 @@ class Vectors:
     def provenance(self) -> dict:
         return self.meta.get("provenance") or {}
 
+    @property
+    def lowercased(self) -> bool:
+        """True when the provenance says the text was lowercased by embedcli's tokenizer (and
+        no later stage, e.g. phrases, could have reintroduced case)."""
+        from embedcli.provenance import find_stage
+
+        tok = find_stage(self.provenance, "tokenize")
+        return bool(tok and (tok.get("spec") or {}).get("lowercase"))
+
+    def query_key(self, word: str) -> str:
+        """``word`` as the vectors' tokenizer would have written it: lowercased when it lowercased
+        (from the provenance); as is otherwise (or for files without provenance)."""
+        if self._lower is None:
+            self._lower = self.lowercased
+        return word.lower() if self._lower else word
+
+    def suggest(self, word: str, n: int = 3, restrict_vocab: int = 30000) -> list[str]:
+        """Up to ``n`` vocabulary words spelled like ``word`` (difflib ratio >= 0.75), among the
+        ``restrict_vocab`` most frequent."""
+        import difflib
+
+        return difflib.get_close_matches(word, self.words[:restrict_vocab], n=n, cutoff=0.75)
+
     # ------------------------------------------------------------------ files
     def save(self, path: str, fmt: str | None = None) -> str:
         """Write atomically in ``fmt`` (default: implied by the extension, see
@@ -137,13 +174,9 @@ class Vectors:
             DataError: a word that a text format cannot hold.
             InputError: an unwritable output folder.
         """
-        from embedcli.provenance import write_sidecar
-
-        used = write_vectors(path, self.words, self.vectors, self.counts, self.meta, fmt, self._norms)
-        if used != "native":
-            meta = {k: v for k, v in self.meta.items() if k not in ("provenance", "source_format")}
-            write_sidecar(path, "vectors", self.provenance, meta=meta, format=used, shape=[len(self), self.dim])
-        return used
+        meta = {k: v for k, v in self.meta.items() if k not in ("provenance", "source_format")}
+        side = {"kind": "vectors", "provenance": self.provenance, "meta": meta, "shape": [len(self), self.dim]}
+        return write_vectors(path, self.words, self.vectors, self.counts, self.meta, fmt, self._norms, side)
 
     @classmethod
     def load(cls, path: str, fmt: str | None = None, mmap: bool = True) -> "Vectors":
@@ -208,7 +241,7 @@ class Vectors:
 
     def searcher(self, restrict_vocab: int | None = None) -> Searcher:
         """The :class:`~embedcli.query.Searcher` over the first ``restrict_vocab`` rows (cached)."""
-        key = restrict_vocab
+        key = restrict_vocab or None  # 0 or None: every row
         if key not in self._searchers:
             self._searchers[key] = Searcher(self.vectors, self.norms, restrict_vocab)
         return self._searchers[key]
@@ -234,6 +267,9 @@ class Vectors:
     def _answer_block(self, s: Searcher, block: list[Query], topn: int, cosmul: bool) -> Iterator[Answer]:
         resolved: list = []
         for q in block:
+            if not q.words:
+                resolved.append((np.zeros((0, self.dim), np.float32), [], []))
+                continue
             try:
                 units, rows, oov = self._resolve(q.words)
             except KeyError as e:
@@ -245,11 +281,14 @@ class Vectors:
         if ok:
             exclude = [[r for r in resolved[i][1] if r >= 0] for i in ok]
             if cosmul:
-                S = np.stack([self._cosmul_scores(s, block[i], resolved[i][0]) for i in ok])
+                def tile_scores(a, e):
+                    return np.stack([self._cosmul_scores(s, block[i], resolved[i][0], a, e) for i in ok])
             else:
                 Q = np.vstack([self._combined(block[i], resolved[i][0]) for i in ok])
-                S = s.cosines(Q)
-            ids, scores = s.top_k(S, topn, exclude)
+
+                def tile_scores(a, e):
+                    return s.cosines(Q, a, e)
+            ids, scores = s.search(tile_scores, len(ok), topn, exclude)
             results = {i: (row_ids, row_scores) for i, row_ids, row_scores in zip(ok, ids, scores)}
         for i, q in enumerate(block):
             units, rows_or_missing, oov = resolved[i]
@@ -271,11 +310,11 @@ class Vectors:
         return (v / n if n > 0 else v)[None, :]
 
     @staticmethod
-    def _cosmul_scores(s: Searcher, q: Query, units: np.ndarray) -> np.ndarray:
-        sims = (s.cosines(units) + 1) / 2  # (len(words), n) in [0, 1]
+    def _cosmul_scores(s: Searcher, q: Query, units: np.ndarray, start: int, end: int) -> np.ndarray:
+        sims = (s.cosines(units, start, end) + 1) / 2  # (len(words), end - start) in [0, 1]
         npos = len(q.positive)
         pos = np.prod(sims[:npos], axis=0)
-        neg = np.prod(sims[npos:], axis=0) if len(q.negative) else np.float32(0)
+        neg = np.prod(sims[npos:], axis=0) if len(q.negative) else np.float32(1)  # empty product, as gensim
         return pos / (neg + _query.COSMUL_EPSILON)
 
     def most_similar(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
@@ -293,6 +332,8 @@ class Vectors:
             KeyError: a query word has no vector.
         """
         q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
+        if not q.words:
+            raise ValueError("most_similar needs at least one positive or negative word")
         ans = next(self.most_similar_batch([q], topn, restrict_vocab))
         if ans.unknown:
             raise KeyError(ans.unknown)
@@ -302,12 +343,15 @@ class Vectors:
                             restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """Multiplicative combination (Levy & Goldberg 2014, "Linguistic regularities in sparse
         and explicit word representations"; gensim ``most_similar_cosmul``):
-        ``prod_pos cos'(d, p) / (prod_neg cos'(d, n) + 0.001)`` with ``cos' = (cos + 1) / 2``.
+        ``prod_pos cos'(d, p) / (prod_neg cos'(d, n) + 0.001)`` with ``cos' = (cos + 1) / 2`` (an empty
+        product is 1, as in gensim; gensim's epsilon is 1e-6, the paper's 0.001 is used here).
 
         Raises:
             KeyError: a query word has no vector.
         """
         q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
+        if not q.positive:
+            raise ValueError("most_similar_cosmul needs at least one positive word")
         ans = next(self.most_similar_batch([q], topn, restrict_vocab, cosmul=True))
         if ans.unknown:
             raise KeyError(ans.unknown)
@@ -326,7 +370,7 @@ class Vectors:
         from embedcli.specs import AnalogySpec
 
         AnalogySpec(method=method)  # validates
-        queries = (Query([b, c], [a]) for a, b, c in triples)
+        queries = (Query([t[1], t[2]], [t[0]]) if t is not None else Query([]) for t in triples)
         return self.most_similar_batch(queries, topn, restrict_vocab, cosmul=method == "3cosmul")
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "3cosadd",

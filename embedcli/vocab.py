@@ -90,11 +90,9 @@ class Vocabulary:
             InputError: the output folder is missing or not writable.
         """
         from embedcli.fileio import atomic_output
-        from embedcli.provenance import write_sidecar
 
-        with atomic_output(path, "w") as out:
+        with atomic_output(path, "w", sidecar={"kind": "vocabulary", "provenance": self.provenance}) as out:
             self.write(out)
-        write_sidecar(path, "vocabulary", self.provenance)
 
 
 def count_tokens(path: str, progress: Progress | None = None) -> Counter:
@@ -168,6 +166,8 @@ def read_vocab(path: str) -> Vocabulary:
                 n = int(c)
             except ValueError:
                 raise FormatError(f"{path}:{lineno + i}: count {c!r} is not an integer") from None
+            if not 0 <= n < 2**62:
+                raise FormatError(f"{path}:{lineno + i}: count {n} is out of range (0 to 2^62)")
             if w in seen:
                 raise FormatError(f"{path}:{lineno + i}: word {w!r} appears twice")
             seen.add(w)

@@ -37,8 +37,10 @@ def test_neighbors_stdin_json_unknown_and_restrict(vec_path, unit):
     v, _ = unit
     res = run("neighbors", vec_path, "-", "-k", "3", "--format", "json", input="peace\nzzzunknownzzz\n\nwar peace\n")
     recs = [json.loads(line) for line in res.stdout.splitlines()]
-    assert [r["query"] for r in recs] == ["peace", "war peace"]
-    assert len(recs[0]["neighbors"]) == 3 and all(n["word"] not in ("war", "peace") for n in recs[1]["neighbors"])
+    # one record per query (0.2: an unknown word no longer makes its query vanish)
+    assert [r["query"] for r in recs] == ["peace", "zzzunknownzzz", "war peace"]
+    assert recs[1]["neighbors"] == [] and recs[1]["unknown"] == ["zzzunknownzzz"]
+    assert len(recs[0]["neighbors"]) == 3 and all(n["word"] not in ("war", "peace") for n in recs[2]["neighbors"])
     assert "line 2: not in vocabulary: zzzunknownzzz" in res.stderr
     res = run("neighbors", vec_path, "peace", "-k", "5", "--restrict", "100")
     assert all(v.index[line.split("\t")[1]] < 100 for line in res.stdout.splitlines())
@@ -63,8 +65,11 @@ def test_analogy_stdin_batch(vec_path):
               input="man king woman\nfoo bar\nzzqq king woman\npeace war freedom tyranny\n", ok=False)
     assert res.exit_code == 3  # the malformed line
     recs = [json.loads(line) for line in res.stdout.splitlines()]
-    assert [r["query"] for r in recs] == [["man", "king", "woman"], ["peace", "war", "freedom"]]
-    assert "expected" in recs[1] and isinstance(recs[1]["correct"], bool)
+    # one record per line: the malformed one with an error, the unknown one with an empty answer
+    assert [r["query"] for r in recs] == [["man", "king", "woman"], ["foo", "bar"], ["zzqq", "king", "woman"],
+                                          ["peace", "war", "freedom"]]
+    assert "error" in recs[1] and recs[2]["answers"] == [] and recs[2]["unknown"] == ["zzqq"]
+    assert "expected" in recs[3] and isinstance(recs[3]["correct"], bool)
     assert "line 2: expected 'A B C'" in res.stderr and "line 3: not in vocabulary: zzqq" in res.stderr
     res = run("analogy", vec_path, "man", "king", ok=False)
     assert res.exit_code == 2 and "three words" in res.stderr
@@ -97,7 +102,8 @@ def test_doesnt_match_and_set_similarity(vec_path, unit):
     mean = W.mean(axis=0)
     assert res.stdout.strip().split("\t") == [" ".join(words), words[int(np.argmin(W @ (mean / np.linalg.norm(mean))))]]
     res = run("doesnt-match", vec_path, "-", "--format", "json", input="war army navy\nwar\n", ok=False)
-    assert res.exit_code == 3 and json.loads(res.stdout)["words"] == ["war", "army", "navy"]
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.exit_code == 3 and recs[0]["words"] == ["war", "army", "navy"] and "error" in recs[1]
     res = run("similarity", vec_path, "war army", "peace law")
     M = np.asarray(v.vectors, dtype=np.float64)
     a = M[[v.index["war"], v.index["army"]]].mean(axis=0)
@@ -108,7 +114,9 @@ def test_doesnt_match_and_set_similarity(vec_path, unit):
 
 
 def test_quiet_query_commands_print_no_notes(vec_path):
-    res = run("neighbors", vec_path, "zzzunknownzzz", "-q")
-    assert res.stderr == "" and res.stdout == ""
-    res = run("neighbors", vec_path, "zzzunknownzzz")
+    res = run("neighbors", vec_path, "zzzunknownzzz", "-q", ok=False)
+    assert res.exit_code == 4 and res.stderr == "" and res.stdout == "zzzunknownzzz\t\t\n"
+    res = run("neighbors", vec_path, "zzzunknownzzz", "-q", "--skip-unknown", ok=False)
+    assert res.exit_code == 4 and res.stdout == ""
+    res = run("neighbors", vec_path, "zzzunknownzzz", ok=False)
     assert "not in vocabulary" in res.stderr

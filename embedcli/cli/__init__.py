@@ -41,9 +41,7 @@ def message(e: EmbedcliError) -> str:
     """One line for the user; a ParameterError names the flag (``--cds 2: must be in (0, 1]``)."""
     from embedcli.specs import flag_of
 
-    if isinstance(e, ParameterError):
-        return f"{flag_of(e.param)} {e.value}: {e.reason}"
-    msg = str(e)
+    msg = f"{flag_of(e.param)} {e.value}: {e.reason}" if isinstance(e, ParameterError) else str(e)
     for p in getattr(e, "params", ()):
         msg = msg.replace(f"{p}=", f"{flag_of(p)} ")
     return msg
@@ -71,6 +69,13 @@ class _Group(click.Group):
         except click.exceptions.Abort:
             click.echo("embedcli: interrupted", err=True)
             sys.exit(130)
+        except click.UsageError as e:
+            if type(e).__name__ == "NoArgsIsHelpError":
+                e.show()
+                sys.exit(e.exit_code)
+            hint = f" (see 'embedcli {e.ctx.info_name} --help')" if e.ctx is not None and e.ctx.parent else ""
+            click.echo(f"embedcli: error: {e.format_message()}{hint}", err=True)
+            sys.exit(e.exit_code)
         except click.ClickException as e:
             e.show()
             sys.exit(e.exit_code)

@@ -19,8 +19,10 @@ def tokenize(inputs, output, quiet, **kw):
     """Tokenize a corpus into one document per line, tokens separated by single spaces.
 
     INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
-    .gz, .bz2 and .xz files are decompressed. Documents without tokens are not
-    written. The output is what gensim's LineSentence and the word2vec/GloVe
+    .gz, .bz2 and .xz files are decompressed. Inside folders and globs, links to
+    folders are not followed, files are read once, and anything that is not a
+    regular file (named pipes, devices) is skipped and named on stderr.
+    Documents without tokens are not written; a UTF-8 byte-order mark is dropped. The output is what gensim's LineSentence and the word2vec/GloVe
     tools read; its provenance goes to TOKENS.meta.json. Memory does not grow
     with the corpus (4 MB blocks).
 
@@ -30,15 +32,23 @@ def tokenize(inputs, output, quiet, **kw):
       zcat big.txt.gz | embedcli tokenize - -q | head
     """
     from embedcli.fileio import atomic_output
-    from embedcli.provenance import write_sidecar
     from embedcli.tokenizer import tokenize as run
 
     spec = build_spec(TokenizeSpec, kw)
-    with atomic_output(output, "wb") as out:
+    side: dict = {}
+    with atomic_output(output, "wb", sidecar=side) as out:
         st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet))
-    write_sidecar(output, "tokens", st.provenance)
+        side.update(kind="tokens", provenance=st.provenance)
+    report_skipped(st.skipped, quiet)
     if not quiet:
-        warn(f"tokenize: {st.n_files} file(s), {st.n_docs:,} documents, {st.n_tokens:,} tokens")
+        extra = f", {len(st.skipped)} skipped" if st.skipped else ""
+        warn(f"tokenize: {st.n_files} file(s){extra}, {st.n_docs:,} documents, {st.n_tokens:,} tokens")
+
+
+def report_skipped(skipped, quiet: bool) -> None:
+    """Name each input left out on stderr (even with -q: data left out is never silent)."""
+    for path, reason in skipped:
+        warn(f"skipped {path}: {reason}")
 
 
 @command(cli)
@@ -79,15 +89,14 @@ def phrases(tokens, output, quiet, **kw):
     Example:
       embedcli phrases tokens.txt -o phrased.txt --passes 2
     """
-    from embedcli.fileio import atomic_output, check_output_path
+    from embedcli.fileio import atomic_output
     from embedcli.predictive import learn_phrases
-    from embedcli.provenance import write_sidecar
 
     spec = build_spec(PhrasesSpec, kw)
-    check_output_path(output)
-    with atomic_output(output, "wb") as out:
+    side: dict = {}
+    with atomic_output(output, "wb", sidecar=side) as out:
         st = learn_phrases(tokens, out, spec, progress=progress("phrases", "bytes", quiet))
-    write_sidecar(output, "tokens", st["provenance"])
+        side.update(kind="tokens", provenance=st["provenance"])
     if not quiet:
         warn(f"phrases: {sum(st['phrases_per_pass']):,} phrases learned in {spec.passes} pass(es); "
              f"{st['tokens_in']:,} -> {st['tokens_out']:,} tokens")

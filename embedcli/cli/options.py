@@ -75,6 +75,9 @@ def field_option(f, default=dataclasses.MISSING, help_prefix: str = "", default_
         help_ += f" [default: {default_note}]"
     decls = [flag] + ([m["short"]] if m.get("short") else [])
     kw: dict = {"default": default, "help": help_}
+    if m.get("multiple"):
+        kw.update(multiple=True, metavar=m.get("metavar"))
+        return click.option(*decls, name, **kw)
     if typ is bool:
         if m.get("secondary"):
             decls = [f"{flag}/{m['secondary']}"]
@@ -127,6 +130,8 @@ def build_spec(cls, kwargs: dict, pop: bool = True):
             v = kwargs.pop(key) if pop else kwargs[key]
             if v is None:
                 continue
+            if isinstance(v, list):
+                v = tuple(v)
             if _py_type(f) is int and isinstance(v, float):  # an option shared with a float parameter
                 if not v.is_integer():
                     from embedcli.errors import ParameterError
@@ -164,7 +169,7 @@ class Command(click.Command):
         for new, (old, value) in ctx.meta.get("embedcli_aliases", {}).items():
             source = ctx.get_parameter_source(new)
             if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
-                raise click.UsageError(f"{old} is the old name of {_flag(self, new)}; give only one of them")
+                raise click.UsageError(f"{old} is the old name of {_flag(self, new)}; give only one of them", ctx)
             ctx.params[new] = value
         return super().invoke(ctx)
 

@@ -7,53 +7,16 @@ them) and print; every stdin batch is answered one matrix product per block.
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
-from embedcli.cli import EXIT_DATA, cli
+from embedcli.cli import cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
+from embedcli.cli.output import Reporter, dumps, read_queries, skip_unknown_option, verbatim_option
 from embedcli.specs import DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, EvaluateSpec, NeighborsSpec, SearchSpec
 
 format_option = click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0],
                              show_default=True, help="tsv rows, or one JSON object per query (JSON lines).")
-
-
-def read_queries(args: tuple[str, ...]):
-    """``(line_number or None, text)``: the arguments, or one query per stdin line when the only argument is '-'.
-
-    Blank lines and lines starting with '#' are skipped.
-    """
-    if len(args) == 1 and args[0] == "-":
-        for lineno, line in enumerate(sys.stdin, 1):
-            line = line.strip()
-            if line and not line.startswith("#"):
-                yield lineno, line
-    else:
-        for a in args:
-            yield None, a
-
-
-def _where(lineno) -> str:
-    return f"line {lineno}: " if lineno else ""
-
-
-def _report(ans, lineno, quiet: bool) -> bool:
-    """Notes on stderr for unknown and n-gram-built words; False when the query was not answered."""
-    if ans.unknown:
-        if not quiet:
-            warn(f"{_where(lineno)}not in vocabulary: {' '.join(ans.unknown)}")
-        return False
-    if ans.oov and not quiet:
-        warn(f"{_where(lineno)}not in vocabulary, vector built from character n-grams: {' '.join(ans.oov)}")
-    return True
-
-
-def _emit(fmt: str, record: dict, tsv_rows: list[list]) -> None:
-    if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False))
-    else:
-        click.echo("".join("\t".join(str(x) for x in row) + "\n" for row in tsv_rows), nl=False)
 
 
 def _load(path: str):
@@ -68,15 +31,20 @@ def _load(path: str):
 @spec_options(NeighborsSpec)
 @spec_options(SearchSpec)
 @format_option
+@skip_unknown_option
+@verbatim_option
 @quiet_option
-def neighbors(vectors_path, queries, fmt, quiet, **kw):
+def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
     """Cosine nearest neighbours of each QUERY (gensim's most_similar).
 
     A QUERY is one word, or several words separated by spaces whose unit
     vectors are averaged; a word written -word is subtracted ('king woman
-    -man'). With '-' queries are read from stdin, one per line. The query's
-    own words are never answers. TSV output: query, neighbour, cosine. Unknown
-    words are reported on stderr and the batch goes on.
+    -man'). With '-' queries are read from stdin, one per line (blank lines
+    and '#' lines are skipped). The query's own words are never answers. TSV
+    output: query, neighbour, cosine; JSON lines: one object per query. Every
+    query gives one record; exit code 4 when none could be answered. Memory:
+    the vectors are memory-mapped (native files); the scores of a block of
+    256 queries are computed 64 MB at a time.
 
     \b
     Example:
@@ -89,21 +57,25 @@ def neighbors(vectors_path, queries, fmt, quiet, **kw):
     spec = build_spec(NeighborsSpec, kw)
     search = build_spec(SearchSpec, kw)
     v = _load(vectors_path)
+    rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     pending: list = []
 
     def parsed():
         for lineno, text in read_queries(queries):
-            pending.append((lineno, text))
-            yield Query.parse(text)
+            pending.append((lineno, " ".join(text.split())))
+            yield Query.parse(" ".join(rep.words(text)))
 
     for ans in v.most_similar_batch(parsed(), spec.topn, search.limit):
-        lineno, text = pending.pop(0)
-        if not _report(ans, lineno, quiet):
-            continue
-        rec = {"query": text, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in ans.answers]}
+        lineno, label = pending.pop(0)
+        rep.note(lineno, ans.unknown, ans.oov)
+        rec = {"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in ans.answers]}
+        if ans.unknown:
+            rec["unknown"] = ans.unknown
         if ans.oov:
             rec["oov"] = ans.oov
-        _emit(fmt, rec, [[text, w, f"{sc:.6f}"] for w, sc in ans.answers])
+        rows = [[label, w, f"{sc:.6f}"] for w, sc in ans.answers] or [[label, "", ""]]
+        rep.emit(rec, rows, bool(ans.answers))
+    return rep.status()
 
 
 @command(cli)
@@ -112,13 +84,17 @@ def neighbors(vectors_path, queries, fmt, quiet, **kw):
 @spec_options(AnalogySpec)
 @spec_options(SearchSpec)
 @format_option
+@skip_unknown_option
+@verbatim_option
 @quiet_option
-def analogy(vectors_path, words, fmt, quiet, **kw):
+def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
     """Solve A is to B as C is to ?  (answers exclude A, B and C).
 
-    With '-' read 'A B C' per line from stdin (a fourth word, the expected
-    answer, adds a 'correct' field). TSV output: A, B, C, answer, score.
-    3CosAdd is most_similar(positive=[B, C], negative=[A]).
+    With '-' read 'A B C' per line from stdin, words separated by white space
+    (a fourth word, the expected answer, adds a 'correct' field to JSON output). TSV output:
+    A, B, C, answer, score. Every line gives one record (a malformed one gets
+    an 'error' and makes the exit code 3; exit code 4 when no question could be
+    answered). 3CosAdd is most_similar(positive=[B, C], negative=[A]).
 
     \b
     Example:
@@ -131,51 +107,56 @@ def analogy(vectors_path, words, fmt, quiet, **kw):
     if not stdin and len(words) != 3:
         raise OneLineUsageError(f"analogy needs three words A B C (or '-' for stdin), got {len(words)}")
     v = _load(vectors_path)
+    rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     queries = read_queries(words) if stdin else iter([(None, " ".join(words))])
-    bad = 0
     pending: list = []
 
     def triples():
-        nonlocal bad
         for lineno, q in queries:
-            parts = q.split()
+            parts = rep.words(q)
             if len(parts) not in (3, 4):
-                if not quiet:
-                    warn(f"line {lineno}: expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)")
-                bad += 1
+                # answered in order: flush what is pending first
+                pending.append((lineno, parts, f"expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)", q))
+                yield None
                 continue
-            pending.append((lineno, parts))
+            pending.append((lineno, parts, None, q))
             yield tuple(parts[:3])
 
     for ans in v.analogy_batch(triples(), spec.topn, spec.method, search.limit):
-        lineno, parts = pending.pop(0)
-        if not _report(ans, lineno, quiet):
+        lineno, parts, error, text = pending.pop(0)
+        if error:
+            rep.malformed(lineno, text, error, {"query": parts}, 5)
             continue
+        rep.note(lineno, ans.unknown, ans.oov)
         rec = {"query": parts[:3], "method": spec.method,
                "answers": [{"word": w, "score": round(sc, 6)} for w, sc in ans.answers]}
+        if ans.unknown:
+            rec["unknown"] = ans.unknown
         if ans.oov:
             rec["oov"] = ans.oov
         if len(parts) == 4:
             rec["expected"] = parts[3]
             rec["correct"] = bool(ans.answers) and ans.answers[0][0] == parts[3]
-        _emit(fmt, rec, [[*parts[:3], w, f"{sc:.6f}"] for w, sc in ans.answers])
-    if bad:
-        return EXIT_DATA
+        rows = [[*parts[:3], w, f"{sc:.6f}"] for w, sc in ans.answers] or [[*parts[:3], "", ""]]
+        rep.emit(rec, rows, bool(ans.answers))
+    return rep.status()
 
 
 @command(cli)
 @click.argument("vectors_path", metavar="VECTORS")
 @click.argument("words", nargs=-1, required=True, metavar="W1 W2|-")
 @format_option
+@skip_unknown_option
+@verbatim_option
 @quiet_option
-def similarity(vectors_path, words, fmt, quiet):
+def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
     """Cosine similarity of W1 and W2, or of each 'W1 W2' line on stdin ('-').
 
-    W1 and W2 may be word sets (quoted, words separated by spaces; on stdin
-    the two sets separated by a tab): then the cosine of their mean vectors
-    (gensim's n_similarity). TSV output: W1, W2, cosine. Unknown words are
-    reported on stderr and the batch goes on; a malformed line is reported
-    and makes the exit code 3.
+    A stdin line is two words separated by white space, or two word sets
+    separated by a tab (then, as for quoted multi-word arguments, the cosine
+    of their mean vectors: gensim's n_similarity). TSV output: W1, W2,
+    cosine (empty when a word is unknown). Every line gives one record; a
+    malformed line makes the exit code 3, no answer at all 4.
 
     \b
     Example:
@@ -186,46 +167,43 @@ def similarity(vectors_path, words, fmt, quiet):
     if not stdin and len(words) != 2:
         raise OneLineUsageError(f"similarity needs two words W1 W2 (or '-' for stdin), got {len(words)}")
     v = _load(vectors_path)
+    rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     queries = read_queries(words) if stdin else iter([(None, "\t".join(words))])
-    bad = 0
     for lineno, q in queries:
-        sets = [p.split() for p in q.split("\t")] if "\t" in q else [[w] for w in q.split()]
+        sets = [rep.words(p) for p in q.split("\t")] if "\t" in q else [[w] for w in rep.words(q)]
         if len(sets) != 2 or not all(sets):
-            if not quiet:
-                warn(f"line {lineno}: expected 'W1 W2' (or two tab-separated word sets), got {q!r}")
-            bad += 1
+            rep.malformed(lineno, q, f"expected 'W1 W2' (or two tab-separated word sets), got {q!r}", {"line": q}, 3)
             continue
-        unknown = [w for w in sets[0] + sets[1] if w not in v and v.oov is None]
-        if unknown:
-            if not quiet:
-                warn(f"{_where(lineno)}not in vocabulary: {' '.join(unknown)}")
-            continue
-        oov = [w for w in sets[0] + sets[1] if v.is_oov(w)]
-        if oov and not quiet:
-            warn(f"{_where(lineno)}not in vocabulary, vector built from character n-grams: {' '.join(oov)}")
-        if len(sets[0]) == 1 and len(sets[1]) == 1:
-            sim = v.similarity(sets[0][0], sets[1][0])
-        else:
-            sim = v.n_similarity(sets[0], sets[1])
         w1, w2 = " ".join(sets[0]), " ".join(sets[1])
-        rec = {"w1": w1, "w2": w2, "similarity": round(sim, 6)}
+        unknown = [w for w in sets[0] + sets[1] if w not in v and v.oov is None]
+        oov = [w for w in sets[0] + sets[1] if v.is_oov(w)]
+        rep.note(lineno, unknown, oov)
+        rec: dict = {"w1": w1, "w2": w2, "similarity": None}
+        if unknown:
+            rec["unknown"] = unknown
+            rep.emit(rec, [[w1, w2, ""]], False)
+            continue
+        sim = v.similarity(w1, w2) if len(sets[0]) == len(sets[1]) == 1 else v.n_similarity(sets[0], sets[1])
+        rec["similarity"] = round(sim, 6)
         if oov:
             rec["oov"] = oov
-        _emit(fmt, rec, [[w1, w2, f"{sim:.6f}"]])
-    if bad:
-        return EXIT_DATA
+        rep.emit(rec, [[w1, w2, f"{sim:.6f}"]], True)
+    return rep.status()
 
 
 @command(cli, "doesnt-match")
 @click.argument("vectors_path", metavar="VECTORS")
 @click.argument("words", nargs=-1, required=True, metavar="WORD...|-")
 @format_option
+@skip_unknown_option
+@verbatim_option
 @quiet_option
-def doesnt_match(vectors_path, words, fmt, quiet):
+def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
     """Which of the WORDs does not belong with the others (gensim's doesnt_match).
 
     The answer is the word furthest from the mean of the words' unit vectors.
-    With '-' each stdin line is one set of words. TSV output: the words, the odd one.
+    With '-' each stdin line is one set of words. TSV output: the words, the
+    odd one (empty when a word is unknown).
 
     \b
     Example:
@@ -233,21 +211,21 @@ def doesnt_match(vectors_path, words, fmt, quiet):
     """
     stdin = len(words) == 1 and words[0] == "-"
     v = _load(vectors_path)
+    rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     queries = read_queries(words) if stdin else iter([(None, " ".join(words))])
-    bad = 0
     for lineno, q in queries:
-        ws = q.split()
+        ws = rep.words(q)
+        if len(ws) < 2:
+            rep.malformed(lineno, q, "needs at least two words", {"words": ws}, 2)
+            continue
         unknown = [w for w in ws if w not in v and v.oov is None]
-        if len(ws) < 2 or unknown:
-            if not quiet:
-                warn(f"{_where(lineno)}" + (f"not in vocabulary: {' '.join(unknown)}" if unknown
-                                            else "needs at least two words"))
-            bad += len(ws) < 2
+        rep.note(lineno, unknown, [w for w in ws if v.is_oov(w)])
+        if unknown:
+            rep.emit({"words": ws, "doesnt_match": None, "unknown": unknown}, [[" ".join(ws), ""]], False)
             continue
         odd = v.doesnt_match(ws)
-        _emit(fmt, {"words": ws, "doesnt_match": odd}, [[" ".join(ws), odd]])
-    if bad:
-        return EXIT_DATA
+        rep.emit({"words": ws, "doesnt_match": odd}, [[" ".join(ws), odd]], True)
+    return rep.status()
 
 
 @command(cli)
@@ -298,7 +276,7 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, fmt, sections, quiet, 
     res = run(v, sims, anas, spec.methods, search.limit)
     res["vectors"] = vectors_path
     if fmt == "json":
-        click.echo(json.dumps(res, ensure_ascii=False, default=float))
+        click.echo(dumps(res))
         return
     _print_table(res, search.restrict, sections)
 

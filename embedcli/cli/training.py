@@ -141,6 +141,9 @@ def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
         specs["word2vec"] = build_spec(FastTextSpec if method == "fasttext" else Word2VecSpec, kw, pop=False)
     t0 = time.perf_counter()
     res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+    from embedcli.cli.corpus import report_skipped
+
+    report_skipped(res.skipped, quiet)
     if quiet:
         return
     total = time.perf_counter() - t0

@@ -1,0 +1,128 @@
+"""How query commands read queries and print answers: one record per query, strict JSON, TSV rows
+that keep their columns, notes on stderr, and the exit status of a query run."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import click
+
+from embedcli.cli import EXIT_DATA
+from embedcli.cli.options import OneLineUsageError, warn
+
+EXIT_NONE_ANSWERED = 4
+
+skip_unknown_option = click.option(
+    "--skip-unknown", is_flag=True,
+    help="Print nothing for a query that cannot be answered. By default every query gives exactly one record: "
+         "JSON with an empty answer and an 'unknown' list, or one TSV row with empty answer fields.")
+verbatim_option = click.option(
+    "--verbatim", is_flag=True,
+    help="Look words up exactly as typed. By default a query is lowercased when the vectors' tokenizer "
+         "lowercased their text (read from their provenance).")
+
+
+def read_queries(args: tuple[str, ...]):
+    """``(line_number or None, text)``: the arguments, or one query per stdin line when the only argument is '-'.
+
+    Blank lines and lines starting with '#' are not queries.  A UTF-8 byte-order mark is dropped.
+
+    Raises:
+        click.UsageError: '-' with standard input closed.
+    """
+    if len(args) == 1 and args[0] == "-":
+        if sys.stdin is None:
+            raise OneLineUsageError("standard input is closed; give queries as arguments")
+        for lineno, line in enumerate(sys.stdin, 1):
+            line = line.lstrip("\ufeff").strip() if lineno == 1 else line.strip()
+            if line and not line.startswith("#"):
+                yield lineno, line
+    else:
+        for a in args:
+            yield None, a
+
+
+def _where(lineno) -> str:
+    return f"line {lineno}: " if lineno else ""
+
+
+class Reporter:
+    """One output record per query, notes on stderr, and the exit status of a query run:
+    3 when a query line was malformed, 4 when no query could be answered, else 0."""
+
+    def __init__(self, v, fmt: str, quiet: bool, skip_unknown: bool, verbatim: bool):
+        self.v, self.fmt, self.quiet, self.skip_unknown = v, fmt, quiet, skip_unknown
+        self.key = (lambda w: w) if verbatim else v.query_key
+        self.answered = self.unanswered = self.bad = 0
+        self.suggested = 0
+
+    def words(self, text: str) -> list[str]:
+        return [self.key(w) for w in text.split()]
+
+    def note(self, lineno, unknown: list[str], oov: list[str]) -> None:
+        if self.quiet:
+            return
+        if unknown:
+            hint = ""
+            if self.suggested < 20:  # suggestions cost a scan of the vocabulary: the first few only
+                self.suggested += 1
+                close = {w: self.v.suggest(w) for w in unknown}
+                hint = "".join(f"; {w}: did you mean {', '.join(c)}?" for w, c in close.items() if c)
+            warn(f"{_where(lineno)}not in vocabulary: {' '.join(unknown)}{hint}")
+        if oov:
+            warn(f"{_where(lineno)}not in vocabulary, vector built from character n-grams: {' '.join(oov)}")
+
+    def emit(self, record: dict, tsv_rows: list[list], answered: bool) -> None:
+        if answered:
+            self.answered += 1
+        else:
+            self.unanswered += 1
+            if self.skip_unknown:
+                return
+        if self.fmt == "json":
+            click.echo(dumps(record))
+        else:
+            click.echo("".join("\t".join(_field(x) for x in row) + "\n" for row in tsv_rows), nl=False)
+
+    def malformed(self, lineno, text: str, msg: str, record: dict, width: int) -> None:
+        self.bad += 1
+        if not self.quiet:
+            warn(f"{_where(lineno)}{msg}")
+        record["error"] = msg
+        if self.fmt == "json":
+            click.echo(dumps(record))
+        else:
+            click.echo("\t".join([_field(text)] + [""] * (width - 1)))
+
+    def status(self) -> int:
+        if self.bad:
+            return EXIT_DATA
+        if self.unanswered and not self.answered:
+            if not self.quiet:
+                warn("no query could be answered")
+            return EXIT_NONE_ANSWERED
+        return 0
+
+
+def _field(x) -> str:
+    """A TSV field: tabs and newlines inside become spaces, so rows keep their columns."""
+    return " ".join(str(x).split()) if isinstance(x, str) else str(x)
+
+
+def dumps(record) -> str:
+    """Strict JSON (NaN and infinities become null)."""
+    return json.dumps(_finite(record), ensure_ascii=False, allow_nan=False)
+
+
+def _finite(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+

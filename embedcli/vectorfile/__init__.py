@@ -1,0 +1,216 @@
+"""Every vector file format in one place: read, write, detect, refuse pickles.
+
+=============  ===========  =====================================================
+format         extension    content
+=============  ===========  =====================================================
+``native``     ``.npz``     embedcli ``.npz``: ``vectors`` ``(n, dim) float32``,
+                            ``norms``, ``words``, ``counts``, JSON metadata
+                            (provenance, singular values).  Memory-mapped on
+                            read, so a query does not parse text.
+``word2vec``   any other    word2vec text: ``n dim`` header, ``word v1 .. vdim``
+``binary``     ``.bin``     word2vec binary (the C tool's and gensim's)
+``glove``      (read;       GloVe text: no header.  Written with
+               detected)    ``--file-format glove``.
+``fasttext``   ``.bin``     Facebook fastText model (read; written by
+               (detected)   :func:`save_fasttext`); builds vectors for unseen
+                            words from character n-grams.
+=============  ===========  =====================================================
+
+Text formats may be gzip-compressed (``.gz``).  Nothing is ever unpickled.
+This package sits below :class:`embedcli.vectors.Vectors`: it deals in
+:class:`VectorData` (words, array, counts, metadata) and imports no other
+embedcli module above :mod:`embedcli.fileio`.  Its modules: this one (reading,
+writing, compression), :mod:`.text` (word2vec text/binary, GloVe, native
+parsing), :mod:`.fasttext` (fastText models), :mod:`.kinds` (what a file is).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from embedcli import __version__
+from embedcli.errors import DataError, FormatError, ParameterError
+from embedcli.fileio import atomic_output, read_head
+from embedcli.npzfile import text_blob, write_npz
+from embedcli.specs import VECTOR_FORMATS
+
+VECTORS_FORMAT = "embedcli-vectors"
+VECTORS_FORMAT_VERSION = 1
+
+
+@dataclass
+class VectorData:
+    """What a vector file holds.
+
+    Attributes:
+        words: ``n`` distinct words.
+        vectors: ``(n, dim) float32`` (a read-only memory map for native files).
+        counts: ``(n,) int64`` corpus counts, or None.
+        meta: metadata (provenance, singular values, ``source_format``).
+        norms: ``(n,) float32`` row norms when stored, else None.
+        oov: for fastText models, ``word -> (dim,) float32`` vector built from
+            character n-grams; None otherwise.
+    """
+
+    words: list[str]
+    vectors: np.ndarray
+    counts: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    norms: np.ndarray | None = None
+    oov: Callable[[str], np.ndarray] | None = None
+
+
+def write_vectors(path: str, words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None,
+                  meta: dict | None = None, fmt: str | None = None, norms: np.ndarray | None = None,
+                  sidecar: dict | None = None) -> str:
+    """Write vectors atomically in ``fmt`` (default: implied by the extension); returns the format.
+
+    ``native`` stores ``meta`` inside the file; the other formats get ``sidecar``
+    (``kind``, ``provenance``, extra keys) as ``PATH.meta.json``, committed with
+    the file.  Text and binary formats are compressed when the name ends with
+    .gz/.bz2/.xz.  Never writes a NaN or infinite vector.
+
+    Raises:
+        ParameterError: unknown format.
+        DataError: a NaN/infinite value, or a word that a text/binary format cannot
+            hold (empty or with white space).
+        InputError: an unwritable output, ``-`` or a compressed name for ``native``.
+    """
+    from embedcli.fileio import refuse_compressed, refuse_stdout
+
+    fmt = fmt or format_from_extension(path)
+    if fmt not in VECTOR_FORMATS:
+        raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
+    norms = row_norms(vectors) if norms is None else norms
+    if not np.isfinite(norms).all():
+        i = int(np.flatnonzero(~np.isfinite(norms))[0])
+        raise DataError(f"the vector of {words[i]!r} holds NaN or infinite values; nothing written to {path}")
+    dim = int(vectors.shape[1])
+    if fmt == "native":
+        refuse_compressed(path, "native .npz vectors")
+        refuse_stdout(path, "native .npz vectors file")
+        meta = dict(meta or {})
+        meta.update(format=VECTORS_FORMAT, format_version=VECTORS_FORMAT_VERSION)
+        meta.setdefault("embedcli_version", __version__)
+        meta["shape"] = [len(words), dim]
+        arrays = {
+            "vectors": np.ascontiguousarray(vectors, dtype=np.float32),
+            "norms": norms.astype(np.float32),
+            "words": text_blob(words),
+        }
+        if counts is not None:
+            arrays["counts"] = np.asarray(counts, dtype=np.int64)
+        write_npz(path, meta, arrays)
+        return fmt
+    _check_words_writable(words)
+    step = 4096
+    side = dict(sidecar or {}, format=fmt) if sidecar else None
+    with atomic_output(path, "wb", sidecar=side) as f:
+        if fmt != "glove":
+            f.write(f"{len(words)} {dim}\n".encode())
+        for i in range(0, len(words), step):
+            if fmt == "binary":
+                block = np.asarray(vectors[i : i + step], dtype="<f4")
+                f.write(b"".join(w.encode("utf-8") + b" " + row.tobytes() + b"\n"
+                                 for w, row in zip(words[i : i + step], block)))
+            else:
+                block = np.asarray(vectors[i : i + step], dtype=np.float32)
+                buf = io.StringIO()
+                np.savetxt(buf, block, fmt="%.8g", delimiter=" ")
+                rows = buf.getvalue().split("\n")
+                f.write("".join(f"{w} {r}\n" for w, r in zip(words[i : i + step], rows)).encode("utf-8"))
+    return fmt
+
+
+def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> VectorData:
+    """Read a vectors file; the format is detected from the content unless ``fmt`` is given.
+
+    Raises:
+        InputError: the file does not exist, is a folder, is ``-``, or cannot be opened.
+        FormatError: malformed content (naming the line): truncated file,
+            header that disagrees with the rows, rows of different lengths,
+            non-numeric/NaN/inf values, duplicate or undecodable words, a
+            pickle, an embedcli matrix file, a newer format version.
+    """
+    head = read_head(path, "vectors")
+    if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
+        return load_fasttext(path)
+    if fmt is None:
+        fmt = "native" if head.startswith(b"PK") else None
+    if fmt == "native":
+        return _load_native(path, mmap)
+    data = read_bounded(path, head)
+    try:
+        return _parse_text_or_binary(path, data, fmt)
+    except FormatError as e:
+        kind = sniff_kind(path, data[:65536])
+        if kind in ("tokens", "vocabulary", "sidecar"):
+            raise FormatError(f"{path}: this looks like a {kind} file, not vectors; give a vectors file "
+                              "(from embedcli svd, word2vec or fasttext)") from None
+        raise e from None
+
+
+#: A compressed input may expand to at most this many times its size (plus 64 MB): a bound on memory
+#: whatever a file claims.  Vector text compresses about 2-3x.
+MAX_EXPANSION = 100
+_MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+
+
+def read_bounded(path: str, head: bytes | None = None) -> bytes:
+    """The bytes of a (possibly gzip/bz2/xz-compressed, detected by content) file, refusing one that
+    decompresses to more than ``MAX_EXPANSION`` times its size plus 64 MB before it fills memory.
+
+    Raises:
+        FormatError: corrupt compressed data, or an expansion over the bound.
+    """
+    head = read_head(path, "vectors") if head is None else head
+    opener = next((o for magic, o in _MAGIC.items() if head.startswith(magic)), None)
+    if opener is None:
+        with open(path, "rb") as f:
+            return f.read()
+    limit = os.path.getsize(path) * MAX_EXPANSION + (64 << 20)
+    chunks, total = [], 0
+    try:
+        with opener(path, "rb") as f:
+            while True:
+                block = f.read(1 << 22)
+                if not block:
+                    break
+                total += len(block)
+                if total > limit:
+                    raise FormatError(f"{path}: decompresses to more than {limit:,} bytes ({MAX_EXPANSION}x its "
+                                      "size): refusing it (a decompression bomb or not a vectors file)")
+                chunks.append(block)
+    except (OSError, EOFError, ValueError) as e:
+        raise FormatError(f"{path}: corrupt compressed data ({e})") from None
+    return b"".join(chunks)
+
+
+def row_norms(m: np.ndarray) -> np.ndarray:
+    """``(n,) float32`` Euclidean norms of the rows, computed in float64 blocks."""
+    out = np.empty(m.shape[0], np.float32)
+    step = 1 << 16
+    for i in range(0, m.shape[0], step):
+        block = np.asarray(m[i : i + step], dtype=np.float64)
+        out[i : i + step] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    return out
+
+
+def format_from_extension(path: str) -> str:
+    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text)."""
+    p = path[:-3] if path.endswith(".gz") else path
+    ext = os.path.splitext(p)[1].lower()
+    return {".npz": "native", ".bin": "binary"}.get(ext, "word2vec")
+
+
+from embedcli.vectorfile.fasttext import FASTTEXT_MAGIC, load_fasttext, save_fasttext  # noqa: E402
+from embedcli.vectorfile.kinds import describe, sniff_kind  # noqa: E402
+from embedcli.vectorfile.text import _check_words_writable, _load_native, _parse_text_or_binary  # noqa: E402

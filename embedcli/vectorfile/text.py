@@ -1,0 +1,198 @@
+"""word2vec text and binary, GloVe text and native ``.npz`` vector files: parsing and checks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from embedcli.errors import DataError, FormatError, ParameterError
+from embedcli.npzfile import NpzReader, blob_words
+from embedcli.specs import VECTOR_FORMATS
+from embedcli.vectorfile import VECTORS_FORMAT, VECTORS_FORMAT_VERSION, VectorData
+
+
+def _check_words_writable(words: list[str]) -> None:
+    for w in words:
+        if not w or any(ch.isspace() for ch in w):
+            raise DataError(f"word {w!r} is empty or holds white space: not representable in a text/binary vectors "
+                            "file; write .npz")
+
+
+def _load_native(path: str, mmap: bool) -> VectorData:
+    r = NpzReader(path)
+    try:
+        fmt = r.meta.get("format")
+        if fmt == "embedcli-matrix":
+            raise FormatError(f"{path}: is a count matrix, not vectors (run embedcli svd on it)")
+        if fmt != VECTORS_FORMAT:
+            raise FormatError(f"{path}: not an embedcli vectors file")
+        r.check_version(VECTORS_FORMAT_VERSION)
+        vecs = r.array("vectors", mmap=mmap)
+        if vecs.ndim != 2 or vecs.dtype not in (np.float32, np.float64):
+            raise FormatError(f"{path}: vectors must be a 2-d float32 array, got {vecs.dtype} {vecs.shape}")
+        n = vecs.shape[0]
+        words = blob_words(r.array("words"), path, n)
+        if len(set(words)) != n:
+            raise FormatError(f"{path}: duplicate words in vocabulary")
+        norms = r.array("norms") if "norms" in r.names else None
+        if norms is not None and norms.shape != (n,):
+            raise FormatError(f"{path}: norms do not match vectors")
+        if norms is not None and not np.isfinite(norms).all():
+            raise FormatError(f"{path}: vectors hold NaN or infinite values")
+        counts = r.array("counts") if "counts" in r.names else None
+        if counts is not None and counts.shape != (n,):
+            raise FormatError(f"{path}: counts do not match vectors")
+        meta = {k: v for k, v in r.meta.items() if k not in ("format", "format_version")}
+        return VectorData(words, vecs, counts, meta, None if norms is None else norms.astype(np.float32))
+    finally:
+        r.close()
+
+
+def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData:
+    if not data.strip():
+        raise FormatError(f"{path}: empty vectors file")
+    nl = data.find(b"\n")
+    first = data[: nl if nl >= 0 else len(data)]
+    try:
+        fields = first.decode("utf-8").split()
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}:1: not a vectors file (undecodable header)") from None
+    header = len(fields) == 2 and all(f.isdigit() for f in fields)
+    if fmt is None:
+        if not header:
+            fmt = "glove"
+        else:
+            fmt = "word2vec" if _looks_like_text_row(data[nl + 1 : nl + 1 + 65536], int(fields[1])) else "binary"
+    if fmt in ("word2vec", "binary") and not header:
+        raise FormatError(f"{path}:1: expected a 'count dim' header line")
+    if fmt == "binary":
+        n, dim = int(fields[0]), int(fields[1])
+        return _parse_binary(path, data, nl + 1, n, dim)
+    if fmt == "word2vec":
+        n, dim = int(fields[0]), int(fields[1])
+        return _parse_text(path, data[nl + 1 :], 2, n, dim)
+    if fmt == "glove":
+        return _parse_text(path, data, 1, None, None)
+    raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
+
+
+def _looks_like_text_row(body: bytes, dim: int) -> bool:
+    """True when the first row after a header is ``word v1 .. vdim`` in text (else: binary)."""
+    end = body.find(b"\n")
+    parts = (body[:end] if end >= 0 else body).split()
+    if len(parts) != dim + 1:
+        return False
+    try:
+        [float(x) for x in parts[1:]]
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None) -> VectorData:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = first_lineno + data[: e.start].count(b"\n")
+        raise FormatError(f"{path}:{line}: word or value is not valid UTF-8") from None
+    lines = text.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if dim == 0 or n == 0:
+        raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
+    words: list[str] = []
+    rests: list[str] = []
+    for line in lines:
+        word, _, rest = line.rstrip().partition(" ")
+        words.append(word)
+        rests.append(rest)
+    if not words:
+        raise FormatError(f"{path}: no vectors in file")
+    if dim is None:
+        dim = len(rests[0].split())
+        if dim == 0:
+            raise FormatError(f"{path}:{first_lineno}: a word with no values")
+    if n is not None and len(words) != n:
+        raise FormatError(f"{path}: header says {n} words but the file has {len(words)} rows (truncated?)")
+    bad = next((i for i, r in enumerate(rests) if r.count(" ") != dim - 1), None)
+    if bad is not None:
+        # tolerate repeated spaces/tabs: recheck the slow way before failing
+        for i in range(bad, len(rests)):
+            if rests[i].count(" ") != dim - 1:
+                parts = rests[i].split()
+                if len(parts) != dim:
+                    raise FormatError(f"{path}:{first_lineno + i}: expected {dim} values after the word, got {len(parts)}")
+                rests[i] = " ".join(parts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(" ".join(rests), dtype=np.float32, sep=" ")
+        except (ValueError, DeprecationWarning):
+            values = np.empty(0, np.float32)
+    if values.size != len(words) * dim:
+        for i, r in enumerate(rests):
+            try:
+                np.array(r.split(), dtype=np.float32)
+            except ValueError:
+                raise FormatError(f"{path}:{first_lineno + i}: non-numeric value") from None
+        raise FormatError(f"{path}: could not parse values")
+    vecs = values.reshape(len(words), dim)
+    _validate_rows(path, words, vecs, first_lineno)
+    return VectorData(words, vecs, None, {"source_format": "word2vec" if n is not None else "glove"})
+
+
+def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorData:
+    if n == 0 or dim == 0:
+        raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
+    width = dim * 4
+    if n * (width + 2) > len(data) - pos:
+        raise FormatError(f"{path}: header declares {n} words of dimension {dim}, the file is too short (truncated?)")
+    words: list[str] = []
+    starts = np.empty(n, np.int64)
+    end = len(data)
+    for i in range(n):
+        while pos < end and data[pos] in (10, 13):  # the C tool ends each row with a newline
+            pos += 1
+        sp_ = data.find(b" ", pos, pos + 4096)
+        if sp_ < 0:
+            raise FormatError(f"{path}: record {i + 1} of {n}: truncated file or malformed word")
+        try:
+            words.append(data[pos:sp_].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise FormatError(f"{path}: record {i + 1}: word is not valid UTF-8") from None
+        starts[i] = sp_ + 1
+        pos = sp_ + 1 + width
+        if pos > end:
+            raise FormatError(f"{path}: record {i + 1} of {n}: truncated file (header says {n} words)")
+    rest = data[pos:].strip()
+    if rest:
+        raise FormatError(f"{path}: {len(rest)} bytes after the {n} records the header declares")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    raw = buf[starts[:, None] + np.arange(width)]
+    vecs = raw.view("<f4").reshape(n, dim).astype(np.float32)
+    _validate_rows(path, words, vecs, None)
+    return VectorData(words, vecs, None, {"source_format": "binary"})
+
+
+def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: int | None) -> None:
+    where = (lambda i: f"{path}:{first_lineno + i}") if first_lineno is not None else (lambda i: f"{path}: record {i + 1}")
+    finite = np.isfinite(vecs).all(axis=1)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise FormatError(f"{where(i)}: NaN or infinite value for word {words[i]!r}")
+    big = np.abs(vecs).max(axis=1) > 1e18  # the squared norm would overflow float32
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        raise FormatError(f"{where(i)}: value too large (> 1e18) for word {words[i]!r}")
+    if len(set(words)) != len(words):
+        seen: set[str] = set()
+        for i, w in enumerate(words):
+            if w in seen:
+                raise FormatError(f"{where(i)}: duplicate word {w!r}")
+            seen.add(w)
+    if any(not w for w in words):
+        i = words.index("")
+        raise FormatError(f"{where(i)}: empty word")
+
+
