@@ -1,4 +1,4 @@
-"""File plumbing shared by every command: inputs, compression, atomic outputs, progress."""
+"""File plumbing shared by every command: reading inputs (files, folders, globs, stdin, compression), sniffing, progress; outputs live in :mod:`embedcli.outputs` (re-exported here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import bz2
 import contextlib
 import glob
 import gzip
-import io
 import lzma
 import os
 import shutil
@@ -16,6 +15,8 @@ import time
 from typing import IO, Iterator
 
 from embedcli.errors import DataError, InputError
+from embedcli.outputs import (COMPRESSED_SUFFIXES, atomic_output, atomic_path, check_distinct,  # noqa: F401
+                              check_output_path, compression_of, refuse_compressed, refuse_stdout)
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
 #: command is a small multiple of this, independent of the corpus length.
@@ -183,6 +184,8 @@ def read_head(path: str, what: str = "input") -> bytes:
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):
         raise InputError(f"{path}: is a folder, expected a {what} file")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file (a device or pipe), expected a {what} file")
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -200,6 +203,8 @@ def open_binary(path: str) -> IO[bytes]:
         InputError: the file cannot be opened.
     """
     if path == "-":
+        if sys.stdin is None:
+            raise InputError("standard input is closed; give a file")
         return sys.stdin.buffer
     ext = os.path.splitext(path)[1].lower()
     try:
@@ -279,200 +284,6 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
         yield tmp
     finally:
         os.unlink(tmp)
-
-
-def check_output_path(path: str) -> None:
-    """Fail early (before long work) when ``path`` cannot be written.
-
-    Raises:
-        InputError: the folder does not exist or is not writable, or path is a folder.
-    """
-    if path == "-":
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise InputError(f"{path}: cannot write: is a folder")
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise InputError(f"{path}: cannot write: {folder} is not a folder")
-    if not os.path.isdir(folder):
-        raise InputError(f"{path}: cannot write: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(f"{path}: cannot write: folder {folder} is not writable")
-
-
-#: Output name suffixes that embedcli compresses by (and reads back).
-COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
-
-
-def compression_of(path: str) -> str | None:
-    """``.gz``, ``.bz2`` or ``.xz`` when ``path`` names a compressed file, else None."""
-    low = path.lower()
-    return next((s for s in COMPRESSED_SUFFIXES if low.endswith(s)), None)
-
-
-def refuse_compressed(path: str, what: str) -> None:
-    """Refuse a compression suffix on a format that cannot be compressed (memory-mapped or read by name).
-
-    Raises:
-        InputError: ``path`` ends with .gz/.bz2/.xz.
-    """
-    ext = compression_of(path)
-    if ext:
-        raise InputError(f"{path}: {what} files cannot be compressed ({ext}); drop the {ext} suffix")
-
-
-def refuse_stdout(path: str, what: str) -> None:
-    """Refuse ``-`` (stdout) and named pipes for outputs that need a seekable file.
-
-    Raises:
-        InputError: ``path`` is ``-`` or a FIFO.
-    """
-    import stat
-
-    if path == "-":
-        raise InputError(f"a {what} cannot be written to stdout; give a file name with -o")
-    try:
-        if stat.S_ISFIFO(os.stat(path).st_mode):
-            raise InputError(f"{path}: a {what} cannot be written to a named pipe; give a file name")
-    except OSError:
-        pass
-
-
-def _write_through(path: str) -> bool:
-    """True for targets that must be written in place, not replaced: devices, pipes, /dev and /proc entries."""
-    real = os.path.realpath(path)
-    if real.startswith(("/dev/", "/proc/")):
-        return True
-    return os.path.exists(real) and not os.path.isfile(real)
-
-
-def _check_name_fits(path: str) -> None:
-    """Refuse a name whose sidecar (``PATH.meta.json``) or temporary name would be too long for the folder."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    try:
-        limit = os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):
-        limit = 255
-    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 24 > limit:
-        raise InputError(f"{path}: file name too long (with its .meta.json and temporary names it would exceed "
-                         f"{limit} bytes)")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
-    """Yield a temporary path in ``path``'s folder; rename it to ``path`` when the block succeeds.
-
-    For libraries that write by file name.  On any exception (including
-    KeyboardInterrupt and the SystemExit raised by the CLI's signal handlers)
-    the temporary file is removed and ``path`` is left as it was.  A symlink
-    is followed (its target is replaced, the link kept); an existing file's
-    permission bits are kept.  When ``sidecar`` is non-empty at the end of the
-    block (``kind``, ``provenance`` and extra keys), ``PATH.meta.json`` is
-    written for the new file and committed with it: data first, then sidecar,
-    both prepared before either is renamed.
-
-    Raises:
-        InputError: the folder does not exist or is not writable, or the name is too long.
-    """
-    check_output_path(path)
-    _check_name_fits(path)
-    target = os.path.realpath(path)
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write in {folder}: {e.strerror}") from None
-    os.close(fd)
-    side_tmp = None
-    try:
-        yield tmp
-        try:
-            mode = os.stat(target).st_mode & 0o7777
-        except OSError:
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        if sidecar:
-            from embedcli.provenance import sidecar_tmp_for
-
-            side_tmp = sidecar_tmp_for(tmp, target, sidecar)
-        os.replace(tmp, target)
-        if side_tmp:
-            from embedcli.provenance import sidecar_path
-
-            os.replace(side_tmp, sidecar_path(target))
-    except BaseException:
-        for t in (tmp, side_tmp):
-            if t:
-                with contextlib.suppress(OSError):
-                    os.unlink(t)
-        raise
-
-
-def _compressed_writer(raw, ext: str | None, name: str):
-    if ext == ".gz":
-        # no file name and time 0 in the header: identical runs give identical bytes
-        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
-    if ext == ".bz2":
-        return bz2.BZ2File(raw, "wb")
-    if ext == ".xz":
-        return lzma.LZMAFile(raw, "wb")
-    return raw
-
-
-@contextlib.contextmanager
-def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar: dict | None = None) -> Iterator[IO]:
-    """Open ``path`` for writing atomically (see :func:`atomic_path`); compressed when the name ends
-    with .gz/.bz2/.xz (reproducibly: no name or time in a gzip header).
-
-    ``-`` writes to stdout; devices, named pipes and ``/dev/std*`` are written in
-    place (not replaced, no sidecar).  ``sidecar`` as in :func:`atomic_path`.
-
-    Raises:
-        InputError: the folder does not exist or is not writable; stdout is closed.
-    """
-    text = "b" not in mode
-    ext = compression_of(path) if path != "-" else None
-    if path == "-" or _write_through(path):
-        if path == "-":
-            if sys.stdout is None:
-                raise InputError("standard output is closed; give a file with -o")
-            raw, close = sys.stdout.buffer, False
-        else:
-            try:
-                raw, close = open(path, "wb"), True
-            except OSError as e:
-                raise InputError(f"{path}: cannot write: {e.strerror}") from None
-        try:
-            comp = _compressed_writer(raw, ext, path)
-            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
-            yield f
-            f.flush()
-            if f is not raw:
-                if text:
-                    f.detach()
-                if comp is not raw:
-                    comp.close()
-            raw.flush()
-        finally:
-            if close:
-                raw.close()
-        return
-    with atomic_path(path, sidecar) as tmp:
-        with open(tmp, "wb") as raw:
-            comp = _compressed_writer(raw, ext, path)
-            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
-            yield f
-            if text:
-                f.flush()
-                f.detach()
-            if comp is not raw:
-                comp.close()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Progress:

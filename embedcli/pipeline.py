@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from embedcli.errors import InputError, ParameterError
-from embedcli.fileio import Progress, atomic_output, expand_inputs
+from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs
 from embedcli.provenance import file_provenance
 from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec)
@@ -87,7 +87,10 @@ def run_pipeline(
     else:
         word2vec = word2vec or Word2VecSpec()
     corpora = list(corpora) if corpora else [sample_corpus_path()]
-    expand_inputs(corpora)  # a missing input fails before anything is created
+    files_in = expand_inputs(corpora)  # a missing input fails before anything is created
+    names = ["tokens.txt", "vocab.tsv", "cooccur.npz" if method == "svd" else None,
+             "model.bin" if method == "fasttext" else None, vectors_name]
+    check_distinct(files_in, [os.path.join(outdir, n) for n in names if n])
     if os.path.exists(outdir) and not os.path.isdir(outdir):
         raise InputError(f"{outdir}: exists and is not a folder")
     try:
@@ -117,7 +120,7 @@ def run_pipeline(
     res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
     if method != "svd":
-        return _train(res, method, word2vec, vocab, quiet)
+        return _train(res, method, word2vec, vocab, quiet, len(v))
 
     from embedcli.cooccur import cooccur as run_cooccur
     from embedcli.svd import factorize
@@ -136,7 +139,8 @@ def run_pipeline(
     return res
 
 
-def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpec, quiet: bool) -> PipelineResult:
+def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpec, quiet: bool,
+           n_words: int) -> PipelineResult:
     from embedcli.predictive import kv_to_vectors, train_fasttext, train_word2vec
     from embedcli.vectorfile import save_fasttext
 
@@ -145,7 +149,12 @@ def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpe
     if method == "word2vec":
         wv, _, tr = train_word2vec(f["tokens"], spec, vocab, Progress("word2vec", None, quiet))
     else:
-        model, tr = train_fasttext(f["tokens"], spec, vocab, Progress("fasttext", None, quiet))
+        model, tr = train_fasttext(f["tokens"], spec, vocab, Progress("fasttext", None, quiet), n_words=n_words)
+        if tr.get("bucket_auto") and not quiet:
+            import sys
+
+            sys.stderr.write(f"embedcli: fasttext: bucket {tr['bucket_auto']:,} for {n_words:,} words (sized from the "
+                             "vocabulary; give --bucket to choose)\n")
         f["model"] = os.path.join(res.outdir, "model.bin")
         save_fasttext(model, f["model"])
         wv = kv_to_vectors(model.wv, model.embedcli_meta)

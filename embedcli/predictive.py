@@ -193,10 +193,21 @@ def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSp
     return main, ctx, stats
 
 
+def auto_bucket(n_words: int) -> int:
+    """Hash buckets for a vocabulary of ``n_words``: the power of two at or above 10 per word,
+    between 65,536 and fastText's 2,000,000 -- room for the character n-grams of the words
+    without an 800 MB table for a small corpus (the model is ``(words + bucket) x dim x 4`` bytes)."""
+    b = 1 << max(16, (10 * max(n_words, 1) - 1).bit_length())
+    return min(b, 2_000_000)
+
+
 def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSpec | None = None,
-                   progress: Progress | None = None):
+                   progress: Progress | None = None, n_words: int | None = None):
     """The fastText stage: gensim ``FastText`` (Bojanowski et al. 2017) with character n-grams;
     returns ``(model, stats)`` (save with :func:`~embedcli.vectorfile.save_fasttext`).
+
+    ``spec.bucket=None`` sizes the hash table with :func:`auto_bucket` from the
+    vocabulary (``n_words`` if known, else counted); ``stats["bucket_auto"]`` then says so.
 
     Raises:
         DataError: as :func:`train_word2vec`.
@@ -205,7 +216,17 @@ def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSp
 
     spec = spec or FastTextSpec()
     vocab = vocab or VocabSpec()
+    auto = spec.bucket is None
+    if auto:
+        if n_words is None:
+            from embedcli.vocab import count_tokens
+
+            with plain_tokens_file(tokens) as path:
+                n_words = sum(1 for c in count_tokens(path).values() if c >= vocab.min_count)
+        spec = spec.replace(bucket=auto_bucket(n_words))
     model, stats = _train(FastText, tokens, spec, vocab, progress)
+    if auto:
+        stats["bucket_auto"] = spec.bucket
     model.embedcli_meta = _meta("fasttext", spec, vocab, tokens, stats)
     return model, stats
 

@@ -341,7 +341,8 @@ class FastTextSpec(Word2VecSpec):
 
     minn: int = param(3, "Shortest character n-gram.", lo=1, hi=100)
     maxn: int = param(6, "Longest character n-gram.", lo=1, hi=100)
-    bucket: int = param(2000000, "Hash buckets for n-grams.", lo=1, hi=2**31 - 1)
+    bucket: int | None = param(2000000, "Hash buckets for n-grams (None / pipeline's default: sized from the "
+                               "vocabulary, see embedcli.predictive.auto_bucket).", lo=1, hi=2**31 - 1)
 
     def _check(self) -> None:
         super()._check()
@@ -393,7 +394,9 @@ class PipelineSpec(Spec):
 #: Defaults that differ by command, for parameters shared by several commands: the commands that
 #: count (vocab, termdoc) keep every word; the model-building ones (cooccur, word2vec, fasttext,
 #: pipeline) cut at VocabSpec's min_count.  The CLI applies these and nothing else.
-COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}}
+#: ``pipeline`` sizes fastText's bucket table from the vocabulary unless --bucket is given (fastText's
+#: 2,000,000 makes an 800 MB model of a 3 MB corpus).
+COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}, "pipeline": {"bucket": None}}
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,

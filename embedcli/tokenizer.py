@@ -44,6 +44,10 @@ class TokenizeStats:
         return {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
 
 
+#: Largest stop-word file read (a bound on memory: ``--stopwords /dev/zero`` must not fill it).
+MAX_STOPWORDS_BYTES = 16 << 20
+
+
 def load_stopwords(spec: str | None) -> frozenset[str]:
     """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
 
@@ -58,8 +62,12 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
         text = resources.files("embedcli").joinpath("data/stopwords-english.txt").read_text("utf-8")
     else:
         try:
-            with open(spec, encoding="utf-8") as f:
-                text = f.read()
+            with open(spec, "rb") as f:
+                data = f.read(MAX_STOPWORDS_BYTES + 1)
+            if len(data) > MAX_STOPWORDS_BYTES:
+                raise InputError(f"{spec}: a stop-word file of more than {MAX_STOPWORDS_BYTES >> 20} MB; "
+                                 "is this the right file?")
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"{spec}: cannot read stop words: {e}") from None
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))

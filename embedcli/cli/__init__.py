@@ -14,6 +14,8 @@ parameter name becomes its flag in a message.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import signal
 import sys
@@ -52,15 +54,51 @@ def _fail(msg: str, code: int) -> None:
     sys.exit(code)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a closed standard output: writing to it is a one-line error (exit 2)."""
+
+    encoding = "utf-8"
+
+    @property
+    def buffer(self):
+        return self
+
+    def write(self, data):
+        raise OSError(errno.EBADF, "standard output is closed; give a file with -o or redirect it")
+
+    def fileno(self):
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self):
+        return False
+
+
+def _fix_std_streams() -> None:
+    """Closed standard streams become /dev/null (a read gives nothing, a write a one-line error
+    later); output is UTF-8 whatever the locale (tokens and words are UTF-8)."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if (stream.encoding or "").lower().replace("-", "") != "utf8":
+                stream.reconfigure(encoding="utf-8", errors="backslashreplace" if stream is sys.stderr else "strict")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 class _Group(click.Group):
     def main(self, args=None, prog_name=None, **kwargs):  # noqa: D401
         """Run with one-line errors: library errors -> their exit code, never a traceback."""
 
-        def on_term(signum, frame):
-            raise SystemExit(143)
+        def on_signal(signum, frame):
+            raise SystemExit(128 + signum)  # unwinds: temporary files are removed
 
-        if hasattr(signal, "SIGTERM"):
-            signal.signal(signal.SIGTERM, on_term)
+        for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), on_signal)
+        _fix_std_streams()
         try:
             rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
             if isinstance(rv, int) and rv:
@@ -93,6 +131,8 @@ class _Group(click.Group):
         except OSError as e:
             if getattr(e, "filename", None):
                 _fail(f"{e.filename}: {e.strerror}", EXIT_USAGE)
+            if e.errno in (errno.EBADF, errno.ENOSPC, errno.EDQUOT, errno.EIO):
+                _fail(e.strerror or str(e), EXIT_USAGE if e.errno == errno.EBADF else EXIT_DATA)
             raise
 
 

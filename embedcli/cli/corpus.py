@@ -34,7 +34,10 @@ def tokenize(inputs, output, quiet, **kw):
     from embedcli.fileio import atomic_output
     from embedcli.tokenizer import tokenize as run
 
+    from embedcli.fileio import check_distinct
+
     spec = build_spec(TokenizeSpec, kw)
+    check_distinct(inputs, [output])
     side: dict = {}
     with atomic_output(output, "wb", sidecar=side) as out:
         st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet))
@@ -61,6 +64,7 @@ def vocab(tokens, output, quiet, **kw):
     """Count words: 'word<TAB>count' lines, most frequent first (ties by word).
 
     TOKENS is a tokens file ('-': stdin). The provenance goes to VOCAB.tsv.meta.json.
+    Memory: one entry per distinct word (about 100 bytes each) plus 4 MB blocks.
 
     \b
     Example:
@@ -68,7 +72,10 @@ def vocab(tokens, output, quiet, **kw):
     """
     from embedcli.vocab import build_vocab
 
+    from embedcli.fileio import check_distinct
+
     spec = build_spec(VocabSpec, kw)
+    check_distinct([tokens], [output])
     v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
     v.save(output)
     if not quiet:
@@ -84,6 +91,7 @@ def phrases(tokens, output, quiet, **kw):
     """Join frequent collocations into single tokens (new york -> new_york) with gensim's Phrases.
 
     Reads and writes tokens files, so the output feeds every other command.
+    Memory: gensim's Phrases table of words and bigrams (pruned at 40M entries).
 
     \b
     Example:
@@ -92,7 +100,10 @@ def phrases(tokens, output, quiet, **kw):
     from embedcli.fileio import atomic_output
     from embedcli.predictive import learn_phrases
 
+    from embedcli.fileio import check_distinct
+
     spec = build_spec(PhrasesSpec, kw)
+    check_distinct([tokens], [output])
     side: dict = {}
     with atomic_output(output, "wb", sidecar=side) as out:
         st = learn_phrases(tokens, out, spec, progress=progress("phrases", "bytes", quiet))

@@ -18,10 +18,11 @@ vocab_file_option = click.option(
 def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool):
     """The body of a counting command: vocabulary (read from ``--vocab`` and restricted, or
     counted), then ``stage(path, vocab, spec, progress)``, saved to ``output``."""
-    from embedcli.fileio import check_output_path, spooled
+    from embedcli.fileio import check_distinct, check_output_path, spooled
     from embedcli.vocab import build_vocab, read_vocab
 
     check_output_path(output)
+    check_distinct([tokens, vocab_path], [output])
     with spooled(tokens) as path:
         if vocab_path:
             v = read_vocab(vocab_path).restricted(vspec, vocab_path)
@@ -45,8 +46,9 @@ def cooccur(tokens, output, vocab_path, quiet, **kw):
     """Count the sliding-window word-context co-occurrence matrix of a tokens file.
 
     Words outside the vocabulary keep their position (they are not removed
-    before windowing), as in hyperwords and GloVe. Memory is bounded by the
-    number of distinct pairs (plus two 4 MB blocks), not the corpus length.
+    before windowing), as in hyperwords and GloVe. Memory: bounded by the
+    number of distinct pairs (12 bytes each, a few copies while summing) plus a
+    working set of about 100 MB whatever the window, not by the corpus length.
 
     \b
     Example:
@@ -69,6 +71,9 @@ def cooccur(tokens, output, vocab_path, quiet, **kw):
 @quiet_option
 def termdoc(tokens, output, vocab_path, quiet, **kw):
     """Build the term-document matrix of a tokens file (one document per line).
+
+    Memory: the matrix (12 bytes per non-zero, a few copies while weighting)
+    plus 4 MB blocks.
 
     \b
     Example:
@@ -107,16 +112,19 @@ def svd(matrix, output, file_format, doc_output, quiet, **kw):
       embedcli svd cooccur.npz --dim 300 --eig 0.5 -o vectors.npz
       embedcli svd cooccur.npz --association sppmi --negative 5 -o vectors.txt.gz
     """
-    from embedcli.fileio import check_output_path
+    from embedcli.fileio import check_distinct, check_output_path
     from embedcli.matrix import CountMatrix
     from embedcli.svd import factorize
 
     weighting = build_spec(WeightingSpec, kw)
     spec = build_spec(SVDSpec, kw)
     check_output_path(output)
+    check_distinct([matrix], [output, doc_output])
     if doc_output:
         check_output_path(doc_output)
     cm = CountMatrix.load(matrix)
+    if cm.kind == "termdoc":
+        check_distinct([matrix], [output, doc_output or sibling_path(output, "docs")])
     wv, dv = factorize(cm, weighting, spec)
     used = wv.save(output, file_format)
     if dv is not None:

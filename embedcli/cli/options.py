@@ -238,7 +238,7 @@ def stdin_is_tty() -> bool:
         return False
 
 
-def merged_spec_options(groups: list[tuple[str, type, tuple]]):
+def merged_spec_options(groups: list[tuple[str, type, tuple]], command: str | None = None):
     """Options for a command that runs several stages (``pipeline``): one option per flag.
 
     ``groups`` are ``(label, spec_class, excluded_fields)``.  A flag shared by
@@ -247,6 +247,9 @@ def merged_spec_options(groups: list[tuple[str, type, tuple]]):
     and :func:`build_spec` lets each spec fall back to its own.  Help of an
     option used by some stages only is prefixed with their labels.
     """
+    from embedcli.specs import COMMAND_DEFAULTS
+
+    overrides = COMMAND_DEFAULTS.get(command, {})
     by_name: dict[str, list] = {}
     for label, cls, excluded in groups:
         for f in dataclasses.fields(cls):
@@ -269,7 +272,9 @@ def merged_spec_options(groups: list[tuple[str, type, tuple]]):
             help_text = None
             if len(texts) > 1:
                 help_text = " ".join(f"[{', '.join(dict.fromkeys(ls))}] {t}" for t, ls in texts.items())
-            if len(defaults) == 1:
+            if f.name in overrides:
+                func = field_option(f, default=overrides[f.name], help_prefix=prefix, help_text=help_text)(func)
+            elif len(defaults) == 1:
                 func = field_option(f, help_prefix=prefix, help_text=help_text)(func)
             else:
                 note = ", ".join(f"{label} {e.default}" for label, e in entries if e.default is not None)

@@ -95,6 +95,7 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
     A, B, C, answer, score. Every line gives one record (a malformed one gets
     an 'error' and makes the exit code 3; exit code 4 when no question could be
     answered). 3CosAdd is most_similar(positive=[B, C], negative=[A]).
+    Memory: as neighbors (scores computed 64 MB at a time).
 
     \b
     Example:
@@ -156,7 +157,8 @@ def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
     separated by a tab (then, as for quoted multi-word arguments, the cosine
     of their mean vectors: gensim's n_similarity). TSV output: W1, W2,
     cosine (empty when a word is unknown). Every line gives one record; a
-    malformed line makes the exit code 3, no answer at all 4.
+    malformed line makes the exit code 3, no answer at all 4. Memory: the
+    vectors (memory-mapped for native files); one line at a time.
 
     \b
     Example:
@@ -203,7 +205,8 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
 
     The answer is the word furthest from the mean of the words' unit vectors.
     With '-' each stdin line is one set of words. TSV output: the words, the
-    odd one (empty when a word is unknown).
+    odd one (empty when a word is unknown). Memory: the vectors (memory-mapped
+    for native files); one line at a time.
 
     \b
     Example:
@@ -250,7 +253,9 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, fmt, sections, quiet, 
     --restrict most frequent words, with the question words excluded from
     answers; accuracy over all questions (uncovered ones counted wrong) is
     shown too. Scores follow gensim's evaluate_word_pairs /
-    evaluate_word_analogies conventions (case-insensitive).
+    evaluate_word_analogies conventions (case-insensitive). Undefined scores
+    (nothing covered) show as '-' in the table and null in JSON. Memory: the
+    vectors plus 64 MB score blocks.
 
     \b
     Example:
@@ -281,25 +286,41 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, fmt, sections, quiet, 
     _print_table(res, search.restrict, sections)
 
 
+def _num(x, fmt: str = ".4f") -> str:
+    """A score for the table: '-' where it is undefined (no covered pair or question)."""
+    return "-" if x is None or (isinstance(x, float) and x != x) else format(x, fmt)
+
+
+def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Columns as wide as their widest cell: the first ``left`` left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+            for r in [header] + rows]
+
+
 def _print_table(res: dict, restrict: int, sections: bool) -> None:
     click.echo(f"{res['vectors']}: {res['n_words']:,} words x {res['dim']}")
     if res["similarity"]:
-        click.echo(f"\n{'similarity':<22} {'spearman':>9} {'pearson':>9} {'pairs used':>16}")
-        for s in res["similarity"]:
-            click.echo(f"{s['name']:<22} {s['spearman']:>9.4f} {s['pearson']:>9.4f} "
-                       f"{s['pairs_used']:>7}/{s['pairs_total']:<4} ({100 * s['coverage']:.0f}%)")
+        rows = [[s["name"], _num(s["spearman"]), _num(s["pearson"]),
+                 f"{s['pairs_used']}/{s['pairs_total']} ({100 * s['coverage']:.0f}%)"] for s in res["similarity"]]
+        click.echo("")
+        for line in _table(["similarity", "spearman", "pearson", "pairs used"], rows):
+            click.echo(line)
     if res["analogy"]:
-        click.echo(f"\n{'analogy (restrict ' + str(restrict or 'none') + ')':<22} {'method':<8} {'accuracy':>9} "
-                   f"{'semantic':>9} {'syntactic':>9} {'questions used':>20} {'acc. all':>9}")
+        rows = []
         for a in res["analogy"]:
             cov = a["questions_used"] / a["questions_total"] if a["questions_total"] else 0
-            click.echo(f"{a['name']:<22} {a['method']:<8} {a['accuracy']:>9.4f} {a['semantic']['accuracy']:>9.4f} "
-                       f"{a['syntactic']['accuracy']:>9.4f} {a['questions_used']:>9}/{a['questions_total']:<5} "
-                       f"({100 * cov:.0f}%) {a['accuracy_all']:>9.4f}")
+            rows.append([a["name"], a["method"], _num(a["accuracy"]), _num(a["semantic"]["accuracy"]),
+                         _num(a["syntactic"]["accuracy"]),
+                         f"{a['questions_used']}/{a['questions_total']} ({100 * cov:.0f}%)", _num(a["accuracy_all"])])
             if sections:
-                for s in a["sections"]:
-                    click.echo(f"  {s['section']:<20} {'':<8} {s['accuracy']:>9.4f} {'':>9} {'':>9} "
-                               f"{s['used']:>9}/{s['total']:<5}")
+                rows += [["  " + s["section"], "", _num(s["accuracy"]), "", "", f"{s['used']}/{s['total']}", ""]
+                         for s in a["sections"]]
+        click.echo("")
+        head = [f"analogy (restrict {restrict or 'none'})", "method", "accuracy", "semantic", "syntactic",
+                "questions used", "acc. all"]
+        for line in _table(head, rows, left=2):
+            click.echo(line)
 
 
 @command(cli)

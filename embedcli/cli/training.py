@@ -41,6 +41,9 @@ def word2vec(tokens, output, file_format, save_context, quiet, **kw):
     if save_context and spec.negative == 0:
         raise ParameterError("negative", 0, "--save-context needs negative sampling (negative > 0)")
     check_output_path(output)
+    from embedcli.fileio import check_distinct
+
+    check_distinct([tokens], [output, sibling_path(output, "context") if save_context else None])
     main_v, ctx, t = train_word2vec(tokens, spec, vspec, progress("word2vec", None, quiet))
     used = main_v.save(output, file_format)
     if save_context:
@@ -78,7 +81,10 @@ def fasttext(tokens, output, vectors_output, quiet, **kw):
 
     spec = build_spec(FastTextSpec, kw)
     vspec = build_spec(VocabSpec, kw)
+    from embedcli.fileio import check_distinct
+
     check_output_path(output)
+    check_distinct([tokens], [output, vectors_output])
     if vectors_output:
         check_output_path(vectors_output)
     model, stats = train_fasttext(tokens, spec, vspec, progress("fasttext", None, quiet))
@@ -107,7 +113,7 @@ _PIPELINE_STAGES = [
               help="Folder for every intermediate and the vectors.")
 @alias("--outdir", "output", str)
 @spec_options(PipelineSpec)
-@merged_spec_options(_PIPELINE_STAGES)
+@merged_spec_options(_PIPELINE_STAGES, command="pipeline")
 @alias("--weight", "association", click.Choice(choices_of(WeightingSpec, "association")))
 @alias("--neg", "negative", float)
 @click.option("--vectors-name", default="vectors.npz", show_default=True,
@@ -122,7 +128,8 @@ def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
     (fasttext), and the vectors in DIR, and prints each stage's wall time
     and a few nearest neighbours. Every option of the stages it runs is
     available; options marked [svd], [word2vec] or [fasttext] apply to that
-    method only.
+    method only. Memory: the largest of its stages' (see their --help); for
+    fasttext the bucket table is sized from the vocabulary unless --bucket is given.
 
     \b
     Example:
@@ -139,6 +146,8 @@ def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
                      svd=build_spec(SVDSpec, kw, pop=False))
     else:
         specs["word2vec"] = build_spec(FastTextSpec if method == "fasttext" else Word2VecSpec, kw, pop=False)
+        if method == "fasttext" and kw.get("bucket") is None:
+            specs["word2vec"] = specs["word2vec"].replace(bucket=None)  # sized from the vocabulary
     t0 = time.perf_counter()
     res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
     from embedcli.cli.corpus import report_skipped

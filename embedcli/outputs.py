@@ -1,0 +1,270 @@
+"""Writing outputs: atomically (temporary file + rename, with the sidecar committed alongside),
+compressed by name (.gz/.bz2/.xz, reproducibly), in place for devices and pipes, never over an input."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import sys
+import tempfile
+from typing import IO, Iterator
+
+from embedcli.errors import InputError
+
+
+def check_output_path(path: str) -> None:
+    """Fail early (before long work) when ``path`` cannot be written.
+
+    Raises:
+        InputError: the folder does not exist or is not writable, or path is a folder.
+    """
+    if path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(f"{path}: cannot write: is a folder")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError(f"{path}: cannot write: {folder} is not a folder")
+    if not os.path.isdir(folder):
+        raise InputError(f"{path}: cannot write: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{path}: cannot write: folder {folder} is not writable")
+
+
+#: Output name suffixes that embedcli compresses by (and reads back).
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def compression_of(path: str) -> str | None:
+    """``.gz``, ``.bz2`` or ``.xz`` when ``path`` names a compressed file, else None."""
+    low = path.lower()
+    return next((s for s in COMPRESSED_SUFFIXES if low.endswith(s)), None)
+
+
+def refuse_compressed(path: str, what: str) -> None:
+    """Refuse a compression suffix on a format that cannot be compressed (memory-mapped or read by name).
+
+    Raises:
+        InputError: ``path`` ends with .gz/.bz2/.xz.
+    """
+    ext = compression_of(path)
+    if ext:
+        raise InputError(f"{path}: {what} files cannot be compressed ({ext}); drop the {ext} suffix")
+
+
+def refuse_stdout(path: str, what: str) -> None:
+    """Refuse ``-`` (stdout) and named pipes for outputs that need a seekable file.
+
+    Raises:
+        InputError: ``path`` is ``-`` or a FIFO.
+    """
+    import stat
+
+    if path == "-":
+        raise InputError(f"a {what} cannot be written to stdout; give a file name with -o")
+    try:
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            raise InputError(f"{path}: a {what} cannot be written to a named pipe; give a file name")
+    except OSError:
+        pass
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_distinct(inputs, outputs) -> None:
+    """Refuse a run whose output would overwrite one of its inputs or another of its outputs.
+
+    ``inputs`` and ``outputs`` are paths (``-`` and None are ignored); devices
+    such as ``/dev/null`` may repeat.
+
+    Raises:
+        InputError: naming the two clashing paths.
+    """
+    outs = [p for p in outputs if p and p != "-"]
+    ins = [p for p in inputs if p and p != "-"]
+    for i, out in enumerate(outs):
+        if _write_through(out):
+            continue
+        for src in ins:
+            if _same_file(out, src):
+                raise InputError(f"{out}: is also an input of this run ({src}); refusing to overwrite it")
+        for other in outs[i + 1:]:
+            if _same_file(out, other):
+                raise InputError(f"{out}: is given for two outputs of this run ({other}); give distinct names")
+
+
+def _write_through(path: str) -> bool:
+    """True for targets that must be written in place, not replaced: devices, pipes, /dev and /proc entries."""
+    real = os.path.realpath(path)
+    if real.startswith(("/dev/", "/proc/")):
+        return True
+    return os.path.exists(real) and not os.path.isfile(real)
+
+
+def _check_name_fits(path: str) -> None:
+    """Refuse a name whose sidecar (``PATH.meta.json``) or temporary name would be too long for the folder."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 24 > limit:
+        raise InputError(f"{path}: file name too long (with its .meta.json and temporary names it would exceed "
+                         f"{limit} bytes)")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
+    """Yield a temporary path in ``path``'s folder; rename it to ``path`` when the block succeeds.
+
+    For libraries that write by file name.  On any exception (including
+    KeyboardInterrupt and the SystemExit raised by the CLI's signal handlers)
+    the temporary file is removed and ``path`` is left as it was.  A symlink
+    is followed (its target is replaced, the link kept); an existing file's
+    permission bits are kept.  When ``sidecar`` is non-empty at the end of the
+    block (``kind``, ``provenance`` and extra keys), ``PATH.meta.json`` is
+    written for the new file and committed with it: data first, then sidecar,
+    both prepared before either is renamed.
+
+    Raises:
+        InputError: the folder does not exist or is not writable, or the name is too long.
+    """
+    check_output_path(path)
+    _check_name_fits(path)
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write in {folder}: {e.strerror}") from None
+    os.close(fd)
+    side_tmp = None
+    try:
+        yield tmp
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        if sidecar:
+            from embedcli.provenance import sidecar_tmp_for
+
+            side_tmp = sidecar_tmp_for(tmp, target, sidecar)
+        os.replace(tmp, target)
+        if side_tmp:
+            from embedcli.provenance import sidecar_path
+
+            os.replace(side_tmp, sidecar_path(target))
+    except BaseException:
+        for t in (tmp, side_tmp):
+            if t:
+                with contextlib.suppress(OSError):
+                    os.unlink(t)
+        raise
+
+
+class _WriteAll(io.RawIOBase):
+    """A binary stream over a pipe, terminal or device that writes every byte or raises.
+
+    ``BufferedWriter.write`` of a large buffer to a pipe whose reader has gone can
+    return a short count without an error (the rest is silently lost); this loops
+    until all is written, so the closed pipe surfaces as ``BrokenPipeError``.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        view = memoryview(b).cast("B")
+        total = len(view)
+        while view:
+            n = self.raw.write(view)
+            if not n:
+                raise BrokenPipeError(32, "Broken pipe")
+            view = view[n:]
+        return total
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _compressed_writer(raw, ext: str | None, name: str):
+    if ext == ".gz":
+        # no file name and time 0 in the header: identical runs give identical bytes
+        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+    if ext == ".bz2":
+        return bz2.BZ2File(raw, "wb")
+    if ext == ".xz":
+        return lzma.LZMAFile(raw, "wb")
+    return raw
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar: dict | None = None) -> Iterator[IO]:
+    """Open ``path`` for writing atomically (see :func:`atomic_path`); compressed when the name ends
+    with .gz/.bz2/.xz (reproducibly: no name or time in a gzip header).
+
+    ``-`` writes to stdout; devices, named pipes and ``/dev/std*`` are written in
+    place (not replaced, no sidecar).  ``sidecar`` as in :func:`atomic_path`.
+
+    Raises:
+        InputError: the folder does not exist or is not writable; stdout is closed.
+    """
+    text = "b" not in mode
+    ext = compression_of(path) if path != "-" else None
+    if path == "-" or _write_through(path):
+        if path == "-":
+            if sys.stdout is None or not hasattr(sys.stdout, "buffer"):
+                raise InputError("standard output is closed; give a file with -o")
+            raw, close = sys.stdout.buffer, False
+        else:
+            try:
+                raw, close = open(path, "wb"), True
+            except OSError as e:
+                raise InputError(f"{path}: cannot write: {e.strerror}") from None
+        raw = _WriteAll(raw)
+        try:
+            comp = _compressed_writer(raw, ext, path)
+            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
+            yield f
+            f.flush()
+            if f is not raw:
+                if text:
+                    f.detach()
+                if comp is not raw:
+                    comp.close()
+            raw.flush()
+        finally:
+            if close:
+                raw.raw.close()
+        return
+    with atomic_path(path, sidecar) as tmp:
+        with open(tmp, "wb") as raw:
+            comp = _compressed_writer(raw, ext, path)
+            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
+            yield f
+            if text:
+                f.flush()
+                f.detach()
+            if comp is not raw:
+                comp.close()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
