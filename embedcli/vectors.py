@@ -243,7 +243,7 @@ class Vectors:
         """The :class:`~embedcli.query.Searcher` over the first ``restrict_vocab`` rows (cached)."""
         key = restrict_vocab or None  # 0 or None: every row
         if key not in self._searchers:
-            self._searchers[key] = Searcher(self.vectors, self.norms, restrict_vocab)
+            self._searchers[key] = Searcher(self.vectors, self.norms, key)
         return self._searchers[key]
 
     # ------------------------------------------------------------------ queries
