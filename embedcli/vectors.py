@@ -235,9 +235,14 @@ class Vectors:
         missing = [w for w in words if w not in idx]
         if missing and self.oov is None:
             raise KeyError(missing)
-        units = [self.get_vector(w, norm=True) for w in words]
+        units = np.vstack([self.get_vector(w, norm=True) for w in words]).astype(np.float32)
+        if not np.isfinite(units).all():
+            from embedcli.errors import DataError
+
+            bad = words[int(np.flatnonzero(~np.isfinite(units).all(axis=1))[0])]
+            raise DataError(f"the vector of {bad!r} holds NaN or infinite values: no meaningful similarity")
         rows = [idx.get(w, -1) for w in words]
-        return np.vstack(units).astype(np.float32), rows, missing
+        return units, rows, missing
 
     def searcher(self, restrict_vocab: int | None = None) -> Searcher:
         """The :class:`~embedcli.query.Searcher` over the first ``restrict_vocab`` rows (cached)."""

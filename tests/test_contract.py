@@ -457,14 +457,13 @@ def test_silent_garbage_is_refused(tmp_path):
     t.write_text("alpha\nbeta\n" * 10)
     one_line(run("cooccur", t, "-o", tmp_path / "m.npz", "--min-count", "1", ok=False), 3, "no two vocabulary words")
     nan = tmp_path / "nan.npz"
-    Vectors(["a", "b"], np.array([[1.0, 0.0], [np.nan, 1.0]], np.float32)).save(str(tmp_path / "ok.npz")) \
-        if False else None
     from embedcli.npzfile import text_blob, write_npz
 
     write_npz(str(nan), {"format": "embedcli-vectors", "format_version": 1},
               {"vectors": np.array([[1.0, 0.0], [np.nan, 1.0]], np.float32), "norms": np.ones(2, np.float32),
                "words": text_blob(["a", "b"])})
     one_line(run("neighbors", nan, "a", ok=False), 3, "NaN")
+    one_line(run("similarity", nan, "a", "b", ok=False), 3, "NaN")
     with pytest.raises(Exception, match="NaN"):
         Vectors(["a"], np.array([[np.nan]], np.float32)).save(str(tmp_path / "x.txt"))
     assert not (tmp_path / "x.txt").exists()
