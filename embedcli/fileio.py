@@ -220,7 +220,7 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
     line longer than ``chunk_bytes`` comes in several pieces, cut at white space
     (or else at a UTF-8 character boundary), all but the last with
     ``ends_line=False``: memory stays bounded on a file with no newline at all.
-    Line numbers are 1-based.
+    Line numbers are 1-based.  A UTF-8 byte-order mark at the start is dropped.
 
     Raises:
         InputError: the file cannot be opened.
@@ -230,12 +230,17 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
     f = open_binary(path)
     lineno = 1
     buf = b""
+    first = True
     try:
         while True:
             try:
                 block = f.read(chunk_bytes)
             except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
                 raise DataError(f"{path}: cannot read: {e}") from None
+            if first:
+                first = False
+                if block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not text
+                    block = block[3:]
             if not block:
                 if buf:
                     yield lineno, buf, True

@@ -233,6 +233,10 @@ def test_bom_pipeline_quiet(tmp_path):
     p.write_bytes(b"\xef\xbb\xbfLiberty and union\n")
     assert run("tokenize", p, "-q").stdout == "liberty and union\n"
     assert run("tokenize", "-", "-q", input="\ufeffLiberty\n").stdout == "liberty\n"
+    toks = tmp_path / "bom-tokens.txt"
+    toks.write_bytes(b"\xef\xbb\xbfliberty and union\nliberty\n")
+    assert run("vocab", toks, "-q").stdout.splitlines()[0] == "liberty\t2"
+    assert run("tokenize", toks, "--token-pattern", r"\S+", "-q").stdout.startswith("liberty and")
     res = run("pipeline", "-o", tmp_path / "o", "--dim", "5", "-q")
     assert res.stdout == "" and res.stderr == ""
 
