@@ -129,6 +129,16 @@ class Spec:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    # defined once here rather than generated per class by @dataclass (faster import: --help)
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields(self))})"
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self))
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(getattr(self, f.name) for f in fields(self))))
+
     def replace(self, **changes):
         """A copy with ``changes`` applied (validated)."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -162,7 +172,7 @@ def cores() -> int:
 DEFAULT_TOKEN_PATTERN = r"[^\W_]+"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TokenizeSpec(Spec):
     """How raw text becomes tokens (``embedcli tokenize``)."""
 
@@ -192,7 +202,7 @@ class TokenizeSpec(Spec):
             raise ParameterError("token_pattern", self.token_pattern, "must not be empty")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class VocabSpec(Spec):
     """Which words are kept (``embedcli vocab``; also every stage that counts its own vocabulary)."""
 
@@ -200,7 +210,7 @@ class VocabSpec(Spec):
     max_vocab_size: int | None = param(None, "Keep at most this many most frequent words [all].", lo=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PhrasesSpec(Spec):
     """gensim ``Phrases`` collocation detection (``embedcli phrases``)."""
 
@@ -234,7 +244,7 @@ class PhrasesSpec(Spec):
 
 
 # --------------------------------------------------------------------------- counting
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CooccurSpec(Spec):
     """Sliding-window word-context counting (``embedcli cooccur``)."""
 
@@ -253,7 +263,7 @@ class CooccurSpec(Spec):
     seed: int = _seed("Seed of --dynamic-window and --sample.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TermdocSpec(Spec):
     """Term-document matrix (``embedcli termdoc``)."""
 
@@ -264,7 +274,7 @@ class TermdocSpec(Spec):
 
 
 # --------------------------------------------------------------------------- factorizing
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class WeightingSpec(Spec):
     """Association measure applied to a count matrix before the SVD."""
 
@@ -283,7 +293,7 @@ class WeightingSpec(Spec):
         return 5.0 if self.association == "sppmi" else 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SVDSpec(Spec):
     """Truncated SVD and the vectors taken from it (``embedcli svd``)."""
 
@@ -299,7 +309,7 @@ class SVDSpec(Spec):
 
 
 # --------------------------------------------------------------------------- predictive
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Word2VecSpec(Spec):
     """gensim ``Word2Vec`` (``embedcli word2vec``): gensim's names (CLI ``--dim`` for vector_size) and defaults.
 
@@ -335,7 +345,7 @@ class Word2VecSpec(Spec):
         return self.workers or cores()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FastTextSpec(Word2VecSpec):
     """gensim ``FastText`` (``embedcli fasttext``): word2vec's parameters plus character n-grams."""
 
@@ -351,7 +361,7 @@ class FastTextSpec(Word2VecSpec):
 
 
 # --------------------------------------------------------------------------- queries
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SearchSpec(Spec):
     """Which rows a query searches (every query command and ``evaluate``)."""
 
@@ -363,19 +373,19 @@ class SearchSpec(Spec):
         return self.restrict or None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class NeighborsSpec(Spec):
     topn: int = param(10, "Number of neighbours.", lo=1, hi=1000000, flag="--topn", short="-k")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class AnalogySpec(Spec):
     topn: int = param(1, "Number of answers.", lo=1, hi=1000000, flag="--topn", short="-k")
     method: str = param("3cosadd", "3CosAdd (vector offset) or 3CosMul (Levy & Goldberg 2014).",
                         choices=("3cosadd", "3cosmul"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class EvaluateSpec(Spec):
     method: str = param("both", "Analogy method(s).", choices=("3cosadd", "3cosmul", "both"))
 
@@ -385,7 +395,7 @@ class EvaluateSpec(Spec):
 
 
 # --------------------------------------------------------------------------- pipeline
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PipelineSpec(Spec):
     method: str = param("svd", "Count-based PPMI-SVD, or gensim word2vec / fastText on the same tokens.",
                         choices=("svd", "word2vec", "fasttext"))

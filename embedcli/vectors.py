@@ -40,8 +40,13 @@ class Query:
         Words are separated by white space; a word written with a leading ``-``
         is subtracted (``\\-word`` looks up a word that starts with ``-``).
         """
+        return cls.from_words(text.split())
+
+    @classmethod
+    def from_words(cls, words: list[str]) -> "Query":
+        """As :meth:`parse`, for words already split."""
         pos, neg = [], []
-        for w in text.split():
+        for w in words:
             if w.startswith("-") and len(w) > 1:
                 neg.append(w[1:])
             else:

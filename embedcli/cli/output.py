@@ -84,7 +84,7 @@ class Reporter:
         if self.fmt == "json":
             click.echo(dumps(record))
         else:
-            click.echo("".join("\t".join(_field(x) for x in row) + "\n" for row in tsv_rows), nl=False)
+            click.echo("".join(_row(row) for row in tsv_rows), nl=False)
 
     def malformed(self, lineno, text: str, msg: str, record: dict, width: int) -> None:
         self.bad += 1
@@ -104,6 +104,14 @@ class Reporter:
                 warn("no query could be answered")
             return EXIT_NONE_ANSWERED
         return 0
+
+
+def _row(row: list) -> str:
+    """A TSV line; fields holding a tab or newline (rare: labels are normalized) are cleaned."""
+    line = "\t".join(row)
+    if line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line:
+        line = "\t".join(_field(x) for x in row)
+    return line + "\n"
 
 
 def _field(x) -> str:

@@ -7,6 +7,7 @@ them) and print; every stdin batch is answered one matrix product per block.
 from __future__ import annotations
 
 import json
+from collections import deque
 
 import click
 
@@ -58,15 +59,16 @@ def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
     search = build_spec(SearchSpec, kw)
     v = _load(vectors_path)
     rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
-    pending: list = []
+    pending: deque = deque()
 
     def parsed():
         for lineno, text in read_queries(queries):
-            pending.append((lineno, " ".join(text.split())))
-            yield Query.parse(" ".join(rep.words(text)))
+            words = text.split()
+            pending.append((lineno, " ".join(words)))
+            yield Query.from_words([rep.key(w) for w in words])
 
     for ans in v.most_similar_batch(parsed(), spec.topn, search.limit):
-        lineno, label = pending.pop(0)
+        lineno, label = pending.popleft()
         rep.note(lineno, ans.unknown, ans.oov)
         rec = {"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in ans.answers]}
         if ans.unknown:
