@@ -50,7 +50,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     doc_offset = 0
     done = 0
     for lineno, data, _ in iter_line_chunks(path):
-        text = decode_block(data, path, lineno, "utf-8", "strict")
+        text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)
         toks = text.replace("\n", " \x00 ").split()
         ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
         del toks

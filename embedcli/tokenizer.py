@@ -158,8 +158,11 @@ def _check_encoding(encoding: str) -> None:
         raise ParameterError("encoding", encoding, "only ASCII-compatible encodings are supported")
 
 
-def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str) -> str:
+def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str, raw_text: bool = True) -> str:
     """Decode a block of lines; a failure names the file and line.
+
+    ``raw_text`` is False for embedcli's own UTF-8 files (tokens, vocabulary): the hint then says
+    to (re-)tokenize the text rather than naming tokenize's options.
 
     Raises:
         DataError: NUL bytes (a binary file) or undecodable bytes under ``errors="strict"``.
@@ -173,7 +176,9 @@ def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str
         line = lineno + data[: e.start].count(b"\n")
         raise DataError(
             f"{path}:{line}: cannot decode byte 0x{data[e.start]:02x} as {encoding} "
-            f"(use --errors replace/ignore, or --encoding)"
+            + ("(use --errors replace/ignore, or --encoding)" if raw_text else
+               "(tokens and vocabulary files are UTF-8: make them with embedcli tokenize, whose "
+               "--encoding/--errors read other text)")
         ) from None
 
 

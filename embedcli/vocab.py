@@ -107,7 +107,7 @@ def count_tokens(path: str, progress: Progress | None = None) -> Counter:
     done = 0
     progress = progress or Progress(None)
     for lineno, data, _ in iter_line_chunks(path):
-        counter.update(decode_block(data, path, lineno, "utf-8", "strict").split())
+        counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
         done += len(data)
         progress.update(done)
     progress.close()
@@ -155,7 +155,7 @@ def read_vocab(path: str) -> Vocabulary:
     from embedcli.tokenizer import decode_block
 
     for lineno, data, _ in iter_line_chunks(path):
-        for i, line in enumerate(decode_block(data, path, lineno, "utf-8", "strict").splitlines()):
+        for i, line in enumerate(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).splitlines()):
             if not line.strip():
                 continue
             parts = line.split("\t")
