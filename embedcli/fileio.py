@@ -165,6 +165,10 @@ def expand_inputs(inputs) -> list[str]:
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def read_head(path: str, what: str = "input") -> bytes:
     """First 8 bytes of an input file that must be a regular file (not stdin), refusing pickles.
 
@@ -179,13 +183,13 @@ def read_head(path: str, what: str = "input") -> bytes:
     from embedcli.errors import FormatError
 
     if path == "-":
-        raise InputError(f"a {what} file cannot be read from stdin; give a file")
+        raise InputError(f"{_a(what)} {what} file cannot be read from stdin; give a file")
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     if os.path.isdir(path):
-        raise InputError(f"{path}: is a folder, expected a {what} file")
+        raise InputError(f"{path}: is a folder, expected {_a(what)} {what} file")
     if not os.path.isfile(path):
-        raise InputError(f"{path}: not a regular file (a device or pipe), expected a {what} file")
+        raise InputError(f"{path}: not a regular file (a device or pipe), expected {_a(what)} {what} file")
     try:
         with open(path, "rb") as f:
             head = f.read(8)

@@ -238,21 +238,23 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
                 raise InputError(f"{path}: cannot write: {e.strerror}") from None
         raw = _WriteAll(raw)
         try:
-            comp = _compressed_writer(raw, ext, path)
-            f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
-            yield f
-            f.flush()
-            if f is not raw:
-                if text:
-                    f.detach()
-                if comp is not raw:
-                    comp.close()
-            raw.flush()
+            with _naming_write_errors("standard output" if path == "-" else path):
+                comp = _compressed_writer(raw, ext, path)
+                f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
+                yield f
+                f.flush()
+                if f is not raw:
+                    if text:
+                        f.detach()
+                    if comp is not raw:
+                        comp.close()
+                raw.flush()
         finally:
             if close:
-                raw.raw.close()
+                with contextlib.suppress(OSError):
+                    raw.raw.close()
         return
-    with atomic_path(path, sidecar) as tmp:
+    with atomic_path(path, sidecar) as tmp, _naming_write_errors(path):
         with open(tmp, "wb") as raw:
             comp = _compressed_writer(raw, ext, path)
             f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
@@ -262,6 +264,19 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
                 f.detach()
             if comp is not raw:
                 comp.close()
+
+
+@contextlib.contextmanager
+def _naming_write_errors(name: str):
+    """A full disk or a failing device while writing: a one-line error naming the output (exit 2)."""
+    import errno
+
+    try:
+        yield
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS):
+            raise InputError(f"{name}: cannot write: {e.strerror}") from None
+        raise
 
 
 def _umask() -> int:

@@ -26,6 +26,9 @@ from embedcli.query import BLOCK, Searcher
 from embedcli.vectorfile import read_vectors, row_norms, write_vectors
 
 
+from embedcli.markers import FLUSH  # noqa: E402  (re-exported)
+
+
 @dataclass
 class Query:
     """One similarity query: the words added and subtracted (gensim's ``positive``/``negative``)."""
@@ -72,6 +75,7 @@ class Answer:
     answers: list[tuple[str, float]]
     unknown: list[str] = field(default_factory=list)
     oov: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
@@ -263,10 +267,17 @@ class Vectors:
 
         Each query's words (positive and negative) are never answers.  See
         :meth:`most_similar` and :meth:`most_similar_cosmul` for the scores.
+        A :data:`FLUSH` item has the queries before it answered at once.  A query
+        whose words cancel out (a zero vector) gets no answer and an ``error``.
         """
         s = self.searcher(restrict_vocab)
         block: list = []
         for q in queries:
+            if q is FLUSH:
+                if block:
+                    yield from self._answer_block(s, block, topn, cosmul)
+                    block = []
+                continue
             block.append(q)
             if len(block) == BLOCK:
                 yield from self._answer_block(s, block, topn, cosmul)
@@ -286,7 +297,12 @@ class Vectors:
                 resolved.append((None, e.args[0], []))
                 continue
             resolved.append((units, rows, oov))
-        ok = [i for i, r in enumerate(resolved) if r[0] is not None and block[i].words]
+        zero = set()
+        if not cosmul:
+            for i, r in enumerate(resolved):
+                if r[0] is not None and block[i].words and not np.any(self._combined(block[i], r[0])):
+                    zero.add(i)  # e.g. 'woman -woman': no direction to search
+        ok = [i for i, r in enumerate(resolved) if r[0] is not None and block[i].words and i not in zero]
         results: dict[int, tuple] = {}
         if ok:
             exclude = [[r for r in resolved[i][1] if r >= 0] for i in ok]
@@ -304,6 +320,9 @@ class Vectors:
             units, rows_or_missing, oov = resolved[i]
             if units is None:
                 yield Answer([], list(rows_or_missing), [])
+                continue
+            if i in zero:
+                yield Answer([], [], oov, "the query's vectors cancel out (a zero vector)")
                 continue
             if i not in results:
                 yield Answer([], [], oov)
@@ -347,6 +366,8 @@ class Vectors:
         ans = next(self.most_similar_batch([q], topn, restrict_vocab))
         if ans.unknown:
             raise KeyError(ans.unknown)
+        if ans.error:
+            raise ValueError(ans.error)
         return ans.answers
 
     def most_similar_cosmul(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
@@ -380,7 +401,7 @@ class Vectors:
         from embedcli.specs import AnalogySpec
 
         AnalogySpec(method=method)  # validates
-        queries = (Query([t[1], t[2]], [t[0]]) if t is not None else Query([]) for t in triples)
+        queries = (t if t is FLUSH else Query([t[1], t[2]], [t[0]]) if t is not None else Query([]) for t in triples)
         return self.most_similar_batch(queries, topn, restrict_vocab, cosmul=method == "3cosmul")
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "3cosadd",

@@ -297,7 +297,7 @@ def test_failure_paths_leave_old_files_whole(tmp_path, small_speeches, monkeypat
 
     monkeypatch.setattr(prov, "sidecar_tmp_for", full)
     res = run("tokenize", small_speeches, "-o", t, "--min-length", "3", ok=False)
-    assert res.exit_code == 3 and "No space left" in res.stderr
+    assert res.exit_code == 2 and f"{t}: cannot write: No space left" in res.stderr
     assert t.read_bytes() == old and (tmp_path / "t.txt.meta.json").read_bytes() == old_meta
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
@@ -471,3 +471,38 @@ def test_silent_garbage_is_refused(tmp_path):
     with pytest.raises(Exception, match="NaN"):
         Vectors(["a"], np.array([[np.nan]], np.float32)).save(str(tmp_path / "x.txt"))
     assert not (tmp_path / "x.txt").exists()
+
+
+# --------------------------------------------------------------------------- found by a stranger's session
+def test_interactive_stdin_gets_each_answer_at_once(vec):
+    p = subprocess.Popen(EMBEDCLI + ["neighbors", str(vec), "-", "-k", "1"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"war\n")
+        p.stdin.flush()
+        import select
+
+        ready = select.select([p.stdout], [], [], 30)[0]
+        assert ready, "no answer while stdin stays open"
+        assert p.stdout.readline().startswith(b"war\t")
+        p.stdin.write(b"peace\n")
+        p.stdin.close()
+        assert p.stdout.readline().startswith(b"peace\t")
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_cancelling_words_devices_and_stray_dashes(tmp_path, vec, small_tokens):
+    res = run("neighbors", vec, "-", "--format", "json", input="woman -woman\n", ok=False)
+    rec = strict_json(res.stdout)[0]
+    assert res.exit_code == 4 and rec["neighbors"] == [] and "cancel out" in rec["error"]
+    one_line(run("neighbors", vec, "war", "-", ok=False), 2, "must be the only query argument")
+    one_line(run("doesnt-match", vec, "war", ok=False), 2, "at least two words")
+    res = run("neighbors", vec, "-", "--format", "json", "-q", input=b"war\xff\n", ok=False)
+    assert strict_json(res.stdout)[0]["unknown"] == ["war\ufffd"]
+    for cmd in (["vocab", str(small_tokens), "-o", "/dev/full"], ["vocab", str(small_tokens)],
+                ["neighbors", str(vec), "war"]):
+        out = subprocess.run(EMBEDCLI + cmd, stdout=open("/dev/full", "wb"), stderr=subprocess.PIPE)
+        err = out.stderr.decode()
+        assert out.returncode == 2 and err.count("\n") == 1 and "cannot write: No space left" in err, (cmd, err)

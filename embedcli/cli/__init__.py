@@ -131,8 +131,12 @@ class _Group(click.Group):
         except OSError as e:
             if getattr(e, "filename", None):
                 _fail(f"{e.filename}: {e.strerror}", EXIT_USAGE)
-            if e.errno in (errno.EBADF, errno.ENOSPC, errno.EDQUOT, errno.EIO):
-                _fail(e.strerror or str(e), EXIT_USAGE if e.errno == errno.EBADF else EXIT_DATA)
+            if e.errno == errno.EBADF:
+                _fail(e.strerror or str(e), EXIT_USAGE)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG):
+                # what is left unnamed at this level is click's output to stdout
+                sys.stdout = open(os.devnull, "w")
+                _fail(f"standard output: cannot write: {e.strerror}", EXIT_USAGE)
             raise
 
 

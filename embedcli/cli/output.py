@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 import click
@@ -24,24 +25,73 @@ verbatim_option = click.option(
          "lowercased their text (read from their provenance).")
 
 
-def read_queries(args: tuple[str, ...]):
+def read_queries(args: tuple[str, ...], flush: bool = False):
     """``(line_number or None, text)``: the arguments, or one query per stdin line when the only argument is '-'.
 
-    Blank lines and lines starting with '#' are not queries.  A UTF-8 byte-order mark is dropped.
+    Blank lines and lines starting with '#' are not queries.  A UTF-8 byte-order mark is
+    dropped; bytes that are not UTF-8 become U+FFFD (so output stays valid UTF-8).  With
+    ``flush``, ``(None, FLUSH)`` is yielded whenever no more input is waiting, so that a batching
+    caller answers what it has (an interactive user or a coprocess gets each answer at once).
 
     Raises:
-        click.UsageError: '-' with standard input closed.
+        click.UsageError: '-' with standard input closed, or '-' among other arguments.
     """
-    if len(args) == 1 and args[0] == "-":
-        if sys.stdin is None:
-            raise OneLineUsageError("standard input is closed; give queries as arguments")
-        for lineno, line in enumerate(sys.stdin, 1):
-            line = line.lstrip("\ufeff").strip() if lineno == 1 else line.strip()
-            if line and not line.startswith("#"):
-                yield lineno, line
-    else:
+    if "-" in args and len(args) > 1:
+        raise OneLineUsageError("'-' (read queries from stdin) must be the only query argument")
+    if args != ("-",):
         for a in args:
             yield None, a
+        return
+    if sys.stdin is None:
+        raise OneLineUsageError("standard input is closed; give queries as arguments")
+    from embedcli.markers import FLUSH
+
+    try:
+        fd = sys.stdin.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): read it whole
+        fd = None
+    if fd is None:
+        buf = getattr(sys.stdin, "buffer", None)
+        lines = buf if buf is not None else (ln.encode("utf-8", "replace") for ln in sys.stdin)
+        yield from _query_lines(lines)
+        return
+    import select
+
+    def chunks():
+        buf = b""
+        while True:
+            data = os.read(fd, 1 << 16)
+            if not data:
+                if buf:
+                    yield [buf]
+                return
+            buf += data
+            *complete, buf = buf.split(b"\n")
+            waiting = bool(select.select([fd], [], [], 0)[0]) if flush else True
+            yield complete + ([] if waiting else [FLUSH])
+
+    def lines():
+        for group in chunks():
+            yield from group
+
+    yield from _query_lines(lines())
+
+
+def _query_lines(lines):
+    from embedcli.markers import FLUSH
+
+    lineno = 0
+    for raw in lines:
+        if raw is FLUSH:
+            yield None, FLUSH
+            continue
+        lineno += 1
+        line = raw.decode("utf-8", "replace")
+        if lineno == 1:
+            line = line.lstrip("\ufeff")
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield lineno, line
 
 
 def _where(lineno) -> str:

@@ -14,6 +14,7 @@ import click
 from embedcli.cli import cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
 from embedcli.cli.output import Reporter, dumps, read_queries, skip_unknown_option, verbatim_option
+from embedcli.markers import FLUSH
 from embedcli.specs import DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, EvaluateSpec, NeighborsSpec, SearchSpec
 
 format_option = click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0],
@@ -62,7 +63,10 @@ def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
     pending: deque = deque()
 
     def parsed():
-        for lineno, text in read_queries(queries):
+        for lineno, text in read_queries(queries, flush=True):
+            if text is FLUSH:
+                yield FLUSH
+                continue
             words = text.split()
             pending.append((lineno, " ".join(words)))
             yield Query.from_words([rep.key(w) for w in words])
@@ -73,6 +77,10 @@ def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
         rec = {"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in ans.answers]}
         if ans.unknown:
             rec["unknown"] = ans.unknown
+        if ans.error:
+            rec["error"] = ans.error
+            if not quiet:
+                warn(f"{'line ' + str(lineno) + ': ' if lineno else ''}{label}: {ans.error}")
         if ans.oov:
             rec["oov"] = ans.oov
         rows = [[label, w, f"{sc:.6f}"] for w, sc in ans.answers] or [[label, "", ""]]
@@ -111,22 +119,26 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
         raise OneLineUsageError(f"analogy needs three words A B C (or '-' for stdin), got {len(words)}")
     v = _load(vectors_path)
     rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
-    queries = read_queries(words) if stdin else iter([(None, " ".join(words))])
-    pending: list = []
+    queries = read_queries(words, flush=True) if stdin else iter([(None, " ".join(words))])
+    pending: deque = deque()
 
     def triples():
         for lineno, q in queries:
-            parts = rep.words(q)
+            if q is FLUSH:
+                yield FLUSH
+                continue
+            typed = q.split()
+            parts = [rep.key(w) for w in typed]
             if len(parts) not in (3, 4):
                 # answered in order: flush what is pending first
-                pending.append((lineno, parts, f"expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)", q))
+                pending.append((lineno, typed, f"expected 'A B C' (or 'A B C D'), got {len(parts)} word(s)", q, parts))
                 yield None
                 continue
-            pending.append((lineno, parts, None, q))
+            pending.append((lineno, typed, None, q, parts))
             yield tuple(parts[:3])
 
     for ans in v.analogy_batch(triples(), spec.topn, spec.method, search.limit):
-        lineno, parts, error, text = pending.pop(0)
+        lineno, parts, error, text, keys = pending.popleft()
         if error:
             rep.malformed(lineno, text, error, {"query": parts}, 5)
             continue
@@ -135,11 +147,13 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
                "answers": [{"word": w, "score": round(sc, 6)} for w, sc in ans.answers]}
         if ans.unknown:
             rec["unknown"] = ans.unknown
+        if ans.error:
+            rec["error"] = ans.error
         if ans.oov:
             rec["oov"] = ans.oov
         if len(parts) == 4:
             rec["expected"] = parts[3]
-            rec["correct"] = bool(ans.answers) and ans.answers[0][0] == parts[3]
+            rec["correct"] = bool(ans.answers) and ans.answers[0][0] == keys[3]
         rows = [[*parts[:3], w, f"{sc:.6f}"] for w, sc in ans.answers] or [[*parts[:3], "", ""]]
         rep.emit(rec, rows, bool(ans.answers))
     return rep.status()
@@ -215,6 +229,8 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
       embedcli doesnt-match vectors.npz breakfast cereal dinner lunch
     """
     stdin = len(words) == 1 and words[0] == "-"
+    if not stdin and len(words) < 2:
+        raise OneLineUsageError(f"doesnt-match needs at least two words (or '-' for stdin), got {len(words)}")
     v = _load(vectors_path)
     rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     queries = read_queries(words) if stdin else iter([(None, " ".join(words))])
