@@ -254,7 +254,7 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
                 with contextlib.suppress(OSError):
                     raw.raw.close()
         return
-    with atomic_path(path, sidecar) as tmp, _naming_write_errors(path):
+    with _naming_write_errors(path), atomic_path(path, sidecar) as tmp:
         with open(tmp, "wb") as raw:
             comp = _compressed_writer(raw, ext, path)
             f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
