@@ -238,7 +238,7 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
                 raise InputError(f"{path}: cannot write: {e.strerror}") from None
         raw = _WriteAll(raw)
         try:
-            with _naming_write_errors("standard output" if path == "-" else path):
+            with naming_write_errors("standard output" if path == "-" else path):
                 comp = _compressed_writer(raw, ext, path)
                 f = io.TextIOWrapper(comp, encoding=encoding, newline="\n", write_through=False) if text else comp
                 yield f
@@ -254,7 +254,7 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
                 with contextlib.suppress(OSError):
                     raw.raw.close()
         return
-    with _naming_write_errors(path), atomic_path(path, sidecar) as tmp:
+    with naming_write_errors(path), atomic_path(path, sidecar) as tmp:
         with open(tmp, "wb") as raw:
             comp = _compressed_writer(raw, ext, path)
             f = io.TextIOWrapper(comp, encoding=encoding, newline="\n") if text else comp
@@ -267,7 +267,7 @@ def atomic_output(path: str, mode: str = "wb", encoding: str = "utf-8", sidecar:
 
 
 @contextlib.contextmanager
-def _naming_write_errors(name: str):
+def naming_write_errors(name: str):
     """A full disk or a failing device while writing: a one-line error naming the output (exit 2)."""
     import errno
 

@@ -37,7 +37,9 @@ def save_fasttext(model, path: str) -> None:
     side = {"kind": "fasttext-model", "provenance": meta.get("provenance") or {},
             "meta": {k: v for k, v in meta.items() if k != "provenance"},
             "format": "fasttext-bin", "shape": [len(model.wv), model.wv.vector_size]}
-    with atomic_path(path, side) as tmp:
+    from embedcli.outputs import naming_write_errors
+
+    with naming_write_errors(path), atomic_path(path, side) as tmp:
         save_facebook_model(model, tmp)
 
 
