@@ -298,10 +298,13 @@ class Vectors:
                 continue
             resolved.append((units, rows, oov))
         zero = set()
+        combined: dict[int, np.ndarray] = {}
         if not cosmul:
             for i, r in enumerate(resolved):
-                if r[0] is not None and block[i].words and not np.any(self._combined(block[i], r[0])):
-                    zero.add(i)  # e.g. 'woman -woman': no direction to search
+                if r[0] is not None and block[i].words:
+                    combined[i] = self._combined(block[i], r[0])
+                    if not np.any(combined[i]):
+                        zero.add(i)  # e.g. 'woman -woman': no direction to search
         ok = [i for i, r in enumerate(resolved) if r[0] is not None and block[i].words and i not in zero]
         results: dict[int, tuple] = {}
         if ok:
@@ -310,7 +313,7 @@ class Vectors:
                 def tile_scores(a, e):
                     return np.stack([self._cosmul_scores(s, block[i], resolved[i][0], a, e) for i in ok])
             else:
-                Q = np.vstack([self._combined(block[i], resolved[i][0]) for i in ok])
+                Q = np.vstack([combined[i] for i in ok])
 
                 def tile_scores(a, e):
                     return s.cosines(Q, a, e)
@@ -333,6 +336,8 @@ class Vectors:
     @staticmethod
     def _combined(q: Query, units: np.ndarray) -> np.ndarray:
         """gensim's ``most_similar``: mean of +unit (positive) and -unit (negative) vectors, unit length."""
+        if len(units) == 1 and not q.negative:
+            return units[:1]  # already unit length (or zero)
         w = np.array([1.0] * len(q.positive) + [-1.0] * len(q.negative), dtype=np.float32)
         v = (units * w[:, None]).mean(axis=0)
         n = float(np.linalg.norm(v))
