@@ -97,22 +97,6 @@ def sidecar_tmp_for(data_tmp: str, target: str, sidecar: dict) -> str:
     return tmp
 
 
-def write_sidecar(path: str, kind: str, provenance: dict, **extra) -> None:
-    """Write ``PATH.meta.json`` for an existing file, atomically (nothing for stdout ``-``).
-
-    Writers use ``atomic_output(..., sidecar=...)`` instead, which commits data
-    and sidecar together; this is for files written by other means.
-    """
-    if path == "-" or not os.path.isfile(path):
-        return
-    from embedcli.fileio import atomic_output
-
-    doc = sidecar_document(path, kind, provenance, **extra)
-    with atomic_output(sidecar_path(path), "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=True, default=str)
-        f.write("\n")
-
-
 def read_sidecar(path: str) -> dict | None:
     """The sidecar of ``path`` as a dict, or None when there is none.
 

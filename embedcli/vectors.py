@@ -460,10 +460,3 @@ class Vectors:
         n = float(np.linalg.norm(mean))
         sims = units.astype(np.float64) @ (mean / n if n > 0 else mean)
         return words[int(np.argmin(sims))]
-
-
-def format_from_extension(path: str) -> str:
-    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text); see :mod:`embedcli.vectorfile`."""
-    from embedcli.vectorfile import format_from_extension as f
-
-    return f(path)
