@@ -1,11 +1,24 @@
 #!/usr/bin/env python
-"""SVD solver choice: randomized (default) vs ARPACK on the same PPMI matrix.
+"""SVD solver choice: accuracy per second on the pipeline's PPMI matrix.
 
 Builds the pipeline's co-occurrence matrix of the shared benchmark corpus once,
-then for each solver times `factorize` (PPMI + SVD) and scores the vectors on
-WS353, SimLex-999 and the Google analogies (3CosAdd, restrict 30,000).
+reweights it (PPMI, cds 0.75), computes the top singular values with ARPACK
+(float64, the reference), then for each solver prints: wall time of the SVD,
+CPU time / wall time (how busy the cores were), the largest relative error of
+the top-100 singular values against ARPACK, and the WS353 / SimLex-999 /
+Google analogy (3CosAdd, restrict 30,000) scores of the vectors U Sigma^0.5.
 
-Usage: python benchmarks/bench_solvers.py [--corpus PATH] [--n-iter 5 7 ...]
+Solvers:
+  0.2 default       scikit-learn's randomized_range_finder (n_iter 5, 120 vectors,
+                    float32 single-threaded products), then the same small SVD
+  subspace n_iter N embedcli's randomized solver (subspace iteration, float32,
+                    products on --workers threads)
+  krylov bB qQ      randomized block Krylov iteration (Musco & Musco 2015, Alg. 2):
+                    basis of [X O, (X X^T) X O, ..., (X X^T)^q X O] with block
+                    size B, LU-renormalized blocks, same products and threads
+  arpack            scipy svds (the reference itself: error 0 by definition)
+
+Usage: python benchmarks/bench_solvers.py [--corpus PATH] [--repeat N]
 """
 
 from __future__ import annotations
@@ -17,38 +30,107 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import scipy.linalg as sl
+import scipy.sparse as sp
+
 from embedcli.evaluate import bundled_path, evaluate_analogy, evaluate_similarity
 from embedcli.matrix import CountMatrix
+from embedcli.parallel import SparseOperator
 from embedcli.pipeline import run_pipeline
-from embedcli.specs import SVDSpec
-from embedcli.svd import factorize
+from embedcli.specs import SVDSpec, WeightingSpec, cores
+from embedcli.svd import _flip_signs, randomized_svd, svd_vectors
+from embedcli.vectors import Vectors
+from embedcli.weighting import reweight
 
 ROOT = Path(__file__).resolve().parents[1]
+K = 100
+
+
+def small_svd(op, Q):
+    Qb, R = sl.qr(op.rmatmul(Q), mode="economic", check_finite=False)
+    Ur, s, Vrt = np.linalg.svd(R.T)
+    return Q @ Ur[:, :K], s[:K], (Qb @ Vrt[:K].T).T
+
+
+def sklearn_default(X):
+    from sklearn.utils.extmath import randomized_range_finder
+
+    Q = randomized_range_finder(X, size=K + 20, n_iter=5, random_state=0).astype(np.float32)
+    with SparseOperator(X, threads=1) as op:
+        return small_svd(op, Q)
+
+
+def block_krylov(op, b: int, q: int, seed: int = 0):
+    lu = lambda Y: sl.lu(Y, permute_l=True, check_finite=False)[0]  # noqa: E731  span-preserving
+    Y = lu(op.matmul(np.random.default_rng(seed).standard_normal((op.shape[1], b), dtype=np.float32)))
+    blocks = [Y]
+    for _ in range(q):
+        Y = lu(op.matmul(lu(op.rmatmul(Y))))
+        blocks.append(Y)
+    Q = sl.qr(np.hstack(blocks), mode="economic", check_finite=False)[0]
+    return small_svd(op, Q)
+
+
+def timed(fn):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - c
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpora" / "english-mix.txt.gz"))
-    ap.add_argument("--n-iter", type=int, nargs="+", default=[5])
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each solver; the median time is printed")
     args = ap.parse_args()
     if not os.path.exists(args.corpus):
         sys.exit(f"{args.corpus}: not found")
     with tempfile.TemporaryDirectory() as tmp:
-        run_pipeline([args.corpus], tmp)
+        run_pipeline([args.corpus], tmp, quiet=True)
         cm = CountMatrix.load(os.path.join(tmp, "cooccur.npz"))
-    print(f"matrix {cm.matrix.shape[0]:,} x {cm.matrix.shape[1]:,}, {cm.matrix.nnz:,} non-zeros; 100 dims, eig 0.5")
-    print("| solver | time (PPMI + SVD) | WS353 | SimLex-999 | Google 3CosAdd |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    configs = [("randomized", n) for n in args.n_iter] + [("arpack", 0)]
-    for solver, n_iter in configs:
-        t = time.perf_counter()
-        wv, _ = factorize(cm, spec=SVDSpec(solver=solver, n_iter=n_iter))
-        el = time.perf_counter() - t
-        ws = evaluate_similarity(wv, bundled_path("wordsim353.tsv")).spearman
-        sl = evaluate_similarity(wv, bundled_path("simlex999.txt")).spearman
-        an = evaluate_analogy(wv, bundled_path("questions-words.txt")).accuracy
-        name = f"randomized, n_iter {n_iter}" if solver == "randomized" else "arpack (svds)"
-        print(f"| {name} | {el:.1f} s | {ws:.3f} | {sl:.3f} | {an:.4f} |", flush=True)
+    X = sp.csr_matrix(reweight(cm.matrix, WeightingSpec()), dtype=np.float32)
+    (U, s_ref, Vt), t_ref, c_ref = timed(lambda: truncated_arpack(X))
+    n = cores()
+    print(f"PPMI matrix {X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} non-zeros; {K} dims; {n} cores; "
+          f"{time.strftime('%Y-%m-%d')}; median of {args.repeat} runs")
+    print()
+    print("| solver | sparse products | wall time | CPU / wall | max rel. error top-100 | WS353 | SimLex-999 | Google |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    configs = [("0.2 default (scikit-learn range finder, n_iter 5, 1 thread)", 12, 1, lambda op: sklearn_default(X))]
+    for w in sorted({1, n}):
+        configs.append((f"subspace n_iter 5, {w} thread(s) (new default)" if w == n else
+                        f"subspace n_iter 5, {w} thread(s)", 12, w, lambda op: randomized_svd(op, K, 20, 5, 0)))
+    for it in (3, 4, 6, 7):
+        configs.append((f"subspace n_iter {it}", 2 * it + 2, n, lambda op, it=it: randomized_svd(op, K, 20, it, 0)))
+    for b, q in ((100, 2), (100, 3), (64, 3), (50, 4), (40, 5)):
+        configs.append((f"block Krylov b{b} q{q}", 2 * q + 2, n, lambda op, b=b, q=q: block_krylov(op, b, q)))
+    for name, n_products, threads, fn in configs:
+        runs = []
+        for _ in range(args.repeat):
+            with SparseOperator(X, threads=threads) as op:
+                runs.append(timed(lambda: fn(op)))
+        (Ur, s, Vtr), _, _ = runs[0]
+        wall = float(np.median([r[1] for r in runs]))
+        cpu = float(np.median([r[2] for r in runs]))
+        print(row(name, n_products, wall, cpu, s, s_ref, Ur, Vtr, cm), flush=True)
+    print(row("arpack (svds, float64): the reference", "-", t_ref, c_ref, s_ref, s_ref, U, Vt, cm), flush=True)
+
+
+def truncated_arpack(X):
+    from embedcli.svd import truncated_svd
+
+    return truncated_svd(X, SVDSpec(dim=K, solver="arpack"))
+
+
+def row(name, n_products, wall, cpu, s, s_ref, U, Vt, cm) -> str:
+    s = np.asarray(s, dtype=np.float64)
+    err = float(np.max(np.abs(s - s_ref) / s_ref))
+    U, Vt = _flip_signs(np.asarray(U, np.float32), np.asarray(Vt, np.float32))
+    wv = Vectors(list(cm.row_words), svd_vectors(U, s, Vt, 0.5, "w"))
+    ws = evaluate_similarity(wv, bundled_path("wordsim353.tsv")).spearman
+    sim = evaluate_similarity(wv, bundled_path("simlex999.txt")).spearman
+    an = evaluate_analogy(wv, bundled_path("questions-words.txt"), method="3cosadd", restrict=30000).accuracy
+    return f"| {name} | {n_products} | {wall:.2f} s | {cpu / wall:.2f} | {err:.4f} | {ws:.3f} | {sim:.3f} | {an:.4f} |"
 
 
 if __name__ == "__main__":

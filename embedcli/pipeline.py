@@ -131,7 +131,7 @@ def run_pipeline(
     res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
     t = time.perf_counter()
-    wv, _ = factorize(cm, weighting, svd)
+    wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet))
     fmt = wv.save(f["vectors"])
     res.vectors = wv
     res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "

@@ -301,11 +301,13 @@ class SVDSpec(Spec):
     eig: float = param(0.5, "Eigenvalue weighting p: vectors are U Sigma^p (0: U; 1: classic LSA).", lo=0, hi=1)
     vectors: str = param("w", "Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.",
                          choices=("w", "c", "w+c"))
-    solver: str = param("randomized", "randomized (Halko et al., scikit-learn's range finder) or arpack "
-                        "(scipy svds: exact, slower).", choices=("randomized", "arpack"))
+    solver: str = param("randomized", "randomized (Halko et al. subspace iteration, float32, on --workers "
+                        "threads) or arpack (scipy svds: exact, slower, one thread).", choices=("randomized", "arpack"))
     n_iter: int = param(5, "Power iterations of the randomized solver.", lo=0, hi=100)
     oversamples: int = param(20, "Extra random vectors of the randomized solver.", lo=0, hi=10000)
     seed: int = _seed("Random seed of the solver.")
+    workers: int | None = param(None, "Threads for the sparse products [number of cores]; the result does not "
+                                "depend on it.", lo=1, hi=256, provenance=False)
 
 
 # --------------------------------------------------------------------------- predictive

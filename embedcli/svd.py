@@ -6,24 +6,26 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcli.errors import DataError, ParameterError
-from embedcli.specs import SVDSpec, WeightingSpec
+from embedcli.specs import SVDSpec, WeightingSpec, cores
 
 
-def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k = params.dim`` largest singular triplets of ``X``.
 
-    ``solver``: ``randomized`` (Halko, Martinsson & Tropp 2011, Alg. 4.4 + 5.1,
-    with scikit-learn's ``randomized_range_finder``: ``n_iter`` power
-    iterations, ``oversamples`` extra vectors) or ``arpack`` (scipy ``svds``,
-    Lanczos; exact to tolerance, slower).
+    ``solver``: ``randomized`` (:func:`randomized_svd`: Halko, Martinsson &
+    Tropp 2011, subspace iteration with ``n_iter`` power iterations and
+    ``oversamples`` extra vectors, float32, products on ``params.workers``
+    threads) or ``arpack`` (scipy ``svds``, Lanczos in float64; exact to
+    tolerance, slower).
 
     Args:
-        X: ``(n, m)`` sparse matrix (float32 is fastest).
+        X: ``(n, m)`` sparse matrix; the randomized solver works in float32.
+        progress: optional :class:`~embedcli.fileio.Progress` (products done / total).
 
     Returns:
-        ``U (n, k) float64``, ``s (k,) float64`` descending, ``Vt (k, m) float64``,
-        signs fixed deterministically (scikit-learn's ``svd_flip``, largest
-        |entry| of each column of U positive) so that runs are reproducible.
+        ``U (n, k) float32``, ``s (k,) float64`` descending, ``Vt (k, m) float32``,
+        signs fixed deterministically (the largest |entry| of each column of U
+        is positive, as scikit-learn's ``svd_flip``) so that runs are reproducible.
 
     Raises:
         ParameterError: ``dim`` >= min(n, m).
@@ -34,32 +36,78 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None) -> tuple[np.nda
     if k >= min(n, m):
         raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side ({min(n, m)}); "
                              "the vocabulary is too small for this many dimensions")
-    from sklearn.utils.extmath import randomized_range_finder, svd_flip
-
-    X = sp.csr_matrix(X)
     if params.solver == "randomized":
-        # Halko, Martinsson & Tropp (2011), Alg. 4.4 + 5.1: scikit-learn finds the range
-        # Q; the small (k+p) x m projection B = Q^T X is then decomposed in the input's
-        # precision (float32: a QR of B^T and an SVD of the (k+p)-square factor), which is
-        # several times faster than scikit-learn's float64 SVD of B for wide matrices.
-        size = min(k + params.oversamples, min(n, m))
-        Q = randomized_range_finder(X, size=size, n_iter=params.n_iter, random_state=params.seed)
-        Q = Q.astype(X.dtype if X.dtype.kind == "f" else np.float64, copy=False)
-        Bt = X.T @ Q  # (m, k+p) = B^T
-        Qb, R = np.linalg.qr(Bt)
-        Ur, s, Vrt = np.linalg.svd(R.T)
-        U = Q @ Ur[:, :k]
-        Vt = (Qb @ Vrt[:k].T).T
-        s = s[:k]
+        from embedcli.parallel import SparseOperator
+
+        with SparseOperator(sp.csr_matrix(X, dtype=np.float32), threads=params.workers or cores()) as op:
+            U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
     else:
         from scipy.sparse.linalg import svds
 
         v0 = np.random.default_rng(params.seed).uniform(-1, 1, min(n, m))
-        U, s, Vt = svds(X.astype(np.float64), k=k, v0=v0, solver="arpack")
+        U, s, Vt = svds(sp.csr_matrix(X, dtype=np.float64), k=k, v0=v0, solver="arpack")
         order = np.argsort(-s)
         U, s, Vt = U[:, order], s[order], Vt[order]
-    U, Vt = svd_flip(U.astype(np.float64), Vt.astype(np.float64))
-    return U, s.astype(np.float64), Vt
+    U, Vt = _flip_signs(np.asarray(U, dtype=np.float32), np.asarray(Vt, dtype=np.float32))
+    return U, np.asarray(s, dtype=np.float64), Vt
+
+
+def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int = 0,
+                   progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Randomized truncated SVD by subspace iteration (Halko, Martinsson & Tropp 2011, Alg. 4.4 + 5.1).
+
+    ``l = k + oversamples`` Gaussian test vectors (float32, seeded), ``n_iter``
+    rounds of ``Y <- X (X^T Y)`` with LU re-normalization between products (as
+    scikit-learn's ``randomized_range_finder``), a QR basis ``Q`` of the range,
+    then the small problem: ``B^T = X^T Q`` (``m x l``), its QR ``Q_b R``, and
+    the SVD of the ``l x l`` factor ``R^T``.  ``2 n_iter + 2`` sparse products
+    in all; the benchmark ``benchmarks/bench_solvers.py`` compares it with
+    block Krylov iteration (Musco & Musco 2015) and ARPACK.
+
+    Args:
+        op: a :class:`~embedcli.parallel.SparseOperator` (``shape``, ``matmul``, ``rmatmul``).
+
+    Returns:
+        ``U (n, k)``, ``s (k,)``, ``Vt (k, m)`` in the operator's dtype, unsigned.
+    """
+    import scipy.linalg as sl
+
+    n, m = op.shape
+    dtype = np.float32 if op.dtype == np.float32 else np.float64
+    size = min(k + oversamples, n, m)
+    total = 2 * n_iter + 2
+    done = 0
+
+    def step(Y):
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress.update(done, total, extra=f"product {done}/{total}")
+        return Y
+
+    def lu(Y):
+        return sl.lu(Y, permute_l=True, check_finite=False)[0]
+
+    Y = step(op.matmul(np.random.default_rng(seed).standard_normal((m, size), dtype=dtype)))
+    for _ in range(n_iter):
+        Y = step(op.matmul(lu(step(op.rmatmul(lu(Y))))))
+    Q = sl.qr(Y, mode="economic", check_finite=False)[0]
+    del Y
+    Bt = step(op.rmatmul(Q))  # (m, l) = B^T
+    Qb, R = sl.qr(Bt, mode="economic", check_finite=False)
+    del Bt
+    Ur, s, Vrt = np.linalg.svd(R.T)
+    U = Q @ Ur[:, :k]
+    Vt = (Qb @ Vrt[:k].T).T
+    return U, s[:k], Vt
+
+
+def _flip_signs(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Make the largest-|entry| of each column of ``U`` positive (flipping ``Vt``'s row with it)."""
+    rows = np.argmax(np.abs(U), axis=0)
+    signs = np.sign(U[rows, np.arange(U.shape[1])])
+    signs[signs == 0] = 1
+    return U * signs, Vt * signs[:, None]
 
 
 def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which: str) -> np.ndarray:
@@ -83,7 +131,7 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None):
+def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None):
     """The SVD stage: reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
 
     Returns ``(word_vectors, doc_vectors)``: :class:`~embedcli.vectors.Vectors`
@@ -91,7 +139,8 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     ``spec.vectors``), and for a term-document matrix also the documents'
     vectors ``V Sigma^eig`` (LSA; None otherwise).  ``meta["provenance"]``
     records both specs and the matrix's own record; ``meta["singular_values"]``
-    the singular values, descending.
+    the singular values, descending.  ``progress``: an optional
+    :class:`~embedcli.fileio.Progress` for the solver's products.
 
     Raises:
         ParameterError: ``vectors`` c/w+c where they do not apply, ``dim`` too large.
@@ -112,7 +161,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if X.nnz == 0:
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
-    U, s, Vt = truncated_svd(X, spec)
+    U, s, Vt = truncated_svd(X, spec, progress)
     record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
     meta = {"provenance": record, "singular_values": [float(x) for x in s]}
     if spec.vectors == "c":

@@ -58,6 +58,43 @@ def test_truncated_svd_reconstruction_identity(solver):
     assert rng is not None
 
 
+def _skewed_matrix(n=500, m=300, seed=3):
+    """Rows with very different numbers of non-zeros, like a frequency-sorted word matrix."""
+    rng = np.random.default_rng(seed)
+    per_row = np.maximum(1, (m / (1 + np.arange(n)) ** 0.7).astype(int))
+    rows = np.repeat(np.arange(n), per_row)
+    cols = np.concatenate([rng.choice(m, k, replace=False) for k in per_row])
+    return sp.csr_matrix((rng.random(len(rows)).astype(np.float32) + 0.1, (rows, cols)), shape=(n, m))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_sparse_operator_products_are_bit_identical_to_scipy(threads):
+    from embedcli.parallel import SparseOperator, row_blocks
+
+    X = _skewed_matrix()
+    B = np.random.default_rng(0).standard_normal((300, 17)).astype(np.float32)
+    C = np.random.default_rng(1).standard_normal((500, 17)).astype(np.float32)
+    with SparseOperator(X, threads=threads) as op:
+        assert np.array_equal(op.matmul(B), X @ B)
+        assert np.array_equal(op.rmatmul(C), X.T.tocsr() @ C)
+    blocks = row_blocks(X, 8)
+    assert blocks[0][0] == 0 and blocks[-1][1] == 500 and len(blocks) > 1
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    nnz = [b[2].nnz for b in blocks]
+    assert max(nnz) < 0.3 * X.nnz  # balanced by non-zeros, although row 0 alone holds 300
+
+
+def test_randomized_svd_does_not_depend_on_workers():
+    X = _skewed_matrix()
+    a = truncated_svd(X, SVDSpec(dim=10, workers=1))
+    b = truncated_svd(X, SVDSpec(dim=10, workers=2))
+    for x, y in zip(a, b):
+        assert np.array_equal(x, y)
+    assert a[0].dtype == np.float32 and a[2].dtype == np.float32 and a[1].dtype == np.float64
+    # the largest |entry| of each column of U is positive
+    assert (a[0][np.argmax(np.abs(a[0]), axis=0), np.arange(10)] > 0).all()
+
+
 def test_cli_svd_outputs_satisfy_reconstruction_identity(small_tokens, tmp_path):
     """||X - X_k||_F^2 = sum_{i>k} sigma_i^2 for the vectors the CLI writes (W = U S, C = V)."""
     m = tmp_path / "m.npz"

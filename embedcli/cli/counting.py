@@ -105,7 +105,9 @@ def svd(matrix, output, file_format, doc_output, quiet, **kw):
     & Dagan 2015); on a term-document matrix, LSA term vectors and also
     document vectors. The singular values and the whole provenance chain are
     recorded in the output (see 'embedcli info'). Memory: the matrix, its
-    reweighted copy and (n + m) x (dim + oversamples) float32 blocks.
+    reweighted float32 copy twice (as rows and as columns, so that both
+    products run on all cores) and a few (n + m) x (dim + oversamples)
+    float32 blocks.
 
     \b
     Example:
@@ -125,7 +127,7 @@ def svd(matrix, output, file_format, doc_output, quiet, **kw):
     cm = CountMatrix.load(matrix)
     if cm.kind == "termdoc":
         check_distinct([matrix], [output, doc_output or sibling_path(output, "docs")])
-    wv, dv = factorize(cm, weighting, spec)
+    wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet))
     used = wv.save(output, file_format)
     if dv is not None:
         dpath = doc_output or sibling_path(output, "docs")
