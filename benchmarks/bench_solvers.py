@@ -9,7 +9,7 @@ the top-100 singular values against ARPACK, and the WS353 / SimLex-999 /
 Google analogy (3CosAdd, restrict 30,000) scores of the vectors U Sigma^0.5.
 
 Solvers:
-  0.2 default       scikit-learn's randomized_range_finder (n_iter 5, 120 vectors,
+  sklearn (as 0.2)  scikit-learn's randomized_range_finder (n_iter 5, 120 vectors,
                     float32 single-threaded products), then the same small SVD
   subspace n_iter N embedcli's randomized solver (subspace iteration, float32,
                     products on --workers threads)
@@ -96,7 +96,7 @@ def main() -> None:
     print()
     print("| solver | sparse products | wall time | CPU / wall | max rel. error top-100 | WS353 | SimLex-999 | Google |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    configs = [("0.2 default (scikit-learn range finder, n_iter 5, 1 thread)", 12, 1, lambda op: sklearn_default(X))]
+    configs = [("scikit-learn range finder (as 0.2), n_iter 5, 1 thread", 12, 1, lambda op: sklearn_default(X))]
     for w in sorted({1, n}):
         configs.append((f"subspace n_iter 5, {w} thread(s) (new default)" if w == n else
                         f"subspace n_iter 5, {w} thread(s)", 12, w, lambda op: randomized_svd(op, K, 20, 5, 0)))

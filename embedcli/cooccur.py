@@ -15,8 +15,9 @@ The symmetric matrix is ``L + L^T`` where ``L`` counts left contexts.
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Iterator
 
 import numpy as np
@@ -26,43 +27,82 @@ from numpy.lib.stride_tricks import sliding_window_view
 from embedcli.errors import DataError
 from embedcli.fileio import Progress, iter_line_chunks
 from embedcli.matrix import CountMatrix
+from embedcli.parallel import ProcessBlocks
 from embedcli.provenance import file_provenance, stage_record
-from embedcli.specs import CooccurSpec
+from embedcli.specs import CooccurSpec, cores
 from embedcli.vocab import Vocabulary
 _BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never survives decoding
 
 
-def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None = None,
+                   workers: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream a tokens file as ``(ids, doc)`` blocks.
 
     ``ids`` is ``(n,) int32`` word ids (``-1``: not in ``index``); ``doc`` is
     ``(n,) int64``, the 0-based line (document) number of each token, counted
-    over the whole file.  Empty lines count as documents.
+    over the whole file.  Empty lines count as documents.  With ``workers`` > 1
+    blocks are decoded and looked up in worker processes (the GIL-bound part);
+    the blocks and their order do not depend on ``workers``.
 
     Raises:
         DataError: the file is not UTF-8 text.
     """
-    from embedcli.tokenizer import decode_block
-
-    lookup = dict(index)
-    lookup[_BOUNDARY] = -2
-    get = lookup.get
     doc_offset = 0
     done = 0
-    for lineno, data, _ in iter_line_chunks(path):
-        text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)
-        toks = text.replace("\n", " \x00 ").split()
-        ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
-        del toks
-        bd = ids == -2
-        doc = np.cumsum(bd, dtype=np.int64)
-        doc += doc_offset
-        doc_offset = int(doc[-1]) if len(doc) else doc_offset
-        keep = ~bd
-        done += int(keep.sum())
-        if progress is not None:
-            progress.update(done)
-        yield ids[keep], doc[keep]
+    pending: deque = deque()
+    with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
+        try:
+            for item in chain(iter_line_chunks(path), [None]):
+                if item is not None:
+                    lineno, data, _ = item
+                    pending.append(runner.submit(data, path, lineno))
+                while pending and (len(pending) > runner.in_flight or item is None):
+                    ids, ends = pending.popleft().result()
+                    # document (line) number of each token: the line ends before it, plus those before the block
+                    doc = np.cumsum(np.bincount(ends[ends < len(ids)], minlength=len(ids)), dtype=np.int64)
+                    doc += doc_offset
+                    doc_offset += len(ends)
+                    done += len(ids)
+                    if progress is not None:
+                        progress.update(done)
+                    yield ids, doc
+        finally:
+            _install_index(None)
+
+
+_INDEX: dict | None = None  # the vocabulary's word -> id map, in each worker process
+
+
+def _install_index(index: dict | None) -> None:
+    global _INDEX
+    if index is None:
+        _INDEX = None
+    else:
+        _INDEX = dict(index)
+        _INDEX[_BOUNDARY] = -2
+
+
+def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: one block of a tokens file as word ids, and where its line ends fall.
+
+    Returns ``ids (n,) int32`` and ``ends (k,) int64``: for each newline in the
+    block, the number of tokens before it.
+
+    Raises:
+        DataError: the block is not UTF-8.
+    """
+    from embedcli.tokenizer import decode_block
+
+    text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)
+    toks = text.replace("\n", " \x00 ").split()
+    get = _INDEX.get
+    ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
+    del toks
+    bd = np.flatnonzero(ids == -2)
+    # a newline after the i-th real token: position in ``ids`` minus the markers before it
+    ends = bd - np.arange(len(bd))
+    ids = np.delete(ids, bd)
+    return ids, ends
 
 
 def distance_weights(window: int, weighting: str) -> np.ndarray:
@@ -168,10 +208,12 @@ def cooccurrence_matrix(
             for key, m in pending.pop(0).result().items():
                 totals[key] = totals[key] + m
 
-    # Two threads: scipy's sparse product releases the GIL, so one block is
-    # multiplied while the next is read and mapped to ids.
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for ids, doc in iter_id_blocks(path, vocab.index, progress):
+    # Worker processes decode blocks and look words up (the GIL-bound part); threads
+    # multiply blocks (scipy's sparse product releases the GIL) while this thread
+    # sums finished blocks in submission order.
+    workers = p.workers or cores()
+    with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
+        for ids, doc in iter_id_blocks(path, vocab.index, progress, workers):
             if p.cross_documents:
                 doc = np.zeros_like(doc)
             if pkeep is not None:
@@ -189,7 +231,7 @@ def cooccurrence_matrix(
             c_ids, c_doc = f_ids[-W:].copy(), f_doc[-W:].copy()
             if p.dynamic_window:
                 c_b = f_b[-W:].copy()
-            collect(2)
+            collect(max(2, workers))
         collect(0)
     L = totals["L"]
     Lr = totals.get("Lr")

@@ -261,6 +261,8 @@ class CooccurSpec(Spec):
                           lo=0, hi=1, hi_open=True, metavar="T")
     cross_documents: bool = param(False, "Let windows span document (line) ends. By default they stop at them.")
     seed: int = _seed("Seed of --dynamic-window and --sample.")
+    workers: int | None = param(None, "Processes reading the tokens file and threads counting [number of cores]; "
+                                "the matrix does not depend on it.", lo=1, hi=1024, provenance=False)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -271,6 +273,8 @@ class TermdocSpec(Spec):
                            "ln(1+tf) * (1 + sum p ln p / ln N).", choices=("count", "tfidf", "log-entropy"))
     min_df: int = param(1, "Keep terms in at least this many documents.", lo=1)
     max_df: float = param(1.0, "Keep terms in at most this fraction of the documents.", lo=0, hi=1, lo_open=True)
+    workers: int | None = param(None, "Processes reading the tokens file [number of cores]; the matrix does not "
+                                "depend on it.", lo=1, hi=1024, provenance=False)
 
 
 # --------------------------------------------------------------------------- factorizing

@@ -10,11 +10,11 @@ from embedcli.errors import DataError
 from embedcli.fileio import Progress
 from embedcli.matrix import CountMatrix
 from embedcli.provenance import file_provenance, stage_record
-from embedcli.specs import TermdocSpec
+from embedcli.specs import TermdocSpec, cores
 from embedcli.vocab import Vocabulary
 
 
-def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None) -> sp.csr_matrix:
+def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None, workers: int = 1) -> sp.csr_matrix:
     """``(V, n_docs) float64`` CSR of term frequencies; document ``j`` is line ``j + 1``.
 
     Raises:
@@ -22,7 +22,7 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
     """
     rows, cols, vals = [], [], []
     n_docs = 0
-    for ids, doc in iter_id_blocks(path, vocab.index, progress):
+    for ids, doc in iter_id_blocks(path, vocab.index, progress, workers):
         if len(doc):
             n_docs = max(n_docs, int(doc[-1]) + 1)
         ok = ids >= 0
@@ -89,7 +89,7 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
     """
     spec = spec or TermdocSpec()
     weighting, min_df, max_df = spec.weighting, spec.min_df, spec.max_df
-    tf = count_termdoc(path, vocab, progress)
+    tf = count_termdoc(path, vocab, progress, spec.workers or cores())
     df = np.diff(tf.indptr)
     keep = (df >= min_df) & (df <= max_df * tf.shape[1])
     if not keep.any():

@@ -9,12 +9,8 @@ corpus.
 from __future__ import annotations
 
 import codecs
-import multiprocessing as mp
-import os
 import re
-import signal
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import chain
@@ -22,6 +18,7 @@ from typing import IO, Iterable
 
 from embedcli.errors import DataError, InputError, ParameterError
 from embedcli.fileio import Progress, find_inputs, iter_line_chunks
+from embedcli.parallel import ProcessBlocks
 from embedcli.provenance import corpus_records, stage_record
 from embedcli.specs import DEFAULT_TOKEN_PATTERN, TokenizeSpec, cores
 
@@ -43,6 +40,9 @@ class TokenizeStats:
     def as_dict(self) -> dict:
         return {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
 
+
+#: Text per block sent to a worker: small enough that both cores stay busy on a corpus of a few blocks.
+TOKENIZE_CHUNK_BYTES = 1 << 20
 
 #: Largest stop-word file read (a bound on memory: ``--stopwords /dev/zero`` must not fill it).
 MAX_STOPWORDS_BYTES = 16 << 20
@@ -226,7 +226,7 @@ def tokenize(
     spaces = 0  # every output document of n tokens holds n - 1 spaces
     want_counts = counter is not None
     skip = spec.skip_unreadable
-    with _BlockRunner(workers) as runner:
+    with ProcessBlocks(_tokenize_block, workers) as runner:
         # Blocks are tokenized in worker processes (in order, a few in flight); this
         # process only stitches documents across block ends and writes.  With
         # skip_unreadable each file's output is staged and written once the whole
@@ -237,7 +237,7 @@ def tokenize(
             for fi, path in enumerate(files):
                 try:
                     first = True
-                    for lineno, data, ends_line in iter_line_chunks(path):
+                    for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES):
                         if first and bom and data.startswith(bom):  # a UTF-8 byte-order mark is not text
                             data = data[len(bom):]
                         first = False
@@ -406,55 +406,3 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     blank = [not p.strip() for p in parts] if paragraphs else None
     counts = dict(Counter(" ".join(toks).split())) if want_counts else None
     return toks, blank, counts
-
-
-def _worker_init() -> None:
-    """Pool workers: Ctrl-C reaches the whole process group, but only the parent reacts (and stops
-    them); the parent's other handlers are reset to the default (die); and on Linux a worker is
-    killed when its parent dies, whatever killed the parent (SIGKILL included)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
-
-
-class _BlockRunner:
-    """Runs :func:`_tokenize_block` in a process pool (fork) once a second block shows up,
-    serially before that or with one worker (or where fork is unavailable)."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.pool = None
-        self.n = 0
-        self.in_flight = 1
-
-    def submit(self, *args):
-        self.n += 1
-        if self.pool is None and self.workers > 1 and self.n == 2 and "fork" in mp.get_all_start_methods():
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_worker_init)
-            self.in_flight = self.workers + 1
-        if self.pool is None:
-            f: Future = Future()
-            try:
-                f.set_result(_tokenize_block(*args))
-            except Exception as e:
-                f.set_exception(e)
-            return f
-        return self.pool.submit(_tokenize_block, *args)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-        return False

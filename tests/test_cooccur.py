@@ -133,3 +133,31 @@ def test_bad_parameters(small_tokens, tmp_path):
         assert not (tmp_path / "m.npz").exists()
     res = run("cooccur", small_tokens, "-o", tmp_path / "m.npz", "--min-count", "100000", ok=False)
     assert res.exit_code == 3 and "--min-count" in res.stderr
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(window_weighting="harmonic", window=10),
+    dict(dynamic_window=True, sample=1e-3, seed=7),
+    dict(cross_documents=True, context="right"),
+])
+def test_matrix_does_not_depend_on_workers(small_tokens, monkeypatch, options):
+    """Blocks are decoded in worker processes and multiplied on threads; the matrix is the same bits."""
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 20_000)  # many blocks: the pool is used, carries cross blocks
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    got = [cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(workers=w, **options)) for w in (1, 2, 3)]
+    for M in got[1:]:
+        for a in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(M, a), getattr(got[0], a))
+    assert got[0].nnz > 1000
+
+
+def test_termdoc_does_not_depend_on_workers(small_tokens, monkeypatch):
+    from embedcli.specs import TermdocSpec
+    from embedcli.termdoc import termdoc_matrix
+
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 20_000)
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=1))
+    a, b = (termdoc_matrix(str(small_tokens), vocab, TermdocSpec(weighting="tfidf", workers=w)).matrix for w in (1, 2))
+    assert a.shape == b.shape and (a != b).nnz == 0
+    assert a.shape[1] == sum(1 for _ in open(small_tokens, encoding="utf-8"))

@@ -101,9 +101,9 @@ def test_empty_and_missing_inputs(tmp_path):
 
 
 def test_parallel_workers_give_identical_output(tmp_path, sample_corpus, monkeypatch):
-    import embedcli.fileio as eio
+    import embedcli.tokenizer as tk
 
-    monkeypatch.setattr(eio, "CHUNK_BYTES", 50_000)  # about 60 blocks: the process pool is used
+    monkeypatch.setattr(tk, "TOKENIZE_CHUNK_BYTES", 50_000)  # about 60 blocks: the process pool is used
     outs = [run("tokenize", sample_corpus, "-q", "--workers", w).stdout for w in (1, 2, 3)]
     assert outs[0] == outs[1] == outs[2] and outs[0].count("\n") == 124
     for doc in ("paragraph", "file"):
@@ -115,8 +115,9 @@ def test_parallel_workers_give_identical_output(tmp_path, sample_corpus, monkeyp
 
 def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
     import embedcli.fileio as eio
+    import embedcli.tokenizer as tk
 
-    monkeypatch.setattr(eio, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(tk, "TOKENIZE_CHUNK_BYTES", 1000)
     words = " ".join(f"w{i % 50}" for i in range(5000))  # one 25 kB line, no newline at the end
     p = tmp_path / "long.txt"
     p.write_text("short one\n" + words, encoding="utf-8")
