@@ -11,9 +11,10 @@ scikit-learn's `randomized_svd` (the library most users reach for).
 
 Same work as `embedcli pipeline CORPUS` with its defaults: lowercase, tokens are
 maximal runs of Unicode letters and digits, one document per line, vocabulary of
-words seen >= 5 times, symmetric window 5 (uniform weights, not across lines),
-PPMI with context-distribution smoothing 0.75, 100 dimensions, word vectors
-U Sigma^0.5.  Writes the vectors as an .npz (words, vectors).
+words seen >= 5 times, symmetric window 5 (weights 1/d, not across lines),
+PPMI (no context-distribution smoothing: cds 1), 100 dimensions with 15 power
+iterations, word vectors U Sigma^0.25 (the pipeline's defaults; see the README,
+"Why these defaults").  Writes the vectors as an .npz (words, vectors).
 
 Usage: python benchmarks/plain_pipeline.py CORPUS.txt.gz OUT.npz
 """
@@ -28,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
 
 TOKEN = re.compile(r"[^\W_]+")
-WINDOW, MIN_COUNT, DIM, CDS = 5, 5, 100, 0.75
+WINDOW, MIN_COUNT, DIM, CDS, N_ITER, EIG = 5, 5, 100, 1.0, 15, 0.25
 
 
 def main(corpus: str, out: str) -> None:
@@ -49,18 +50,19 @@ def main(corpus: str, out: str) -> None:
     doc = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
     del docs
     # 4. window pairs: for each distance d, token i and token i + d of the same document
-    rows, cols = [], []
+    rows, cols, vals = [], [], []
     for d in range(1, WINDOW + 1):
         a, b = ids[:-d], ids[d:]
         ok = (a >= 0) & (b >= 0) & (doc[:-d] == doc[d:])
         rows.append(a[ok])
         cols.append(b[ok])
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    del rows, cols
-    M = sp.coo_matrix((np.ones(len(r), np.float32), (r, c)), shape=(V, V)).tocsr()
-    del r, c
+        vals.append(np.full(len(rows[-1]), 1.0 / d, np.float32))  # harmonic (GloVe) weight 1/d
+    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    del rows, cols, vals
+    M = sp.coo_matrix((v, (r, c)), shape=(V, V)).tocsr()
+    del r, c, v
     M = (M + M.T).tocsr()  # symmetric window
-    # 5. PPMI with context-distribution smoothing (Levy, Goldberg & Dagan 2015)
+    # 5. PPMI, with context-distribution smoothing when CDS < 1 (Levy, Goldberg & Dagan 2015)
     M = M.tocoo()
     row_sums = np.asarray(M.sum(axis=1)).ravel()
     col_sums = np.asarray(M.sum(axis=0)).ravel() ** CDS
@@ -68,9 +70,9 @@ def main(corpus: str, out: str) -> None:
     keep = pmi > 0
     X = sp.csr_matrix((pmi[keep].astype(np.float32), (M.row[keep], M.col[keep])), shape=(V, V))
     del M
-    # 6. truncated SVD, vectors U Sigma^0.5
-    U, S, _ = randomized_svd(X, DIM, n_iter=5, random_state=1)
-    np.savez(out, words=np.array(words), vectors=(U * np.sqrt(S)).astype(np.float32))
+    # 6. truncated SVD, vectors U Sigma^0.25
+    U, S, _ = randomized_svd(X, DIM, n_iter=N_ITER, random_state=1)
+    np.savez(out, words=np.array(words), vectors=(U * S**EIG).astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ time (and peak RSS).
   pipeline   `embedcli pipeline CORPUS` (.gz -> tokens -> vocabulary -> matrix ->
              PPMI-SVD vectors) vs `benchmarks/plain_pipeline.py`, the same work as a
              plain numpy/scipy/scikit-learn script; the vectors of both are scored
-  cooccur    `embedcli cooccur TOKENS --vocab V --window 5` vs the GloVe C tool's
-             `cooccur -window-size 5 -distance-weighting 0` on the same tokens and a
+  cooccur    `embedcli cooccur TOKENS --vocab V --window 5 --window-weighting harmonic` (the
+             default) vs the GloVe C tool's
+             `cooccur -window-size 5 -distance-weighting 1` (1/d) on the same tokens and a
              vocabulary of the same size (GloVe's `vocab_count -min-count 5`).  GloVe
              is built from source with the C compiler (`--glove-src DIR`, or a
              shallow clone of github.com/stanfordnlp/GloVe); skipped with a message
@@ -173,10 +174,11 @@ def main() -> None:
                 n_glove = sum(1 for _ in open(gv, encoding="utf-8"))
                 a, b = alternate(
                     "cooccur",
-                    lambda: measured(["embedcli", "cooccur", tokens, "--vocab", vocab, "--window", "5", "-o",
+                    lambda: measured(["embedcli", "cooccur", tokens, "--vocab", vocab, "--window", "5",
+                                      "--window-weighting", "harmonic", "-o",
                                       os.path.join(tmp, "m.npz"), "-q"]),
                     lambda: measured([f"{build}/cooccur", "-verbose", "0", "-symmetric", "1", "-window-size", "5",
-                                      "-distance-weighting", "0", "-vocab-file", gv, "-overflow-file",
+                                      "-distance-weighting", "1", "-vocab-file", gv, "-overflow-file",
                                       os.path.join(tmp, "overflow")], stdin=tokens,
                                      stdout=os.path.join(tmp, "cooc.bin")), args.rounds)
                 rows.append((f"co-occurrence counting, window 5 ({n_ours:,} words)",

@@ -108,6 +108,9 @@ class SimilarityResult:
     pearson: float
     pairs_used: int
     pairs_total: int
+    #: The covered pairs' human scores and cosine similarities, in file order (for paired tests).
+    gold: list[float] = field(default_factory=list, repr=False)
+    predicted: list[float] = field(default_factory=list, repr=False)
 
     @property
     def coverage(self) -> float:
@@ -143,7 +146,8 @@ def evaluate_similarity(vectors: Vectors, path: str, name: str | None = None, re
         r = float(stats.pearsonr(gold, model).statistic)
     else:
         rho = r = float("nan")
-    return SimilarityResult(name or path, path, rho, r, len(used), len(pairs))
+    return SimilarityResult(name or path, path, rho, r, len(used), len(pairs), list(map(float, gold)),
+                            [float(x) for x in model])
 
 
 @dataclass
@@ -231,7 +235,8 @@ def evaluate(vectors: Vectors, similarity: list[tuple[str, str]], analogy: list[
     return {
         "n_words": len(vectors),
         "dim": vectors.dim,
-        "similarity": [{**asdict(s), "coverage": s.coverage} for s in sims],
+        "similarity": [{**{k: v for k, v in asdict(s).items() if k not in ("gold", "predicted")},
+                        "coverage": s.coverage} for s in sims],
         "analogy": [
             {**asdict(a), "accuracy": a.accuracy, "accuracy_all": a.accuracy_all,
              "semantic": a.subtotal("semantic"), "syntactic": a.subtotal("syntactic"), "restrict": restrict}

@@ -251,11 +251,12 @@ class CooccurSpec(Spec):
     window: int = param(5, "Maximum distance between word and context.", lo=1, hi=1000)
     context: str = param("symmetric", "Which side of the word its contexts are taken from.",
                          choices=("symmetric", "left", "right"))
-    window_weighting: str = param("uniform", "Weight of a context at distance d: 1, 1/d (GloVe), or "
-                                  "(window-d+1)/window (the expectation of word2vec's dynamic window).",
-                                  choices=("uniform", "harmonic", "linear"))
+    window_weighting: str | None = param(None, "Weight of a context at distance d: 1, 1/d (GloVe), or "
+                                         "(window-d+1)/window (the expectation of word2vec's dynamic window) "
+                                         "[default: harmonic; uniform with --dynamic-window].",
+                                         choices=("uniform", "harmonic", "linear"))
     dynamic_window: bool = param(False, "word2vec-style: each occurrence's window is drawn uniformly from "
-                                 "1..window (seeded).")
+                                 "1..window (seeded); weights multiply with --window-weighting.")
     sample: float = param(0.0, "word2vec's subsampling threshold t: drop frequent tokens before windowing with "
                           "probability 1-(sqrt(f/(t*N))+1)*(t*N)/f; 0 disables (typical: 1e-5).",
                           lo=0, hi=1, hi_open=True, metavar="T")
@@ -263,6 +264,11 @@ class CooccurSpec(Spec):
     seed: int = _seed("Seed of --dynamic-window and --sample.")
     workers: int | None = param(None, "Processes reading the tokens file and threads counting [number of cores]; "
                                 "the matrix does not depend on it.", lo=1, hi=1024, provenance=False)
+
+    def _check(self) -> None:
+        # None: the default, resolved here so that the spec (and its provenance) holds the weighting used
+        if self.window_weighting is None:
+            object.__setattr__(self, "window_weighting", "uniform" if self.dynamic_window else "harmonic")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -286,7 +292,7 @@ class WeightingSpec(Spec):
                              "negative), log(1+x).", choices=("none", "ppmi", "sppmi", "log"))
     negative: float | None = param(None, "Shift PMI by log(negative), as SGNS with this many negative samples "
                                    "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1_000_000, metavar="K")
-    cds: float = param(0.75, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
+    cds: float = param(1.0, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
                        lo=0, hi=1, lo_open=True)
 
     @property
@@ -302,12 +308,12 @@ class SVDSpec(Spec):
     """Truncated SVD and the vectors taken from it (``embedcli svd``)."""
 
     dim: int = param(100, "Number of dimensions (singular vectors).", lo=1, hi=100000)
-    eig: float = param(0.5, "Eigenvalue weighting p: vectors are U Sigma^p (0: U; 1: classic LSA).", lo=0, hi=1)
+    eig: float = param(0.25, "Eigenvalue weighting p: vectors are U Sigma^p (0: U; 1: classic LSA).", lo=0, hi=1)
     vectors: str = param("w", "Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.",
                          choices=("w", "c", "w+c"))
     solver: str = param("randomized", "randomized (Halko et al. subspace iteration, float32, on --workers "
                         "threads) or arpack (scipy svds: exact, slower, one thread).", choices=("randomized", "arpack"))
-    n_iter: int = param(5, "Power iterations of the randomized solver.", lo=0, hi=100)
+    n_iter: int = param(15, "Power iterations of the randomized solver.", lo=0, hi=100)
     oversamples: int = param(20, "Extra random vectors of the randomized solver.", lo=0, hi=10000)
     seed: int = _seed("Random seed of the solver.")
     workers: int | None = param(None, "Threads for the sparse products [number of cores]; the result does not "
@@ -413,6 +419,14 @@ class PipelineSpec(Spec):
 #: ``pipeline`` sizes fastText's bucket table from the vocabulary unless --bucket is given (fastText's
 #: 2,000,000 makes an 800 MB model of a 3 MB corpus).
 COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}, "pipeline": {"bucket": None}}
+
+#: Named sets of defaults for ``pipeline`` and ``svd`` (``--preset NAME``), keyed by spec field; an option
+#: given on the command line wins over its preset value.  Chosen by benchmarks/quality_study.py (see the
+#: README, "Why these defaults").
+PRESETS = {
+    "default": {},
+    "quality": {"solver": "arpack"},
+}
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,

@@ -408,7 +408,7 @@ def test_tiled_scoring_and_pieces_give_the_same_answers(vec, small_tokens, monke
     assert [w for w, _ in v2.most_similar_cosmul(["king", "woman"], ["man"], topn=12, restrict_vocab=0)] == \
         [w for w, _ in want_mul]
     vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
-    specs = [CooccurSpec(window=40), CooccurSpec(window=40, window_weighting="harmonic"),
+    specs = [CooccurSpec(window=40, window_weighting="uniform"), CooccurSpec(window=40, window_weighting="harmonic"),
              CooccurSpec(window=40, dynamic_window=True, context="right")]
     whole = [co.cooccurrence_matrix(str(small_tokens), vocab, s) for s in specs]
     monkeypatch.setattr(co, "PAIRS_PER_PRODUCT", 5000)

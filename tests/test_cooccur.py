@@ -82,12 +82,12 @@ def test_windows_stop_at_document_ends_unless_asked(tmp_path):
     assert cm.provenance["spec"]["cross_documents"] is False
     run("cooccur", t, "-o", tmp_path / "x.npz", "--min-count", "1", "--cross-documents", "-q")
     M = CountMatrix.load(str(tmp_path / "x.npz")).matrix.toarray()
-    assert M[i["b"], i["c"]] == 1 and M[i["a"], i["d"]] == 1
+    assert M[i["b"], i["c"]] == 1 and M[i["a"], i["d"]] == pytest.approx(1 / 3)  # default weights 1/d
 
 
 def test_cli_on_real_text(small_tokens, tmp_path):
     out = tmp_path / "m.npz"
-    res = run("cooccur", small_tokens, "-o", out, "--window", "4", "--min-count", "3")
+    res = run("cooccur", small_tokens, "-o", out, "--window", "4", "--min-count", "3", "--window-weighting", "uniform")
     assert "non-zero pairs" in res.stderr
     cm = CountMatrix.load(str(out))
     vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
@@ -109,7 +109,9 @@ def test_dynamic_window_matches_its_expectation(small_tokens):
     lin = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, window_weighting="linear"))
     dyn = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, dynamic_window=True, seed=3))
     again = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, dynamic_window=True, seed=3))
-    uni = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5))
+    uni = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=5, window_weighting="uniform"))
+    assert CooccurSpec(dynamic_window=True).window_weighting == "uniform"  # word2vec's, unless asked otherwise
+    assert CooccurSpec().window_weighting == "harmonic"
     assert (dyn != again).nnz == 0  # seeded
     assert dyn.sum() == pytest.approx(lin.sum(), rel=0.01)
     assert (dyn > uni).nnz == 0

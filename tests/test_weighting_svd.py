@@ -159,3 +159,20 @@ def test_termdoc_lsa(small_tokens, tmp_path):
     docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
     terms = Vectors.load(str(tmp_path / "lsa.npz"))
     assert docs.words == [f"d{j}" for j in range(1, 21)] and docs.dim == 5 and len(terms) == counts.matrix.shape[0]
+
+
+def test_cli_preset_sets_defaults_and_explicit_options_win(small_tokens, tmp_path):
+    """``--preset quality`` switches the solver to ARPACK; an option given explicitly keeps its value."""
+    from embedcli.specs import PRESETS
+
+    assert PRESETS["quality"] == {"solver": "arpack"}
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "20", "-q")
+    run("svd", m, "-o", tmp_path / "q.npz", "--dim", "8", "--preset", "quality", "-q")
+    run("svd", m, "-o", tmp_path / "r.npz", "--dim", "8", "--preset", "quality", "--solver", "randomized", "-q")
+    run("svd", m, "-o", tmp_path / "d.npz", "--dim", "8", "-q")
+    spec = {n: Vectors.load(str(tmp_path / f"{n}.npz")).meta["provenance"]["spec"] for n in "qrd"}
+    assert spec["q"]["solver"] == "arpack" and spec["r"]["solver"] == "randomized"
+    assert spec["d"]["solver"] == "randomized" and spec["d"]["n_iter"] == 15 and spec["d"]["eig"] == 0.25
+    res = run("svd", m, "-o", tmp_path / "x.npz", "--preset", "best", ok=False)
+    assert res.exit_code == 2 and "--preset" in res.stderr

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, sibling_path, spec_options,
-                                  vectors_output_options, warn)
+from embedcli.cli.options import (alias, apply_preset, build_spec, command, preset_option, progress, quiet_option,
+                                  sibling_path, spec_options, vectors_output_options, warn)
 from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec, choices_of
 
 vocab_file_option = click.option(
@@ -97,8 +97,9 @@ def termdoc(tokens, output, vocab_path, quiet, **kw):
 @spec_options(SVDSpec)
 @click.option("--doc-output", default=None, metavar="VECTORS",
               help="Term-document input: where to write document vectors [OUTPUT with .docs before the extension].")
+@preset_option
 @quiet_option
-def svd(matrix, output, file_format, doc_output, quiet, **kw):
+def svd(matrix, output, file_format, doc_output, preset, quiet, **kw):
     """Reweight a count matrix and factorize it with a truncated sparse SVD.
 
     On a co-occurrence matrix this gives PPMI-SVD word vectors (Levy, Goldberg
@@ -118,6 +119,7 @@ def svd(matrix, output, file_format, doc_output, quiet, **kw):
     from embedcli.matrix import CountMatrix
     from embedcli.svd import factorize
 
+    apply_preset(kw, preset)
     weighting = build_spec(WeightingSpec, kw)
     spec = build_spec(SVDSpec, kw)
     check_output_path(output)

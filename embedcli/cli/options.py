@@ -283,3 +283,25 @@ def merged_spec_options(groups: list[tuple[str, type, tuple]], command: str | No
         return func
 
     return deco
+
+
+def preset_option(func):
+    """``--preset NAME``: a named set of defaults from :data:`embedcli.specs.PRESETS`."""
+    from embedcli.specs import PRESETS
+
+    text = "; ".join(f"{k}: " + (", ".join(f"--{o.replace('_', '-')} {v}" for o, v in p.items()) or "the defaults")
+                     for k, p in PRESETS.items())
+    return click.option("--preset", type=click.Choice(list(PRESETS)), default="default", show_default=True,
+                        help=f"Named defaults ({text}); options given explicitly win. See the README, "
+                             "'Why these defaults'.")(func)
+
+
+def apply_preset(kw: dict, preset: str) -> None:
+    """Set the preset's values in ``kw`` for the options the user did not give."""
+    from embedcli.specs import PRESETS
+
+    ctx = click.get_current_context()
+    for key, value in PRESETS[preset].items():
+        source = ctx.get_parameter_source(key)
+        if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
+            kw[key] = value

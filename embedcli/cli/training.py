@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import (alias, build_spec, command, merged_spec_options, progress, quiet_option,
-                                  sibling_path, spec_options, vectors_output_options, warn)
+from embedcli.cli.options import (alias, apply_preset, build_spec, command, merged_spec_options, preset_option,
+                                  progress, quiet_option, sibling_path, spec_options, vectors_output_options, warn)
 from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec, choices_of)
 
@@ -119,8 +119,9 @@ _PIPELINE_STAGES = [
 @click.option("--vectors-name", default="vectors.npz", show_default=True,
               help="File name of the vectors in DIR; its extension picks the format.")
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
+@preset_option
 @quiet_option
-def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
+def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
     """Run tokenize -> vocab -> cooccur -> svd (or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
@@ -140,6 +141,7 @@ def pipeline(corpus, output, method, vectors_name, probe, quiet, **kw):
 
     from embedcli.pipeline import run_pipeline, sample_corpus_path
 
+    apply_preset(kw, preset)
     specs = {"tokenize": build_spec(TokenizeSpec, kw, pop=False), "vocab": build_spec(VocabSpec, kw, pop=False)}
     if method == "svd":
         specs.update(cooccur=build_spec(CooccurSpec, kw, pop=False), weighting=build_spec(WeightingSpec, kw, pop=False),
