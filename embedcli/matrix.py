@@ -49,6 +49,8 @@ class CountMatrix:
     kind: str
     provenance: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+    #: term-document matrices: ``(n_rows,) float64`` global weight of each term (idf, entropy), for fold-in
+    term_weights: np.ndarray | None = None
 
     def record(self) -> dict:
         """This matrix's provenance as an input record: with its file's ``path`` once saved or loaded."""
@@ -83,6 +85,8 @@ class CountMatrix:
                 "col_words": text_blob(self.col_words),
                 "row_counts": np.asarray(self.row_counts, dtype=np.int64),
                 "col_counts": np.asarray(self.col_counts, dtype=np.int64),
+                **({"term_weights": np.asarray(self.term_weights, dtype=np.float64)}
+                   if self.term_weights is not None else {}),
             },
         )
         self.path = path
@@ -133,7 +137,12 @@ class CountMatrix:
                 prov = {"stage": kind, "spec": r.meta.get("params") or {}}
             if not isinstance(prov, dict):
                 raise FormatError(f"{path}: corrupt provenance in metadata")
-            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, prov, path)
+            tw = None
+            if "term_weights" in r.names:
+                tw = np.asarray(r.array("term_weights"), dtype=np.float64)
+                if tw.shape != (n_rows,) or not np.isfinite(tw).all():
+                    raise FormatError(f"{path}: term_weights do not match the matrix")
+            return cls(matrix, row_words, col_words, row_counts, col_counts, kind, prov, path, tw)
         except (ValueError, TypeError, IndexError, OverflowError) as e:
             raise FormatError(f"{path}: inconsistent matrix arrays ({type(e).__name__}: {e})") from None
         finally:

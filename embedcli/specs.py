@@ -196,10 +196,20 @@ class TokenizeSpec(Spec):
     skip_unreadable: bool = param(False, "Leave out (and name on stderr) input files that cannot be read or "
                                   "decoded, instead of stopping. Each file's output is then staged until the "
                                   "file is read whole.")
+    id_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds each line's document "
+                                  "id; it is not tokenized. Ids go to --ids-output.", lo=1, hi=100000, metavar="N")
+    text_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds the text [the "
+                                    "whole line, or every field but --id-column].", lo=1, hi=100000, metavar="N")
+    header: bool = param(False, "Skip the first line of every input file (a header line).")
 
     def _check(self) -> None:
         if not self.token_pattern:
             raise ParameterError("token_pattern", self.token_pattern, "must not be empty")
+        if (self.id_column or self.text_column) and self.doc != "line":
+            raise ParameterError("id_column" if self.id_column else "text_column",
+                                 self.id_column or self.text_column, "needs --doc line (one document per line)")
+        if self.id_column and self.id_column == self.text_column:
+            raise ParameterError("text_column", self.text_column, "must differ from --id-column")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -277,6 +287,8 @@ class TermdocSpec(Spec):
 
     weighting: str = param("count", "count: term frequency; tfidf: tf*ln(N/df); log-entropy: "
                            "ln(1+tf) * (1 + sum p ln p / ln N).", choices=("count", "tfidf", "log-entropy"))
+    normalize: bool = param(False, "Scale each document (column) to unit length after weighting, as scikit-learn's "
+                            "TfidfVectorizer: long documents no longer dominate the SVD.")
     min_df: int = param(1, "Keep terms in at least this many documents.", lo=1)
     max_df: float = param(1.0, "Keep terms in at most this fraction of the documents.", lo=0, hi=1, lo_open=True)
     workers: int | None = param(None, "Processes reading the tokens file [number of cores]; the matrix does not "
@@ -288,8 +300,10 @@ class TermdocSpec(Spec):
 class WeightingSpec(Spec):
     """Association measure applied to a count matrix before the SVD."""
 
-    association: str = param("ppmi", "Reweighting before the SVD: none, PPMI, shifted PPMI (minus log "
-                             "negative), log(1+x).", choices=("none", "ppmi", "sppmi", "log"))
+    association: str | None = param(None, "Reweighting before the SVD: none, PPMI, shifted PPMI (minus log "
+                                    "negative), log(1+x) [default: ppmi on a co-occurrence matrix; none on a "
+                                    "term-document matrix, whose tf-idf/log-entropy weighting is already applied].",
+                                    choices=("none", "ppmi", "sppmi", "log"))
     negative: float | None = param(None, "Shift PMI by log(negative), as SGNS with this many negative samples "
                                    "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1_000_000, metavar="K")
     cds: float = param(1.0, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
@@ -372,6 +386,51 @@ class FastTextSpec(Word2VecSpec):
             raise ParameterError("maxn", self.maxn, f"must be at least minn={self.minn}", also=("minn",))
 
 
+# --------------------------------------------------------------------------- documents
+@dataclass(frozen=True, eq=False, repr=False)
+class DocvecSpec(Spec):
+    """Document vectors from word vectors (``embedcli docvec``)."""
+
+    weighting: str = param("sif", "How a document's word vectors are combined: mean; tfidf (tf * ln(N/df), df "
+                           "over the documents embedded); sif: a/(a + p(w)) weights and the first principal "
+                           "component removed (Arora, Liang & Ma 2017).", choices=("mean", "tfidf", "sif"))
+    sif_a: float = param(1e-3, "SIF's a: a word of corpus frequency p(w) weighs a/(a + p(w)).", lo=0, hi=1,
+                         lo_open=True, metavar="A")
+    stopwords: str = param("none", "Leave out these words: none, the bundled English list, or a file with one "
+                           "word per line.", metavar="none|english|FILE")
+    word_norm: bool = param(True, "Scale word vectors to unit length before weighting them.",
+                            secondary="--no-word-norm")
+    normalize: bool = param(True, "Scale document vectors to unit length.", secondary="--no-normalize")
+    workers: int | None = param(None, "Processes reading the tokens file [number of cores]; the output does not "
+                                "depend on it.", lo=1, hi=1024, provenance=False)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ClassifySpec(Spec):
+    """Cross-validated logistic regression on keyed vectors (``embedcli classify``)."""
+
+    folds: int = param(10, "Stratified cross-validation folds (ignored with --train-fraction).", lo=2, hi=1000)
+    train_fraction: tuple = param((), "Instead of folds: train on this fraction of the keys, test on the rest "
+                                  "(repeatable: a learning curve).", metavar="F", multiple=True)
+    shuffles: int = param(10, "Random splits per --train-fraction.", lo=1, hi=10000)
+    C: float = param(1.0, "Inverse regularization strength of the logistic regression (scikit-learn's C).",
+                     lo=0, lo_open=True, hi=1e12, flag="--C")
+    seed: int = _seed("Seed of the folds and splits.")
+    workers: int | None = param(None, "Folds fitted in parallel [number of cores].", lo=1, hi=256, provenance=False)
+
+    def _check(self) -> None:
+        fractions = []
+        for f in self.train_fraction:  # from the command line they arrive as strings
+            try:
+                x = float(f)
+            except (TypeError, ValueError):
+                raise ParameterError("train_fraction", f, "must be a number") from None
+            if not 0 < x < 1:
+                raise ParameterError("train_fraction", f, "must be in (0, 1)")
+            fractions.append(x)
+        object.__setattr__(self, "train_fraction", tuple(fractions))
+
+
 # --------------------------------------------------------------------------- queries
 @dataclass(frozen=True, eq=False, repr=False)
 class SearchSpec(Spec):
@@ -430,4 +489,4 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)
+             FastTextSpec, DocvecSpec, ClassifySpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)

@@ -157,6 +157,8 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if cm.kind == "termdoc" and spec.vectors != "w":
         raise ParameterError("vectors", spec.vectors, "c and w+c apply to co-occurrence matrices; a term-document "
                              "matrix gives document vectors separately")
+    if weighting.association is None:  # the default depends on the matrix
+        weighting = weighting.replace(association="none" if cm.kind == "termdoc" else "ppmi")
     X = reweight(cm.matrix, weighting)
     if X.nnz == 0:
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
@@ -172,6 +174,16 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
                  {**meta, "kind": "words"})
     dv = None
     if cm.kind == "termdoc":
+        wv.meta["lsa"] = lsa_model_record(cm, weighting)
         dv = Vectors(list(cm.col_words), svd_vectors(U, s, Vt, spec.eig, "c"), np.asarray(cm.col_counts),
                      {**meta, "kind": "documents"})
     return wv, dv
+
+
+def lsa_model_record(cm, weighting: WeightingSpec) -> dict:
+    """What fold-in needs besides the term vectors and singular values: the term-document weighting
+    and each term's global weight (None for matrices written before they were stored)."""
+    spec = (cm.provenance.get("spec") or {}) if cm.provenance.get("stage") == "termdoc" else {}
+    return {"termdoc_weighting": spec.get("weighting"), "normalize": bool(spec.get("normalize", False)),
+            "association": weighting.association,
+            "term_weights": None if cm.term_weights is None else [float(x) for x in cm.term_weights]}

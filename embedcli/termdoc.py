@@ -44,52 +44,84 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
     return m
 
 
-def weight_termdoc(tf: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
-    """Weight a ``(terms, docs)`` frequency matrix; returns float64 CSR of the same shape.
+def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
+    """Global weight of each term (row) of a ``(terms, docs)`` frequency matrix, ``(terms,) float64``.
 
-    ``count``: tf as is.  ``tfidf``: ``tf * ln(N / df)`` (Salton & Buckley
-    1988; gensim's TfidfModel up to the log base), N documents, df documents
-    containing the term.  ``log-entropy``: ``ln(1 + tf) * (1 + sum_j p_ij ln
-    p_ij / ln N)`` with ``p_ij = tf_ij / gf_i`` (Dumais 1991; gensim's
-    LogEntropyModel).
+    ``count``: 1.  ``tfidf``: ``ln(N / df)`` (Salton & Buckley 1988; gensim's
+    TfidfModel up to the log base), N documents, df documents containing the
+    term.  ``log-entropy``: ``1 + sum_j p_ij ln p_ij / ln N`` with ``p_ij = tf_ij / gf_i``
+    (Dumais 1991; gensim's LogEntropyModel).
 
     Raises:
         ParameterError: unknown weighting.
     """
     TermdocSpec(weighting=weighting)  # validates
-    m = sp.csr_matrix(tf, dtype=np.float64, copy=True)
+    m = sp.csr_matrix(tf, dtype=np.float64)
     n_docs = m.shape[1]
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     if weighting == "count":
-        return m
+        return np.ones(m.shape[0])
     if weighting == "tfidf":
         df = np.diff(m.indptr).astype(np.float64)  # one entry per (term, doc) with tf > 0
-        idf = np.log(n_docs / np.maximum(df, 1))
-        m.data = m.data * idf[rows]
-    else:  # log-entropy
-        gf = np.asarray(m.sum(axis=1)).ravel()
-        p = m.data / gf[rows]
-        plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
-        g = 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
-        m.data = np.log1p(m.data) * g[rows]
+        return np.log(n_docs / np.maximum(df, 1))
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    gf = np.asarray(m.sum(axis=1)).ravel()
+    p = m.data / gf[rows]
+    plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
+    return 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
+
+
+def local_weight(tf: np.ndarray, weighting: str) -> np.ndarray:
+    """The local part of a weighting on term frequencies: ``ln(1 + tf)`` for log-entropy, else ``tf``."""
+    return np.log1p(tf) if weighting == "log-entropy" else tf
+
+
+def weight_termdoc(tf: sp.csr_matrix, weighting: str, weights: np.ndarray | None = None) -> sp.csr_matrix:
+    """Weight a ``(terms, docs)`` frequency matrix: local weight times the term's global weight
+    (:func:`term_weights`, or ``weights`` fitted elsewhere); returns float64 CSR of the same shape.
+
+    Raises:
+        ParameterError: unknown weighting.
+    """
+    g = term_weights(tf, weighting) if weights is None else np.asarray(weights, dtype=np.float64)
+    m = sp.csr_matrix(tf, dtype=np.float64, copy=True)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    m.data = local_weight(m.data, weighting) * g[rows]
     m.eliminate_zeros()
     return m
 
 
+def normalize_columns(m: sp.csr_matrix) -> sp.csr_matrix:
+    """Each column scaled to unit Euclidean length (all-zero columns stay zero); float64 CSR."""
+    m = sp.csr_matrix(m, dtype=np.float64, copy=True)
+    norms = np.sqrt(np.bincount(m.indices, weights=m.data**2, minlength=m.shape[1]))
+    m.data /= np.where(norms > 0, norms, 1)[m.indices]
+    return m
+
+
 def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None,
-                   progress: Progress | None = None) -> CountMatrix:
+                   progress: Progress | None = None, ids: list[str] | None = None) -> CountMatrix:
     """The term-document stage: a weighted ``(terms, documents)`` :class:`CountMatrix`
-    with its provenance record.
+    with its provenance record and the terms' global weights (``term_weights``, for LSA fold-in).
 
     Terms kept: in ``vocab`` (already cut by min count), in at least
     ``spec.min_df`` documents and in at most ``spec.max_df`` (a fraction) of them.
+    Documents are the file's lines, labelled by ``ids`` (one per line) or ``d<line number>``.
 
     Raises:
         DataError: no term survives the filters.
+        InputError: ``ids`` do not match the number of lines.
     """
     spec = spec or TermdocSpec()
     weighting, min_df, max_df = spec.weighting, spec.min_df, spec.max_df
     tf = count_termdoc(path, vocab, progress, spec.workers or cores())
+    if ids is not None:
+        from embedcli.docvec import _count_lines
+        from embedcli.errors import InputError
+
+        n_lines = _count_lines(path)
+        if len(ids) != n_lines:
+            raise InputError(f"{len(ids):,} document ids for {n_lines:,} documents in {path}")
+        tf = sp.csr_matrix((tf.data, tf.indices, tf.indptr), shape=(tf.shape[0], n_lines))
     df = np.diff(tf.indptr)
     keep = (df >= min_df) & (df <= max_df * tf.shape[1])
     if not keep.any():
@@ -97,7 +129,11 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
     tf = tf[keep]
     doc_len = np.asarray(tf.sum(axis=0)).ravel().astype(np.int64)
     words = [w for w, k in zip(vocab.words, keep) if k]
-    m = weight_termdoc(tf, weighting)
+    g = term_weights(tf, weighting)
+    m = weight_termdoc(tf, weighting, g)
+    if spec.normalize:
+        m = normalize_columns(m)
     stats = {"terms": len(words), "documents": int(tf.shape[1]), "nnz": int(m.nnz)}
     prov = stage_record("termdoc", spec, {"tokens": file_provenance(path), "vocabulary": vocab.provenance}, stats)
-    return CountMatrix(m, words, [f"d{j + 1}" for j in range(tf.shape[1])], vocab.counts[keep], doc_len, "termdoc", prov)
+    docs = list(ids) if ids is not None else [f"d{j + 1}" for j in range(tf.shape[1])]
+    return CountMatrix(m, words, docs, vocab.counts[keep], doc_len, "termdoc", prov, term_weights=g)

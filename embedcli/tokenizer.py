@@ -189,6 +189,7 @@ def tokenize(
     *,
     counter: Counter | None = None,
     progress: Progress | None = None,
+    ids_out: IO[bytes] | None = None,
 ) -> TokenizeStats:
     """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
 
@@ -202,6 +203,9 @@ def tokenize(
             does not depend on ``workers``.
         counter: if given, updated with the count of every token written (so a
             pipeline gets its vocabulary without reading the output again).
+        ids_out: if given, receives one id per document written, one per line:
+            the ``id_column`` field of its line, else ``PATH:LINE`` (``doc`` line; the
+            first line for ``paragraph``) or ``PATH`` (``doc`` file).
 
     Returns:
         :class:`TokenizeStats`, with ``provenance`` (the stage record).
@@ -216,6 +220,7 @@ def tokenize(
     _check_encoding(encoding)
     stopwords = load_stopwords(spec.stopwords)
     options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords)
+    fields = (spec.id_column, spec.text_column, spec.header, ids_out is not None)
     make_line_tokenizer(*options)  # validate the options before any work
     workers = min(spec.workers or 4, cores())
     bom = _BOM.get(encoding.lower().replace("_", "-"))
@@ -243,7 +248,7 @@ def tokenize(
                         first = False
                         stats.n_bytes += len(data)
                         yield fi, ends_line, runner.submit(data, path, lineno, encoding, errors, options,
-                                                           doc == "paragraph", want_counts, timeout)
+                                                           doc == "paragraph", want_counts, timeout, fields)
                 except (DataError, InputError) as e:
                     if not skip:
                         raise
@@ -252,7 +257,8 @@ def tokenize(
 
         is_open = False  # the current output document has tokens written
         n_futures = 0
-        stage = _Stage(out, counter, skip)
+        stage = _Stage(out, counter, skip, ids_out)
+        cur_id = ""  # id of the open document
         failed: dict[int, Exception] = {}
         for item in chain(blocks(), [None]):
             if item is not None:
@@ -272,7 +278,7 @@ def tokenize(
                         continue
                     stats.n_files += 1
                     if is_open:
-                        stage.write(b"\n")
+                        stage.write(b"\n", (files[fi] if doc == "file" else cur_id) + "\n")
                         stats.n_docs += 1
                         is_open = False
                     stage.commit(spaces, stats.n_docs)
@@ -280,7 +286,7 @@ def tokenize(
                 if fi in failed:
                     continue
                 try:
-                    toks, blank, counts = fut.result()
+                    toks, blank, counts, line_ids = fut.result()
                 except (DataError, ParameterError) as e:
                     if not skip or isinstance(e, ParameterError):
                         raise
@@ -289,22 +295,27 @@ def tokenize(
                 last = len(toks) - 1
                 out_parts: list[str] = []
                 add = out_parts.append
+                id_parts: list[str] = []
                 n_docs = 0
                 for i, t in enumerate(toks):
                     terminated = i < last or ends_line
                     if blank is not None and terminated and blank[i]:
                         if is_open:
                             add("\n")
+                            id_parts.append(cur_id + "\n")
                             n_docs += 1
                             is_open = False
                         continue
                     if t:
                         if is_open:
                             add(" ")
+                        elif line_ids is not None:
+                            cur_id = line_ids[i]
                         add(t)
                         is_open = True
                     if doc == "line" and terminated and is_open:
                         add("\n")
+                        id_parts.append(cur_id + "\n")
                         n_docs += 1
                         is_open = False
                 chunk = "".join(out_parts)
@@ -313,7 +324,7 @@ def tokenize(
                 spaces += chunk.count(" ")
                 stats.n_docs += n_docs
                 stats.n_tokens = spaces + stats.n_docs + is_open
-                stage.write(chunk.encode("utf-8"))
+                stage.write(chunk.encode("utf-8"), "".join(id_parts) if doc != "file" else "")
                 progress.update(stats.n_bytes, extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()
@@ -334,21 +345,26 @@ class _Stage:
     """Where tokenized text goes: straight to ``out``, or (skip mode) into a per-file spool that is
     copied to ``out`` when the file ends without error, together with its token counts."""
 
-    def __init__(self, out, counter, skip: bool):
-        self.out, self.counter, self.skip = out, counter, skip
+    def __init__(self, out, counter, skip: bool, ids_out=None):
+        self.out, self.counter, self.skip, self.ids_out = out, counter, skip, ids_out
         self.buf = None
+        self.ids: list[str] = []  # skip mode: the file's document ids, written with its text
         self.counts: Counter = Counter()
         self.saved = (0, 0)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, ids: str = "") -> None:
         if not self.skip:
             self.out.write(data)
+            if self.ids_out is not None and ids:
+                self.ids_out.write(ids.encode("utf-8"))
             return
         if self.buf is None:
             import tempfile
 
             self.buf = tempfile.SpooledTemporaryFile(max_size=64 << 20)
         self.buf.write(data)
+        if self.ids_out is not None and ids:
+            self.ids.append(ids)
 
     def count(self, counts: dict) -> None:
         (self.counts if self.skip else self.counter).update(counts)
@@ -362,6 +378,9 @@ class _Stage:
                 shutil.copyfileobj(self.buf, self.out, 1 << 20)
                 self.buf.close()
                 self.buf = None
+            if self.ids_out is not None and self.ids:
+                self.ids_out.write("".join(self.ids).encode("utf-8"))
+            self.ids = []
             if self.counter is not None:
                 self.counter.update(self.counts)
             self.counts = Counter()
@@ -371,6 +390,7 @@ class _Stage:
         if self.buf is not None:
             self.buf.close()
             self.buf = None
+        self.ids = []
         self.counts = Counter()
         return self.saved
 
@@ -379,10 +399,12 @@ _TOKENIZERS: dict = {}
 
 
 def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: str, options: tuple,
-                    paragraphs: bool, want_counts: bool, timeout: float | None = None):
+                    paragraphs: bool, want_counts: bool, timeout: float | None = None,
+                    fields: tuple = (None, None, False, False)):
     """Worker: decode one block and tokenize each line.
 
-    Returns ``(tokens_per_line, blank_per_line or None, token_counts or None)``.
+    ``fields`` is ``(id_column, text_column, header, want_ids)`` (see TokenizeSpec).
+    Returns ``(tokens_per_line, blank_per_line or None, token_counts or None, ids_per_line or None)``.
 
     Raises:
         DataError: undecodable input, or a user token pattern that runs past its time
@@ -395,6 +417,16 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     parts = text.split("\n")
     if text.endswith("\n"):
         parts.pop()
+    id_col, text_col, header, want_ids = fields
+    ids = None
+    if want_ids and not id_col:
+        ids = [f"{path}:{lineno + i}" for i in range(len(parts))]
+    if id_col or text_col:
+        parts, got = _split_fields(parts, id_col, text_col)
+        if want_ids:
+            ids = got
+    if header and lineno == 1 and parts:
+        parts[0] = ""
     try:
         toks = [tok(p) for p in parts]
     except TimeoutError:
@@ -405,4 +437,17 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         toks = "\n".join(toks).lower().split("\n")  # lower() never adds a newline: lines stay aligned
     blank = [not p.strip() for p in parts] if paragraphs else None
     counts = dict(Counter(" ".join(toks).split())) if want_counts else None
-    return toks, blank, counts
+    return toks, blank, counts, ids
+
+
+def _split_fields(lines: list[str], id_col: int | None, text_col: int | None) -> tuple[list[str], list[str]]:
+    """Tab-separated lines -> (text of each line, id of each line); a missing field is empty."""
+    texts, ids = [], []
+    for line in lines:
+        f = line.rstrip("\r").split("\t")
+        ids.append(f[id_col - 1].strip() if id_col and len(f) >= id_col else "")
+        if text_col:
+            texts.append(f[text_col - 1] if len(f) >= text_col else "")
+        else:
+            texts.append(" ".join(x for k, x in enumerate(f, 1) if k != id_col))
+    return texts, ids

@@ -155,6 +155,8 @@ class Vectors:
         no later stage, e.g. phrases, could have reintroduced case)."""
         from embedcli.provenance import find_stage
 
+        if self.meta.get("kind") == "documents" or self.provenance.get("stage") in ("docvec", "foldin"):
+            return False  # keys are document ids, kept as given
         tok = find_stage(self.provenance, "tokenize")
         return bool(tok and (tok.get("spec") or {}).get("lowercase"))
 

@@ -62,12 +62,12 @@ def log_counts(counts: sp.spmatrix) -> sp.csr_matrix:
 
 def reweight(counts: sp.spmatrix, spec: WeightingSpec | None = None) -> sp.csr_matrix:
     """Apply ``spec.association``: ``none``, ``ppmi`` (shift ``log(negative)``, negative
-    default 1), ``sppmi`` (shifted PPMI, negative default 5) or ``log``.
+    default 1; also for None), ``sppmi`` (shifted PPMI, negative default 5) or ``log``.
 
     Returns ``float32`` CSR of the same shape.
     """
     spec = spec or WeightingSpec()
-    if spec.association == "none":
+    if spec.association == "none":  # (None, the default, is PPMI here; factorize resolves it by matrix kind)
         return sp.csr_matrix(counts, dtype=np.float32)
     if spec.association == "log":
         return log_counts(counts)

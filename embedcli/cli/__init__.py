@@ -148,6 +148,7 @@ def cli() -> None:
     \b
     Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd      (or: pipeline)
     Predictive:   tokenize [-> phrases] -> word2vec|fasttext      (gensim)
+    Documents:    docvec (from word vectors), termdoc -> svd -> foldin (LSA), classify
     Queries:      neighbors, analogy, similarity, doesnt-match, evaluate, info
 
     Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
@@ -186,4 +187,4 @@ def main() -> None:
     cli.main()
 
 
-from embedcli.cli import corpus, counting, queries, training  # noqa: E402,F401  (register the commands)
+from embedcli.cli import corpus, counting, documents, queries, training  # noqa: E402,F401  (register the commands)

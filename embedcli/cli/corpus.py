@@ -14,8 +14,11 @@ from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 @click.option("-o", "--output", default="-", show_default=True, metavar="TOKENS",
               help="Tokens file to write ('-': stdout).")
 @spec_options(TokenizeSpec)
+@click.option("--ids-output", default=None, metavar="FILE",
+              help="Also write one id per document written: the --id-column field, else PATH:LINE (PATH for "
+                   "--doc file). termdoc and docvec take it with --ids.")
 @quiet_option
-def tokenize(inputs, output, quiet, **kw):
+def tokenize(inputs, output, ids_output, quiet, **kw):
     """Tokenize a corpus into one document per line, tokens separated by single spaces.
 
     INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
@@ -30,17 +33,28 @@ def tokenize(inputs, output, quiet, **kw):
     Example:
       embedcli tokenize corpus/ speeches.txt.gz -o tokens.txt --stopwords english
       zcat big.txt.gz | embedcli tokenize - -q | head
+      embedcli tokenize reviews.tsv --header --id-column 1 --text-column 3 -o t.txt --ids-output t.ids
     """
     from embedcli.fileio import atomic_output
     from embedcli.tokenizer import tokenize as run
 
     from embedcli.fileio import check_distinct
 
+    import contextlib
+
+    from embedcli.fileio import check_output_path
+
     spec = build_spec(TokenizeSpec, kw)
-    check_distinct(inputs, [output])
+    check_distinct(inputs, [output, ids_output])
+    if ids_output:
+        check_output_path(ids_output)
+        if ids_output == output:
+            raise click.UsageError("--ids-output and -o must be different files")
     side: dict = {}
-    with atomic_output(output, "wb", sidecar=side) as out:
-        st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet))
+    with contextlib.ExitStack() as stack:
+        ids = stack.enter_context(atomic_output(ids_output, "wb")) if ids_output else None
+        out = stack.enter_context(atomic_output(output, "wb", sidecar=side))
+        st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet), ids_out=ids)
         side.update(kind="tokens", provenance=st.provenance)
     report_skipped(st.skipped, quiet)
     if not quiet:

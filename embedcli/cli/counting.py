@@ -15,7 +15,8 @@ vocab_file_option = click.option(
          "--max-vocab-size still apply.")
 
 
-def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool):
+def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool,
+                 **extra):
     """The body of a counting command: vocabulary (read from ``--vocab`` and restricted, or
     counted), then ``stage(path, vocab, spec, progress)``, saved to ``output``."""
     from embedcli.fileio import check_distinct, check_output_path, spooled
@@ -28,7 +29,7 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
             v = read_vocab(vocab_path).restricted(vspec, vocab_path)
         else:
             v = build_vocab(path, vspec, progress("vocab", "bytes", quiet))
-        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "tokens", quiet))
+        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "tokens", quiet), **extra)
     cm.save(output)
     return cm
 
@@ -68,8 +69,10 @@ def cooccur(tokens, output, vocab_path, quiet, **kw):
 @spec_options(TermdocSpec)
 @spec_options(VocabSpec, command="termdoc")
 @vocab_file_option
+@click.option("--ids", "ids_path", default=None, metavar="FILE",
+              help="One document id per line of TOKENS (tokenize --ids-output) [d1, d2, ...: the line number].")
 @quiet_option
-def termdoc(tokens, output, vocab_path, quiet, **kw):
+def termdoc(tokens, output, vocab_path, ids_path, quiet, **kw):
     """Build the term-document matrix of a tokens file (one document per line).
 
     Memory: the matrix (12 bytes per non-zero, a few copies while weighting)
@@ -80,10 +83,12 @@ def termdoc(tokens, output, vocab_path, quiet, **kw):
       embedcli termdoc tokens.txt --weighting tfidf --min-df 2 -o termdoc.npz
       embedcli svd termdoc.npz --association none --eig 1 -o lsa.npz
     """
+    from embedcli.docvec import read_ids
     from embedcli.termdoc import termdoc_matrix
 
+    ids = read_ids(ids_path) if ids_path else None
     cm = count_matrix(termdoc_matrix, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(TermdocSpec, kw),
-                      quiet)
+                      quiet, ids=ids)
     if not quiet:
         warn(f"termdoc: {cm.matrix.shape[0]:,} terms x {cm.matrix.shape[1]:,} documents, {cm.matrix.nnz:,} non-zeros")
 
@@ -132,7 +137,10 @@ def svd(matrix, output, file_format, doc_output, preset, quiet, **kw):
     wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet))
     used = wv.save(output, file_format)
     if dv is not None:
+        import os
+
         dpath = doc_output or sibling_path(output, "docs")
+        dv.meta["source_model"] = os.path.abspath(output)  # the LSA model, for 'neighbors --text'
         dv.save(dpath, file_format)
         if not quiet:
             warn(f"svd: {len(dv):,} document vectors -> {dpath}")

@@ -29,14 +29,20 @@ def _load(path: str):
 
 @command(cli)
 @click.argument("vectors_path", metavar="VECTORS")
-@click.argument("queries", nargs=-1, required=True, metavar="QUERY...|-")
+@click.argument("queries", nargs=-1, metavar="QUERY...|-")
 @spec_options(NeighborsSpec)
 @spec_options(SearchSpec)
+@click.option("--text", "texts", multiple=True, metavar="TEXT",
+              help="Document vectors: embed this raw text as their documents were and show its nearest "
+                   "documents (repeatable; instead of QUERY).")
+@click.option("--model", "model_path", default=None, metavar="VECTORS",
+              help="With --text: the word vectors (docvec) or LSA model (svd/foldin) to embed with "
+                   "[the one recorded in VECTORS].")
 @format_option
 @skip_unknown_option
 @verbatim_option
 @quiet_option
-def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
+def neighbors(vectors_path, queries, texts, model_path, fmt, skip_unknown, verbatim, quiet, **kw):
     """Cosine nearest neighbours of each QUERY (gensim's most_similar).
 
     A QUERY is one word, or several words separated by spaces whose unit
@@ -53,12 +59,20 @@ def neighbors(vectors_path, queries, fmt, skip_unknown, verbatim, quiet, **kw):
       embedcli neighbors vectors.npz liberty -k 5
       embedcli neighbors vectors.npz 'king woman -man'
       printf 'war\\npeace\\n' | embedcli neighbors vectors.npz - --format json
+      embedcli neighbors docs.npz --text "a gripping thriller with a weak ending" -k 3
     """
     from embedcli.vectors import Query
 
     spec = build_spec(NeighborsSpec, kw)
     search = build_spec(SearchSpec, kw)
+    if bool(queries) == bool(texts):
+        raise OneLineUsageError("give QUERY... (or -) or --text TEXT, not both" if queries else
+                                "give QUERY... (or -) or --text TEXT")
     v = _load(vectors_path)
+    if texts:
+        from embedcli.cli.documents import text_neighbors
+
+        return text_neighbors(v, list(texts), model_path, spec.topn, fmt, quiet)
     rep = Reporter(v, fmt, quiet, skip_unknown, verbatim)
     pending: deque = deque()
 

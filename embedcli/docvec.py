@@ -1,0 +1,329 @@
+"""Document vectors from word vectors: mean, tf-idf-weighted mean, SIF (``embedcli docvec``).
+
+Every document (line) of a tokens file becomes ``sum_w weight(w) * tf(w, doc) * x_w / sum_w tf(w, doc)``
+over its words that have a vector (``x_w`` scaled to unit length first unless
+``word_norm`` is off), computed block by block as a sparse (documents x words)
+matrix times the word vectors: memory is the output plus one block, whatever the
+number of documents.
+
+Weightings:
+
+- ``mean``: weight 1.
+- ``tfidf``: ``ln(N / df(w))``, ``N`` documents and ``df`` counted over the documents
+  embedded (a first pass), or taken from a reference run.
+- ``sif``: ``a / (a + p(w))`` with ``p(w)`` the word's relative frequency in the corpus the
+  vectors were trained on (their counts; else the tokens file's), then the projection on
+  the first principal component (uncentred, as the reference code's ``TruncatedSVD``)
+  of the weighted averages is removed (Arora, Liang & Ma 2017, "A simple but
+  tough-to-beat baseline for sentence embeddings", Algorithm 1;
+  github.com/PrincetonML/SIF).
+
+The fitted parts (``idf``, the SIF component) are stored in the output's metadata
+(``docvec``), so new documents can be embedded the same way (``reference``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from embedcli.errors import DataError, InputError, ParameterError
+from embedcli.fileio import Progress, spooled
+from embedcli.specs import DocvecSpec, cores
+from embedcli.vectors import Vectors
+
+
+def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
+                     ids: list[str] | None = None, reference: dict | None = None,
+                     progress: Progress | None = None) -> Vectors:
+    """One vector per line of ``tokens_path``.
+
+    Args:
+        vectors: word vectors (any :class:`~embedcli.vectors.Vectors`; a fastText
+            model's also gives vectors to words outside its vocabulary).
+        tokens_path: a tokens file (one document per line, space-separated), or ``-``.
+        ids: one key per document; default ``d1 .. dN`` (``N``: the line number).
+        reference: the ``docvec`` metadata of an earlier run, to embed new documents with
+            its weighting, idf and SIF component (``spec`` is then taken from it, apart
+            from ``workers``).
+
+    Returns:
+        :class:`~embedcli.vectors.Vectors` keyed by document id, ``(n_docs, dim) float32``;
+        ``meta["docvec"]`` holds the weighting and what was fitted (the SIF ``component`` is None
+        when fewer than two documents have a known word: it would remove them whole),
+        ``meta["empty_documents"]``
+        the 0-based rows of documents with no word that has a vector (zero vectors, kept so
+        that rows stay aligned with lines).
+
+    Raises:
+        InputError: missing tokens file or stop-word file; ``ids`` of the wrong length.
+        DataError: the tokens file is not UTF-8 text, or has no document.
+        ParameterError: a reference whose vectors have another dimension.
+    """
+    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.tokenizer import load_stopwords
+
+    spec = spec or DocvecSpec()
+    if reference is not None:
+        spec = DocvecSpec(**{k: v for k, v in reference["spec"].items() if k != "workers"}, workers=spec.workers)
+    progress = progress or Progress(None)
+    workers = min(spec.workers or cores(), cores())
+    with spooled(tokens_path) as path:
+        words, X = list(vectors.words), np.asarray(vectors.vectors, dtype=np.float32)
+        index = dict(vectors.index)
+        if vectors.oov is not None:  # fastText: vectors for the file's unseen words from their n-grams
+            extra = sorted(_file_words(path) - index.keys())
+            if extra:
+                X = np.vstack([X, np.stack([vectors.oov(w) for w in extra]).astype(np.float32)])
+                index.update(zip(extra, range(len(words), len(words) + len(extra))))
+                words += extra
+        V, dim = X.shape
+        if spec.word_norm:
+            n = np.linalg.norm(X, axis=1, keepdims=True)
+            X = X / np.where(n > 0, n, 1)
+        weight = np.ones(V, dtype=np.float64)
+        for w in load_stopwords(spec.stopwords):
+            if w in index:
+                weight[index[w]] = 0.0
+        fitted: dict = {}
+        if spec.weighting == "sif":
+            p = _word_probabilities(vectors, V, path, index, workers)
+            weight *= spec.sif_a / (spec.sif_a + p)
+        elif spec.weighting == "tfidf":
+            if reference is not None:
+                idf = _reference_idf(reference, index, V)
+            else:
+                n_docs, df = _document_frequencies(path, index, V, workers)
+                idf = np.log(n_docs / np.maximum(df, 1))
+                fitted["idf"] = {"n_documents": int(n_docs), "words": [w for w in words if df[index[w]] > 0],
+                                 "idf": [round(float(x), 6) for x, d in zip(idf, df) if d > 0]}
+            weight *= idf
+        out, empty, n_docs = _combine(path, index, V, X, weight, workers, progress)
+    if n_docs == 0:
+        raise DataError(f"{tokens_path}: no documents")
+    if spec.weighting == "sif":
+        if reference is not None:
+            u = np.asarray(reference["component"] if reference.get("component") is not None else np.zeros(dim),
+                           dtype=np.float32)
+            if u.shape != (dim,):
+                raise ParameterError("reference", "component", f"has {u.size} dimensions, the vectors {dim}")
+        elif (~empty).sum() >= 2:
+            u = _first_component(out)
+            fitted["component"] = [float(x) for x in u]
+        else:  # the component of one document is the document itself: nothing would be left
+            u = np.zeros(dim, np.float32)
+            fitted["component"] = None
+        out -= np.outer(out @ u, u).astype(np.float32)
+        out[empty] = 0.0
+    if spec.normalize:
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.where(n > 0, n, 1)
+    if ids is None:
+        ids = [f"d{i + 1}" for i in range(n_docs)]
+    elif len(ids) != n_docs:
+        raise InputError(f"{len(ids):,} document ids for {n_docs:,} documents in {tokens_path}")
+    meta = {"kind": "documents", "docvec": {"spec": spec.provenance(), **fitted},
+            "empty_documents": [int(i) for i in np.flatnonzero(empty)]}
+    meta["provenance"] = stage_record("docvec", spec, {"vectors": vectors.provenance or {"format": vectors.meta.get(
+        "source_format")}, "tokens": file_provenance(tokens_path) if tokens_path != "-" else {"path": "-"}},
+        {"documents": n_docs, "empty_documents": int(empty.sum())})
+    return Vectors(list(ids), out, None, meta)
+
+
+def _file_words(path: str) -> set[str]:
+    """The distinct tokens of a tokens file (for fastText's unseen words)."""
+    from embedcli.fileio import iter_line_chunks
+
+    seen: set[str] = set()
+    for _, data, _ in iter_line_chunks(path):
+        try:
+            seen.update(data.decode("utf-8").split())
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not UTF-8 text") from None
+    return seen
+
+
+def _blocks(path: str, index: dict, workers: int, progress: Progress | None = None):
+    """``(ids, doc)`` blocks of the tokens file (see :func:`embedcli.cooccur.iter_id_blocks`)."""
+    from embedcli.cooccur import iter_id_blocks
+
+    yield from iter_id_blocks(path, index, progress, workers=workers)
+
+
+def _count_lines(path: str) -> int:
+    from embedcli.fileio import iter_line_chunks
+
+    n, last = 0, b"\n"
+    for _, data, _ in iter_line_chunks(path):
+        n += data.count(b"\n")
+        if data:
+            last = data[-1:]
+    return n + (last != b"\n")
+
+
+def _word_probabilities(vectors: Vectors, V: int, path: str, index: dict, workers: int) -> np.ndarray:
+    """p(w): the vectors' corpus counts when known, else counts in the tokens file; ``(V,) float64``."""
+    counts = np.zeros(V, dtype=np.float64)
+    if vectors.counts is not None and np.asarray(vectors.counts).sum() > 0:
+        c = np.asarray(vectors.counts, dtype=np.float64)
+        counts[: len(c)] = c
+    else:
+        for ids, _ in _blocks(path, index, workers):
+            ids = ids[ids >= 0]
+            counts += np.bincount(ids, minlength=V)
+    total = counts.sum()
+    return counts / total if total > 0 else counts
+
+
+def _document_frequencies(path: str, index: dict, V: int, workers: int) -> tuple[int, np.ndarray]:
+    df = np.zeros(V, dtype=np.int64)
+    n_docs = 0
+    for ids, doc in _blocks(path, index, workers):
+        ok = ids >= 0
+        pairs = np.unique(doc[ok] * V + ids[ok])
+        df += np.bincount(pairs % V, minlength=V)
+    n_docs = _count_lines(path)
+    return n_docs, df
+
+
+def _reference_idf(reference: dict, index: dict, V: int) -> np.ndarray:
+    idf = np.zeros(V, dtype=np.float64)
+    ref = reference.get("idf") or {}
+    default = float(np.log(max(ref.get("n_documents", 1), 1)))  # a word no reference document had
+    idf[:] = default
+    for w, x in zip(ref.get("words", []), ref.get("idf", [])):
+        if w in index:
+            idf[index[w]] = x
+    return idf
+
+
+def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: Progress | None = None):
+    """Stream a tokens file as ``(n_docs_in_block, V) float64`` CSR term-frequency blocks, in line order.
+
+    Every line is a row (lines without a known token are empty rows, trailing ones included),
+    so the rows of all blocks line up with the file's lines.  Memory: one block.
+
+    Raises:
+        DataError: the file is not UTF-8 text.
+    """
+    start = 0  # first document of the next block to emit
+    carry = None  # the last document of a block may continue in the next one
+    for ids, doc in _blocks(path, index, workers, progress):
+        if carry is not None:
+            ids, doc = np.concatenate([carry[0], ids]), np.concatenate([carry[1], doc])
+        if len(doc) == 0:
+            continue
+        last = int(doc[-1])
+        cut = int(np.searchsorted(doc, last))  # tokens of the (maybe unfinished) last document wait
+        carry = (ids[cut:], doc[cut:])
+        if last > start:
+            yield _block_matrix(ids[:cut], doc[:cut], start, last, V)
+            start = last
+    if carry is not None and len(carry[1]):
+        end = int(carry[1][-1]) + 1
+        yield _block_matrix(carry[0], carry[1], start, end, V)
+        start = end
+    n_lines = _count_lines(path)
+    if n_lines > start:  # trailing documents without any token
+        yield sp.csr_matrix((n_lines - start, V), dtype=np.float64)
+    if progress is not None:
+        progress.close()
+
+
+def _block_matrix(ids: np.ndarray, doc: np.ndarray, start: int, end: int, V: int) -> sp.csr_matrix:
+    ok = ids >= 0
+    m = sp.csr_matrix((np.ones(int(ok.sum())), ((doc[ok] - start).astype(np.int64), ids[ok].astype(np.int64))),
+                      shape=(end - start, V))
+    m.sum_duplicates()
+    return m
+
+
+def _combine(path: str, index: dict, V: int, X: np.ndarray, weight: np.ndarray, workers: int,
+             progress: Progress) -> tuple[np.ndarray, np.ndarray, int]:
+    """Weighted averages: ``(n_docs, dim) float32``, the empty-document mask, ``n_docs``."""
+    parts, known = [], []
+    for tf in doc_term_blocks(path, index, V, workers, progress):
+        n_tok = np.asarray(tf.sum(axis=1)).ravel()  # tokens with a vector, stop words included
+        A = sp.csr_matrix(tf.multiply(weight[None, :]), dtype=np.float32)
+        A.eliminate_zeros()
+        sums = np.asarray(A @ X, dtype=np.float32)
+        sums /= np.where(n_tok > 0, n_tok, 1).astype(np.float32)[:, None]
+        parts.append(sums)
+        known.append(np.diff(A.indptr) > 0)
+    if not parts:
+        return np.zeros((0, X.shape[1]), np.float32), np.zeros(0, bool), 0
+    out = np.vstack(parts)
+    return out, ~np.concatenate(known), len(out)
+
+
+def _first_component(D: np.ndarray) -> np.ndarray:
+    """First right singular vector of the document matrix (uncentred), ``(dim,) float32``."""
+    if not np.any(D):
+        return np.zeros(D.shape[1], np.float32)
+    G = (D.T.astype(np.float64) @ D.astype(np.float64))
+    w, U = np.linalg.eigh(G)
+    u = U[:, -1]
+    if u[np.argmax(np.abs(u))] < 0:
+        u = -u
+    return u.astype(np.float32)
+
+
+def read_ids(path: str) -> list[str]:
+    """One document id per line (``tokenize --ids-output``); raises InputError when missing."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f]
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
+
+
+def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) -> np.ndarray:
+    """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
+
+    ``docs`` is a ``docvec`` output (the texts are tokenized as its word vectors' corpus was, then
+    combined with its stored weighting and SIF component) or LSA document vectors from ``svd`` or
+    ``foldin`` (tokenized likewise, then folded in).  ``model_path``: the word vectors or LSA model
+    to use; default the one recorded in ``docs`` (``meta["source_model"]``).
+
+    Raises:
+        InputError: no model recorded or given, or the model is missing.
+    """
+    import os
+    import tempfile
+
+    from embedcli.provenance import find_stage
+    from embedcli.specs import TokenizeSpec
+    from embedcli.tokenizer import load_stopwords, make_line_tokenizer
+
+    path = model_path or docs.meta.get("source_model")
+    if not path:
+        raise InputError("these document vectors do not record the word vectors or LSA model that made them; "
+                         "give it with --model")
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file (the model of these document vectors; give another with --model)")
+    model = Vectors.load(path)
+    tok = find_stage(model.provenance, "tokenize") or {}
+    spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()
+                           if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
+    line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
+                                                load_stopwords(spec.stopwords))
+    lines = [line_tok(" ".join(t.split())) for t in texts]
+    if lower_after:
+        lines = [x.lower() for x in lines]
+    fd, tmp = tempfile.mkstemp(prefix="embedcli-text-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(x + "\n" for x in lines))
+        if docs.meta.get("docvec"):
+            out = document_vectors(model, tmp, reference=docs.meta["docvec"])
+        else:
+            from embedcli.lsa import fold_in
+
+            out = fold_in(model, tmp)
+    finally:
+        os.unlink(tmp)
+    if out.dim != docs.dim:
+        raise InputError(f"{path}: gives {out.dim}-dimensional vectors, the documents have {docs.dim}")
+    return np.asarray(out.vectors, dtype=np.float32)

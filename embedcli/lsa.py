@@ -1,0 +1,101 @@
+"""LSA fold-in: new documents projected into an existing term-document SVD space (``embedcli foldin``).
+
+A term-document matrix ``X ≈ U Σ Vᵀ`` (terms x documents) gives training documents the
+coordinates ``v_j = Σ⁻¹ Uᵀ x_j``; a new document ``d``, weighted as the training documents
+were (local weight x the term's stored global weight), is placed at ``d̂ = Σ⁻¹ Uᵀ d``
+(Deerwester et al. 1990, "Indexing by latent semantic analysis", section 4.4;
+Berry, Dumais & O'Brien 1995).  embedcli writes documents as ``V Σ^eig``, so fold-in
+returns ``d̂ Σ^eig = dᵀ U Σ^(eig-1)`` -- for a training document exactly its own vector.
+
+The model is the term-vector output of ``embedcli svd`` on a ``termdoc`` matrix: term
+vectors ``U Σ^eig``, the singular values, and (``meta["lsa"]``) the weighting and the
+terms' global weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from embedcli.errors import DataError, InputError
+from embedcli.fileio import Progress, spooled
+from embedcli.specs import cores
+from embedcli.vectors import Vectors
+
+
+def lsa_parts(model: Vectors) -> tuple[np.ndarray, np.ndarray, float, dict]:
+    """``(U (terms, k) float64, s (k,), eig, lsa record)`` of an LSA model.
+
+    Raises:
+        InputError: not the term vectors of an SVD of a term-document matrix, or made with an
+            association (PPMI) that cannot be applied to one new document.
+    """
+    lsa = model.meta.get("lsa")
+    s = model.meta.get("singular_values")
+    if not lsa or s is None:
+        raise InputError("not an LSA model: expected the term vectors that 'embedcli svd' writes for a "
+                         "term-document matrix (embedcli termdoc)")
+    if lsa.get("association") not in ("none", "log"):
+        raise InputError(f"the LSA model was factorized after {lsa.get('association')}, which depends on the "
+                         "whole matrix; fold-in needs 'svd --association none' (the default) or log")
+    if lsa.get("term_weights") is None and lsa.get("termdoc_weighting") != "count":
+        raise InputError("the LSA model has no stored term weights (made by an older embedcli); rebuild it")
+    spec = (model.provenance.get("spec") or {})
+    eig = float(spec.get("eig", 0.0))
+    s = np.asarray(s, dtype=np.float64)
+    if np.any(s <= 0):
+        raise DataError("the LSA model has zero singular values; use a smaller --dim")
+    U = np.asarray(model.vectors, dtype=np.float64) / s**eig
+    return U, s, eig, lsa
+
+
+def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, workers: int | None = None,
+            progress: Progress | None = None) -> Vectors:
+    """Document vectors for each line of ``tokens_path`` in the space of an LSA ``model``.
+
+    Returns:
+        :class:`~embedcli.vectors.Vectors` keyed by ``ids`` (default ``d1 .. dN``),
+        ``(n_docs, k) float32``, comparable with the training documents' vectors;
+        ``meta["empty_documents"]``: rows with no model term (zero vectors).
+
+    Raises:
+        InputError: not an LSA model (see :func:`lsa_parts`), missing tokens file, ``ids`` of
+            the wrong length.
+        DataError: the tokens file is not UTF-8 text or is empty.
+    """
+    from embedcli.docvec import doc_term_blocks
+    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.termdoc import local_weight
+
+    U, s, eig, lsa = lsa_parts(model)
+    weighting = lsa.get("termdoc_weighting") or "count"
+    g = np.ones(len(model)) if lsa.get("term_weights") is None else np.asarray(lsa["term_weights"], np.float64)
+    P = U * s ** (eig - 1.0)  # d -> d @ P
+    workers = min(workers or cores(), cores())
+    parts, empty = [], []
+    with spooled(tokens_path) as path:
+        for tf in doc_term_blocks(path, model.index, len(model), workers, progress):
+            A = tf.tocsr(copy=True)
+            A.data = local_weight(A.data, weighting) * g[A.indices]
+            if lsa.get("normalize"):  # as termdoc --normalize: each document to unit length
+                norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())
+                A.data /= np.repeat(np.where(norms > 0, norms, 1), np.diff(A.indptr))
+            if lsa["association"] == "log":
+                A.data = np.log1p(A.data)
+            A.eliminate_zeros()
+            parts.append(np.asarray(A @ P, dtype=np.float32))
+            empty.append(np.diff(A.indptr) == 0)
+    if not parts:
+        raise DataError(f"{tokens_path}: no documents")
+    out = np.vstack(parts)
+    empty_mask = np.concatenate(empty)
+    n = len(out)
+    if ids is None:
+        ids = [f"d{i + 1}" for i in range(n)]
+    elif len(ids) != n:
+        raise InputError(f"{len(ids):,} document ids for {n:,} documents in {tokens_path}")
+    record = stage_record("foldin", (), {"model": model.provenance, "tokens": file_provenance(tokens_path)
+                                         if tokens_path != "-" else {"path": "-"}},
+                          {"documents": n, "empty_documents": int(empty_mask.sum())})
+    meta = {"provenance": record, "kind": "documents", "singular_values": [float(x) for x in s],
+            "empty_documents": [int(i) for i in np.flatnonzero(empty_mask)]}
+    return Vectors(list(ids), out, None, meta)

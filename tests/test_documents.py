@@ -1,0 +1,237 @@
+"""Document vectors (docvec) and labelled-task scores (classify), through the CLI on real text."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from conftest import run, shared_path
+
+from embedcli.vectors import Vectors
+
+
+@pytest.fixture(scope="module")
+def word_vectors(sample_run):
+    return sample_run[0] / "vectors.npz"
+
+
+@pytest.fixture(scope="module")
+def topic_docs(tmp_path_factory, word_vectors):
+    """60 short documents drawn from the neighbourhoods of 'war' and of 'economy' in the sample's vectors,
+    labelled by topic; ids in a separate file."""
+    v = Vectors.load(str(word_vectors))
+    rng = np.random.default_rng(0)
+    d = tmp_path_factory.mktemp("docs")
+    pools = {t: [w for w, _ in v.most_similar(t, topn=40)] for t in ("war", "economy")}
+    lines, ids, labels = [], [], []
+    for i in range(60):
+        topic = ("war", "economy")[i % 2]
+        lines.append(" ".join(rng.choice(pools[topic], size=8)))
+        ids.append(f"doc{i:02d}")
+        labels.append(f"doc{i:02d}\t{topic}")
+    (d / "tokens.txt").write_text("\n".join(lines) + "\n")
+    (d / "ids.txt").write_text("\n".join(ids) + "\n")
+    (d / "labels.tsv").write_text("id\tlabel\n" + "\n".join(labels) + "\n")
+    return d
+
+
+def test_docvec_mean_is_the_average_of_word_vectors(tmp_path, word_vectors):
+    toks = tmp_path / "t.txt"
+    toks.write_text("war peace\n\nthe economy grows xyzzyunknown\nxyzzyunknown\n")
+    res = run("docvec", word_vectors, toks, "-o", tmp_path / "d.npz", "--weighting", "mean", "--no-word-norm",
+              "--no-normalize")
+    assert "2 document(s) with no known word" in res.stderr and "d2, d4" in res.stderr
+    v, d = Vectors.load(str(word_vectors)), Vectors.load(str(tmp_path / "d.npz"))
+    assert d.words == ["d1", "d2", "d3", "d4"] and d.dim == v.dim  # one row per line, empty ones kept
+    np.testing.assert_allclose(d.vectors[0], (v["war"] + v["peace"]) / 2, rtol=1e-5, atol=1e-6)
+    # the unknown word is not in the denominator: documents average the words that have a vector
+    np.testing.assert_allclose(d.vectors[2], (v["the"] + v["economy"] + v["grows"]) / 3, rtol=1e-5, atol=1e-6)
+    assert not np.any(d.vectors[1]) and not np.any(d.vectors[3])
+    assert d.meta["empty_documents"] == [1, 3] and d.provenance["stage"] == "docvec"
+
+
+def test_docvec_sif_removes_its_stored_component_and_reference_reproduces(tmp_path, word_vectors, topic_docs):
+    out = tmp_path / "sif.npz"
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--ids", topic_docs / "ids.txt", "-o", out, "-q")
+    d = Vectors.load(str(out))
+    assert d.words[:2] == ["doc00", "doc01"]
+    u = np.asarray(d.meta["docvec"]["component"])
+    assert d.meta["docvec"]["spec"]["weighting"] == "sif" and u.shape == (d.dim,)
+    assert np.abs(np.asarray(d.vectors) @ u).max() < 1e-5  # first principal component removed
+    np.testing.assert_allclose(np.linalg.norm(d.vectors, axis=1), 1, rtol=1e-5)
+    # new documents embedded with --reference: the same documents land on the same vectors
+    again = tmp_path / "again.npz"
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", out, "-o", again, "-q",
+        "--weighting", "mean")  # the reference's weighting wins
+    np.testing.assert_allclose(Vectors.load(str(again)).vectors, d.vectors, atol=1e-6)
+    # tf-idf stores its idf and reuses it the same way
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--weighting", "tfidf", "-o", tmp_path / "t.npz", "-q")
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", tmp_path / "t.npz", "-o",
+        tmp_path / "t2.npz", "-q")
+    np.testing.assert_allclose(Vectors.load(str(tmp_path / "t2.npz")).vectors,
+                               Vectors.load(str(tmp_path / "t.npz")).vectors, atol=1e-6)
+
+
+def test_docvec_stopwords_and_bad_input(tmp_path, word_vectors, topic_docs):
+    toks = tmp_path / "t.txt"
+    toks.write_text("the of and\nwar and peace\n")
+    res = run("docvec", word_vectors, toks, "-o", tmp_path / "d.npz", "--stopwords", "english")
+    assert "1 document(s) with no known word" in res.stderr  # stop words only
+    res = run("docvec", word_vectors, toks, "--ids", topic_docs / "ids.txt", "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2 and "60 document ids for 2 documents" in res.stderr
+    assert not (tmp_path / "x.npz").exists()
+    res = run("docvec", word_vectors, tmp_path / "missing.txt", "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2 and "missing.txt" in res.stderr and "Traceback" not in res.stderr
+    res = run("docvec", word_vectors, toks, "-o", tmp_path / "x.npz", "--sif-a", "0", ok=False)
+    assert res.exit_code == 2 and "--sif-a" in res.stderr
+
+
+def test_docvec_fasttext_covers_unseen_words(tmp_path, sample_run):
+    tokens = sample_run[0] / "tokens.txt"
+    model = tmp_path / "ft.bin"
+    run("fasttext", tokens, "-o", model, "--bucket", "20000", "--epochs", "1", "--dim", "20", "--seed", "1", "-q")
+    toks = tmp_path / "t.txt"
+    toks.write_text("economyyy warfarez\n")
+    res = run("docvec", model, toks, "-o", tmp_path / "d.npz")
+    assert "no known word" not in res.stderr
+    assert "common component was not removed" in res.stderr  # one document: SIF's component would be all of it
+    assert np.any(Vectors.load(str(tmp_path / "d.npz")).vectors[0])
+
+
+def test_classify_separates_topics_and_reports_folds(topic_docs, word_vectors, tmp_path):
+    out = tmp_path / "d.npz"
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--ids", topic_docs / "ids.txt", "-o", out, "-q")
+    res = run("classify", out, topic_docs / "labels.tsv", "--header", "--folds", "5", "--format", "json", "-q")
+    rec = json.loads(res.stdout)
+    s = rec["summary"][0]
+    assert rec["keys"] == 60 and rec["labels_count"] == 2 and not rec["multilabel"] and len(rec["splits"]) == 5
+    assert s["protocol"] == "5-fold" and s["accuracy"] >= 0.9 and s["n_test"] == 12
+    table = run("classify", out, topic_docs / "labels.tsv", "--header", "--train-fraction", "0.5",
+                "--train-fraction", "0.8", "--shuffles", "3").stdout
+    assert "train 0.5" in table and "train 0.8" in table and "micro-F1" in table
+    # keys without a vector are counted and left out; bad options and files fail on one line
+    lab = tmp_path / "l.tsv"
+    lab.write_text((topic_docs / "labels.tsv").read_text() + "nosuchdoc\twar\n")
+    res = run("classify", out, lab, "--header", "--folds", "5")
+    assert "1 of 61 labelled keys have no vector" in res.stderr
+    res = run("classify", out, lab, "--train-fraction", "1.5", ok=False)
+    assert res.exit_code == 2 and "--train-fraction" in res.stderr
+    lab.write_text("onlykey\n")
+    res = run("classify", out, lab, ok=False)
+    assert res.exit_code == 3 and "l.tsv:1" in res.stderr
+
+
+def test_classify_multilabel_predicts_as_many_labels_as_each_key_has(tmp_path):
+    """One-vs-rest with the DeepWalk protocol on vectors where labels are linearly separable."""
+    from embedcli.classify import _top_k
+
+    assert _top_k(np.array([[0.1, 0.9, 0.5], [0.8, 0.1, 0.7]]), np.array([1, 2])).tolist() == [[0, 1, 0], [1, 0, 1]]
+    rng = np.random.default_rng(1)
+    n = 200
+    X = rng.normal(size=(n, 6)).astype(np.float32)
+    keys = [f"n{i}" for i in range(n)]
+    Vectors(keys, X, None, {}).save(str(tmp_path / "v.npz"))
+    lines = []
+    for i in range(n):  # label a when x0 > 0, b when x1 > 0, c otherwise; keys may have a and b
+        labs = [lab for lab, ok in (("a", X[i, 0] > 0), ("b", X[i, 1] > 0)) if ok] or ["c"]
+        lines += [f"n{i} {lab}" for lab in labs]
+    with gzip.open(tmp_path / "labels.gz", "wt") as f:
+        f.write("# node label\n" + "\n".join(lines) + "\n")
+    rec = json.loads(run("classify", tmp_path / "v.npz", tmp_path / "labels.gz", "--format", "json", "-q",
+                         "--train-fraction", "0.5", "--shuffles", "2").stdout)
+    assert rec["multilabel"] and rec["labels_count"] == 3
+    assert rec["summary"][0]["micro_f1"] > 0.8
+
+
+@pytest.mark.slow
+def test_docvec_movie_reviews_bar(tmp_path):
+    """Issue bar: docvec (SIF, 300 dims) on the polarity reviews >= 0.84 accuracy, 10-fold logistic regression."""
+    corpus = shared_path("corpora", "english-mix.txt.gz")
+    reviews = shared_path("labelled", "movie-reviews-polarity.tsv.gz")
+    run("pipeline", corpus, "-o", tmp_path, "--dim", "300", "-q")
+    rows = [line.split("\t") for line in gzip.open(reviews, "rt", encoding="utf-8").read().splitlines()[1:]]
+    (tmp_path / "reviews.txt").write_text("\n".join(r[2] for r in rows) + "\n")
+    (tmp_path / "ids.txt").write_text("\n".join(r[0] for r in rows) + "\n")
+    run("tokenize", tmp_path / "reviews.txt", "-o", tmp_path / "rt.txt", "-q")
+    run("docvec", tmp_path / "vectors.npz", tmp_path / "rt.txt", "--ids", tmp_path / "ids.txt", "-o",
+        tmp_path / "docs.npz", "-q")
+    rec = json.loads(run("classify", tmp_path / "docs.npz", reviews, "--header", "--format", "json", "-q").stdout)
+    print(rec["summary"])
+    assert rec["summary"][0]["accuracy"] >= 0.84
+
+
+def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
+    tsv = tmp_path / "r.tsv"
+    tsv.write_text("id\tlabel\ttext\nr1\tpos\tA fine film.\nr2\tneg\t\nr3\tneg\tDull, dull plot\n")
+    run("tokenize", tsv, "--header", "--id-column", "1", "--text-column", "3", "-o", tmp_path / "t.txt",
+        "--ids-output", tmp_path / "t.ids", "-q")
+    # r2 has no text: no document, and no id (the two files stay aligned)
+    assert (tmp_path / "t.txt").read_text() == "a fine film\ndull dull plot\n"
+    assert (tmp_path / "t.ids").read_text() == "r1\nr3\n"
+    # without --text-column every field but the id is text
+    run("tokenize", tsv, "--header", "--id-column", "1", "-o", tmp_path / "u.txt", "-q")
+    assert (tmp_path / "u.txt").read_text().splitlines()[0] == "pos a fine film"
+    plain = tmp_path / "p.txt"
+    plain.write_text("one two\n\nthree\n")
+    run("tokenize", plain, "-o", tmp_path / "p.tok", "--ids-output", tmp_path / "p.ids", "-q")
+    assert (tmp_path / "p.ids").read_text() == f"{plain}:1\n{plain}:3\n"
+    run("tokenize", plain, tsv, "--doc", "file", "-o", tmp_path / "f.tok", "--ids-output", tmp_path / "f.ids", "-q")
+    assert (tmp_path / "f.ids").read_text() == f"{plain}\n{tsv}\n"
+    res = run("tokenize", plain, "--doc", "file", "--id-column", "1", ok=False)
+    assert res.exit_code == 2 and "--id-column" in res.stderr
+
+
+def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp_path, small_tokens):
+    """termdoc --ids -> svd (no PPMI on a term-document matrix by default) -> foldin: a training
+    document folded in again lands on its own vector (cosine within 1e-4)."""
+    ids = tmp_path / "ids.txt"
+    n = len(small_tokens.read_text().splitlines())
+    ids.write_text("".join(f"speech-{i}\n" for i in range(n)))
+    for extra in ((), ("--normalize",)):
+        td = tmp_path / "td.npz"
+        run("termdoc", small_tokens, "--ids", ids, "--weighting", "log-entropy", "--min-count", "2", *extra,
+            "-o", td, "-q")
+        run("svd", td, "--dim", "8", "-o", tmp_path / "lsa.npz", "-q")
+        model = Vectors.load(str(tmp_path / "lsa.npz"))
+        assert model.provenance["spec"]["association"] == "none" and model.meta["lsa"]["term_weights"]
+        docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
+        assert docs.words[:2] == ["speech-0", "speech-1"]
+        run("foldin", tmp_path / "lsa.npz", small_tokens, "--ids", ids, "-o", tmp_path / "f.npz", "-q")
+        f = Vectors.load(str(tmp_path / "f.npz"))
+        assert f.words == docs.words
+        A, B = np.asarray(docs.vectors, np.float64), np.asarray(f.vectors, np.float64)
+        cos = (A * B).sum(1) / np.linalg.norm(A, axis=1) / np.linalg.norm(B, axis=1)
+        assert 1 - cos.min() < 1e-4
+        np.testing.assert_allclose(B, A, rtol=1e-3, atol=1e-5 * np.abs(A).max())
+    # a co-occurrence matrix is not an LSA model; PPMI forced on a term-document matrix cannot be folded in
+    res = run("foldin", small_tokens.parent / "nonexistent.npz", small_tokens, "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2
+    run("svd", td, "--dim", "8", "--association", "ppmi", "-o", tmp_path / "p.npz", "-q")
+    res = run("foldin", tmp_path / "p.npz", small_tokens, "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2 and "association none" in res.stderr
+    res = run("termdoc", small_tokens, "--ids", tmp_path / "missing.ids",
+              "-o", tmp_path / "y.npz", ok=False)
+    assert res.exit_code == 2 and "missing.ids" in res.stderr
+
+
+def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_docs, small_tokens):
+    """A raw text is tokenized and embedded like the documents (docvec: same weighting and component;
+    LSA: folded in), then answered with document ids."""
+    out = tmp_path / "d.npz"
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--ids", topic_docs / "ids.txt", "-o", out, "-q")
+    v = Vectors.load(str(word_vectors))
+    war = " ".join(w.upper() for w, _ in v.most_similar("war", topn=8))  # raw text: case is the tokenizer's job
+    res = run("neighbors", out, "--text", war, "-k", "5", "--format", "json")
+    rec = json.loads(res.stdout)
+    assert rec["query"] == war and len(rec["neighbors"]) == 5
+    assert all(int(n["word"][3:]) % 2 == 0 for n in rec["neighbors"])  # even ids are the 'war' documents
+    res = run("neighbors", out, "--text", "qqqzzz", ok=False)
+    assert res.exit_code == 4 and "no word known" in res.stderr
+    res = run("neighbors", out, "doc00", "--text", "war", ok=False)
+    assert res.exit_code == 2
+    # LSA document vectors: the text is folded in with the model recorded beside them
+    run("termdoc", small_tokens, "--min-count", "2", "-o", tmp_path / "td.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "8", "-o", tmp_path / "lsa.npz", "-q")
+    first = small_tokens.read_text().splitlines()[0]
+    res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "-k", "1")
+    assert res.stdout.split("\t")[1] == "d1"  # the first speech's own text finds the first speech
