@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--reviews", default=str(SHARED / "labelled/movie-reviews-polarity.tsv.gz"))
     ap.add_argument("--corpus", default=str(SHARED / "corpora/english-mix.txt.gz"))
     ap.add_argument("--quick", action="store_true", help="the default LSA row only, no docvec rows")
+    ap.add_argument("--skip-docvec", action="store_true", help="anchors and LSA rows only")
     args = ap.parse_args()
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -90,11 +91,17 @@ def main() -> None:
     cv("anchor: tf-idf 1-2 grams + logistic regression", tfidf_lr)
     cv("anchor: plain scikit-learn LSA (sublinear tf-idf, TruncatedSVD 100, fit on training folds)", plain_lsa)
 
-    def embedcli_lsa(weighting: str, normalize_docs: bool, dim: int, eig: float, min_count: int = 2):
+    sh("phrases", work / "tokens.txt", "-o", work / "phrases.txt", "-q")  # unsupervised: the reviews' text only
+    phrase_lines = (work / "phrases.txt").read_text(encoding="utf-8").splitlines()
+    assert len(phrase_lines) == len(lines)
+
+    def embedcli_lsa(weighting: str, normalize_docs: bool, dim: int, eig: float, min_count: int = 2,
+                     phrases: bool = False):
         def run(tr, te):
+            lines_ = phrase_lines if phrases else lines
             ftr, fte = work / "train.txt", work / "test.txt"
-            ftr.write_text("\n".join(lines[i] for i in tr) + "\n", encoding="utf-8")
-            fte.write_text("\n".join(lines[i] for i in te) + "\n", encoding="utf-8")
+            ftr.write_text("\n".join(lines_[i] for i in tr) + "\n", encoding="utf-8")
+            fte.write_text("\n".join(lines_[i] for i in te) + "\n", encoding="utf-8")
             vocab = build_vocab(str(ftr), VocabSpec(min_count=min_count))
             cm = termdoc_matrix(str(ftr), vocab, TermdocSpec(weighting=weighting, normalize=normalize_docs),
                                 ids=[ids[i] for i in tr])
@@ -112,8 +119,12 @@ def main() -> None:
     for weighting, norm, dim, eig in configs:
         cv(f"embedcli LSA: termdoc --weighting {weighting}{' --normalize' if norm else ''} --min-count 2, "
            f"svd --dim {dim} --eig {eig:g}, foldin for the test fold", embedcli_lsa(weighting, norm, dim, eig))
+    for dim in ((300,) if args.quick else (300, 500)):
+        cv(f"embedcli LSA on `embedcli phrases` tokens (collocations learned on the reviews' text, no labels): "
+           f"termdoc --weighting log-entropy --normalize --min-count 2, svd --dim {dim} --eig 0, foldin",
+           embedcli_lsa("log-entropy", True, dim, 0.0, phrases=True))
 
-    if not args.quick:
+    if not args.quick and not args.skip_docvec:
         for dim in (100, 300):
             out = work / f"w{dim}"
             sh("pipeline", args.corpus, "-o", out, "--dim", dim, "-q")
@@ -137,7 +148,7 @@ def main() -> None:
     print("| document vectors | accuracy ± sd over folds | seconds (all folds) |\n| --- | --- | --- |")
     for name, m, sd, secs in results:
         print(f"| {name} | {m:.4f} ± {sd:.4f} | {secs:.1f} |")
-    if not args.quick:
+    if not args.quick and not args.skip_docvec:
         print(f"\n`embedcli docvec` (SIF, 300 dims) on the 2,000 reviews, whole process: median "
               f"{statistics.median(walls):.2f} s of {[round(w, 2) for w in walls]}")
 

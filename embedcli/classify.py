@@ -108,7 +108,9 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     keys = [k for k in labels if k in index]
     missing = len(labels) - len(keys)
     if len(keys) < 2:
-        raise DataError(f"only {len(keys)} labelled key(s) have a vector ({missing:,} labelled keys have none)")
+        example = next(iter(labels))
+        raise DataError(f"only {len(keys)} of {len(labels):,} labelled keys have a vector (e.g. {example!r} has none; "
+                        f"the vectors' keys look like {vectors.words[0]!r})")
     X = np.asarray(vectors.vectors[[index[k] for k in keys]], dtype=np.float64)
     multilabel = any(len(labels[k]) > 1 for k in keys)
     jobs = min(spec.workers or cores(), cores())
@@ -121,9 +123,10 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
         classes, counts = np.unique(y, return_counts=True)
         n_labels = len(classes)
         if n_labels < 2:
-            raise DataError(f"one class only ({classes[0]!r}): nothing to classify")
+            raise DataError(f"one class only ({str(classes[0])!r}) among the {len(keys):,} keys with a vector: "
+                            "nothing to classify")
         if not spec.train_fraction and counts.min() < spec.folds:
-            raise DataError(f"class {classes[np.argmin(counts)]!r} has {counts.min()} key(s), fewer than "
+            raise DataError(f"class {str(classes[np.argmin(counts)])!r} has {counts.min()} key(s), fewer than "
                             f"--folds {spec.folds}")
     result = ClassifyResult(f"{spec.folds}-fold" if not spec.train_fraction else "train fraction", multilabel,
                             len(keys), n_labels, missing)
@@ -135,8 +138,14 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     target = Y if multilabel else y
     total = sum(s.get_n_splits() for _, s in plans)
     done = 0
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     for frac, splitter in plans:
         for train, test in splitter.split(X, target):
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            warnings.filterwarnings("ignore", category=ConvergenceWarning)
             lr = LogisticRegression(C=spec.C, max_iter=2000)
             if multilabel:
                 model = OneVsRestClassifier(lr, n_jobs=jobs).fit(X[train], Y[train])
@@ -156,7 +165,7 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
             })
             done += 1
             if progress is not None:
-                progress.update(done, extra=f"of {total} splits")
+                progress.update(done, total)
     if progress is not None:
         progress.close()
     return result

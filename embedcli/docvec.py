@@ -35,7 +35,7 @@ from embedcli.vectors import Vectors
 
 def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
                      ids: list[str] | None = None, reference: dict | None = None,
-                     progress: Progress | None = None) -> Vectors:
+                     progress: Progress | None = None, allow_empty: bool = False) -> Vectors:
     """One vector per line of ``tokens_path``.
 
     Args:
@@ -57,13 +57,17 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
 
     Raises:
         InputError: missing tokens file or stop-word file; ``ids`` of the wrong length.
-        DataError: the tokens file is not UTF-8 text, or has no document.
+        DataError: the tokens file is not UTF-8 text, has no document, or no line has a word of
+            ``vectors`` (unless ``allow_empty``).
         ParameterError: a reference whose vectors have another dimension.
     """
     from embedcli.provenance import file_provenance, stage_record
     from embedcli.tokenizer import load_stopwords
 
     spec = spec or DocvecSpec()
+    if vectors.meta.get("kind") == "documents" or vectors.provenance.get("stage") in ("docvec", "foldin"):
+        raise InputError("these are document vectors; docvec combines word vectors (the output of svd on a "
+                         "co-occurrence matrix, word2vec, fasttext, GloVe, ...)")
     if reference is not None:
         spec = DocvecSpec(**{k: v for k, v in reference["spec"].items() if k != "workers"}, workers=spec.workers)
     progress = progress or Progress(None)
@@ -101,6 +105,8 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         out, empty, n_docs = _combine(path, index, V, X, weight, workers, progress)
     if n_docs == 0:
         raise DataError(f"{tokens_path}: no documents")
+    if empty.all() and not allow_empty:
+        raise DataError(f"{tokens_path}: no line has a word of the vectors (is TOKENS tokenized like their corpus?)")
     if spec.weighting == "sif":
         if reference is not None:
             u = np.asarray(reference["component"] if reference.get("component") is not None else np.zeros(dim),
@@ -121,7 +127,7 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
     if ids is None:
         ids = [f"d{i + 1}" for i in range(n_docs)]
     elif len(ids) != n_docs:
-        raise InputError(f"{len(ids):,} document ids for {n_docs:,} documents in {tokens_path}")
+        raise DataError(f"{len(ids):,} document ids for {n_docs:,} documents (lines) in {tokens_path}")
     meta = {"kind": "documents", "docvec": {"spec": spec.provenance(), **fitted},
             "empty_documents": [int(i) for i in np.flatnonzero(empty)]}
     meta["provenance"] = stage_record("docvec", spec, {"vectors": vectors.provenance or {"format": vectors.meta.get(
@@ -269,14 +275,28 @@ def _first_component(D: np.ndarray) -> np.ndarray:
 
 
 def read_ids(path: str) -> list[str]:
-    """One document id per line (``tokenize --ids-output``); raises InputError when missing."""
+    """One document id per line (``tokenize --ids-output``).
+
+    Raises:
+        InputError: missing file.
+        DataError: not UTF-8, or an id that is empty, holds white space or repeats (naming the line):
+            ids are keys that queries look up.
+    """
     try:
         with open(path, encoding="utf-8") as f:
-            return [line.rstrip("\n") for line in f]
+            ids = [line.rstrip("\r\n") for line in f]
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: not UTF-8 text") from None
+    seen: dict[str, int] = {}
+    for i, x in enumerate(ids, 1):
+        if not x or len(x.split()) != 1 or x.strip() != x:
+            raise DataError(f"{path}:{i}: document id {x!r} is empty or holds white space")
+        if x in seen:
+            raise DataError(f"{path}:{i}: document id {x!r} repeats line {seen[x]}")
+        seen[x] = i
+    return ids
 
 
 def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) -> np.ndarray:
@@ -298,12 +318,23 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
     from embedcli.tokenizer import load_stopwords, make_line_tokenizer
 
     path = model_path or docs.meta.get("source_model")
+    if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
+        raise InputError("--text needs document vectors (docvec, svd of a term-document matrix, foldin); "
+                         "these are word vectors")
     if not path:
         raise InputError("these document vectors do not record the word vectors or LSA model that made them; "
                          "give it with --model")
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file (the model of these document vectors; give another with --model)")
     model = Vectors.load(path)
+    if docs.meta.get("docvec") and (model.meta.get("lsa") or model.meta.get("kind") == "documents"):
+        raise InputError(f"{path}: is not word vectors, but these document vectors were made by docvec from word "
+                         "vectors")
+    if not docs.meta.get("docvec") and not model.meta.get("lsa"):
+        raise InputError(f"{path}: is not the LSA model of these document vectors (the term vectors written by "
+                         "svd on a term-document matrix)")
+    if model.dim != docs.dim:
+        raise InputError(f"{path}: has {model.dim} dimensions, the document vectors {docs.dim}")
     tok = find_stage(model.provenance, "tokenize") or {}
     spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()
                            if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
@@ -317,11 +348,11 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("".join(x + "\n" for x in lines))
         if docs.meta.get("docvec"):
-            out = document_vectors(model, tmp, reference=docs.meta["docvec"])
+            out = document_vectors(model, tmp, reference=docs.meta["docvec"], allow_empty=True)
         else:
             from embedcli.lsa import fold_in
 
-            out = fold_in(model, tmp)
+            out = fold_in(model, tmp, name=path)
     finally:
         os.unlink(tmp)
     if out.dim != docs.dim:

@@ -22,7 +22,7 @@ from embedcli.specs import cores
 from embedcli.vectors import Vectors
 
 
-def lsa_parts(model: Vectors) -> tuple[np.ndarray, np.ndarray, float, dict]:
+def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, float, dict]:
     """``(U (terms, k) float64, s (k,), eig, lsa record)`` of an LSA model.
 
     Raises:
@@ -31,14 +31,17 @@ def lsa_parts(model: Vectors) -> tuple[np.ndarray, np.ndarray, float, dict]:
     """
     lsa = model.meta.get("lsa")
     s = model.meta.get("singular_values")
+    where = f"{name or model.meta.get('path') or 'model'}: "
     if not lsa or s is None:
-        raise InputError("not an LSA model: expected the term vectors that 'embedcli svd' writes for a "
-                         "term-document matrix (embedcli termdoc)")
+        hint = (" (its .meta.json sidecar, which holds what fold-in needs, is missing or stale)"
+                if model.meta.get("source_format") not in (None, "native") and not model.provenance else "")
+        raise InputError(where + "not an LSA model: expected the term vectors that 'embedcli svd' writes for a "
+                         "term-document matrix (embedcli termdoc)" + hint)
     if lsa.get("association") not in ("none", "log"):
-        raise InputError(f"the LSA model was factorized after {lsa.get('association')}, which depends on the "
-                         "whole matrix; fold-in needs 'svd --association none' (the default) or log")
+        raise InputError(where + f"factorized after {lsa.get('association')}, which depends on the whole matrix; "
+                         "fold-in needs 'svd --association none' (the default) or log")
     if lsa.get("term_weights") is None and lsa.get("termdoc_weighting") != "count":
-        raise InputError("the LSA model has no stored term weights (made by an older embedcli); rebuild it")
+        raise InputError(where + "no stored term weights (made by an older embedcli); rebuild it")
     spec = (model.provenance.get("spec") or {})
     eig = float(spec.get("eig", 0.0))
     s = np.asarray(s, dtype=np.float64)
@@ -49,7 +52,7 @@ def lsa_parts(model: Vectors) -> tuple[np.ndarray, np.ndarray, float, dict]:
 
 
 def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, workers: int | None = None,
-            progress: Progress | None = None) -> Vectors:
+            progress: Progress | None = None, name: str = "") -> Vectors:
     """Document vectors for each line of ``tokens_path`` in the space of an LSA ``model``.
 
     Returns:
@@ -66,7 +69,7 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
     from embedcli.provenance import file_provenance, stage_record
     from embedcli.termdoc import local_weight
 
-    U, s, eig, lsa = lsa_parts(model)
+    U, s, eig, lsa = lsa_parts(model, name)
     weighting = lsa.get("termdoc_weighting") or "count"
     g = np.ones(len(model)) if lsa.get("term_weights") is None else np.asarray(lsa["term_weights"], np.float64)
     P = U * s ** (eig - 1.0)  # d -> d @ P
@@ -92,7 +95,7 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
     if ids is None:
         ids = [f"d{i + 1}" for i in range(n)]
     elif len(ids) != n:
-        raise InputError(f"{len(ids):,} document ids for {n:,} documents in {tokens_path}")
+        raise DataError(f"{len(ids):,} document ids for {n:,} documents (lines) in {tokens_path}")
     record = stage_record("foldin", (), {"model": model.provenance, "tokens": file_provenance(tokens_path)
                                          if tokens_path != "-" else {"path": "-"}},
                           {"documents": n, "empty_documents": int(empty_mask.sum())})

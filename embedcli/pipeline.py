@@ -135,7 +135,7 @@ def run_pipeline(
     fmt = wv.save(f["vectors"])
     res.vectors = wv
     res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "
-                       f"{weighting.association} cds {weighting.cds}, eig {svd.eig}"))
+                       f"{wv.provenance['spec']['association']} cds {weighting.cds}, eig {svd.eig}"))
     return res
 
 

@@ -437,7 +437,8 @@ class SearchSpec(Spec):
     """Which rows a query searches (every query command and ``evaluate``)."""
 
     restrict: int = param(30000, "Search only the N most frequent words (0: all). Files list words most "
-                          "frequent first, as gensim's restrict_vocab.", lo=0, metavar="N")
+                          "frequent first, as gensim's restrict_vocab. Document vectors: all unless given.",
+                          lo=0, metavar="N")
 
     @property
     def limit(self) -> int | None:

@@ -15,7 +15,8 @@ from embedcli.vocab import Vocabulary
 
 
 def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None, workers: int = 1) -> sp.csr_matrix:
-    """``(V, n_docs) float64`` CSR of term frequencies; document ``j`` is line ``j + 1``.
+    """``(V, n_docs) float64`` CSR of term frequencies; document ``j`` is line ``j + 1`` (every line,
+    blank ones included, so that columns line up with the lines and with ids).
 
     Raises:
         DataError: no token of the vocabulary in the file.
@@ -38,6 +39,9 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
         progress.close()
     if not rows:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    from embedcli.docvec import _count_lines
+
+    n_docs = max(n_docs, _count_lines(path))  # lines without a token (trailing ones too) are documents
     m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vocab), n_docs))
     m = m.tocsr()
     m.sum_duplicates()
@@ -109,19 +113,14 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
 
     Raises:
         DataError: no term survives the filters.
-        InputError: ``ids`` do not match the number of lines.
+        DataError: ``ids`` do not match the number of lines.
     """
     spec = spec or TermdocSpec()
     weighting, min_df, max_df = spec.weighting, spec.min_df, spec.max_df
     tf = count_termdoc(path, vocab, progress, spec.workers or cores())
     if ids is not None:
-        from embedcli.docvec import _count_lines
-        from embedcli.errors import InputError
-
-        n_lines = _count_lines(path)
-        if len(ids) != n_lines:
-            raise InputError(f"{len(ids):,} document ids for {n_lines:,} documents in {path}")
-        tf = sp.csr_matrix((tf.data, tf.indices, tf.indptr), shape=(tf.shape[0], n_lines))
+        if len(ids) != tf.shape[1]:
+            raise DataError(f"{len(ids):,} document ids for {tf.shape[1]:,} documents (lines) in {path}")
     df = np.diff(tf.indptr)
     keep = (df >= min_df) & (df <= max_df * tf.shape[1])
     if not keep.any():

@@ -48,6 +48,11 @@ TOKENIZE_CHUNK_BYTES = 1 << 20
 MAX_STOPWORDS_BYTES = 16 << 20
 
 
+def stopwords_files(spec: str | None) -> list[str]:
+    """The file a ``--stopwords`` value names (``[]`` for ``none``/``english``), for output/input checks."""
+    return [] if spec is None or spec == "none" or spec == "english" else [spec]
+
+
 def load_stopwords(spec: str | None) -> frozenset[str]:
     """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
 
@@ -422,7 +427,7 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     if want_ids and not id_col:
         ids = [f"{path}:{lineno + i}" for i in range(len(parts))]
     if id_col or text_col:
-        parts, got = _split_fields(parts, id_col, text_col)
+        parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1)
         if want_ids:
             ids = got
     if header and lineno == 1 and parts:
@@ -440,11 +445,22 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     return toks, blank, counts, ids
 
 
-def _split_fields(lines: list[str], id_col: int | None, text_col: int | None) -> tuple[list[str], list[str]]:
-    """Tab-separated lines -> (text of each line, id of each line); a missing field is empty."""
+def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, path: str = "", lineno: int = 1,
+                  skip_first: bool = False) -> tuple[list[str], list[str]]:
+    """Tab-separated lines -> (text of each line, id of each line).
+
+    Raises:
+        DataError: a non-blank line without the id or text field (naming file and line).
+    """
     texts, ids = [], []
-    for line in lines:
+    need = max(id_col or 0, text_col or 0)
+    for i, line in enumerate(lines):
         f = line.rstrip("\r").split("\t")
+        if len(f) < need and line.strip() and not (skip_first and i == 0):
+            which = f"--id-column {id_col}" if id_col and len(f) < id_col else f"--text-column {text_col}"
+            raise DataError(f"{path}:{lineno + i}: {len(f)} tab-separated field(s); {which} needs more "
+                            "(is the file tab-separated?)", params=("id_column",) if "id" in which else
+                            ("text_column",))
         ids.append(f[id_col - 1].strip() if id_col and len(f) >= id_col else "")
         if text_col:
             texts.append(f[text_col - 1] if len(f) >= text_col else "")

@@ -78,12 +78,30 @@ def test_docvec_stopwords_and_bad_input(tmp_path, word_vectors, topic_docs):
     res = run("docvec", word_vectors, toks, "-o", tmp_path / "d.npz", "--stopwords", "english")
     assert "1 document(s) with no known word" in res.stderr  # stop words only
     res = run("docvec", word_vectors, toks, "--ids", topic_docs / "ids.txt", "-o", tmp_path / "x.npz", ok=False)
-    assert res.exit_code == 2 and "60 document ids for 2 documents" in res.stderr
+    assert res.exit_code == 3 and "60 document ids for 2 documents" in res.stderr
     assert not (tmp_path / "x.npz").exists()
     res = run("docvec", word_vectors, tmp_path / "missing.txt", "-o", tmp_path / "x.npz", ok=False)
     assert res.exit_code == 2 and "missing.txt" in res.stderr and "Traceback" not in res.stderr
     res = run("docvec", word_vectors, toks, "-o", tmp_path / "x.npz", "--sif-a", "0", ok=False)
     assert res.exit_code == 2 and "--sif-a" in res.stderr
+    # ids are keys: duplicates and blanks are refused naming the line; nothing is written
+    dup = tmp_path / "dup.ids"
+    dup.write_text("a\na\n")
+    res = run("docvec", word_vectors, toks, "--ids", dup, "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 3 and "dup.ids:2" in res.stderr and "repeats line 1" in res.stderr
+    dup.write_text("a\nb c\n")
+    res = run("termdoc", toks, "--ids", dup, "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 3 and "dup.ids:2" in res.stderr
+    assert not (tmp_path / "x.npz").exists()
+    # an input is never overwritten; document vectors are not word vectors; no known word at all is an error
+    res = run("termdoc", toks, "--ids", dup, "-o", dup, ok=False)
+    assert res.exit_code == 2 and dup.read_text() == "a\nb c\n"
+    run("docvec", word_vectors, toks, "-o", tmp_path / "d2.npz", "-q")
+    res = run("docvec", tmp_path / "d2.npz", toks, "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2 and "document vectors" in res.stderr
+    (tmp_path / "u.txt").write_text("qqqzzz xxyyzz\n")
+    res = run("docvec", word_vectors, tmp_path / "u.txt", "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 3 and "no line has a word" in res.stderr
 
 
 def test_docvec_fasttext_covers_unseen_words(tmp_path, sample_run):
@@ -179,6 +197,14 @@ def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     assert (tmp_path / "f.ids").read_text() == f"{plain}\n{tsv}\n"
     res = run("tokenize", plain, "--doc", "file", "--id-column", "1", ok=False)
     assert res.exit_code == 2 and "--id-column" in res.stderr
+    res = run("tokenize", tsv, "--header", "--id-column", "1", "--text-column", "7", ok=False)
+    assert res.exit_code == 3 and "r.tsv:2" in res.stderr and "--text-column 7" in res.stderr
+    # termdoc: every line is a document, trailing blank ones too, so columns line up with ids
+    (tmp_path / "b.txt").write_text("one two\n\nthree one\n\n")
+    run("termdoc", tmp_path / "b.txt", "-o", tmp_path / "b.npz", "-q")
+    from embedcli.matrix import CountMatrix
+
+    assert CountMatrix.load(str(tmp_path / "b.npz")).col_words == ["d1", "d2", "d3", "d4"]
 
 
 def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp_path, small_tokens):

@@ -45,7 +45,9 @@ def tokenize(inputs, output, ids_output, quiet, **kw):
     from embedcli.fileio import check_output_path
 
     spec = build_spec(TokenizeSpec, kw)
-    check_distinct(inputs, [output, ids_output])
+    from embedcli.tokenizer import stopwords_files
+
+    check_distinct([*inputs, *stopwords_files(spec.stopwords)], [output, ids_output])
     if ids_output:
         check_output_path(ids_output)
         if ids_output == output:

@@ -81,11 +81,14 @@ def termdoc(tokens, output, vocab_path, ids_path, quiet, **kw):
     \b
     Example:
       embedcli termdoc tokens.txt --weighting tfidf --min-df 2 -o termdoc.npz
-      embedcli svd termdoc.npz --association none --eig 1 -o lsa.npz
+      embedcli svd termdoc.npz --eig 0 -o lsa.npz        # LSA; also lsa.docs.npz
     """
     from embedcli.docvec import read_ids
     from embedcli.termdoc import termdoc_matrix
 
+    from embedcli.fileio import check_distinct
+
+    check_distinct([tokens, vocab_path, ids_path], [output])
     ids = read_ids(ids_path) if ids_path else None
     cm = count_matrix(termdoc_matrix, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(TermdocSpec, kw),
                       quiet, ids=ids)

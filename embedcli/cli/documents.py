@@ -48,7 +48,9 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
 
     spec = build_spec(DocvecSpec, kw)
     check_output_path(output)
-    check_distinct([vectors_path, tokens, ids_path, reference], [output])
+    from embedcli.tokenizer import stopwords_files
+
+    check_distinct([vectors_path, tokens, ids_path, reference, *stopwords_files(spec.stopwords)], [output])
     ref = None
     if reference:
         ref = Vectors.load(reference).meta.get("docvec")
@@ -73,7 +75,8 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
 @vectors_output_options
 @click.option("--ids", "ids_path", default=None, metavar="FILE",
               help="One document id per line of TOKENS [d1, d2, ...: the line number].")
-@click.option("--workers", type=click.IntRange(1, 1024), default=None, help="Processes reading TOKENS [cores].")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Processes reading TOKENS [number of cores]. Range: in [1, 1024].")
 @quiet_option
 def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     """Fold new documents into an LSA space: d = Sigma^-1 U^T x (Deerwester et al. 1990).
@@ -84,6 +87,7 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     the vectors are comparable with the training documents' (the svd's
     NAME.docs output): a training document folds in onto its own vector.
     Documents with no known term get zero vectors (named on stderr).
+    Memory: the model, the output, and one block of TOKENS.
 
     \b
     Example:
@@ -100,7 +104,7 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     check_distinct([model_path, tokens, ids_path], [output])
     model = Vectors.load(model_path)
     ids = read_ids(ids_path) if ids_path else None
-    dv = fold_in(model, tokens, ids, workers, progress("foldin", None, quiet))
+    dv = fold_in(model, tokens, ids, workers, progress("foldin", None, quiet), name=model_path)
     dv.meta["source_model"] = os.path.abspath(model_path)  # for 'neighbors --text'
     used = dv.save(output, file_format)
     _warn_empty(dv, "foldin", "no term of the model")
@@ -118,7 +122,7 @@ def _warn_empty(dv, stage: str, what: str) -> None:
 @command(cli)
 @click.argument("vectors_path", metavar="VECTORS")
 @click.argument("labels_path", metavar="LABELS")
-@click.option("--header", is_flag=True, help="LABELS starts with a header line (skipped).")
+@click.option("--header", is_flag=True, default=False, help="LABELS starts with a header line (skipped).")
 @spec_options(ClassifySpec)
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default=REPORT_FORMATS[0], show_default=True,
               help="A readable table, or one JSON object (summary and every split).")
@@ -133,6 +137,7 @@ def classify(vectors_path, labels_path, header, fmt, quiet, **kw):
     Prints accuracy, micro-F1 and macro-F1, mean ± standard deviation across
     the folds (stratified) or, with --train-fraction, across --shuffles random
     splits per fraction. Keys without a vector are counted and left out.
+    Memory: the labelled keys' vectors, a few copies per fold.
 
     \b
     Example:
@@ -142,10 +147,18 @@ def classify(vectors_path, labels_path, header, fmt, quiet, **kw):
     from embedcli.classify import classify as run, read_labels
     from embedcli.vectors import Vectors
 
+    from embedcli.errors import DataError
+
     spec = build_spec(ClassifySpec, kw)
+    source = click.get_current_context().get_parameter_source("shuffles")
+    if not spec.train_fraction and source is not None and source.name == "COMMANDLINE":
+        warn("classify: --shuffles applies to --train-fraction only; ignored with --folds")
     labels = read_labels(labels_path, header)
     vectors = Vectors.load(vectors_path)
-    res = run(vectors, labels, spec, progress("classify", None, quiet))
+    try:
+        res = run(vectors, labels, spec, progress("classify", "splits", quiet))
+    except DataError as e:
+        raise DataError(f"{labels_path} on {vectors_path}: {e}") from None
     if res.missing and not quiet:
         warn(f"classify: {res.missing:,} of {res.missing + res.n_keys:,} labelled keys have no vector in "
              f"{vectors_path}; left out")

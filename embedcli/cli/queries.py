@@ -33,8 +33,9 @@ def _load(path: str):
 @spec_options(NeighborsSpec)
 @spec_options(SearchSpec)
 @click.option("--text", "texts", multiple=True, metavar="TEXT",
-              help="Document vectors: embed this raw text as their documents were and show its nearest "
-                   "documents (repeatable; instead of QUERY).")
+              help="Document vectors: embed this raw text as their documents were (tokenized with the model's "
+                   "settings; --verbatim does not apply) and show its nearest documents (repeatable; instead "
+                   "of QUERY).")
 @click.option("--model", "model_path", default=None, metavar="VECTORS",
               help="With --text: the word vectors (docvec) or LSA model (svd/foldin) to embed with "
                    "[the one recorded in VECTORS].")
@@ -69,6 +70,9 @@ def neighbors(vectors_path, queries, texts, model_path, fmt, skip_unknown, verba
         raise OneLineUsageError("give QUERY... (or -) or --text TEXT, not both" if queries else
                                 "give QUERY... (or -) or --text TEXT")
     v = _load(vectors_path)
+    restrict_source = click.get_current_context().get_parameter_source("restrict")
+    if v.meta.get("kind") == "documents" and restrict_source is not None and restrict_source.name == "DEFAULT":
+        search = search.replace(restrict=0)  # --restrict is about frequent words; documents have no such order
     if texts:
         from embedcli.cli.documents import text_neighbors
 
