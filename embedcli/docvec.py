@@ -317,7 +317,8 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
     from embedcli.specs import TokenizeSpec
     from embedcli.tokenizer import load_stopwords, make_line_tokenizer
 
-    path = model_path or docs.meta.get("source_model")
+    recorded = docs.meta.get("source_model")
+    path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
     if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
         raise InputError("--text needs document vectors (docvec, svd of a term-document matrix, foldin); "
                          "these are word vectors")
@@ -326,6 +327,9 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
                          "give it with --model")
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file (the model of these document vectors; give another with --model)")
+    if not model_path and isinstance(recorded, dict) and model_stamp(path) != recorded:
+        raise InputError(f"{path}: changed since these document vectors were made (size or time differs); "
+                         "give the model with --model if it is still the right one")
     model = Vectors.load(path)
     if docs.meta.get("docvec") and (model.meta.get("lsa") or model.meta.get("kind") == "documents"):
         raise InputError(f"{path}: is not word vectors, but these document vectors were made by docvec from word "
@@ -358,3 +362,12 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
     if out.dim != docs.dim:
         raise InputError(f"{path}: gives {out.dim}-dimensional vectors, the documents have {docs.dim}")
     return np.asarray(out.vectors, dtype=np.float32)
+
+
+def model_stamp(path: str) -> dict:
+    """``{"path", "size", "mtime_ns"}`` of a model file, recorded in document vectors (``source_model``) so
+    that ``neighbors --text`` notices when the file was replaced."""
+    import os
+
+    st = os.stat(path)
+    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}

@@ -261,3 +261,10 @@ def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_d
     first = small_tokens.read_text().splitlines()[0]
     res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "-k", "1")
     assert res.stdout.split("\t")[1] == "d1"  # the first speech's own text finds the first speech
+    # a model replaced after the documents were made is noticed; --model names one explicitly
+    run("svd", tmp_path / "td.npz", "--dim", "8", "--seed", "2", "-o", tmp_path / "lsa.npz", "--doc-output",
+        tmp_path / "other.docs.npz", "-q")
+    res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, ok=False)
+    assert res.exit_code == 2 and "changed since" in res.stderr
+    res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "--model", word_vectors, ok=False)
+    assert res.exit_code == 2 and "not the LSA model" in res.stderr

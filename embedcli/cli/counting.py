@@ -140,10 +140,10 @@ def svd(matrix, output, file_format, doc_output, preset, quiet, **kw):
     wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet))
     used = wv.save(output, file_format)
     if dv is not None:
-        import os
+        from embedcli.docvec import model_stamp
 
         dpath = doc_output or sibling_path(output, "docs")
-        dv.meta["source_model"] = os.path.abspath(output)  # the LSA model, for 'neighbors --text'
+        dv.meta["source_model"] = model_stamp(output)  # the LSA model (saved above), for 'neighbors --text'
         dv.save(dpath, file_format)
         if not quiet:
             warn(f"svd: {len(dv):,} document vectors -> {dpath}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from embedcli.cli import cli
@@ -42,7 +40,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
       embedcli docvec vectors.npz new.tokens.txt --reference docs.npz -o new-docs.npz
       embedcli neighbors docs.npz cv000_29416 -k 5
     """
-    from embedcli.docvec import document_vectors, read_ids
+    from embedcli.docvec import document_vectors, model_stamp, read_ids
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.vectors import Vectors
 
@@ -59,7 +57,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
     vectors = Vectors.load(vectors_path)
     ids = read_ids(ids_path) if ids_path else None
     dv = document_vectors(vectors, tokens, spec, ids, ref, progress("docvec", None, quiet))
-    dv.meta["source_model"] = os.path.abspath(vectors_path)  # for 'neighbors --text'
+    dv.meta["source_model"] = model_stamp(vectors_path)  # for 'neighbors --text'
     used = dv.save(output, file_format)
     _warn_empty(dv, "docvec", "no known word")
     if spec.weighting == "sif" and not reference and dv.meta["docvec"].get("component") is None:
@@ -95,7 +93,7 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
       embedcli svd td.npz --dim 200 -o lsa.npz          # also lsa.docs.npz
       embedcli foldin lsa.npz new.tokens --ids new.ids -o new-docs.npz
     """
-    from embedcli.docvec import read_ids
+    from embedcli.docvec import model_stamp, read_ids
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.lsa import fold_in
     from embedcli.vectors import Vectors
@@ -105,7 +103,7 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     model = Vectors.load(model_path)
     ids = read_ids(ids_path) if ids_path else None
     dv = fold_in(model, tokens, ids, workers, progress("foldin", None, quiet), name=model_path)
-    dv.meta["source_model"] = os.path.abspath(model_path)  # for 'neighbors --text'
+    dv.meta["source_model"] = model_stamp(model_path)  # for 'neighbors --text'
     used = dv.save(output, file_format)
     _warn_empty(dv, "foldin", "no term of the model")
     if not quiet:
