@@ -179,8 +179,7 @@ class Study:
             X = svd_vectors(U, sv, Vt, eig, which)
         if s.get("post") == "abtt":
             X = abtt(X, 2)
-        counts = np.asarray(self.vocab.counts)[: X.shape[0]] if len(self.vocab.counts) >= X.shape[0] else None
-        vec = Vectors(list(cm.row_words), np.ascontiguousarray(X, dtype=np.float32), counts, {})
+        vec = Vectors(list(cm.row_words), np.ascontiguousarray(X, dtype=np.float32), np.asarray(cm.row_counts), {})
         return vec, tc + tw + ts
 
     def score(self, vec: Vectors) -> dict:

@@ -142,30 +142,31 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
 
     from sklearn.exceptions import ConvergenceWarning
 
-    for frac, splitter in plans:
-        for train, test in splitter.split(X, target):
-            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-            warnings.filterwarnings("ignore", category=ConvergenceWarning)
-            lr = LogisticRegression(C=spec.C, max_iter=2000)
-            if multilabel:
-                model = OneVsRestClassifier(lr, n_jobs=jobs).fit(X[train], Y[train])
-                pred = _top_k(model.predict_proba(X[test]), Y[test].sum(axis=1))
-                truth = Y[test]
-            else:
-                if len(np.unique(y[train])) < 2:
-                    raise DataError(f"a training split of fraction {frac} has one class only; use a larger "
-                                    "--train-fraction")
-                pred = lr.fit(X[train], y[train]).predict(X[test])
-                truth = y[test]
-            result.splits.append({
-                "train_fraction": frac, "n_train": int(len(train)), "n_test": int(len(test)),
-                "accuracy": float(accuracy_score(truth, pred)),
-                "micro_f1": float(f1_score(truth, pred, average="micro", zero_division=0)),
-                "macro_f1": float(f1_score(truth, pred, average="macro", zero_division=0)),
-            })
-            done += 1
-            if progress is not None:
-                progress.update(done, total)
+    with warnings.catch_warnings():  # scikit-learn's notes on rare labels / slow convergence are not ours to print
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        for frac, splitter in plans:
+            for train, test in splitter.split(X, target):
+                lr = LogisticRegression(C=spec.C, max_iter=2000)
+                if multilabel:
+                    model = OneVsRestClassifier(lr, n_jobs=jobs).fit(X[train], Y[train])
+                    pred = _top_k(model.predict_proba(X[test]), Y[test].sum(axis=1))
+                    truth = Y[test]
+                else:
+                    if len(np.unique(y[train])) < 2:
+                        raise DataError(f"a training split of fraction {frac} has one class only; use a larger "
+                                        "--train-fraction")
+                    pred = lr.fit(X[train], y[train]).predict(X[test])
+                    truth = y[test]
+                result.splits.append({
+                    "train_fraction": frac, "n_train": int(len(train)), "n_test": int(len(test)),
+                    "accuracy": float(accuracy_score(truth, pred)),
+                    "micro_f1": float(f1_score(truth, pred, average="micro", zero_division=0)),
+                    "macro_f1": float(f1_score(truth, pred, average="macro", zero_division=0)),
+                })
+                done += 1
+                if progress is not None:
+                    progress.update(done, total)
     if progress is not None:
         progress.close()
     return result

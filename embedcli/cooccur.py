@@ -35,26 +35,31 @@ _BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never s
 
 
 def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None = None,
-                   workers: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                   workers: int = 1, lines: list | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream a tokens file as ``(ids, doc)`` blocks.
 
     ``ids`` is ``(n,) int32`` word ids (``-1``: not in ``index``); ``doc`` is
     ``(n,) int64``, the 0-based line (document) number of each token, counted
     over the whole file.  Empty lines count as documents.  With ``workers`` > 1
     blocks are decoded and looked up in worker processes (the GIL-bound part);
-    the blocks and their order do not depend on ``workers``.
+    the blocks and their order do not depend on ``workers``.  If ``lines`` is a
+    list, the number of lines (documents, blank ones included) is appended to it
+    once the file is read whole.
 
     Raises:
         DataError: the file is not UTF-8 text.
     """
     doc_offset = 0
     done = 0
+    open_line = False  # the file's last bytes are a line without its newline
     pending: deque = deque()
     with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
         try:
             for item in chain(iter_line_chunks(path), [None]):
                 if item is not None:
                     lineno, data, _ = item
+                    if data:
+                        open_line = not data.endswith(b"\n")
                     pending.append(runner.submit(data, path, lineno))
                 while pending and (len(pending) > runner.in_flight or item is None):
                     ids, ends = pending.popleft().result()
@@ -66,6 +71,8 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
                     if progress is not None:
                         progress.update(done)
                     yield ids, doc
+            if lines is not None:
+                lines.append(doc_offset + open_line)
         finally:
             _install_index(None)
 

@@ -149,24 +149,6 @@ def _file_words(path: str) -> set[str]:
     return seen
 
 
-def _blocks(path: str, index: dict, workers: int, progress: Progress | None = None):
-    """``(ids, doc)`` blocks of the tokens file (see :func:`embedcli.cooccur.iter_id_blocks`)."""
-    from embedcli.cooccur import iter_id_blocks
-
-    yield from iter_id_blocks(path, index, progress, workers=workers)
-
-
-def _count_lines(path: str) -> int:
-    from embedcli.fileio import iter_line_chunks
-
-    n, last = 0, b"\n"
-    for _, data, _ in iter_line_chunks(path):
-        n += data.count(b"\n")
-        if data:
-            last = data[-1:]
-    return n + (last != b"\n")
-
-
 def _word_probabilities(vectors: Vectors, V: int, path: str, index: dict, workers: int) -> np.ndarray:
     """p(w): the vectors' corpus counts when known, else counts in the tokens file; ``(V,) float64``."""
     counts = np.zeros(V, dtype=np.float64)
@@ -174,7 +156,9 @@ def _word_probabilities(vectors: Vectors, V: int, path: str, index: dict, worker
         c = np.asarray(vectors.counts, dtype=np.float64)
         counts[: len(c)] = c
     else:
-        for ids, _ in _blocks(path, index, workers):
+        from embedcli.cooccur import iter_id_blocks
+
+        for ids, _ in iter_id_blocks(path, index, workers=workers):
             ids = ids[ids >= 0]
             counts += np.bincount(ids, minlength=V)
     total = counts.sum()
@@ -182,13 +166,12 @@ def _word_probabilities(vectors: Vectors, V: int, path: str, index: dict, worker
 
 
 def _document_frequencies(path: str, index: dict, V: int, workers: int) -> tuple[int, np.ndarray]:
+    """``(number of documents, (V,) int64 document frequencies)``."""
     df = np.zeros(V, dtype=np.int64)
     n_docs = 0
-    for ids, doc in _blocks(path, index, workers):
-        ok = ids >= 0
-        pairs = np.unique(doc[ok] * V + ids[ok])
-        df += np.bincount(pairs % V, minlength=V)
-    n_docs = _count_lines(path)
+    for tf in doc_term_blocks(path, index, V, workers):
+        df += np.bincount(tf.indices, minlength=V)  # one entry per (document, term) present
+        n_docs += tf.shape[0]
     return n_docs, df
 
 
@@ -212,9 +195,12 @@ def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: 
     Raises:
         DataError: the file is not UTF-8 text.
     """
+    from embedcli.cooccur import iter_id_blocks
+
     start = 0  # first document of the next block to emit
     carry = None  # the last document of a block may continue in the next one
-    for ids, doc in _blocks(path, index, workers, progress):
+    lines: list[int] = []
+    for ids, doc in iter_id_blocks(path, index, progress, workers, lines):
         if carry is not None:
             ids, doc = np.concatenate([carry[0], ids]), np.concatenate([carry[1], doc])
         if len(doc) == 0:
@@ -229,7 +215,7 @@ def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: 
         end = int(carry[1][-1]) + 1
         yield _block_matrix(carry[0], carry[1], start, end, V)
         start = end
-    n_lines = _count_lines(path)
+    n_lines = lines[0]
     if n_lines > start:  # trailing documents without any token
         yield sp.csr_matrix((n_lines - start, V), dtype=np.float64)
     if progress is not None:

@@ -23,7 +23,8 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
     """
     rows, cols, vals = [], [], []
     n_docs = 0
-    for ids, doc in iter_id_blocks(path, vocab.index, progress, workers):
+    lines: list[int] = []
+    for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, lines):
         if len(doc):
             n_docs = max(n_docs, int(doc[-1]) + 1)
         ok = ids >= 0
@@ -39,9 +40,7 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
         progress.close()
     if not rows:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
-    from embedcli.docvec import _count_lines
-
-    n_docs = max(n_docs, _count_lines(path))  # lines without a token (trailing ones too) are documents
+    n_docs = max(n_docs, lines[0])  # lines without a token (trailing ones too) are documents
     m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vocab), n_docs))
     m = m.tocsr()
     m.sum_duplicates()

@@ -268,3 +268,18 @@ def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_d
     assert res.exit_code == 2 and "changed since" in res.stderr
     res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "--model", word_vectors, ok=False)
     assert res.exit_code == 2 and "not the LSA model" in res.stderr
+
+
+def test_documents_spanning_blocks_count_once(tmp_path, monkeypatch):
+    """A line longer than a read block is one document: document frequencies and row alignment hold."""
+    import embedcli.fileio as fileio
+    from embedcli.docvec import _document_frequencies, doc_term_blocks
+
+    monkeypatch.setattr(fileio, "CHUNK_BYTES", 64)
+    p = tmp_path / "t.txt"
+    p.write_text(("a b " * 100).strip() + "\n\nb c\nc")  # a 400-byte line, a blank line, no final newline
+    index = {"a": 0, "b": 1, "c": 2}
+    n, df = _document_frequencies(str(p), index, 3, 1)
+    assert n == 4 and df.tolist() == [1, 2, 2]
+    rows = np.vstack([b.toarray() for b in doc_term_blocks(str(p), index, 3)])
+    assert rows.tolist() == [[100, 100, 0], [0, 0, 0], [0, 1, 1], [0, 0, 1]]
