@@ -431,13 +431,54 @@ class ClassifySpec(Spec):
         object.__setattr__(self, "train_fraction", tuple(fractions))
 
 
+# --------------------------------------------------------------------------- graphs
+@dataclass(frozen=True, eq=False, repr=False)
+class WalksSpec(Spec):
+    """Random walks on a graph (``embedcli walks``, ``embedcli deepwalk``): DeepWalk's uniform (or
+    weighted) walks, node2vec's biased ones with ``p``/``q``."""
+
+    walks_per_node: int = param(80, "Walks started from every node (DeepWalk's gamma).", lo=1, hi=1_000_000)
+    walk_length: int = param(40, "Nodes per walk (DeepWalk's t); a walk that reaches a node without out-edges "
+                             "stops there.", lo=1, hi=1_000_000)
+    p: float = param(1.0, "node2vec return parameter: a step back to the previous node weighs 1/p.", lo=0,
+                     lo_open=True, hi=1e6)
+    q: float = param(1.0, "node2vec in-out parameter: a step to a node not adjacent to the previous one "
+                     "weighs 1/q (q = p = 1: DeepWalk's first-order walks).", lo=0, lo_open=True, hi=1e6)
+    undirected: bool = param(False, "Each edge line is an edge both ways (otherwise u -> v only).")
+    seed: int = _seed("Seed of the walks (the output is the same for a seed).")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class NetMFSpec(Spec):
+    """NetMF (Qiu et al. 2018): the factorization of the matrix that DeepWalk factorizes implicitly
+    (``embedcli netmf``)."""
+
+    window: int = param(10, "Window T: walk steps 1..T are summed.", lo=1, hi=1000)
+    negative: float = param(1.0, "Negative samples b: the matrix is shifted by log b.", lo=0, lo_open=True,
+                            hi=1e6, metavar="B")
+    dim: int = param(128, "Number of dimensions.", lo=1, hi=100000)
+    method: str = param("eigen", "eigen: the matrix from the --rank top eigenpairs of D^-1/2 A D^-1/2 (NetMF "
+                        "for large T); exact: the sum of the T walk-matrix powers, computed densely.",
+                        choices=("eigen", "exact"))
+    rank: int = param(256, "Eigenpairs of the eigen method (NetMF's h).", lo=1, hi=100000)
+    max_nodes: int = param(30000, "Largest graph (nodes) accepted: the matrix is dense, 4 n^2 bytes (x3 for "
+                           "--method exact).", lo=1, hi=10_000_000, provenance=False)
+    eig: float = param(0.5, "Eigenvalue weighting p: vectors are U Sigma^p (NetMF: 0.5).", lo=0, hi=1)
+    n_iter: int = param(5, "Power iterations of the randomized SVD of the dense matrix.", lo=0, hi=100)
+    normalize: bool = param(False, "Scale the node vectors to unit length.")
+    seed: int = _seed("Seed of the eigensolver's start vector and of the randomized SVD.")
+    workers: int | None = param(None, "Threads for the matrix products [number of cores]; the result does not "
+                                "depend on it.", lo=1, hi=256, provenance=False)
+
+
 # --------------------------------------------------------------------------- queries
 @dataclass(frozen=True, eq=False, repr=False)
 class SearchSpec(Spec):
     """Which rows a query searches (every query command and ``evaluate``)."""
 
     restrict: int = param(30000, "Search only the N most frequent words (0: all). Files list words most "
-                          "frequent first, as gensim's restrict_vocab. Document vectors: all unless given.",
+                          "frequent first, as gensim's restrict_vocab. Document and node vectors: all unless "
+                          "given.",
                           lo=0, metavar="N")
 
     @property
@@ -476,9 +517,13 @@ class PipelineSpec(Spec):
 #: Defaults that differ by command, for parameters shared by several commands: the commands that
 #: count (vocab, termdoc) keep every word; the model-building ones (cooccur, word2vec, fasttext,
 #: pipeline) cut at VocabSpec's min_count.  The CLI applies these and nothing else.
+#: ``deepwalk`` trains with the DeepWalk paper's settings (Perozzi et al. 2014: skip-gram, hierarchical
+#: softmax, window 10, 128 dimensions, one pass over the walks, every node kept, no subsampling).
 #: ``pipeline`` sizes fastText's bucket table from the vocabulary unless --bucket is given (fastText's
 #: 2,000,000 makes an 800 MB model of a 3 MB corpus).
-COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}, "pipeline": {"bucket": None}}
+COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}, "pipeline": {"bucket": None},
+                    "deepwalk": {"sg": True, "vector_size": 128, "window": 10, "hs": 1, "negative": 0, "sample": 0.0,
+                                 "epochs": 1, "min_count": 1}}
 
 #: Named sets of defaults for ``pipeline`` and ``svd`` (``--preset NAME``), keyed by spec field; an option
 #: given on the command line wins over its preset value.  Chosen by benchmarks/quality_study.py (see the
@@ -490,4 +535,5 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, DocvecSpec, ClassifySpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)
+             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, SearchSpec, NeighborsSpec, AnalogySpec,
+             EvaluateSpec, PipelineSpec)

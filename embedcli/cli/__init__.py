@@ -6,7 +6,8 @@ scikit-learn, gensim) are imported inside the commands, so ``embedcli --help``
 starts fast.  Commands live by group: :mod:`.corpus` (tokenize, vocab,
 phrases), :mod:`.counting` (cooccur, termdoc, svd), :mod:`.training`
 (word2vec, fasttext, pipeline), :mod:`.queries` (neighbors, analogy,
-similarity, doesnt-match, evaluate, info).
+similarity, doesnt-match, evaluate, info), :mod:`.documents` (docvec, foldin,
+classify), :mod:`.graphs` (walks, netmf, deepwalk).
 
 This is the one place where library exceptions become exit codes and where a
 parameter name becomes its flag in a message.
@@ -187,4 +188,4 @@ def main() -> None:
     cli.main()
 
 
-from embedcli.cli import corpus, counting, documents, queries, training  # noqa: E402,F401  (register the commands)
+from embedcli.cli import corpus, counting, documents, graphs, queries, training  # noqa: E402,F401  (register the commands)

@@ -71,8 +71,9 @@ def neighbors(vectors_path, queries, texts, model_path, fmt, skip_unknown, verba
                                 "give QUERY... (or -) or --text TEXT")
     v = _load(vectors_path)
     restrict_source = click.get_current_context().get_parameter_source("restrict")
-    if v.meta.get("kind") == "documents" and restrict_source is not None and restrict_source.name == "DEFAULT":
-        search = search.replace(restrict=0)  # --restrict is about frequent words; documents have no such order
+    keyed = v.meta.get("kind") in ("documents", "nodes")  # no frequency order: --restrict is about words
+    if keyed and restrict_source is not None and restrict_source.name == "DEFAULT":
+        search = search.replace(restrict=0)
     if texts:
         from embedcli.cli.documents import text_neighbors
 

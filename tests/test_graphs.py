@@ -1,0 +1,229 @@
+"""Graphs: edge lists, random walks (DeepWalk / node2vec), NetMF and DeepWalk, through the CLI."""
+
+import collections
+import gzip
+import json
+
+import numpy as np
+import pytest
+from conftest import run, shared_path
+
+from embedcli.graph import Walker, read_graph
+from embedcli.specs import NetMFSpec, WalksSpec
+from embedcli.vectors import Vectors
+
+
+@pytest.fixture
+def cliques(tmp_path):
+    """Two 6-cliques (a0..a5, B0..B5: case matters) joined by the single edge a0 - B0."""
+    lines = ["# two cliques and a bridge"]
+    for side in ("a", "B"):
+        lines += [f"{side}{i} {side}{j}" for i in range(6) for j in range(i + 1, 6)]
+    lines.append("a0 B0")
+    p = tmp_path / "cliques.txt"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _walk_lines(path):
+    return [line.split() for line in open(path, encoding="utf-8").read().splitlines()]
+
+
+def test_walks_are_a_reproducible_tokens_file(tmp_path, cliques):
+    out, again, other = tmp_path / "w.txt", tmp_path / "w2.txt", tmp_path / "w3.txt"
+    res = run("walks", cliques, "--undirected", "--walks-per-node", "5", "--walk-length", "7", "-o", out)
+    assert "12 nodes, 31 undirected edges" in res.stderr
+    walks = _walk_lines(out)
+    assert len(walks) == 60 and all(len(w) == 7 for w in walks)
+    assert collections.Counter(w[0] for w in walks) == {f"{s}{i}": 5 for s in "aB" for i in range(6)}
+    nodes = read_graph(str(cliques), undirected=True)
+    names = {n: i for i, n in enumerate(nodes.nodes)}
+    A = nodes.adjacency
+    assert all(A[names[x], names[y]] for w in walks for x, y in zip(w, w[1:]))  # every step is an edge
+    run("walks", cliques, "--undirected", "--walks-per-node", "5", "--walk-length", "7", "-o", again, "-q")
+    run("walks", cliques, "--undirected", "--walks-per-node", "5", "--walk-length", "7", "-o", other, "-q",
+        "--seed", "2")
+    assert out.read_bytes() == again.read_bytes() != other.read_bytes()
+    side = json.loads((tmp_path / "w.txt.meta.json").read_text())
+    assert side["kind"] == "tokens" and side["provenance"]["stage"] == "walks"
+    assert side["provenance"]["stats"]["steps"] == 60 * 7
+    # stdout, and gzip output
+    assert len(run("walks", cliques, "--walks-per-node", "1", "-q").stdout.splitlines()) == 12
+    run("walks", cliques, "--walks-per-node", "2", "-o", tmp_path / "w.txt.gz", "-q")
+    assert len(gzip.open(tmp_path / "w.txt.gz", "rt").read().splitlines()) == 24
+
+
+def test_walk_statistics_match_the_transition_matrix(tmp_path):
+    """A weighted directed graph with a dead end: step frequencies match w(u, v) / sum_x w(u, x)."""
+    g = tmp_path / "g.txt"
+    g.write_text("x y 1\nx z 3\ny x 2\ny z 2\nz x 1\nz y 0.5\nz sink 0.5\n")
+    graph = read_graph(str(g))
+    assert graph.weighted and graph.directed and graph.n_edges == 7
+    spec = WalksSpec(walks_per_node=3000, walk_length=20, seed=3)
+    counts = collections.Counter()
+    lengths = []
+    for W in Walker(graph, spec).batches():
+        for row in W:
+            row = row[row >= 0]
+            lengths.append(len(row))
+            counts.update(zip(row[:-1].tolist(), row[1:].tolist()))
+    name = graph.nodes
+    P = graph.adjacency.toarray()
+    P = P / np.maximum(P.sum(axis=1, keepdims=True), 1e-300)
+    for u in range(graph.n_nodes):
+        total = sum(c for (a, _), c in counts.items() if a == u)
+        if name[u] == "sink":
+            assert total == 0  # no out-edges: walks end there
+            continue
+        for v in range(graph.n_nodes):
+            freq = counts[(u, v)] / total
+            assert abs(freq - P[u, v]) < 0.01 + 3 * np.sqrt(P[u, v] * (1 - P[u, v]) / total), (name[u], name[v])
+    assert min(lengths) < 20 and max(lengths) == 20  # walks reaching the sink stop early
+
+
+@pytest.mark.parametrize("p,q", [(0.5, 2.0), (4.0, 0.25)])
+def test_node2vec_steps_follow_the_second_order_probabilities(tmp_path, p, q):
+    """From t at v, x weighs w(v, x) times 1/p (x = t), 1 (x -> t an edge) or 1/q (Grover & Leskovec 2016)."""
+    g = tmp_path / "g.txt"
+    g.write_text("a b\nb c\nc a\nc d\nd e\ne c\nb e\n")
+    graph = read_graph(str(g), undirected=True)
+    counts = collections.Counter()
+    for W in Walker(graph, WalksSpec(walks_per_node=4000, walk_length=6, p=p, q=q, seed=5)).batches():
+        for row in W:
+            counts.update(zip(row[:-2].tolist(), row[1:-1].tolist(), row[2:].tolist()))
+    A = graph.adjacency.toarray() > 0
+    checked = 0
+    for t in range(graph.n_nodes):
+        for v in np.flatnonzero(A[t]):
+            alpha = np.array([(1 / p if x == t else 1.0 if A[x, t] else 1 / q) if A[v, x] else 0.0
+                              for x in range(graph.n_nodes)])
+            expect = alpha / alpha.sum()
+            total = sum(counts[(t, v, x)] for x in range(graph.n_nodes))
+            got = np.array([counts[(t, v, x)] for x in range(graph.n_nodes)]) / total
+            assert np.all(np.abs(got - expect) < 0.015 + 3 * np.sqrt(expect * (1 - expect) / total)), (t, v)
+            checked += 1
+    assert checked == 14
+
+
+def test_netmf_and_deepwalk_find_each_clique(tmp_path, cliques):
+    """Nodes of one clique are each other's nearest neighbours, for NetMF (both methods), DeepWalk, and
+    walks -> cooccur -> svd; node names keep their case."""
+    outs = []
+    for method in ("eigen", "exact"):
+        out = tmp_path / f"netmf-{method}.npz"
+        run("netmf", cliques, "--dim", "4", "--method", method, "-o", out, "-q")
+        outs.append(out)
+    dw = tmp_path / "dw.npz"
+    run("deepwalk", cliques, "--undirected", "--dim", "8", "--window", "3", "--walks-per-node", "40",
+        "--walk-length", "10", "--epochs", "3", "--workers", "1", "-o", dw, "-q")
+    walks, counts, svd = tmp_path / "w.txt", tmp_path / "c.npz", tmp_path / "s.npz"
+    run("walks", cliques, "--undirected", "--walks-per-node", "40", "--walk-length", "10", "-o", walks, "-q")
+    run("cooccur", walks, "--window", "3", "--min-count", "1", "-o", counts, "-q")
+    run("svd", counts, "--dim", "4", "-o", svd, "-q")
+    outs += [dw, svd]
+    for out in outs:
+        v = Vectors.load(str(out))
+        assert sorted(v.words) == sorted([f"a{i}" for i in range(6)] + [f"B{i}" for i in range(6)])
+        for query in ("a3", "B4"):
+            res = run("neighbors", out, query, "-k", "4", "--format", "json", "-q").stdout
+            got = [n["word"] for n in json.loads(res)["neighbors"]]
+            assert all(w[0] == query[0] for w in got), (out.name, query, got)
+    meta = Vectors.load(str(outs[0])).meta
+    assert meta["kind"] == "nodes" and meta["provenance"]["stage"] == "netmf"
+    assert Vectors.load(str(dw)).provenance["stage"] == "deepwalk"
+
+
+def test_netmf_matrix_is_the_papers_formula(tmp_path):
+    """exact: log(max(vol/(bT) sum_r P^r D^-1, 1)); eigen with every eigenpair: the same with the
+    negative part of the filter dropped."""
+    from embedcli.netmf import netmf_matrix
+
+    g = tmp_path / "g.txt"
+    rng = np.random.default_rng(0)
+    edges = {(int(a), int(b)) for a, b in rng.integers(0, 30, size=(90, 2)) if a != b}
+    g.write_text("\n".join(f"n{a} n{b}" for a, b in edges) + "\n")
+    graph = read_graph(str(g), undirected=True)
+    A = graph.adjacency.toarray()
+    d = A.sum(axis=1)
+    P = A / d[:, None]
+    T, b = 4, 2.0
+    total = sum(np.linalg.matrix_power(P, r) for r in range(1, T + 1))
+    expect = np.log(np.maximum(d.sum() / (b * T) * total / d[None, :], 1))
+    got = netmf_matrix(graph, NetMFSpec(window=T, negative=b, method="exact"))
+    np.testing.assert_allclose(got, expect, atol=1e-4)
+    S = A / np.sqrt(np.outer(d, d))
+    lam, U = np.linalg.eigh(S)
+    f = np.maximum(sum(lam**r for r in range(1, T + 1)) / T, 0)
+    approx = np.log(np.maximum(d.sum() / b * (U * f) @ U.T / np.sqrt(np.outer(d, d)), 1))
+    got = netmf_matrix(graph, NetMFSpec(window=T, negative=b, rank=graph.n_nodes))
+    np.testing.assert_allclose(got, approx, atol=1e-4)
+
+
+def test_netmf_is_reproducible_and_ordered_by_degree(tmp_path, cliques):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    run("netmf", cliques, "--dim", "3", "-o", a, "-q")
+    run("netmf", cliques, "--dim", "3", "-o", b, "-q")
+    assert a.read_bytes() == b.read_bytes()
+    v = Vectors.load(str(a))
+    assert v.words[:2] == ["a0", "B0"] and v.counts.tolist()[:3] == [6, 6, 5]  # the bridge's ends first
+    run("netmf", cliques, "--dim", "3", "--normalize", "-o", b, "-q")
+    assert np.allclose(np.linalg.norm(Vectors.load(str(b)).vectors, axis=1), 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("content,where,code", [
+    ("a b\nc\n", "g.txt:2", 3),
+    ("a b 1\nc d\n", "g.txt:2", 3),
+    ("a b 1\nc d -2\n", "g.txt:2", 3),
+    ("# header\na b 1\nc d x\n", "g.txt:3", 3),
+    ("a b c d\n", "g.txt:1", 3),
+    ("# nothing\n\n", "no edges", 3),
+])
+def test_bad_edge_lists_fail_on_one_line(tmp_path, content, where, code):
+    g = tmp_path / "g.txt"
+    g.write_text(content)
+    for cmd in (["walks", g, "-o", tmp_path / "w.txt"], ["netmf", g, "-o", tmp_path / "v.npz"]):
+        res = run(*cmd, ok=False)
+        assert res.exit_code == code and where in res.stderr and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "w.txt").exists() and not (tmp_path / "v.npz").exists()
+
+
+def test_netmf_limits_are_named(tmp_path, cliques):
+    res = run("netmf", cliques, "--max-nodes", "5", "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 3 and "--max-nodes 5" in res.stderr
+    res = run("netmf", cliques, "--dim", "12", "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 2 and "--dim 12" in res.stderr
+    res = run("walks", cliques, "--p", "0", ok=False)
+    assert res.exit_code == 2 and "--p" in res.stderr
+    assert run("walks", tmp_path / "missing.txt", ok=False).exit_code == 2
+
+
+def test_cora_node_classification_floor():
+    """NetMF on Cora (2,708 nodes; the check graph), scored by classify with the DeepWalk protocol."""
+    edges = shared_path("graphs", "cora.edgelist.gz")
+    labels = shared_path("graphs", "cora.labels.gz")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        out = f"{d}/cora.npz"
+        run("netmf", edges, "-o", out, "-q")
+        rec = json.loads(run("classify", out, labels, "--train-fraction", "0.1", "--train-fraction", "0.9",
+                             "--shuffles", "3", "--format", "json", "-q").stdout)
+    micro = {s["train_fraction"]: s["micro_f1"] for s in rec["summary"]}
+    assert micro[0.1] >= 0.74 and micro[0.9] >= 0.80, micro  # measured 0.767 / 0.838 (10 shuffles)
+
+
+@pytest.mark.slow
+def test_blogcatalog_netmf_scores():
+    """BlogCatalog (10,312 nodes, 39 labels, multi-label): NetMF at 10% / 90% labelled, 10 shuffles."""
+    edges = shared_path("graphs", "blogcatalog.edgelist.gz")
+    labels = shared_path("graphs", "blogcatalog.labels.gz")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        out = f"{d}/bc.npz"
+        run("netmf", edges, "-o", out, "-q")
+        rec = json.loads(run("classify", out, labels, "--train-fraction", "0.1", "--train-fraction", "0.9",
+                             "--format", "json", "-q").stdout)
+    micro = {s["train_fraction"]: s["micro_f1"] for s in rec["summary"]}
+    assert rec["multilabel"] and micro[0.1] >= 0.375 and micro[0.9] >= 0.43, micro  # measured 0.381 / 0.438
