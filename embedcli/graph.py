@@ -19,6 +19,8 @@ import scipy.sparse as sp
 from embedcli.errors import DataError, FormatError
 from embedcli.specs import VocabSpec, WalksSpec, Word2VecSpec
 
+#: Graphs up to this many nodes get an adjacency bitmap for node2vec's edge tests (n^2 bits, <= 64 MB).
+BITMAP_NODES = 23000
 #: Walk steps per batch: bounds the memory of walking and formatting (about 40 bytes a step).
 BATCH_STEPS = 1 << 20
 
@@ -43,6 +45,7 @@ class Graph:
     directed: bool = True
     source: str = ""
     _keys: np.ndarray | None = field(default=None, repr=False)
+    _bits: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -60,6 +63,22 @@ class Graph:
     def out_degree(self) -> np.ndarray:
         """``(n,) int64`` number of out-neighbours."""
         return np.diff(self.adjacency.indptr).astype(np.int64)
+
+    def has_edge(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Vectorized ``u -> v`` edge test: ``(k,) bool``.  Graphs up to :data:`BITMAP_NODES` nodes use an
+        ``n^2``-bit adjacency bitmap (at most 64 MB; a lookup is one memory access), larger ones a
+        binary search in the sorted edge keys."""
+        n = self.n_nodes
+        if n > BITMAP_NODES:
+            return self.edge_weight(u, v) > 0
+        if self._bits is None:
+            A = self.adjacency
+            keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(A.indptr)) * n + A.indices
+            bits = np.zeros(n * n, dtype=bool)
+            bits[keys] = True
+            self._bits = np.packbits(bits, bitorder="little")
+        key = u.astype(np.int64) * n + v
+        return (self._bits[key >> 3] >> (key & 7).astype(np.uint8)) & 1 == 1
 
     def edge_weight(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Vectorized weight of the edge ``u -> v`` (0 where there is none): ``(k,) float64`` for
@@ -229,11 +248,14 @@ class Walker:
         extra = max(0.0, 1 / p - m)
         out = np.empty(len(cur), dtype=np.int32)
         todo = np.arange(len(cur))
-        back = self.graph.edge_weight(cur, prev) * extra if extra else None
+        back = None
+        if extra:  # the weight of the way back, v -> t
+            g = self.graph
+            back = (g.edge_weight(cur, prev) if g.weighted else g.has_edge(cur, prev).astype(np.float64)) * extra
         while todo.size:
             c, t = cur[todo], prev[todo]
             x = self._first_order(c, rng)
-            alpha = np.where(x == t, min(1 / p, m), np.where(self.graph.edge_weight(x, t) > 0, 1.0, 1 / q))
+            alpha = np.where(x == t, min(1 / p, m), np.where(self.graph.has_edge(x, t), 1.0, 1 / q))
             ok = rng.random(len(todo)) * m < alpha
             if back is not None:
                 home = rng.random(len(todo)) * (self.strength[c] * m + back[todo]) >= self.strength[c] * m

@@ -227,3 +227,19 @@ def test_blogcatalog_netmf_scores():
                              "--format", "json", "-q").stdout)
     micro = {s["train_fraction"]: s["micro_f1"] for s in rec["summary"]}
     assert rec["multilabel"] and micro[0.1] >= 0.375 and micro[0.9] >= 0.43, micro  # measured 0.381 / 0.438
+
+
+def test_edge_tests_agree_between_bitmap_and_search(tmp_path, monkeypatch):
+    import embedcli.graph as graph_module
+
+    g = tmp_path / "g.txt"
+    rng = np.random.default_rng(1)
+    g.write_text("\n".join(f"v{a} v{b} {w:.3f}" for (a, b), w in zip(rng.integers(0, 40, (200, 2)),
+                                                                      rng.uniform(0.1, 2, 200))) + "\n")
+    u, v = rng.integers(0, 30, 5000), rng.integers(0, 30, 5000)
+    dense = read_graph(str(g)).adjacency.toarray()
+    assert (read_graph(str(g)).has_edge(u, v) == (dense[u, v] > 0)).all()
+    monkeypatch.setattr(graph_module, "BITMAP_NODES", 0)
+    big = read_graph(str(g))
+    assert (big.has_edge(u, v) == (dense[u, v] > 0)).all()
+    assert np.allclose(big.edge_weight(u, v), dense[u, v])
