@@ -17,7 +17,7 @@ from importlib import resources
 from embedcli.errors import InputError, ParameterError
 from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs
 from embedcli.provenance import file_provenance
-from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
+from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec)
 
 SAMPLE_CORPUS = "us-presidential-speeches.txt.gz"
@@ -56,6 +56,7 @@ def run_pipeline(
     weighting: WeightingSpec | None = None,
     svd: SVDSpec | None = None,
     word2vec: Word2VecSpec | None = None,
+    glove: GloveSpec | None = None,
     vectors_name: str = "vectors.npz",
     quiet: bool = True,
 ) -> PipelineResult:
@@ -67,7 +68,9 @@ def run_pipeline(
     ``fasttext`` replace cooccur/svd by gensim training on ``tokens.txt`` with
     ``word2vec`` (a :class:`~embedcli.specs.FastTextSpec` for fasttext, which
     also writes ``model.bin``).  Every file is written atomically, with its
-    provenance.  Nothing is created before the inputs and parameters are checked.
+    provenance.  ``glove`` counts as ``svd`` does and trains GloVe (``glove`` spec) on
+    ``cooccur.npz`` instead of the SVD.  Nothing is created before the inputs and
+    parameters are checked.
 
     Raises:
         ParameterError: an unknown method, or a word2vec spec for fasttext.
@@ -78,6 +81,10 @@ def run_pipeline(
     from embedcli.vocab import vocab_from_counter
 
     PipelineSpec(method=method)  # validates
+    if method == "glove":
+        from embedcli.glove import _numba
+
+        _numba()  # numba missing: fail before anything is created
     tokenize, vocab = tokenize or TokenizeSpec(), vocab or VocabSpec()
     cooccur, weighting, svd = cooccur or CooccurSpec(), weighting or WeightingSpec(), svd or SVDSpec()
     if method == "fasttext":
@@ -88,7 +95,8 @@ def run_pipeline(
         word2vec = word2vec or Word2VecSpec()
     corpora = list(corpora) if corpora else [sample_corpus_path()]
     files_in = expand_inputs(corpora)  # a missing input fails before anything is created
-    names = ["tokens.txt", "vocab.tsv", "cooccur.npz" if method == "svd" else None,
+    counted = method in ("svd", "glove")
+    names = ["tokens.txt", "vocab.tsv", "cooccur.npz" if counted else None,
              "model.bin" if method == "fasttext" else None, vectors_name]
     check_distinct(files_in, [os.path.join(outdir, n) for n in names if n])
     if os.path.exists(outdir) and not os.path.isdir(outdir):
@@ -100,7 +108,7 @@ def run_pipeline(
     res = PipelineResult(outdir)
     f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in
          {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
-    if method != "svd":
+    if not counted:
         del f["matrix"]
     res.files = f
 
@@ -119,7 +127,7 @@ def run_pipeline(
     v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
     res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
-    if method != "svd":
+    if not counted:
         return _train(res, method, word2vec, vocab, quiet, len(v))
 
     from embedcli.cooccur import cooccur as run_cooccur
@@ -131,6 +139,16 @@ def run_pipeline(
     res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
     t = time.perf_counter()
+    if method == "glove":
+        from embedcli.glove import train_glove
+
+        glove = glove or GloveSpec()
+        wv = train_glove(cm, glove, Progress("glove", None, quiet))
+        fmt = wv.save(f["vectors"])
+        res.vectors = wv
+        res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
+                           f"epochs, x_max {glove.x_max:g}, final cost {wv.meta['costs'][-1]:.4f}"))
+        return res
     wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet))
     fmt = wv.save(f["vectors"])
     res.vectors = wv

@@ -471,6 +471,28 @@ class NetMFSpec(Spec):
                                 "depend on it.", lo=1, hi=256, provenance=False)
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class GloveSpec(Spec):
+    """GloVe (Pennington, Socher & Manning 2014) trained on a co-occurrence matrix (``embedcli glove``);
+    names and defaults of the reference C tool (``glove.c``) where it has them."""
+
+    vector_size: int = param(100, "Vector size (GloVe: -vector-size).", lo=1, hi=100000, flag="--dim")
+    x_max: float = param(10.0, "Cutoff of the weighting function f(x) = min(1, (x/x_max)^alpha) (GloVe: "
+                         "-x-max). 10, as the reference demo: on a 4M-token corpus it beat the paper's 100, "
+                         "which suits corpora of billions of tokens (README, 'GloVe').", lo=0, lo_open=True)
+    alpha: float = param(0.75, "Exponent of the weighting function (GloVe: -alpha).", lo=0, hi=10)
+    eta: float = param(0.05, "Initial AdaGrad learning rate (GloVe: -eta).", lo=0, lo_open=True, hi=10)
+    epochs: int = param(15, "Passes over the non-zero entries (GloVe: -iter).", lo=1, hi=10000)
+    grad_clip: float = param(100.0, "Clip each gradient component to [-C, C] (GloVe: -grad-clip).", lo=0,
+                             lo_open=True, metavar="C")
+    vectors: str = param("w+c", "Word vectors W, context vectors C, or W + C (the reference's -model 2).",
+                         choices=("w", "c", "w+c"))
+    seed: int = _seed("Seed of the initial vectors and of the order of the entries (reproducible with "
+                      "--workers 1).")
+    workers: int | None = param(None, "Training threads (Hogwild, as the reference's -threads) [number of cores].",
+                                lo=1, hi=256, provenance=False)
+
+
 # --------------------------------------------------------------------------- queries
 @dataclass(frozen=True, eq=False, repr=False)
 class SearchSpec(Spec):
@@ -510,8 +532,8 @@ class EvaluateSpec(Spec):
 # --------------------------------------------------------------------------- pipeline
 @dataclass(frozen=True, eq=False, repr=False)
 class PipelineSpec(Spec):
-    method: str = param("svd", "Count-based PPMI-SVD, or gensim word2vec / fastText on the same tokens.",
-                        choices=("svd", "word2vec", "fasttext"))
+    method: str = param("svd", "Count-based PPMI-SVD, GloVe on the same co-occurrence counts, or gensim "
+                        "word2vec / fastText on the same tokens.", choices=("svd", "glove", "word2vec", "fasttext"))
 
 
 #: Defaults that differ by command, for parameters shared by several commands: the commands that
@@ -535,5 +557,6 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, SearchSpec, NeighborsSpec, AnalogySpec,
+             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, SearchSpec, NeighborsSpec,
+             AnalogySpec,
              EvaluateSpec, PipelineSpec)

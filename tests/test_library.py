@@ -45,7 +45,7 @@ def test_run_pipeline_checks_before_creating_anything(tmp_path):
         run_pipeline([str(tmp_path / "missing.txt")], str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
     with pytest.raises(ParameterError):
-        run_pipeline(None, str(tmp_path / "out"), method="glove")
+        run_pipeline(None, str(tmp_path / "out"), method="lda")
 
 
 def test_stage_functions_chain(tmp_path, small_speeches):

@@ -7,7 +7,7 @@ import click
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, apply_preset, build_spec, command, merged_spec_options, preset_option,
                                   progress, quiet_option, sibling_path, spec_options, vectors_output_options, warn)
-from embedcli.specs import (CooccurSpec, FastTextSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
+from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec, choices_of)
 
 
@@ -96,12 +96,54 @@ def fasttext(tokens, output, vectors_output, quiet, **kw):
              f"({stats['train_seconds']:.1f} s, {stats['words_per_second']:,} words/s)")
 
 
+@command(cli)
+@click.argument("matrix", metavar="MATRIX")
+@vectors_output_options
+@click.option("--vocab", "glove_vocab", default=None, metavar="VOCAB",
+              help="MATRIX is the GloVe C tool's cooccurrence.bin (or .shuf.bin) and VOCAB its vocab_count output.")
+@spec_options(GloveSpec)
+@quiet_option
+def glove(matrix, output, file_format, glove_vocab, quiet, **kw):
+    """Train GloVe (Pennington et al. 2014) on a co-occurrence matrix.
+
+    MATRIX is an 'embedcli cooccur' matrix (its default 1/d window weighting
+    is GloVe's) or, with --vocab, the GloVe C tool's own cooccurrence file.
+    AdaGrad over the non-zero entries, shuffled once, on all cores without
+    locks (Hogwild), with the reference tool's update rule and defaults;
+    progress shows each epoch's cost. Writes W + C by default (the
+    reference's -model 2). Needs numba: pip install 'embedcli[glove]'.
+    Memory: the matrix, 16 bytes per non-zero entry and 16 (dim + 1) bytes
+    per word.
+
+    \b
+    Example:
+      embedcli cooccur tokens.txt --vocab vocab.tsv --window 10 -o cooccur.npz
+      embedcli glove cooccur.npz --dim 300 --x-max 100 -o glove.npz
+      embedcli glove cooccurrence.shuf.bin --vocab vocab.txt -o glove.txt
+    """
+    from embedcli.fileio import check_distinct, check_output_path
+    from embedcli.glove import read_glove_cooccurrence, train_glove
+    from embedcli.matrix import CountMatrix
+
+    spec = build_spec(GloveSpec, kw)
+    check_output_path(output)
+    check_distinct([matrix] + ([glove_vocab] if glove_vocab else []), [output])
+    cm = read_glove_cooccurrence(matrix, glove_vocab) if glove_vocab else CountMatrix.load(matrix)
+    v = train_glove(cm, spec, progress("glove", None, quiet))
+    used = v.save(output, file_format)
+    if not quiet:
+        warn(f"glove: {len(v):,} x {v.dim} {used} vectors -> {output} ({v.meta['train_seconds']:.1f} s, "
+             f"{v.meta['entries_per_second']:,} entries/s, final cost {v.meta['costs'][-1]:.6f})")
+
+
 _PIPELINE_STAGES = [
     ("tokenize", TokenizeSpec, ()),
     ("vocab", VocabSpec, ()),
     ("svd", CooccurSpec, ()),
     ("svd", WeightingSpec, ()),
     ("svd", SVDSpec, ()),
+    ("glove", CooccurSpec, ()),
+    ("glove", GloveSpec, ()),
     ("word2vec", Word2VecSpec, ()),
     ("fasttext", FastTextSpec, ()),
 ]
@@ -122,20 +164,21 @@ _PIPELINE_STAGES = [
 @preset_option
 @quiet_option
 def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
-    """Run tokenize -> vocab -> cooccur -> svd (or -> word2vec / fasttext) with good defaults.
+    """Run tokenize -> vocab -> cooccur -> svd (or -> glove, or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
     speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd) or model.bin
     (fasttext), and the vectors in DIR, and prints each stage's wall time
     and a few nearest neighbours. Every option of the stages it runs is
-    available; options marked [svd], [word2vec] or [fasttext] apply to that
-    method only. Memory: the largest of its stages' (see their --help); for
+    available; options marked [svd], [glove], [word2vec] or [fasttext] apply
+    to that method only. Memory: the largest of its stages' (see their --help); for
     fasttext the bucket table is sized from the vocabulary unless --bucket is given.
 
     \b
     Example:
       embedcli pipeline corpus.txt.gz -o out --dim 300
       embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
+      embedcli pipeline corpus.txt.gz -o out-glove --method glove --window 10
     """
     import time
 
@@ -146,6 +189,8 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
     if method == "svd":
         specs.update(cooccur=build_spec(CooccurSpec, kw, pop=False), weighting=build_spec(WeightingSpec, kw, pop=False),
                      svd=build_spec(SVDSpec, kw, pop=False))
+    elif method == "glove":
+        specs.update(cooccur=build_spec(CooccurSpec, kw, pop=False), glove=build_spec(GloveSpec, kw, pop=False))
     else:
         specs["word2vec"] = build_spec(FastTextSpec if method == "fasttext" else Word2VecSpec, kw, pop=False)
         if method == "fasttext" and kw.get("bucket") is None:
