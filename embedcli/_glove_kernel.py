@@ -10,7 +10,11 @@ import numba
 import numpy as np
 
 
-@numba.njit(fastmath=True, nogil=True, cache=True)
+# fast math without 'nnan'/'ninf', so that the finiteness check is not compiled away
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@numba.njit(fastmath=_FASTMATH, nogil=True, cache=True)
 def _pass(lo, hi, rows, cols, logx, fx, W, C, bw, bc, gW, gC, gbw, gbc, eta, clip):  # pragma: no cover
     d = W.shape[1]
     cost = 0.0

@@ -78,7 +78,7 @@ def glove_entries(matrix: sp.spmatrix, spec: GloveSpec) -> tuple[np.ndarray, ...
     return rows, cols, x, fx
 
 
-def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> Vectors:
+def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vectors, dict]:
     """Train GloVe on a co-occurrence matrix (see the module doc for the objective and update).
 
     Args:
@@ -89,8 +89,10 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> Vectors:
         progress: an optional :class:`~embedcli.fileio.Progress`; each epoch reports its cost.
 
     Returns:
-        :class:`~embedcli.vectors.Vectors` ``(n_words, dim) float32``: ``W``, ``C`` or ``W + C`` per
-        ``spec.vectors``, words in the matrix's row order; ``meta["costs"]`` the cost of each epoch.
+        ``(vectors, stats)``: :class:`~embedcli.vectors.Vectors` ``(n_words, dim) float32``, ``W``,
+        ``C`` or ``W + C`` per ``spec.vectors``, words in the matrix's row order, the cost of each
+        epoch in its provenance's ``stats``; ``stats``: ``costs``, ``train_seconds`` (wall) and
+        ``entries_per_second`` (timings stay out of the file: outputs are byte-reproducible).
 
     Raises:
         ParameterError: numba is missing; ``w+c`` on a matrix whose rows and columns differ.
@@ -145,9 +147,10 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> Vectors:
         X, words, counts = W + C, cm.row_words, cm.row_counts
     stats = {"entries": int(len(rows)), "costs": [round(c, 6) for c in costs]}
     rec = stage_record("glove", spec, {"matrix": cm.record()}, stats)
-    return Vectors(list(words), np.ascontiguousarray(X, dtype=np.float32), np.asarray(counts, dtype=np.int64),
-                   {"kind": "words", "provenance": rec, "costs": costs, "train_seconds": seconds,
-                    "entries_per_second": int(len(rows) * spec.epochs / max(seconds, 1e-9))})
+    v = Vectors(list(words), np.ascontiguousarray(X, dtype=np.float32), np.asarray(counts, dtype=np.int64),
+                {"kind": "words", "provenance": rec})
+    return v, {"costs": costs, "train_seconds": round(seconds, 3),
+               "entries_per_second": int(len(rows) * spec.epochs / max(seconds, 1e-9))}
 
 
 def read_glove_cooccurrence(path: str, vocab_path: str):

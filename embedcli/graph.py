@@ -96,8 +96,10 @@ class Graph:
 
 def read_graph(path: str, undirected: bool = False) -> Graph:
     """Read an edge list: ``u v`` or ``u v weight`` per line (whitespace-separated; ``.gz``/``.bz2``/
-    ``.xz`` ok; ``-`` is stdin), ``#`` comment lines and blank lines skipped.  Node names are any
-    strings without white space.  Every line has weights or none does.
+    ``.xz`` ok; ``-`` is stdin), blank lines and comment lines (first field starting with ``#``)
+    skipped.  Node names are any strings without white space (a name cannot start a line with
+    ``#``).  Every line has weights or none does.  A repeated unweighted edge counts once; the
+    weights of a repeated weighted edge add up (undirected: ``a b 1`` and ``b a 2`` give 3).
 
     Args:
         undirected: each line is an edge both ways.
@@ -120,6 +122,15 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     for lineno, data, whole in iter_line_chunks(path):
         if not whole:
             raise FormatError(f"{path}:{lineno}: line too long for an edge")
+        if lineno == 1 and (data[:2] == b"\x1f\x8b" or data[:3] == b"BZh" or data[:6] == b"\xfd7zXZ\x00"
+                            or b"\x00" in data[:65536]):
+            raise FormatError(f"{path}: compressed or binary data, not an edge list (name a .gz/.bz2/.xz file by "
+                              "its extension, or decompress it into the pipe)")
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            bad_line = lineno + data.count(b"\n", 0, e.start)
+            raise FormatError(f"{path}:{bad_line}: not UTF-8 text") from None
         lines = data.split(b"\n")
         parts = [line.split() for line in lines]
         counts = np.fromiter(map(len, parts), np.int64, len(parts))
@@ -147,10 +158,7 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     u = np.concatenate(us)
     v = np.concatenate(vs)
     names, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
-    try:
-        decoded = [b.decode("utf-8") for b in names.tolist()]
-    except UnicodeDecodeError:
-        raise FormatError(f"{path}: a node name is not UTF-8") from None
+    decoded = [b.decode("utf-8") for b in names.tolist()]  # checked per chunk above
     iu, iv = inverse[: len(u)], inverse[len(u):]
     w = np.concatenate(ws) if ws else np.ones(len(u))
     if undirected:
@@ -172,10 +180,13 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
 
 
 def _weights(raw: list[bytes], path: str, lineno: int, lines: list[bytes], keep: np.ndarray) -> np.ndarray:
+    arr = np.array(raw)
     try:
-        w = np.array(raw).astype(np.float64)
+        w = arr.astype(np.float64)
     except ValueError:
         w = None
+    if w is not None and (np.char.find(arr, b"_") >= 0).any():  # Python's float() takes 1_0 as 10
+        w[np.char.find(arr, b"_") >= 0] = np.nan
     bad = None
     if w is None:
         for j, x in enumerate(raw):
@@ -191,7 +202,7 @@ def _weights(raw: list[bytes], path: str, lineno: int, lines: list[bytes], keep:
         return w
     i = int(np.flatnonzero(keep)[bad])
     raise FormatError(f"{path}:{lineno + i}: the weight {raw[bad].decode('utf-8', 'replace')!r} is not a positive "
-                      "number")
+                      "finite number")
 
 
 class Walker:
@@ -380,10 +391,13 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
         path = os.path.join(tmp, "walks.txt")
         with open(path, "wb", buffering=1 << 20) as f:
             wstats = write_walks(graph, f, walks, walk_progress)
-        vectors, _, tstats = train_word2vec(path, spec, vocab, progress)
+        try:
+            vectors, _, tstats = train_word2vec(path, spec, vocab, progress)
+        except DataError as e:  # name the graph, not the temporary walks file
+            raise DataError(str(e).replace(path, f"{graph.source or 'graph'} (its walks)"), params=e.params) from None
     stats = {"walks": wstats["walks"], "steps": wstats["steps"], **{k: v for k, v in tstats.items()
                                                                      if k.startswith("corpus_")}}
-    inputs = {"graph": file_provenance(graph.source)} if graph.source else {}
+    inputs = {"graph": file_provenance(graph.source)} if graph.source and graph.source != "-" else {}
     vectors.meta = {"kind": "nodes", "provenance": stage_record("deepwalk", (walks, vocab, spec), inputs,
                                                                 {**graph_stats(graph), **stats},
                                                                 gensim_version=vectors.provenance.get("gensim_version"))}

@@ -16,6 +16,12 @@ from typing import IO, Iterator
 from embedcli.errors import InputError
 
 
+#: exit codes of signals received by the CLI (set by its handler; see :mod:`embedcli.cli`). A
+#: non-empty list stops every later commit of an output, even if the handler's SystemExit was
+#: swallowed by code that ignores exceptions.
+PENDING_EXIT: list[int] = []
+
+
 def check_output_path(path: str) -> None:
     """Fail early (before long work) when ``path`` cannot be written.
 
@@ -161,6 +167,8 @@ def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
             from embedcli.provenance import sidecar_tmp_for
 
             side_tmp = sidecar_tmp_for(tmp, target, sidecar)
+        if PENDING_EXIT:  # a signal's SystemExit was swallowed somewhere (e.g. a fork handler): never commit
+            raise SystemExit(PENDING_EXIT[0])
         os.replace(tmp, target)
         if side_tmp:
             from embedcli.provenance import sidecar_path

@@ -143,11 +143,11 @@ def run_pipeline(
         from embedcli.glove import train_glove
 
         glove = glove or GloveSpec()
-        wv = train_glove(cm, glove, Progress("glove", None, quiet))
+        wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
         fmt = wv.save(f["vectors"])
         res.vectors = wv
         res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
-                           f"epochs, x_max {glove.x_max:g}, final cost {wv.meta['costs'][-1]:.4f}"))
+                           f"epochs, x_max {glove.x_max:g}, final cost {st['costs'][-1]:.4f}"))
         return res
     wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet))
     fmt = wv.save(f["vectors"])

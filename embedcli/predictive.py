@@ -126,6 +126,10 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
         if len(model.wv) == 0:
             raise DataError(f"{tokens}: no word occurs min_count={vocab.min_count} times; lower the minimum count",
                             params=("min_count",))
+        if len(model.wv) == 1 and spec.hs:  # gensim's Huffman tree needs two words (it crashes on one)
+            raise DataError(f"{tokens}: only one word occurs min_count={vocab.min_count} times; hierarchical "
+                            "softmax needs at least two (lower --min-count, or use --hs 0 --negative 5)",
+                            params=("min_count",))
         with _report_progress(progress, epochs):
             trained, raw = model.train(corpus_file=path, total_examples=model.corpus_count,
                                        total_words=model.corpus_total_words, epochs=epochs)

@@ -443,7 +443,8 @@ class WalksSpec(Spec):
     p: float = param(1.0, "node2vec return parameter: a step back to the previous node weighs 1/p.", lo=0,
                      lo_open=True, hi=1e6)
     q: float = param(1.0, "node2vec in-out parameter: a step to a node not adjacent to the previous one "
-                     "weighs 1/q (q = p = 1: DeepWalk's first-order walks).", lo=0, lo_open=True, hi=1e6)
+                     "weighs 1/q (q = p = 1: DeepWalk's first-order walks). Not -q, which is --quiet.", lo=0,
+                     lo_open=True, hi=1e6)
     undirected: bool = param(False, "Each edge line is an edge both ways (otherwise u -> v only).")
     seed: int = _seed("Seed of the walks (the output is the same for a seed).")
 

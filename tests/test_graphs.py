@@ -177,6 +177,8 @@ def test_netmf_is_reproducible_and_ordered_by_degree(tmp_path, cliques):
     ("# header\na b 1\nc d x\n", "g.txt:3", 3),
     ("a b c d\n", "g.txt:1", 3),
     ("# nothing\n\n", "no edges", 3),
+    ("a b 1\nc d 1_0\n", "g.txt:2", 3),  # Python's float() would take it as 10
+    ("a b 1\nc d 1e400\n", "g.txt:2", 3),
 ])
 def test_bad_edge_lists_fail_on_one_line(tmp_path, content, where, code):
     g = tmp_path / "g.txt"
@@ -188,9 +190,54 @@ def test_bad_edge_lists_fail_on_one_line(tmp_path, content, where, code):
         assert not (tmp_path / "w.txt").exists() and not (tmp_path / "v.npz").exists()
 
 
+def test_binary_and_non_utf8_edge_lists_are_named(tmp_path):
+    import gzip as gz
+
+    raw = gz.compress(b"a b\nb c\n")
+    res = run("walks", "-", "-o", tmp_path / "w.txt", input=raw, ok=False)
+    assert res.exit_code == 3 and "compressed or binary" in res.stderr
+    (tmp_path / "l.txt").write_bytes(b"a b\nb c\n\xe9t\xe9 a\n")
+    res = run("walks", tmp_path / "l.txt", "-o", tmp_path / "w.txt", ok=False)
+    assert res.exit_code == 3 and "l.txt:3: not UTF-8" in res.stderr
+    assert not (tmp_path / "w.txt").exists()
+
+
+def test_deepwalk_names_the_graph_and_refuses_one_word_hierarchical_softmax(tmp_path):
+    (tmp_path / "loop.txt").write_text("q q\n")
+    res = run("deepwalk", tmp_path / "loop.txt", "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 3 and "loop.txt (its walks): only one word" in res.stderr and "Traceback" not in res.output
+    res = run("deepwalk", tmp_path / "loop.txt", "--min-count", "1000", "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 3 and "loop.txt (its walks)" in res.stderr and "--min-count 1000" in res.stderr
+    assert "embedcli-walks-" not in res.stderr and not (tmp_path / "v.npz").exists()
+
+
+def test_eigenpairs_of_a_disconnected_graph_are_the_top_ones(monkeypatch):
+    """ARPACK alone finds only some copies of eigenvalue 1 (one per component); per component, all."""
+    import scipy.sparse as sp
+
+    from embedcli import netmf as nm
+
+    rng = np.random.default_rng(0)
+    blocks = []
+    for size in (40, 30, 25, 1):
+        B = sp.random(size, size, density=0.3, random_state=int(rng.integers(1e6)))
+        B = ((B + B.T) > 0).astype(float) + sp.eye(size) * (size == 1)
+        blocks.append(B)
+    A = sp.block_diag(blocks).tocsr()
+    d = np.asarray(A.sum(axis=1)).ravel()
+    S = (sp.diags(d ** -0.5) @ A @ sp.diags(d ** -0.5)).tocsr()
+    monkeypatch.setattr(nm, "DENSE_EIGEN_NODES", 10)  # force the sparse per-component path
+    U, f = nm._eigen(S, 20, 10, 1)
+    lam_all = np.linalg.eigvalsh(S.toarray())
+    lam_ours = np.sort(np.einsum("ik,ik->k", U, S @ U))
+    assert np.allclose(lam_ours, np.sort(lam_all)[-20:], atol=1e-8)
+    assert np.isclose(lam_ours[-4:], 1).all()  # one per component
+    assert np.allclose(U.T @ U, np.eye(20), atol=1e-8)
+
+
 def test_netmf_limits_are_named(tmp_path, cliques):
     res = run("netmf", cliques, "--max-nodes", "5", "-o", tmp_path / "v.npz", ok=False)
-    assert res.exit_code == 3 and "--max-nodes 5" in res.stderr
+    assert res.exit_code == 3 and "--max-nodes 5" in res.stderr and "(1 KB)" in res.stderr
     res = run("netmf", cliques, "--dim", "12", "-o", tmp_path / "v.npz", ok=False)
     assert res.exit_code == 2 and "--dim 12" in res.stderr
     res = run("walks", cliques, "--p", "0", ok=False)

@@ -91,9 +91,24 @@ def _fix_std_streams() -> None:
 
 class _Group(click.Group):
     def main(self, args=None, prog_name=None, **kwargs):  # noqa: D401
+        """Run; a signal received on the way decides the exit code (128 + signal) whatever happened
+        to its SystemExit (code that swallows exceptions, an error raised while unwinding)."""
+        from embedcli.outputs import PENDING_EXIT
+
+        PENDING_EXIT.clear()
+        try:
+            self._main(args, prog_name, **kwargs)
+        except BaseException:
+            if PENDING_EXIT:
+                sys.exit(PENDING_EXIT[0])
+            raise
+
+    def _main(self, args=None, prog_name=None, **kwargs):
         """Run with one-line errors: library errors -> their exit code, never a traceback."""
+        from embedcli.outputs import PENDING_EXIT
 
         def on_signal(signum, frame):
+            PENDING_EXIT.append(128 + signum)  # remembered, in case the SystemExit below is swallowed
             raise SystemExit(128 + signum)  # unwinds: temporary files are removed
 
         for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
@@ -102,6 +117,8 @@ class _Group(click.Group):
         _fix_std_streams()
         try:
             rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
+            if PENDING_EXIT:
+                sys.exit(PENDING_EXIT[0])
             if isinstance(rv, int) and rv:
                 sys.exit(rv)
             sys.exit(0)

@@ -8,8 +8,9 @@ from embedcli.cli import cli
 from embedcli.cli.options import build_spec, command, progress, quiet_option, spec_options, vectors_output_options, warn
 from embedcli.specs import NetMFSpec, VocabSpec, WalksSpec, Word2VecSpec
 
-GRAPH_HELP = ("GRAPH is an edge list: 'u v' or 'u v weight' per line (white space between fields; '#' comment "
-              "lines; .gz/.bz2/.xz ok; '-': stdin); node names are any strings without spaces.")
+GRAPH_HELP = ("GRAPH is an edge list: 'u v' or 'u v weight' per line (white space between fields; lines "
+              "starting with '#' are comments; .gz/.bz2/.xz ok; '-': stdin); node names are any strings "
+              "without spaces. A repeated edge counts once, or with its weights added up.")
 
 
 def _read(graph_path: str, undirected: bool, quiet: bool):
@@ -18,7 +19,8 @@ def _read(graph_path: str, undirected: bool, quiet: bool):
     g = read_graph(graph_path, undirected=undirected)
     if not quiet:
         kind = ("weighted " if g.weighted else "") + ("directed" if g.directed else "undirected")
-        warn(f"graph: {g.n_nodes:,} nodes, {g.n_edges:,} {kind} edges ({graph_path})")
+        warn(f"graph: {g.n_nodes:,} node{'s' * (g.n_nodes != 1)}, {g.n_edges:,} {kind} "
+             f"edge{'s' * (g.n_edges != 1)} ({graph_path})")
     return g
 
 
@@ -130,6 +132,9 @@ def deepwalk(graph_path, output, file_format, quiet, **kw):
     vspec = build_spec(VocabSpec, kw)
     check_output_path(output)
     check_distinct([graph_path], [output])
+    if wspec.walk_length < 2:
+        warn("deepwalk: --walk-length 1 gives walks of one node: word2vec sees no context and the vectors stay "
+             "at their random start")
     g = _read(graph_path, wspec.undirected, quiet)
     v, st = run(g, wspec, spec, vspec, progress("deepwalk", None, quiet), progress("walks", "steps", quiet))
     used = v.save(output, file_format)

@@ -129,11 +129,11 @@ def glove(matrix, output, file_format, glove_vocab, quiet, **kw):
     check_output_path(output)
     check_distinct([matrix] + ([glove_vocab] if glove_vocab else []), [output])
     cm = read_glove_cooccurrence(matrix, glove_vocab) if glove_vocab else CountMatrix.load(matrix)
-    v = train_glove(cm, spec, progress("glove", None, quiet))
+    v, st = train_glove(cm, spec, progress("glove", None, quiet))
     used = v.save(output, file_format)
     if not quiet:
-        warn(f"glove: {len(v):,} x {v.dim} {used} vectors -> {output} ({v.meta['train_seconds']:.1f} s, "
-             f"{v.meta['entries_per_second']:,} entries/s, final cost {v.meta['costs'][-1]:.6f})")
+        warn(f"glove: {len(v):,} x {v.dim} {used} vectors -> {output} ({st['train_seconds']:.1f} s, "
+             f"{st['entries_per_second']:,} entries/s, final cost {st['costs'][-1]:.6f})")
 
 
 _PIPELINE_STAGES = [
