@@ -257,7 +257,7 @@ def test_cora_node_classification_floor():
         rec = json.loads(run("classify", out, labels, "--train-fraction", "0.1", "--train-fraction", "0.9",
                              "--shuffles", "3", "--format", "json", "-q").stdout)
     micro = {s["train_fraction"]: s["micro_f1"] for s in rec["summary"]}
-    assert micro[0.1] >= 0.74 and micro[0.9] >= 0.80, micro  # measured 0.767 / 0.838 (10 shuffles)
+    assert micro[0.1] >= 0.74 and micro[0.9] >= 0.80, micro  # measured 0.773 / 0.843 (10 shuffles, 2026-12-01)
 
 
 @pytest.mark.slow
