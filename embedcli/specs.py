@@ -494,6 +494,15 @@ class GloveSpec(Spec):
                                 lo=1, hi=256, provenance=False)
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class ExportSpec(Spec):
+    """Vectors exported for other tools (``embedcli export``)."""
+
+    format: str = param("projector", "projector: the TensorFlow Embedding Projector's vectors.tsv + "
+                        "metadata.tsv.", choices=("projector",))
+    top: int | None = param(None, "Only the first N rows (the most frequent words) [all].", lo=1, metavar="N")
+
+
 # --------------------------------------------------------------------------- queries
 @dataclass(frozen=True, eq=False, repr=False)
 class SearchSpec(Spec):
@@ -558,6 +567,5 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, SearchSpec, NeighborsSpec,
-             AnalogySpec,
-             EvaluateSpec, PipelineSpec)
+             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, SearchSpec,
+             NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)

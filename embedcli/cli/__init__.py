@@ -205,4 +205,4 @@ def main() -> None:
     cli.main()
 
 
-from embedcli.cli import corpus, counting, documents, graphs, queries, training  # noqa: E402,F401  (register the commands)
+from embedcli.cli import corpus, counting, documents, graphs, queries, spaces, training  # noqa: E402,F401  (register)
