@@ -478,9 +478,8 @@ class GloveSpec(Spec):
     names and defaults of the reference C tool (``glove.c``) where it has them."""
 
     vector_size: int = param(100, "Vector size (GloVe: -vector-size).", lo=1, hi=100000, flag="--dim")
-    x_max: float = param(10.0, "Cutoff of the weighting function f(x) = min(1, (x/x_max)^alpha) (GloVe: "
-                         "-x-max). 10, as the reference demo: on a 4M-token corpus it beat the paper's 100, "
-                         "which suits corpora of billions of tokens (README, 'GloVe').", lo=0, lo_open=True)
+    x_max: float = param(10.0, "Cutoff of f(x) = min(1, (x/x_max)^alpha) (GloVe: -x-max). 10, as the reference "
+                         "demo: on 4M tokens it beat the paper's 100 (meant for billions).", lo=0, lo_open=True)
     alpha: float = param(0.75, "Exponent of the weighting function (GloVe: -alpha).", lo=0, hi=10)
     eta: float = param(0.05, "Initial AdaGrad learning rate (GloVe: -eta).", lo=0, lo_open=True, hi=10)
     epochs: int = param(15, "Passes over the non-zero entries (GloVe: -iter).", lo=1, hi=10000)
@@ -501,6 +500,35 @@ class ExportSpec(Spec):
     format: str = param("projector", "projector: the TensorFlow Embedding Projector's vectors.tsv + "
                         "metadata.tsv.", choices=("projector",))
     top: int | None = param(None, "Only the first N rows (the most frequent words) [all].", lo=1, metavar="N")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class AlignSpec(Spec):
+    """Orthogonal Procrustes alignment of one space onto another (``embedcli align``)."""
+
+    normalization: str = param("unit-center-unit", "Normalization of both spaces before the rotation (Artetxe et "
+                               "al. 2016/2018): unit length, mean centring, unit length again.",
+                               choices=("unit-center-unit", "unit", "none"))
+    method: str = param("procrustes", "procrustes: one rotation of the source (the target untouched); multistep: "
+                        "Artetxe et al. 2018's supervised mapping (whiten, orthogonal map, re-weight, de-whiten) of "
+                        "both spaces; queries apply the target's map.", choices=("procrustes", "multistep"))
+    reweight: float = param(0.5, "multistep: re-weight both spaces by the dictionary's singular values to this "
+                            "power (Artetxe et al. 2018's default 0.5).", lo=0, hi=2)
+    refine: int = param(0, "Self-learning rounds: re-induce the dictionary from mutual nearest neighbours (CSLS) "
+                        "among the --refine-vocab most frequent words, add the seed pairs, refit.", lo=0, hi=100,
+                        metavar="N")
+    refine_vocab: int = param(20000, "Words of each space searched when re-inducing the dictionary.", lo=1,
+                              metavar="N")
+    csls: int = param(10, "Neighbours k of CSLS (Conneau et al. 2018) when re-inducing; 0: plain nearest neighbours.",
+                      lo=0, hi=1000, metavar="K")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CrossSpec(Spec):
+    """Queries across two aligned spaces (``neighbors --target``, ``evaluate --target``)."""
+
+    csls: int = param(10, "Retrieve by CSLS with K neighbours (Conneau et al. 2018: demotes hub words); 0: cosine "
+                      "nearest neighbours. evaluate --target reports both.", lo=0, hi=1000, metavar="K")
 
 
 # --------------------------------------------------------------------------- queries
@@ -553,7 +581,8 @@ class PipelineSpec(Spec):
 #: softmax, window 10, 128 dimensions, one pass over the walks, every node kept, no subsampling).
 #: ``pipeline`` sizes fastText's bucket table from the vocabulary unless --bucket is given (fastText's
 #: 2,000,000 makes an 800 MB model of a 3 MB corpus).
-COMMAND_DEFAULTS = {"vocab": {"min_count": 1}, "termdoc": {"min_count": 1}, "pipeline": {"bucket": None},
+COMMAND_DEFAULTS = {"neighbors": {"csls": 0}, "vocab": {"min_count": 1}, "termdoc": {"min_count": 1},
+                    "pipeline": {"bucket": None},
                     "deepwalk": {"sg": True, "vector_size": 128, "window": 10, "hs": 1, "negative": 0, "sample": 0.0,
                                  "epochs": 1, "min_count": 1}}
 
@@ -567,5 +596,5 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, SearchSpec,
-             NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)
+             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, AlignSpec,
+             CrossSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)

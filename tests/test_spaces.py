@@ -1,5 +1,7 @@
 """Whole spaces: export to the Embedding Projector's TSV files, through the CLI."""
 
+import json
+
 import numpy as np
 
 from conftest import run
@@ -44,3 +46,73 @@ def test_export_errors_are_one_line(tmp_path):
     assert res.exit_code == 3 and "bad.tsv:2" in res.stderr and not (tmp_path / "p" / "metadata.tsv").exists()
     res = run("export", src, "--format", "csv", "-o", tmp_path / "p", ok=False)
     assert res.exit_code == 2
+
+
+def _rotated_pair(tmp_path, n=300, dim=12, seed=0):
+    """The same random space under two random rotations: A = M Q1, B = M Q2."""
+    from scipy.stats import ortho_group
+
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((n, dim)).astype(np.float64)
+    Q1, Q2 = ortho_group.rvs(dim, size=2, random_state=seed)
+    words = [f"w{i}" for i in range(n)]
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    Vectors(words, (M @ Q1).astype(np.float32), np.arange(n, 0, -1)).save(str(a))
+    Vectors(words, (M @ Q2).astype(np.float32), np.arange(n, 0, -1)).save(str(b))
+    return a, b, Q1.T @ Q2, words
+
+
+def test_align_recovers_a_rotation_and_queries_cross_spaces(tmp_path):
+    a, b, R, words = _rotated_pair(tmp_path)
+    (tmp_path / "seed.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[:100]))
+    (tmp_path / "test.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[100:]))
+    for norm in ("none", "unit-center-unit"):
+        out = tmp_path / f"al-{norm}.npz"
+        res = run("align", a, b, "--dictionary", tmp_path / "seed.tsv", "--normalization", norm, "-o", out)
+        assert "100 seed pairs" in res.stderr
+        v = Vectors.load(str(out))
+        assert np.abs(np.asarray(v.meta["alignment"]["rotation"]) - R).max() < 1e-5
+        assert v.provenance["stage"] == "align" and v.provenance["inputs"]["dictionary"]["path"]
+    out = tmp_path / "al-none.npz"
+    got = run("neighbors", out, "w150", "w7", "--target", b, "-k", "2").stdout.splitlines()
+    assert [r.split("\t")[1] for r in got[::2]] == ["w150", "w7"]
+    got = run("neighbors", out, "w150", "--target", b, "--csls", "5", "--format", "json").stdout
+    assert json.loads(got)["neighbors"][0]["word"] == "w150"
+    rep = json.loads(run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv", "--format",
+                         "json").stdout)
+    assert rep["covered"] == 200 and rep["nn"]["p@1"] == 1.0 and rep["csls"]["p@1"] == 1.0
+    table = run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv").stdout
+    assert "csls k=10" in table and "200 of 200" in table
+    res = run("evaluate", out, "--target", b, ok=False)
+    assert res.exit_code == 2 and "--dictionary" in res.stderr
+
+
+def test_align_multistep_and_refinement(tmp_path):
+    a, b, _, words = _rotated_pair(tmp_path, n=400, dim=8, seed=1)
+    (tmp_path / "seed.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[:30]))
+    (tmp_path / "test.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[200:]))
+    out = tmp_path / "ms.npz"
+    run("align", a, b, "--dictionary", tmp_path / "seed.tsv", "--method", "multistep", "-o", out, "-q")
+    assert Vectors.load(str(out)).meta["alignment"]["target_map"] is not None
+    rep = json.loads(run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv", "--format",
+                         "json").stdout)
+    assert rep["nn"]["p@1"] == 1.0  # the target map is applied by the query
+    out = tmp_path / "ref.npz"
+    res = run("align", a, b, "--dictionary", tmp_path / "seed.tsv", "--refine", "2", "--refine-vocab", "300",
+              "-o", out)
+    info = Vectors.load(str(out)).meta["alignment"]
+    assert info["seed_pairs"] == 30 and info["pairs"] > 250 and "after 2 refinement rounds" in res.stderr
+
+
+def test_align_errors_are_one_line(tmp_path):
+    a, b, _, _ = _rotated_pair(tmp_path)
+    other = tmp_path / "c.txt"
+    Vectors(["x", "y"], np.ones((2, 5), dtype=np.float32)).save(str(other))
+    res = run("align", a, other, "-o", tmp_path / "o.npz", ok=False)
+    assert res.exit_code == 3 and "12 and 5 dimensions" in res.stderr
+    (tmp_path / "bad.tsv").write_text("w1\tw1\nw2\n")
+    res = run("align", a, b, "--dictionary", tmp_path / "bad.tsv", "-o", tmp_path / "o.npz", ok=False)
+    assert res.exit_code == 3 and "bad.tsv:2" in res.stderr
+    (tmp_path / "none.tsv").write_text("zz\tqq\n")
+    res = run("align", a, b, "--dictionary", tmp_path / "none.tsv", "-o", tmp_path / "o.npz", ok=False)
+    assert res.exit_code == 3 and "no seed pair" in res.stderr and not (tmp_path / "o.npz").exists()

@@ -14,8 +14,10 @@ import click
 from embedcli.cli import cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
 from embedcli.cli.output import Reporter, dumps, read_queries, skip_unknown_option, verbatim_option
+from embedcli.cli.spaces import bli_report, cross_neighbors, target_options
 from embedcli.markers import FLUSH
-from embedcli.specs import DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, EvaluateSpec, NeighborsSpec, SearchSpec
+from embedcli.specs import (DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, CrossSpec, EvaluateSpec, NeighborsSpec,
+                            SearchSpec)
 
 format_option = click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0],
                              show_default=True, help="tsv rows, or one JSON object per query (JSON lines).")
@@ -39,11 +41,12 @@ def _load(path: str):
 @click.option("--model", "model_path", default=None, metavar="VECTORS",
               help="With --text: the word vectors (docvec) or LSA model (svd/foldin) to embed with "
                    "[the one recorded in VECTORS].")
+@target_options("neighbors")
 @format_option
 @skip_unknown_option
 @verbatim_option
 @quiet_option
-def neighbors(vectors_path, queries, texts, model_path, fmt, skip_unknown, verbatim, quiet, **kw):
+def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_unknown, verbatim, quiet, **kw):
     """Cosine nearest neighbours of each QUERY (gensim's most_similar).
 
     A QUERY is one word, or several words separated by spaces whose unit
@@ -61,11 +64,15 @@ def neighbors(vectors_path, queries, texts, model_path, fmt, skip_unknown, verba
       embedcli neighbors vectors.npz 'king woman -man'
       printf 'war\\npeace\\n' | embedcli neighbors vectors.npz - --format json
       embedcli neighbors docs.npz --text "a gripping thriller with a weak ending" -k 3
+      embedcli neighbors fr-in-en.npz chat --target en.npz --csls 10
     """
     from embedcli.vectors import Query
 
-    spec = build_spec(NeighborsSpec, kw)
+    spec, cross = build_spec(NeighborsSpec, kw), build_spec(CrossSpec, kw)
     search = build_spec(SearchSpec, kw)
+    if target_path and queries:
+        return cross_neighbors(_load(vectors_path), target_path, queries, spec.topn, cross.csls, search.limit or 0,
+                               fmt, quiet)
     if bool(queries) == bool(texts):
         raise OneLineUsageError("give QUERY... (or -) or --text TEXT, not both" if queries else
                                 "give QUERY... (or -) or --text TEXT")
@@ -278,11 +285,12 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
               help="Include the bundled WordSim-353, SimLex-999 and Google analogy sets.")
 @spec_options(EvaluateSpec)
 @spec_options(SearchSpec)
+@target_options("evaluate")
 @click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default=REPORT_FORMATS[0], show_default=True,
               help="A readable table, or one JSON object for the whole run.")
 @click.option("--sections/--no-sections", default=True, show_default=True, help="Table: per-section analogy rows.")
 @quiet_option
-def evaluate(vectors_path, sim_files, ana_files, bundled, fmt, sections, quiet, **kw):
+def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionary, fmt, sections, quiet, **kw):
     """Score vectors on word-similarity (Spearman's rho, Pearson's r) and analogy benchmarks.
 
     Similarity uses pairs whose words are in the vocabulary (coverage shown).
@@ -298,13 +306,15 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, fmt, sections, quiet, 
     Example:
       embedcli evaluate vectors.npz
       embedcli evaluate vectors.npz --similarity my-pairs.tsv --no-bundled --format json
+      embedcli evaluate fr-in-en.npz --target en.npz --dictionary fr-en.test.tsv
     """
     import os
 
     from embedcli.evaluate import BUNDLED_ANALOGY, BUNDLED_SIMILARITY, bundled_path, evaluate as run
 
-    spec = build_spec(EvaluateSpec, kw)
-    search = build_spec(SearchSpec, kw)
+    spec, search, cross = build_spec(EvaluateSpec, kw), build_spec(SearchSpec, kw), build_spec(CrossSpec, kw)
+    if target_path:
+        return bli_report(vectors_path, target_path, dictionary, cross.csls, 0, fmt)
     sims = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()] if bundled else []
     anas = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()] if bundled else []
     for p in sim_files + ana_files:

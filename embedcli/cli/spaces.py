@@ -1,12 +1,137 @@
-"""Commands about whole vector spaces: export (the Embedding Projector's TSV files)."""
+"""Commands about whole vector spaces: align (Procrustes), export (the Embedding Projector's TSV
+files), and the cross-space parts of neighbors and evaluate (``--target``)."""
 
 from __future__ import annotations
 
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import build_spec, command, quiet_option, spec_options, warn
-from embedcli.specs import ExportSpec
+from embedcli.cli.options import (build_spec, command, progress, quiet_option, spec_options, vectors_output_options,
+                                  warn)
+from embedcli.specs import AlignSpec, CrossSpec, ExportSpec
+
+
+def target_options(command_name: str):
+    """``--target TARGET`` (and ``--csls K``; for evaluate ``--dictionary``) on a query command."""
+
+    def deco(f):
+        if command_name == "evaluate":
+            f = click.option("--dictionary", "dictionary", default=None, metavar="FILE",
+                             help="With --target: 'source<TAB>target' test pairs; prints P@1/5/10 (BLI).")(f)
+        f = spec_options(CrossSpec, command=command_name)(f)
+        return click.option("--target", "target_path", default=None, metavar="TARGET",
+                            help="VECTORS is a space aligned onto TARGET ('embedcli align'): answers are TARGET's "
+                                 "words.")(f)
+
+    return deco
+
+
+@command(cli)
+@click.argument("source_path", metavar="SOURCE")
+@click.argument("target_path", metavar="TARGET")
+@vectors_output_options
+@click.option("--dictionary", default=None, metavar="FILE",
+              help="Seed pairs 'source<TAB>target' (one per line) [the words the two spaces share].")
+@spec_options(AlignSpec)
+@quiet_option
+def align(source_path, target_path, output, file_format, dictionary, quiet, **kw):
+    """Rotate SOURCE onto TARGET by orthogonal Procrustes (one SVD).
+
+    Both spaces are normalized (unit length, centred, unit length: Artetxe et
+    al. 2016/2018), then the rotation that best maps the seed pairs is
+    applied to every source word. Seeds: --dictionary, or the shared words
+    (same-language spaces: corpora, eras). --refine N adds self-learning
+    rounds (Artetxe et al. 2017): mutual nearest neighbours (CSLS) among the
+    most frequent words join the seeds and the rotation is refitted. OUTPUT
+    is an ordinary vectors file in TARGET's coordinates (its provenance holds
+    the rotation and pair counts); query it against TARGET with neighbors
+    --target and evaluate --target --dictionary.
+
+    \b
+    Example:
+      embedcli align fr.npz en.npz --dictionary fr-en.train.tsv --refine 3 -o fr-in-en.npz
+      embedcli neighbors fr-in-en.npz chat --target en.npz --csls 10
+      embedcli evaluate fr-in-en.npz --target en.npz --dictionary fr-en.test.tsv
+    """
+    from embedcli.align import align as run, read_dictionary
+    from embedcli.fileio import check_distinct, check_output_path
+    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.vectors import Vectors
+
+    spec = build_spec(AlignSpec, kw)
+    check_output_path(output)
+    check_distinct([source_path, target_path] + ([dictionary] if dictionary else []), [output])
+    src, tgt = Vectors.load(source_path), Vectors.load(target_path)
+    pairs = read_dictionary(dictionary) if dictionary else None
+    v, info = run(src, tgt, spec, pairs, progress("align", None, quiet))
+    inputs = {"source": file_provenance(source_path), "target": file_provenance(target_path)}
+    if dictionary:
+        inputs["dictionary"] = file_provenance(dictionary)
+    v.meta["provenance"] = stage_record("align", spec, inputs, {k: info[k] for k in ("seed_pairs", "pairs")})
+    used = v.save(output, file_format)
+    if not quiet:
+        warn(f"align: {len(v):,} x {v.dim} {used} -> {output} ({info['seed_pairs']:,} seed pairs"
+             + (f", {info['pairs']:,} after {spec.refine} refinement rounds" if spec.refine else "") + ")")
+
+
+def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool):
+    """``neighbors ALIGNED WORD --target TARGET``: TARGET's nearest words to each source word."""
+    import json
+
+    from embedcli.align import knn_mean, normalize_space, retrieve, target_space
+    from embedcli.cli.output import read_queries
+    from embedcli.vectors import Vectors
+
+    tgt = Vectors.load(target_path)
+    T = target_space(tgt, v.meta.get("alignment"))[: restrict or None]
+    A = normalize_space(v.vectors, "unit")
+    r_t = knn_mean(T, A[: restrict or None], csls) if csls else None
+    missing = answered = 0
+    for _, text in read_queries(queries):
+        if not isinstance(text, str):
+            continue
+        w = text.strip()
+        if w not in v.index:
+            missing += 1
+            rec, rows = {"query": w, "neighbors": [], "unknown": [w]}, [[w, "", ""]]
+        else:
+            idx, val = retrieve(A[[v.index[w]]], T, topn, r_t)
+            rec = {"query": w, "neighbors": [{"word": tgt.words[i], "score": round(float(s), 6)}
+                                             for i, s in zip(idx[0], val[0])]}
+            rows = [[w, tgt.words[i], f"{s:.6f}"] for i, s in zip(idx[0], val[0])]
+            answered += 1
+        if fmt == "json":
+            click.echo(json.dumps(rec, ensure_ascii=False))
+        else:
+            click.echo("\n".join("\t".join(r) for r in rows))
+    if missing and not quiet:
+        warn(f"neighbors: {missing} quer{'y' if missing == 1 else 'ies'} not in {len(v):,}-word aligned space")
+    return 0 if answered else 4
+
+
+def bli_report(aligned_path: str, target_path: str, dictionary: str | None, csls: int, restrict: int, fmt: str):
+    """``evaluate ALIGNED --target TARGET --dictionary TEST``: P@1/5/10 by nearest neighbour and CSLS."""
+    import json
+
+    from embedcli.align import bli_scores, read_dictionary
+    from embedcli.cli.options import OneLineUsageError
+    from embedcli.vectors import Vectors
+
+    if not dictionary:
+        raise OneLineUsageError("--target needs --dictionary FILE (the test pairs)")
+    res = bli_scores(Vectors.load(aligned_path), Vectors.load(target_path), read_dictionary(dictionary), csls,
+                     restrict)
+    res.update(vectors=aligned_path, target=target_path, dictionary=dictionary, csls_k=csls)
+    if fmt == "json":
+        click.echo(json.dumps(res))
+        return
+    click.echo(f"{aligned_path} -> {target_path}: {res['covered']:,} of {res['sources']:,} test source words "
+               f"covered ({100 * res['coverage']:.1f}%), {res['pairs']:,} pairs")
+    click.echo("retrieval   P@1     P@5     P@10")
+    for name in ("nn", "csls"):
+        if name in res:
+            label = f"csls k={csls}" if name == "csls" else "nn"
+            click.echo(f"{label:<10}  " + "  ".join(f"{res[name][k]:.4f}" for k in ("p@1", "p@5", "p@10")))
 
 
 @command(cli)

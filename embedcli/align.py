@@ -1,0 +1,272 @@
+"""Aligning two embedding spaces: orthogonal Procrustes, self-learning, cross-space retrieval, BLI.
+
+Both spaces are first normalized (Artetxe, Labaka & Agirre 2016, 2018): each vector to unit
+length, then each space centred on its mean, then unit length again (``unit-center-unit``).  The
+rotation ``R`` minimizes ``||S_d R - T_d||_F`` over orthogonal matrices for the rows of a seed
+dictionary (Schönemann 1966; ``scipy.linalg.orthogonal_procrustes``: one SVD of ``S_d^T T_d``).
+With ``refine`` rounds, the dictionary is re-induced from the mutual nearest neighbours (CSLS)
+among the most frequent words of each side, joined to the seed pairs, and the rotation refitted
+(Artetxe, Labaka & Agirre 2017; Conneau et al. 2018).
+
+``method="multistep"`` is the supervised mapping of Artetxe, Labaka & Agirre 2018 (AAAI; VecMap's
+``--supervised`` recipe): whiten both spaces on the dictionary rows (``W_x = (X_d^T X_d)^-1/2``),
+map orthogonally (``U S V^T = svd(X_d W_x)^T (Z_d W_z)``), re-weight both by ``S^reweight`` and
+de-whiten each in its own space (``U^T W_x^-1 U``, ``V^T W_z^-1 V``).  Both spaces then move into
+a shared space: the target's map is stored with the aligned vectors and applied by the queries.
+
+Retrieval from an aligned source word to target words is by cosine (nearest neighbour) or CSLS
+(Conneau et al. 2018): ``CSLS(s, t) = 2 cos(s, t) - r_T(s) - r_S(t)``, ``r`` the mean cosine of
+the ``k`` nearest words of the other space, which demotes hubs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from embedcli.errors import DataError, FormatError
+from embedcli.specs import AlignSpec
+from embedcli.vectors import Vectors
+
+#: score blocks: rows x columns of one similarity block stay under this many float32 values
+_BLOCK_VALUES = 16_000_000
+
+
+def normalize_space(X: np.ndarray, how: str) -> np.ndarray:
+    """A normalized float32 copy of ``X (n, dim)``: ``unit-center-unit``, ``unit`` or ``none``.
+    Zero rows stay zero."""
+    Y = np.array(X, dtype=np.float32)
+    steps = {"unit-center-unit": ("unit", "center", "unit"), "unit": ("unit",), "none": ()}[how]
+    for step in steps:
+        if step == "unit":
+            norms = np.linalg.norm(Y, axis=1, keepdims=True)
+            Y /= np.where(norms > 0, norms, 1)
+        else:
+            Y -= Y.mean(axis=0, dtype=np.float64).astype(np.float32)
+    return Y
+
+
+def read_dictionary(path: str) -> list[tuple[str, str]]:
+    """``source<TAB>target`` pairs (white space also separates; ``#`` comments and blank lines
+    skipped; ``.gz`` ok), in file order; a source word may have several targets.
+
+    Raises:
+        InputError: missing file.  FormatError: a line without two fields, or not UTF-8 (file:line).
+        DataError: no pair.
+    """
+    from embedcli.fileio import open_binary
+
+    pairs = []
+    with open_binary(path) as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) != 2:
+                raise FormatError(f"{path}:{lineno}: expected 'source<TAB>target', got {line[:60]!r}")
+            pairs.append((parts[0], parts[1]))
+    if not pairs:
+        raise DataError(f"{path}: no pairs")
+    return pairs
+
+
+def pair_indices(pairs, source: Vectors, target: Vectors) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices ``(int64, int64)`` of the pairs whose two words both exist (case as given)."""
+    si, ti = source.index, target.index
+    got = [(si[s], ti[t]) for s, t in pairs if s in si and t in ti]
+    if not got:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a = np.array(got, dtype=np.int64)
+    return a[:, 0], a[:, 1]
+
+
+def procrustes(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The orthogonal ``(dim, dim) float64`` ``R`` minimizing ``||A R - B||_F`` (rows are pairs)."""
+    from scipy.linalg import orthogonal_procrustes
+
+    R, _ = orthogonal_procrustes(np.asarray(A, np.float64), np.asarray(B, np.float64))
+    return R
+
+
+def _inv_sqrt(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(M^T M)^-1/2`` and its inverse, from the SVD of ``M (pairs, dim)``."""
+    _, s, vt = np.linalg.svd(M, full_matrices=False)
+    s = np.maximum(s, s.max() * 1e-6)
+    return (vt.T / s) @ vt, (vt.T * s) @ vt
+
+
+def multistep(A: np.ndarray, B: np.ndarray, reweight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Artetxe et al. 2018's supervised maps ``(M_source, M_target)``, each ``(dim, dim) float64``,
+    from the dictionary rows ``A``, ``B`` (see the module doc)."""
+    wa, wa_inv = _inv_sqrt(np.asarray(A, np.float64))
+    wb, wb_inv = _inv_sqrt(np.asarray(B, np.float64))
+    u, s, vt = np.linalg.svd((A @ wa).T @ (B @ wb))
+    v = vt.T
+    scale = s ** reweight
+    return (wa @ u * scale) @ (u.T @ wa_inv @ u), (wb @ v * scale) @ (v.T @ wb_inv @ v)
+
+
+def target_space(target: Vectors, alignment: dict | None) -> np.ndarray:
+    """The target's rows as the aligned source is to be compared with them: normalized as recorded,
+    mapped by the recorded target map (multistep), unit length; ``(n, dim) float32``."""
+    alignment = alignment or {}
+    T = normalize_space(target.vectors, alignment.get("normalize", "unit-center-unit"))
+    if alignment.get("target_map") is not None:
+        T = (T @ np.asarray(alignment["target_map"], dtype=np.float64)).astype(np.float32)
+    return normalize_space(T, "unit")
+
+
+def _blocks(n_rows: int, n_cols: int):
+    step = max(1, _BLOCK_VALUES // max(n_cols, 1))
+    for i in range(0, n_rows, step):
+        yield i, min(n_rows, i + step)
+
+
+def knn_mean(A: np.ndarray, B: np.ndarray, k: int) -> np.ndarray:
+    """``(len(A),) float32``: the mean cosine of each row of ``A`` to its ``k`` nearest rows of ``B``
+    (rows unit length), computed in blocks."""
+    k = min(k, len(B))
+    out = np.empty(len(A), dtype=np.float32)
+    for i, j in _blocks(len(A), len(B)):
+        sims = A[i:j] @ B.T
+        out[i:j] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
+def retrieve(Q: np.ndarray, T: np.ndarray, topn: int, r_target: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """The ``topn`` best target rows for each query row: ``(indices (q, topn) int64, scores float32)``,
+    best first.  Scores are cosines, or with ``r_target`` (see :func:`knn_mean`) CSLS without the
+    query's own constant term (the ranking is the same)."""
+    topn = min(topn, len(T))
+    idx = np.empty((len(Q), topn), dtype=np.int64)
+    val = np.empty((len(Q), topn), dtype=np.float32)
+    for i, j in _blocks(len(Q), len(T)):
+        sims = Q[i:j] @ T.T
+        if r_target is not None:
+            sims *= 2
+            sims -= r_target[None, :]
+        part = np.argpartition(sims, -topn, axis=1)[:, -topn:]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+        idx[i:j] = np.take_along_axis(part, order, axis=1)
+        val[i:j] = np.take_along_axis(sims, idx[i:j], axis=1)
+    return idx, val
+
+
+def _mutual_pairs(S: np.ndarray, T: np.ndarray, csls: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual nearest neighbours between the rows of ``S`` and ``T`` (CSLS with ``csls`` > 0)."""
+    if csls:
+        r_s, r_t = knn_mean(S, T, csls), knn_mean(T, S, csls)
+    else:
+        r_s = r_t = None
+    fwd, _ = retrieve(S, T, 1, r_t)
+    bwd, _ = retrieve(T, S, 1, r_s)
+    s = np.arange(len(S))
+    keep = bwd[fwd[:, 0], 0] == s
+    return s[keep], fwd[keep, 0]
+
+
+def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
+          pairs: list[tuple[str, str]] | None = None, progress=None) -> tuple[Vectors, dict]:
+    """Rotate ``source`` into ``target``'s coordinates (see the module doc).
+
+    Args:
+        pairs: the seed dictionary; None: every word the two spaces share (identical strings).
+
+    Returns:
+        ``(aligned, info)``: the normalized source vectors times ``R`` (``(n_source, dim) float32``,
+        source words and counts), its meta ``alignment`` holding the normalization, the method,
+        the source map ``R`` (a rotation for procrustes) and the target map (multistep; None for
+        procrustes), both ``dim x dim``, the seed and final pair counts; ``info`` the same.
+
+    Raises:
+        DataError: different dimensions, no seed pair in both vocabularies, or (multistep) no
+            more seed pairs than dimensions.
+    """
+    spec = spec or AlignSpec()
+    if source.dim != target.dim:
+        raise DataError(f"the spaces have {source.dim} and {target.dim} dimensions; Procrustes needs the same")
+    S = normalize_space(source.vectors, spec.normalization)
+    T = normalize_space(target.vectors, spec.normalization)
+    if pairs is None:
+        shared = [w for w in source.words if w in target.index]
+        pairs = [(w, w) for w in shared]
+    si, ti = pair_indices(pairs, source, target)
+    if len(si) == 0:
+        raise DataError("no seed pair has both words in the two spaces (check the dictionary's direction and case)")
+    seed = (si, ti)
+    if spec.method == "multistep" and len(si) <= source.dim:
+        raise DataError(f"multistep needs more seed pairs than dimensions ({len(si)} <= {source.dim}): use procrustes")
+
+    def fit(si, ti):
+        if spec.method == "multistep":
+            return multistep(S[si], T[ti], spec.reweight)
+        return procrustes(S[si], T[ti]), None
+
+    def unit(X):
+        return normalize_space(X.astype(np.float32), "unit")
+
+    R, Rt = fit(si, ti)
+    rounds = [int(len(si))]
+    ns, nt = min(spec.refine_vocab, len(S)), min(spec.refine_vocab, len(T))
+    for r in range(spec.refine):
+        if progress is not None:
+            progress.update(r, spec.refine, extra=f"refinement {r + 1}/{spec.refine}, {len(si):,} pairs")
+        a, b = _mutual_pairs(unit(S[:ns] @ R), unit(T[:nt] if Rt is None else T[:nt] @ Rt), spec.csls)
+        both = np.unique(np.concatenate([np.stack(seed, 1), np.stack([a, b], 1)]), axis=0)
+        si, ti = both[:, 0], both[:, 1]
+        R, Rt = fit(si, ti)
+        rounds.append(int(len(si)))
+    if progress is not None:
+        progress.close()
+    X = (S @ R).astype(np.float32)
+    info = {"normalize": spec.normalization, "method": spec.method, "seed_pairs": int(len(seed[0])),
+            "pairs": int(len(si)), "pairs_per_round": rounds, "rotation": np.round(R, 8).tolist(),
+            "target_map": None if Rt is None else np.round(Rt, 8).tolist()}
+    meta = {"kind": source.meta.get("kind", "words"), "alignment": info}
+    return Vectors(list(source.words), X, source.counts, meta), info
+
+
+def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], csls: int = 10,
+               restrict: int = 0, normalize: str | None = None) -> dict:
+    """Bilingual lexicon induction: precision at 1, 5 and 10, nearest neighbour and CSLS.
+
+    Precision is over the covered test source words (in ``aligned``, with at least one gold
+    target among the candidates); each counts once and is a hit at ``k`` when any of its gold
+    targets is among its ``k`` best target words.  ``coverage`` is covered / all test source
+    words.  The target is normalized as the alignment recorded and mapped by its recorded
+    target map (multistep); ``normalize`` overrides.  Candidates: the first ``restrict`` target
+    words (0: all).
+
+    Returns:
+        ``{"pairs", "sources", "covered", "coverage", "nn": {"p@1", "p@5", "p@10"}, "csls": {...}}``.
+    """
+    alignment = dict(aligned.meta.get("alignment") or {})
+    if normalize:
+        alignment["normalize"] = normalize
+    T = target_space(target, alignment)
+    if restrict:
+        T = T[:restrict]
+    A = normalize_space(aligned.vectors, "unit")
+    gold: dict[str, set[str]] = {}
+    for s, t in pairs:
+        gold.setdefault(s, set()).add(t)
+    sources = [s for s in gold if s in aligned.index]
+    covered = [s for s in sources if any(t in target.index and target.index[t] < len(T) for t in gold[s])]
+    out = {"pairs": len(pairs), "sources": len(gold), "covered": len(covered),
+           "coverage": len(covered) / len(gold) if gold else 0.0}
+    if not covered:
+        raise DataError("no test pair has its source word in the aligned space and a target word in the target")
+    sources = covered
+    Q = A[[aligned.index[s] for s in sources]]
+    r_t = knn_mean(T, A, csls) if csls else None
+    for name, r in (("nn", None), ("csls", r_t)):
+        if name == "csls" and not csls:
+            continue
+        idx, _ = retrieve(Q, T, 10, r)
+        words = np.array(target.words[: len(T)], dtype=object)[idx]
+        hits = np.array([[w in gold[s] for w in row] for s, row in zip(sources, words)])
+        out[name] = {f"p@{k}": float(hits[:, :k].any(axis=1).mean()) for k in (1, 5, 10)}
+    return out
