@@ -109,6 +109,38 @@ def multistep(A: np.ndarray, B: np.ndarray, reweight: float) -> tuple[np.ndarray
     return (wa @ u * scale) @ (u.T @ wa_inv @ u), (wb @ v * scale) @ (v.T @ wb_inv @ v)
 
 
+def fingerprint(v: Vectors) -> str:
+    """A short identity of a space: its shape and its first 1,000 keys (survives a change of file
+    format; differs between spaces of different corpora)."""
+    import hashlib
+
+    h = hashlib.sha256(f"{len(v)} {v.dim}\n".encode() + "\n".join(v.words[:1000]).encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "VECTORS",
+                 target_name: str = "TARGET") -> dict:
+    """The alignment record of ``aligned``, after checking that ``target`` is the space it was
+    aligned onto.
+
+    Raises:
+        DataError: ``aligned`` holds no alignment (not written by :func:`align`, or a text file
+            without its ``.meta.json``), the dimensions differ, or ``target`` is another space.
+    """
+    alignment = aligned.meta.get("alignment")
+    if not alignment:
+        raise DataError(f"{aligned_name}: not an aligned space (write one with 'embedcli align'; a text vectors "
+                        "file keeps the alignment in its .meta.json)")
+    if aligned.dim != target.dim:
+        raise DataError(f"{aligned_name} has {aligned.dim} dimensions and {target_name} {target.dim}: not the space "
+                        "it was aligned onto")
+    want = alignment.get("target_fingerprint")
+    if want and want != fingerprint(target):
+        raise DataError(f"{target_name} is not the space {aligned_name} was aligned onto (other words or shape; "
+                        f"it was aligned onto {alignment.get('target_words', '?'):,}-word vectors)")
+    return alignment
+
+
 def target_space(target: Vectors, alignment: dict | None) -> np.ndarray:
     """The target's rows as the aligned source is to be compared with them: normalized as recorded,
     mapped by the recorded target map (multistep), unit length; ``(n, dim) float32``."""
@@ -197,6 +229,11 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
     if len(si) == 0:
         raise DataError("no seed pair has both words in the two spaces (check the dictionary's direction and case)")
     seed = (si, ti)
+    if len(si) < source.dim and progress is not None and not progress.quiet:
+        import sys
+
+        sys.stderr.write(f"embedcli: align: only {len(si)} seed pairs for {source.dim} dimensions: the rotation is "
+                         "underdetermined (add pairs, or --refine)\n")
     if spec.method == "multistep" and len(si) <= source.dim:
         raise DataError(f"multistep needs more seed pairs than dimensions ({len(si)} <= {source.dim}): use procrustes")
 
@@ -224,7 +261,8 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
     X = (S @ R).astype(np.float32)
     info = {"normalize": spec.normalization, "method": spec.method, "seed_pairs": int(len(seed[0])),
             "pairs": int(len(si)), "pairs_per_round": rounds, "rotation": np.round(R, 8).tolist(),
-            "target_map": None if Rt is None else np.round(Rt, 8).tolist()}
+            "target_map": None if Rt is None else np.round(Rt, 8).tolist(),
+            "target_words": len(target), "target_fingerprint": fingerprint(target)}
     meta = {"kind": source.meta.get("kind", "words"), "alignment": info}
     return Vectors(list(source.words), X, source.counts, meta), info
 
@@ -242,8 +280,11 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
 
     Returns:
         ``{"pairs", "sources", "covered", "coverage", "nn": {"p@1", "p@5", "p@10"}, "csls": {...}}``.
+
+    Raises:
+        DataError: see :func:`check_target`; no covered test pair.
     """
-    alignment = dict(aligned.meta.get("alignment") or {})
+    alignment = dict(check_target(aligned, target))
     if normalize:
         alignment["normalize"] = normalize
     T = target_space(target, alignment)

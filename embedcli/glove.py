@@ -70,9 +70,10 @@ def glove_entries(matrix: sp.spmatrix, spec: GloveSpec) -> tuple[np.ndarray, ...
         rows, cols, x = rows[keep], cols[keep], x[keep]
     if not len(x):
         raise DataError("the co-occurrence matrix has no positive entry: nothing to train on")
-    fx = x / np.float32(spec.x_max)
-    np.power(fx, np.float32(spec.alpha), out=fx)
-    np.minimum(fx, np.float32(1), out=fx)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):  # f(x) saturates at 1 (or 0) either way
+        fx = np.divide(x, spec.x_max, dtype=np.float32)
+        np.power(fx, np.float32(spec.alpha), out=fx)
+        np.minimum(fx, np.float32(1), out=fx)
     np.log(x, out=x)
     shuffle_entries(rows, cols, x, fx, spec.seed)
     return rows, cols, x, fx
@@ -109,7 +110,10 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
         raise ParameterError("vectors", spec.vectors, "w+c needs the same words on both sides of the matrix")
     n_rows, n_cols = cm.matrix.shape
     d = spec.vector_size
-    rows, cols, logx, fx = glove_entries(cm.matrix, spec)
+    try:
+        rows, cols, logx, fx = glove_entries(cm.matrix, spec)
+    except DataError as e:
+        raise DataError(f"{cm.path or 'matrix'}: {e}") from None
     rng = np.random.default_rng(spec.seed)
     # the reference draws every parameter (biases included) uniform in [-0.5, 0.5) / dim
     W = ((rng.random((n_rows, d), dtype=np.float32) - 0.5) / d).astype(np.float32)
@@ -139,6 +143,11 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
     seconds = time.perf_counter() - t0
     if progress is not None:
         progress.close()
+    if len(costs) > 1 and costs[-1] > costs[0]:
+        import sys
+
+        sys.stderr.write(f"embedcli: glove: warning: the cost rose from {costs[0]:.4g} to {costs[-1]:.4g}: training "
+                         "diverged; lower --eta or --grad-clip\n")
     if spec.vectors == "w":
         X, words, counts = W, cm.row_words, cm.row_counts
     elif spec.vectors == "c":
@@ -191,6 +200,10 @@ def read_glove_cooccurrence(path: str, vocab_path: str):
         size = os.path.getsize(path)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    with open(path, "rb") as fh:
+        if fh.read(2) == b"PK":
+            raise FormatError(f"{path}: an .npz file, not the GloVe C tool's cooccurrence records; for an embedcli "
+                              "matrix drop --vocab")
     if size % CREC.itemsize:
         raise FormatError(f"{path}: {size:,} bytes is not a whole number of {CREC.itemsize}-byte GloVe records")
     rec = np.fromfile(path, dtype=CREC)

@@ -116,3 +116,26 @@ def test_align_errors_are_one_line(tmp_path):
     (tmp_path / "none.tsv").write_text("zz\tqq\n")
     res = run("align", a, b, "--dictionary", tmp_path / "none.tsv", "-o", tmp_path / "o.npz", ok=False)
     assert res.exit_code == 3 and "no seed pair" in res.stderr and not (tmp_path / "o.npz").exists()
+
+
+def test_cross_space_queries_check_their_target(tmp_path):
+    a, b, _, words = _rotated_pair(tmp_path)
+    out = tmp_path / "al.npz"
+    run("align", a, b, "-o", out, "-q")  # seeds: the shared words
+    got = run("neighbors", out, "W3", "--target", b, "-k", "1").stdout.splitlines()
+    assert got[0].split("\t")[:2] == ["W3", "w3"]  # lowercased as every query, unless --verbatim
+    rec = json.loads(run("neighbors", out, "w3 w3 -w4", "--target", b, "-k", "1", "--format", "json").stdout)
+    assert rec["query"] == "w3 w3 -w4" and len(rec["neighbors"]) == 1 and "similarity" in rec["neighbors"][0]
+    res = run("neighbors", out, "zzz", "w1", "--target", b, "--skip-unknown")
+    assert res.stdout.splitlines()[0].split("\t")[0] == "w1"
+    small = tmp_path / "small.txt"
+    Vectors(["x", "y", "z"], np.eye(3, 12, dtype=np.float32)).save(str(small))
+    res = run("neighbors", out, "w1", "--target", small, ok=False)
+    assert res.exit_code == 3 and "not the space" in res.stderr and "Traceback" not in res.output
+    res = run("neighbors", a, "w1", "--target", b, ok=False)
+    assert res.exit_code == 3 and "not an aligned space" in res.stderr
+    (tmp_path / "d.tsv").write_text("w1\tw1\n")
+    res = run("evaluate", out, "--dictionary", tmp_path / "d.tsv", ok=False)
+    assert res.exit_code == 2 and "--target" in res.stderr
+    res = run("neighbors", a, "w1", "--csls", "10", ok=False)
+    assert res.exit_code == 2 and "--target" in res.stderr

@@ -72,7 +72,9 @@ def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_u
     search = build_spec(SearchSpec, kw)
     if target_path and queries:
         return cross_neighbors(_load(vectors_path), target_path, queries, spec.topn, cross.csls, search.limit or 0,
-                               fmt, quiet)
+                               fmt, quiet, skip_unknown, verbatim)
+    if cross.csls:
+        raise OneLineUsageError("--csls applies to --target queries (across two aligned spaces)")
     if bool(queries) == bool(texts):
         raise OneLineUsageError("give QUERY... (or -) or --text TEXT, not both" if queries else
                                 "give QUERY... (or -) or --text TEXT")
@@ -313,7 +315,7 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionar
     from embedcli.evaluate import BUNDLED_ANALOGY, BUNDLED_SIMILARITY, bundled_path, evaluate as run
 
     spec, search, cross = build_spec(EvaluateSpec, kw), build_spec(SearchSpec, kw), build_spec(CrossSpec, kw)
-    if target_path:
+    if target_path or dictionary:
         return bli_report(vectors_path, target_path, dictionary, cross.csls, 0, fmt)
     sims = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()] if bundled else []
     anas = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()] if bundled else []

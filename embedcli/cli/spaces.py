@@ -31,7 +31,8 @@ def target_options(command_name: str):
 @click.argument("target_path", metavar="TARGET")
 @vectors_output_options
 @click.option("--dictionary", default=None, metavar="FILE",
-              help="Seed pairs 'source<TAB>target' (one per line) [the words the two spaces share].")
+              help="Seed pairs 'source<TAB>target' (or space-separated), one per line; '#' comments; .gz ok "
+                   "[the words the two spaces share].")
 @spec_options(AlignSpec)
 @quiet_option
 def align(source_path, target_path, output, file_format, dictionary, quiet, **kw):
@@ -70,42 +71,59 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
     v.meta["provenance"] = stage_record("align", spec, inputs, {k: info[k] for k in ("seed_pairs", "pairs")})
     used = v.save(output, file_format)
     if not quiet:
+        rounds = f"{spec.refine} refinement round{'s' * (spec.refine != 1)}"
         warn(f"align: {len(v):,} x {v.dim} {used} -> {output} ({info['seed_pairs']:,} seed pairs"
-             + (f", {info['pairs']:,} after {spec.refine} refinement rounds" if spec.refine else "") + ")")
+             + (f", {info['pairs']:,} after {rounds}" if spec.refine else "") + ")")
 
 
-def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool):
-    """``neighbors ALIGNED WORD --target TARGET``: TARGET's nearest words to each source word."""
+def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool,
+                    skip_unknown: bool = False, verbatim: bool = False):
+    """``neighbors ALIGNED QUERY --target TARGET``: TARGET's nearest words to each query of the
+    aligned space (one word, or words whose unit vectors are summed, ``-word`` subtracted)."""
     import json
 
-    from embedcli.align import knn_mean, normalize_space, retrieve, target_space
+    import numpy as np
+
+    from embedcli.align import check_target, knn_mean, normalize_space, retrieve, target_space
     from embedcli.cli.output import read_queries
     from embedcli.vectors import Vectors
 
     tgt = Vectors.load(target_path)
-    T = target_space(tgt, v.meta.get("alignment"))[: restrict or None]
+    T = target_space(tgt, check_target(v, tgt, "VECTORS", target_path))[: restrict or None]
     A = normalize_space(v.vectors, "unit")
     r_t = knn_mean(T, A[: restrict or None], csls) if csls else None
+
+    def key(w):
+        return w if verbatim or w in v.index or w.lower() not in v.index else w.lower()
+
     missing = answered = 0
     for _, text in read_queries(queries):
-        if not isinstance(text, str):
+        if not isinstance(text, str) or not text.split():
             continue
-        w = text.strip()
-        if w not in v.index:
+        terms = [(-1.0, t[1:]) if t.startswith("-") and len(t) > 1 else (1.0, t) for t in text.split()]
+        unknown = [w for _, w in terms if key(w) not in v.index]
+        label = " ".join(text.split())
+        if unknown:
             missing += 1
-            rec, rows = {"query": w, "neighbors": [], "unknown": [w]}, [[w, "", ""]]
+            if skip_unknown:
+                continue
+            rec, rows = {"query": label, "neighbors": [], "unknown": unknown}, [[label, "", ""]]
         else:
-            idx, val = retrieve(A[[v.index[w]]], T, topn, r_t)
-            rec = {"query": w, "neighbors": [{"word": tgt.words[i], "score": round(float(s), 6)}
-                                             for i, s in zip(idx[0], val[0])]}
-            rows = [[w, tgt.words[i], f"{s:.6f}"] for i, s in zip(idx[0], val[0])]
+            q = sum(sign * A[v.index[key(w)]] for sign, w in terms)
+            q = normalize_space(np.asarray(q, np.float32)[None, :], "unit")
+            idx, val = retrieve(q, T, topn, r_t)
+            rec = {"query": label, "retrieval": f"csls k={csls}" if csls else "cosine",
+                   "neighbors": [{"word": tgt.words[i], "similarity": round(float(x), 6)}
+                                 for i, x in zip(idx[0], val[0])]}
+            rows = [[label, tgt.words[i], f"{x:.6f}"] for i, x in zip(idx[0], val[0])]
             answered += 1
         if fmt == "json":
             click.echo(json.dumps(rec, ensure_ascii=False))
         else:
             click.echo("\n".join("\t".join(r) for r in rows))
     if missing and not quiet:
-        warn(f"neighbors: {missing} quer{'y' if missing == 1 else 'ies'} not in {len(v):,}-word aligned space")
+        warn(f"neighbors: {missing} quer{'y' if missing == 1 else 'ies'} with words not in the "
+             f"{len(v):,}-word aligned space")
     return 0 if answered else 4
 
 
@@ -119,6 +137,8 @@ def bli_report(aligned_path: str, target_path: str, dictionary: str | None, csls
 
     if not dictionary:
         raise OneLineUsageError("--target needs --dictionary FILE (the test pairs)")
+    if not target_path:
+        raise OneLineUsageError("--dictionary needs --target TARGET (the space VECTORS was aligned onto)")
     res = bli_scores(Vectors.load(aligned_path), Vectors.load(target_path), read_dictionary(dictionary), csls,
                      restrict)
     res.update(vectors=aligned_path, target=target_path, dictionary=dictionary, csls_k=csls)
@@ -173,8 +193,14 @@ def export(vectors_path, output, label_files, quiet, **kw):
         name = os.path.basename(path)
         for ext in (".gz", ".bz2", ".xz", ".tsv", ".txt", ".labels"):
             name = name[: -len(ext)] if name.endswith(ext) and len(name) > len(ext) else name
+        taken = {n for n, _ in labels}
+        name = next(f"{name}.{i}" if i > 1 else name for i in range(1, len(taken) + 2)
+                    if (f"{name}.{i}" if i > 1 else name) not in taken)  # two files of one name: x, x.2
         labels.append((name, read_labels(path)))
     st = write_projector(v, output, labels, spec.top)
+    for name, n in st["labelled"].items():
+        if n == 0:
+            warn(f"export: warning: no exported key has a label in column {name!r} (keys differ? --top too small?)")
     if not quiet:
         extra = "".join(f", {name}: {n:,} labelled" for name, n in st["labelled"].items())
         warn(f"export: {st['rows']:,} x {st['dim']} -> {output}/vectors.tsv, metadata.tsv "
