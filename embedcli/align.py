@@ -311,3 +311,65 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
         hits = np.array([[w in gold[s] for w in row] for s, row in zip(sources, words)])
         out[name] = {f"p@{k}": float(hits[:, :k].any(axis=1).mean()) for k in (1, 5, 10)}
     return out
+
+
+def drift(a: Vectors, b: Vectors, spec=None) -> dict:
+    """Rank the words of two spaces of one language by how far they moved from ``a`` to ``b``.
+
+    Words: those with count >= ``spec.min_count`` in both (counts as the files record them).
+    ``cosine``: ``1 - cos`` between a word's vector in ``a`` and in ``b`` rotated onto ``a``
+    (Procrustes over all shared words, both normalized unit-centre-unit; Hamilton, Leskovec &
+    Jurafsky 2016).  ``local`` (Hamilton, Leskovec & Jurafsky 2016b, "Cultural shift or linguistic
+    drift?"): for the union ``N`` of the word's ``k`` nearest words in each space (among all the
+    words both spaces have, whatever their count), ``1 - cos(s_a, s_b)`` with ``s_x`` the word's
+    cosines to ``N`` in space ``x``: no alignment needed.
+
+    Returns:
+        ``{"words": [...], "cosine": (n,) float64, "local": (n,) float64, "count_a", "count_b"}``,
+        rows sorted by ``spec.measure``, largest change first.
+
+    Raises:
+        DataError: fewer than ``k + 2`` words pass the count filter, or different dimensions.
+    """
+    from embedcli.specs import AlignSpec, DriftSpec
+
+    spec = spec or DriftSpec()
+    ca = dict(zip(a.words, np.asarray(a.counts).tolist())) if a.counts is not None else {}
+    cb = dict(zip(b.words, np.asarray(b.counts).tolist())) if b.counts is not None else {}
+    words = [w for w in a.words if w in b.index and ca.get(w, 0) >= spec.min_count and cb.get(w, 0) >= spec.min_count]
+    if len(words) < spec.k + 2:
+        raise DataError(f"{len(words)} words have count >= {spec.min_count} in both spaces; need more than "
+                        f"k + 1 = {spec.k + 1} (lower --min-count or -k)", params=("min_count", "k"))
+    if a.dim != b.dim:
+        raise DataError(f"the spaces have {a.dim} and {b.dim} dimensions; the cosine measure needs the same")
+    ia = np.array([a.index[w] for w in words])
+    ib = np.array([b.index[w] for w in words])
+    sub_a = Vectors(words, np.asarray(a.vectors)[ia], np.array([ca[w] for w in words]))
+    sub_b = Vectors(words, np.asarray(b.vectors)[ib], np.array([cb[w] for w in words]))
+    aligned, _ = align(sub_b, sub_a, AlignSpec(), [(w, w) for w in words])
+    A = normalize_space(sub_a.vectors, "unit-center-unit")
+    B = normalize_space(aligned.vectors, "unit")
+    cosine = 1.0 - np.einsum("ij,ij->i", A, B).astype(np.float64)
+    # neighbours are sought among every word of both spaces, whatever its count
+    shared = [w for w in a.words if w in b.index]
+    pos = {w: i for i, w in enumerate(shared)}
+    UA = normalize_space(np.asarray(a.vectors)[[a.index[w] for w in shared]], "unit")
+    UB = normalize_space(np.asarray(b.vectors)[[b.index[w] for w in shared]], "unit")
+    own = np.array([pos[w] for w in words])
+    QA, QB = UA[own], UB[own]
+    local = np.empty(len(words))
+    k = spec.k
+    for i, j in _blocks(len(words), len(shared)):
+        sa, sb = QA[i:j] @ UA.T, QB[i:j] @ UB.T
+        rows = np.arange(j - i)
+        sa[rows, own[i:j]] = -np.inf  # a word is not its own neighbour
+        sb[rows, own[i:j]] = -np.inf
+        na = np.argpartition(sa, -k, axis=1)[:, -k:]
+        nb = np.argpartition(sb, -k, axis=1)[:, -k:]
+        for r in range(j - i):  # per word: the union of two k-sets (2k cosines each side)
+            n = np.union1d(na[r], nb[r])
+            x, y = sa[r, n], sb[r, n]
+            local[i + r] = 1.0 - float(x @ y) / max(float(np.linalg.norm(x) * np.linalg.norm(y)), 1e-12)
+    order = np.argsort(-(local if spec.measure == "local" else cosine), kind="stable")
+    return {"words": [words[i] for i in order], "cosine": cosine[order], "local": local[order],
+            "count_a": [ca[words[i]] for i in order], "count_b": [cb[words[i]] for i in order]}

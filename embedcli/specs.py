@@ -1,18 +1,11 @@
 """Stage specs: the one place for every parameter's default, choices, range and help text.
 
-Each stage of embedcli (tokenize, vocab, cooccur, termdoc, weighting, svd,
-word2vec, fasttext, phrases, and the queries) has one frozen dataclass here.
-Constructing a spec validates it and raises :class:`~embedcli.errors.ParameterError`
-(a ``ValueError``) naming the parameter.  The library's stage functions take
-specs; the command line builds its options from them (``embedcli.cli.options``)
-and ``embedcli pipeline`` chains the same stage functions with the same specs.
-Writers record ``spec.provenance()`` (see :mod:`embedcli.provenance`).
-
-This module imports no numpy/scipy, so ``embedcli --help`` stays fast.
-
-Adding a parameter: add a field with :func:`param` to the stage's spec; the
-CLI option, its help, default and choices follow.  Cross-field checks go in
-the spec's ``_check``.
+Each stage (tokenize ... svd, word2vec, glove, graphs, spaces, the queries) has one frozen
+dataclass here; constructing it validates it and raises :class:`~embedcli.errors.ParameterError`
+(a ``ValueError``) naming the parameter.  Stage functions take specs; the CLI builds its options
+from them (``embedcli.cli.options``); writers record ``spec.provenance()``.  No numpy/scipy
+import here, so ``embedcli --help`` stays fast.  A new parameter is a :func:`param` field; the
+CLI option, help, default and choices follow; cross-field checks go in the spec's ``_check``.
 """
 
 from __future__ import annotations
@@ -474,8 +467,7 @@ class NetMFSpec(Spec):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class GloveSpec(Spec):
-    """GloVe (Pennington, Socher & Manning 2014) trained on a co-occurrence matrix (``embedcli glove``);
-    names and defaults of the reference C tool (``glove.c``) where it has them."""
+    """GloVe (Pennington et al. 2014) on a co-occurrence matrix (``embedcli glove``), the C tool's names."""
 
     vector_size: int = param(100, "Vector size (GloVe: -vector-size).", lo=1, hi=100000, flag="--dim")
     x_max: float = param(10.0, "Cutoff of f(x) = min(1, (x/x_max)^alpha) (GloVe: -x-max). 10, as the reference "
@@ -497,8 +489,8 @@ class GloveSpec(Spec):
 class ExportSpec(Spec):
     """Vectors exported for other tools (``embedcli export``)."""
 
-    format: str = param("projector", "projector: the TensorFlow Embedding Projector's vectors.tsv + "
-                        "metadata.tsv.", choices=("projector",))
+    format: str = param("projector", "projector: the Embedding Projector's vectors.tsv + metadata.tsv.",
+                        choices=("projector",))
     top: int | None = param(None, "Only the first N rows (the most frequent words) [all].", lo=1, metavar="N")
 
 
@@ -506,21 +498,29 @@ class ExportSpec(Spec):
 class AlignSpec(Spec):
     """Orthogonal Procrustes alignment of one space onto another (``embedcli align``)."""
 
-    normalization: str = param("unit-center-unit", "Normalization of both spaces before the rotation (Artetxe et "
-                               "al. 2016/2018): unit length, mean centring, unit length again.",
-                               choices=("unit-center-unit", "unit", "none"))
+    normalization: str = param("unit-center-unit", "Normalization of both spaces first (Artetxe et al. 2016/2018): "
+                               "unit length, centring, unit length.", choices=("unit-center-unit", "unit", "none"))
     method: str = param("procrustes", "procrustes: one rotation of the source (the target untouched); multistep: "
                         "Artetxe et al. 2018's supervised mapping (whiten, orthogonal map, re-weight, de-whiten) of "
                         "both spaces; queries apply the target's map.", choices=("procrustes", "multistep"))
     reweight: float = param(0.5, "multistep: re-weight both spaces by the dictionary's singular values to this "
                             "power (Artetxe et al. 2018's default 0.5).", lo=0, hi=2)
-    refine: int = param(0, "Self-learning rounds: re-induce the dictionary from mutual nearest neighbours (CSLS) "
-                        "among the --refine-vocab most frequent words, add the seed pairs, refit.", lo=0, hi=100,
-                        metavar="N")
+    refine: int = param(0, "Self-learning rounds: mutual nearest neighbours (CSLS) among the --refine-vocab most "
+                        "frequent words join the seed pairs; refit.", lo=0, hi=100, metavar="N")
     refine_vocab: int = param(20000, "Words of each space searched when re-inducing the dictionary.", lo=1,
                               metavar="N")
     csls: int = param(10, "Neighbours k of CSLS (Conneau et al. 2018) when re-inducing; 0: plain nearest neighbours.",
                       lo=0, hi=1000, metavar="K")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class DriftSpec(Spec):
+    """Words ranked by how far they moved between two spaces (``embedcli drift``)."""
+
+    measure: str = param("local", "Rank by local (Hamilton et al. 2016: change of the similarities to the union of "
+                         "both k-neighbourhoods) or cosine (distance after Procrustes).", choices=("local", "cosine"))
+    k: int = param(25, "Neighbours of the local measure.", lo=1, hi=1000, metavar="K", short="-k")
+    min_count: int = param(50, "Rank words with at least this count in both spaces.", lo=0)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -597,4 +597,4 @@ PRESETS = {
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
              FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, AlignSpec,
-             CrossSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)
+             DriftSpec, CrossSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)

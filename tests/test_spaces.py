@@ -139,3 +139,30 @@ def test_cross_space_queries_check_their_target(tmp_path):
     assert res.exit_code == 2 and "--target" in res.stderr
     res = run("neighbors", a, "w1", "--csls", "10", ok=False)
     assert res.exit_code == 2 and "--target" in res.stderr
+
+
+def test_drift_ranks_the_words_that_moved_first(tmp_path):
+    from scipy.stats import ortho_group
+
+    rng = np.random.default_rng(3)
+    n, dim = 300, 16
+    M = rng.standard_normal((n, dim)).astype(np.float32)
+    B = (M @ ortho_group.rvs(dim, random_state=3) + 0.05 * rng.standard_normal((n, dim))).astype(np.float32)
+    moved = [10, 50, 120, 200, 280]
+    B[moved] = rng.standard_normal((len(moved), dim))
+    words = [f"w{i}" for i in range(n)]
+    counts = np.full(n, 100)
+    counts[7] = 10  # below --min-count: not ranked
+    Vectors(words, M, counts).save(str(tmp_path / "a.npz"))
+    Vectors(words, B, counts).save(str(tmp_path / "b.npz"))
+    for measure in ("cosine", "local"):
+        res = run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--measure", measure, "-k", "10", "--top", "5")
+        rows = [r.split("\t") for r in res.stdout.splitlines()]
+        assert rows[0] == ["rank", "word", "local", "cosine", "count_a", "count_b"]
+        assert {r[1] for r in rows[1:]} == {f"w{i}" for i in moved}, (measure, rows)
+        assert "299 words" in res.stderr
+    recs = [json.loads(x) for x in run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--format", "json",
+                                       "-q").stdout.splitlines()]
+    assert len(recs) == 299 and recs[0]["rank"] == 1 and "w7" not in {r["word"] for r in recs}
+    res = run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--min-count", "1000", ok=False)
+    assert res.exit_code == 3 and "--min-count" in res.stderr

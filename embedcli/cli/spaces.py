@@ -8,7 +8,7 @@ import click
 from embedcli.cli import cli
 from embedcli.cli.options import (build_spec, command, progress, quiet_option, spec_options, vectors_output_options,
                                   warn)
-from embedcli.specs import AlignSpec, CrossSpec, ExportSpec
+from embedcli.specs import DISPLAY_FORMATS, AlignSpec, CrossSpec, DriftSpec, ExportSpec
 
 
 def target_options(command_name: str):
@@ -74,6 +74,52 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
         rounds = f"{spec.refine} refinement round{'s' * (spec.refine != 1)}"
         warn(f"align: {len(v):,} x {v.dim} {used} -> {output} ({info['seed_pairs']:,} seed pairs"
              + (f", {info['pairs']:,} after {rounds}" if spec.refine else "") + ")")
+
+
+@command(cli)
+@click.argument("a_path", metavar="A")
+@click.argument("b_path", metavar="B")
+@spec_options(DriftSpec)
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help="Print only the first N words [all].")
+@click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0], show_default=True,
+              help="tsv rows (header line first), or one JSON object per word (JSON lines).")
+@quiet_option
+def drift(a_path, b_path, top, fmt, quiet, **kw):
+    """Rank words by how much they changed between two spaces of one language.
+
+    Two measures for each word with --min-count in both spaces (Hamilton,
+    Leskovec & Jurafsky 2016): cosine, the distance between its vector in A
+    and its vector in B rotated onto A (Procrustes over all those words);
+    local, the change of its similarities to the union of its K nearest
+    words in A and in B (no alignment; less sensitive to a space's noise).
+    Sorted by --measure, largest change first. TSV columns: rank, word,
+    local, cosine, count in A, count in B.
+
+    \b
+    Example:
+      embedcli drift speeches-1900s.npz speeches-2000s.npz --top 50
+      embedcli drift a.npz b.npz --measure cosine --min-count 100 --format json | head
+    """
+    import json
+
+    from embedcli.align import drift as run
+    from embedcli.vectors import Vectors
+
+    spec = build_spec(DriftSpec, kw)
+    res = run(Vectors.load(a_path), Vectors.load(b_path), spec)
+    n = len(res["words"]) if not top else min(top, len(res["words"]))
+    if fmt == "tsv":
+        click.echo("rank\tword\tlocal\tcosine\tcount_a\tcount_b")
+    for r in range(n):
+        w, lo, co, na, nb = (res["words"][r], res["local"][r], res["cosine"][r], res["count_a"][r],
+                             res["count_b"][r])
+        if fmt == "json":
+            click.echo(json.dumps({"rank": r + 1, "word": w, "local": round(float(lo), 6),
+                                   "cosine": round(float(co), 6), "count_a": na, "count_b": nb}, ensure_ascii=False))
+        else:
+            click.echo(f"{r + 1}\t{w}\t{lo:.6f}\t{co:.6f}\t{na}\t{nb}")
+    if not quiet:
+        warn(f"drift: {len(res['words']):,} words with count >= {spec.min_count} in both; sorted by {spec.measure}")
 
 
 def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool,
