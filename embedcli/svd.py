@@ -165,7 +165,10 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
                         "nothing to factorize")
     U, s, Vt = truncated_svd(X, spec, progress)
     record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
-    meta = {"provenance": record, "singular_values": [float(x) for x in s]}
+    fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
+    # Eckart-Young: the share of ||X||_F^2 that the rank-dim approximation keeps
+    meta = {"provenance": record, "singular_values": [float(x) for x in s],
+            "energy_captured": float(np.square(s, dtype=np.float64).sum() / fro2) if fro2 > 0 else None}
     if spec.vectors == "c":
         words, counts = cm.col_words, cm.col_counts
     else:

@@ -176,3 +176,18 @@ def test_cli_preset_sets_defaults_and_explicit_options_win(small_tokens, tmp_pat
     assert spec["d"]["solver"] == "randomized" and spec["d"]["n_iter"] == 15 and spec["d"]["eig"] == 0.25
     res = run("svd", m, "-o", tmp_path / "x.npz", "--preset", "best", ok=False)
     assert res.exit_code == 2 and "--preset" in res.stderr
+
+
+def test_svd_records_the_energy_it_captures(tmp_path, small_tokens):
+    """Eckart-Young: sum of the kept sigma^2 over ||X||_F^2, growing with --dim, at most 1."""
+    import json as _json
+
+    from conftest import run
+
+    run("cooccur", small_tokens, "--min-count", "5", "-o", tmp_path / "m.npz", "-q")
+    got = []
+    for dim in (5, 40):
+        run("svd", tmp_path / "m.npz", "--dim", dim, "--solver", "arpack", "-o", tmp_path / f"v{dim}.npz", "-q")
+        info = _json.loads(run("info", tmp_path / f"v{dim}.npz").stdout)
+        got.append(info["energy_captured"])
+    assert 0 < got[0] < got[1] <= 1.0 + 1e-6, got
