@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from embedcli.errors import DataError, InputError
+from embedcli.errors import DataError
 from embedcli.vectors import Vectors
 
 
@@ -41,19 +41,14 @@ def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[
         InputError: ``outdir`` exists and is not a folder, or cannot be created.
         DataError: NaN or infinite values in the rows written.
     """
-    from embedcli.outputs import atomic_output
+    from embedcli.outputs import atomic_output, make_folder
 
     n = len(vectors) if top is None else min(top, len(vectors))
     X = np.asarray(vectors.vectors[:n], dtype=np.float32)
     if not np.isfinite(X).all():
         i = int(np.flatnonzero(~np.isfinite(X).all(axis=1))[0])
         raise DataError(f"the vector of {vectors.words[i]!r} holds NaN or infinite values; nothing written")
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise InputError(f"{outdir}: exists and is not a folder")
-    try:
-        os.makedirs(outdir, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{outdir}: cannot create: {e.strerror}") from None
+    make_folder(outdir)
     keys = vectors.words[:n]
     with atomic_output(os.path.join(outdir, "vectors.tsv"), "wb") as f:
         for i in range(0, n, 4096):

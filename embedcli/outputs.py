@@ -291,3 +291,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def make_folder(path: str) -> None:
+    """Create the output folder ``path`` (and its parents) unless it exists.
+
+    Raises:
+        InputError: ``path`` exists and is not a folder, or cannot be created.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError(f"{path}: exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{path}: cannot create: {e.strerror}") from None

@@ -14,8 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
-from embedcli.errors import InputError, ParameterError
+from embedcli.errors import ParameterError
 from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs
+from embedcli.outputs import make_folder
 from embedcli.provenance import file_provenance
 from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec)
@@ -99,12 +100,7 @@ def run_pipeline(
     names = ["tokens.txt", "vocab.tsv", "cooccur.npz" if counted else None,
              "model.bin" if method == "fasttext" else None, vectors_name]
     check_distinct(files_in, [os.path.join(outdir, n) for n in names if n])
-    if os.path.exists(outdir) and not os.path.isdir(outdir):
-        raise InputError(f"{outdir}: exists and is not a folder")
-    try:
-        os.makedirs(outdir, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"{outdir}: cannot create: {e.strerror}") from None
+    make_folder(outdir)
     res = PipelineResult(outdir)
     f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in
          {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
