@@ -229,11 +229,6 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
     if len(si) == 0:
         raise DataError("no seed pair has both words in the two spaces (check the dictionary's direction and case)")
     seed = (si, ti)
-    if len(si) < source.dim and progress is not None and not progress.quiet:
-        import sys
-
-        sys.stderr.write(f"embedcli: align: only {len(si)} seed pairs for {source.dim} dimensions: the rotation is "
-                         "underdetermined (add pairs, or --refine)\n")
     if spec.method == "multistep" and len(si) <= source.dim:
         raise DataError(f"multistep needs more seed pairs than dimensions ({len(si)} <= {source.dim}): use procrustes")
 
@@ -366,10 +361,13 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
         sb[rows, own[i:j]] = -np.inf
         na = np.argpartition(sa, -k, axis=1)[:, -k:]
         nb = np.argpartition(sb, -k, axis=1)[:, -k:]
-        for r in range(j - i):  # per word: the union of two k-sets (2k cosines each side)
-            n = np.union1d(na[r], nb[r])
-            x, y = sa[r, n], sb[r, n]
-            local[i + r] = 1.0 - float(x @ y) / max(float(np.linalg.norm(x) * np.linalg.norm(y)), 1e-12)
+        # the union of the two k-sets: both lists, with B's entries already in A's list zeroed
+        union = np.concatenate([na, nb], axis=1)
+        dup = np.concatenate([np.zeros_like(na, dtype=bool), (nb[:, :, None] == na[:, None, :]).any(axis=2)], axis=1)
+        x = np.where(dup, 0, np.take_along_axis(sa, union, axis=1)).astype(np.float64)
+        y = np.where(dup, 0, np.take_along_axis(sb, union, axis=1)).astype(np.float64)
+        denom = np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
+        local[i:j] = 1.0 - np.einsum("ij,ij->i", x, y) / denom
     order = np.argsort(-(local if spec.measure == "local" else cosine), kind="stable")
     return {"words": [words[i] for i in order], "cosine": cosine[order], "local": local[order],
             "count_a": [ca[words[i]] for i in order], "count_b": [cb[words[i]] for i in order]}

@@ -9,6 +9,7 @@ exception                raised for
                          output that cannot be written there
 :class:`DataError`       an input that exists but whose content is unusable
 :class:`FormatError`     a malformed vector, matrix, vocabulary or benchmark file
+:class:`DependencyError` an optional dependency a command needs is not installed
 =======================  =====================================================
 
 The command line maps them to exit codes and turns a parameter name into its
@@ -54,6 +55,10 @@ class DataError(EmbedcliError):
 
 class FormatError(DataError):
     """A vector, matrix, vocabulary or benchmark file that is malformed."""
+
+
+class DependencyError(EmbedcliError, ImportError):
+    """An optional dependency is missing; the message says which extra installs it."""
 
 
 #: Former name of :class:`InputError` (embedcli 0.1); kept for callers of the library.

@@ -30,7 +30,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from embedcli.errors import DataError, FormatError, InputError, ParameterError
+from embedcli.errors import DataError, DependencyError, FormatError, InputError, ParameterError
 from embedcli.specs import GloveSpec, cores
 from embedcli.vectors import Vectors
 
@@ -42,7 +42,8 @@ def _numba():
     try:
         import numba
     except ImportError:
-        raise ParameterError("method", "glove", "GloVe training needs numba: pip install 'embedcli[glove]'") from None
+        raise DependencyError("GloVe training needs numba, an optional dependency: pip install 'embedcli[glove]'") \
+            from None
     return numba
 
 
@@ -52,7 +53,7 @@ def glove_entries(matrix: sp.spmatrix, spec: GloveSpec) -> tuple[np.ndarray, ...
     Memory: 16 bytes per entry (plus a boolean mask when the matrix holds explicit zeros).
 
     Raises:
-        ParameterError: numba is missing.
+        DependencyError: numba is missing.
         DataError: no positive entry.
     """
     _numba()
@@ -92,11 +93,13 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
     Returns:
         ``(vectors, stats)``: :class:`~embedcli.vectors.Vectors` ``(n_words, dim) float32``, ``W``,
         ``C`` or ``W + C`` per ``spec.vectors``, words in the matrix's row order, the cost of each
-        epoch in its provenance's ``stats``; ``stats``: ``costs``, ``train_seconds`` (wall) and
+        epoch in its provenance's ``stats``; ``stats``: ``costs``, ``diverged`` (the last cost
+        above the first), ``train_seconds`` (wall) and
         ``entries_per_second`` (timings stay out of the file: outputs are byte-reproducible).
 
     Raises:
-        ParameterError: numba is missing; ``w+c`` on a matrix whose rows and columns differ.
+        DependencyError: numba is missing.
+        ParameterError: ``w+c`` on a matrix whose rows and columns differ.
         DataError: a term-document matrix, or no positive entry.
     """
     from embedcli.provenance import stage_record
@@ -143,11 +146,6 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
     seconds = time.perf_counter() - t0
     if progress is not None:
         progress.close()
-    if len(costs) > 1 and costs[-1] > costs[0]:
-        import sys
-
-        sys.stderr.write(f"embedcli: glove: warning: the cost rose from {costs[0]:.4g} to {costs[-1]:.4g}: training "
-                         "diverged; lower --eta or --grad-clip\n")
     if spec.vectors == "w":
         X, words, counts = W, cm.row_words, cm.row_counts
     elif spec.vectors == "c":
@@ -158,7 +156,8 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
     rec = stage_record("glove", spec, {"matrix": cm.record()}, stats)
     v = Vectors(list(words), np.ascontiguousarray(X, dtype=np.float32), np.asarray(counts, dtype=np.int64),
                 {"kind": "words", "provenance": rec})
-    return v, {"costs": costs, "train_seconds": round(seconds, 3),
+    return v, {"costs": costs, "diverged": len(costs) > 1 and costs[-1] > costs[0],
+               "train_seconds": round(seconds, 3),
                "entries_per_second": int(len(rows) * spec.epochs / max(seconds, 1e-9))}
 
 

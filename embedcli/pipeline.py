@@ -140,6 +140,11 @@ def run_pipeline(
 
         glove = glove or GloveSpec()
         wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
+        if st["diverged"]:
+            import sys
+
+            sys.stderr.write(f"embedcli: glove: warning: the cost rose from {st['costs'][0]:.4g} to "
+                             f"{st['costs'][-1]:.4g}: training diverged; lower --eta or --grad-clip\n")
         fmt = wv.save(f["vectors"])
         res.vectors = wv
         res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "

@@ -117,6 +117,12 @@ def test_glove_reads_the_c_tools_cooccurrence_file(tmp_path, small_matrix):
     assert not (tmp_path / "x.txt").exists()
 
 
+def test_glove_says_when_training_diverges(tmp_path, small_matrix):
+    res = run("glove", small_matrix, "--dim", "10", "--epochs", "3", "--eta", "10", "--grad-clip", "1e30",
+              "--workers", "1", "-o", tmp_path / "d.npz", ok=False)
+    assert ("diverged" in res.stderr and res.exit_code in (0, 3)) and "Traceback" not in res.output, res.stderr
+
+
 def test_glove_refuses_what_it_cannot_train(tmp_path, small_tokens, small_matrix):
     run("termdoc", small_tokens, "-o", tmp_path / "td.npz", "-q")
     res = run("glove", tmp_path / "td.npz", "-o", tmp_path / "v.npz", ok=False)
@@ -130,12 +136,15 @@ def test_glove_refuses_what_it_cannot_train(tmp_path, small_tokens, small_matrix
 def test_glove_without_numba_says_how_to_install(monkeypatch, small_matrix):
     import sys
 
-    from embedcli.errors import ParameterError
+    from embedcli.errors import DependencyError
     from embedcli.glove import train_glove
 
     monkeypatch.setitem(sys.modules, "numba", None)
-    with pytest.raises(ParameterError, match=r"embedcli\[glove\]"):
+    with pytest.raises(DependencyError, match=r"embedcli\[glove\]"):
         train_glove(CountMatrix.load(str(small_matrix)))  # noqa: the error is the point
+    res = run("glove", small_matrix, "-o", small_matrix.parent / "nonumba.npz", ok=False)
+    assert res.exit_code == 2 and "pip install 'embedcli[glove]'" in res.stderr and "--method" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_pipeline_method_glove(tmp_path, small_speeches):

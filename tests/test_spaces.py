@@ -113,6 +113,9 @@ def test_align_errors_are_one_line(tmp_path):
     (tmp_path / "bad.tsv").write_text("w1\tw1\nw2\n")
     res = run("align", a, b, "--dictionary", tmp_path / "bad.tsv", "-o", tmp_path / "o.npz", ok=False)
     assert res.exit_code == 3 and "bad.tsv:2" in res.stderr
+    (tmp_path / "few.tsv").write_text("".join(f"w{i}\tw{i}\n" for i in range(5)))
+    res = run("align", a, b, "--dictionary", tmp_path / "few.tsv", "-o", tmp_path / "few.npz")
+    assert "only 5 seed pairs for 12 dimensions" in res.stderr
     (tmp_path / "none.tsv").write_text("zz\tqq\n")
     res = run("align", a, b, "--dictionary", tmp_path / "none.tsv", "-o", tmp_path / "o.npz", ok=False)
     assert res.exit_code == 3 and "no seed pair" in res.stderr and not (tmp_path / "o.npz").exists()
@@ -166,3 +169,34 @@ def test_drift_ranks_the_words_that_moved_first(tmp_path):
     assert len(recs) == 299 and recs[0]["rank"] == 1 and "w7" not in {r["word"] for r in recs}
     res = run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--min-count", "1000", ok=False)
     assert res.exit_code == 3 and "--min-count" in res.stderr
+
+
+def test_align_and_drift_on_real_vectors(tmp_path, sample_run):
+    """Two SVDs of the bundled corpus's matrix (different eigenvalue weighting and seed): aligning one
+    onto the other over half the frequent words translates the other half onto themselves."""
+    out, _ = sample_run
+    a, b = out / "vectors.npz", tmp_path / "b.npz"
+    run("svd", out / "cooccur.npz", "--eig", "0.5", "--seed", "2", "-o", b, "-q")
+    words = Vectors.load(str(a)).words[50:850]
+    (tmp_path / "seed.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[::2]))
+    (tmp_path / "test.tsv").write_text("".join(f"{w}\t{w}\n" for w in words[1::2]))
+    run("align", a, b, "--dictionary", tmp_path / "seed.tsv", "-o", tmp_path / "al.npz", "-q")
+    rep = json.loads(run("evaluate", tmp_path / "al.npz", "--target", b, "--dictionary", tmp_path / "test.tsv",
+                         "--format", "json").stdout)
+    assert rep["covered"] == 400 and rep["csls"]["p@1"] > 0.8 and rep["nn"]["p@10"] > 0.9, rep
+    rows = run("drift", a, b, "--top", "10", "-q").stdout.splitlines()
+    assert len(rows) == 11 and rows[0].startswith("rank\tword")
+
+
+def test_library_align_bli_and_drift(tmp_path):
+    from embedcli.align import align, bli_scores, drift
+    from embedcli.specs import AlignSpec, DriftSpec
+
+    a, b, R, words = _rotated_pair(tmp_path)
+    A, B = Vectors.load(str(a)), Vectors.load(str(b))
+    v, info = align(A, B, AlignSpec(normalization="none"), [(w, w) for w in words[:50]])
+    assert v.vectors.shape == (300, 12) and v.vectors.dtype == np.float32 and info["seed_pairs"] == 50
+    assert np.abs(np.asarray(info["rotation"]) - R).max() < 1e-5
+    assert bli_scores(v, B, [(w, w) for w in words[50:]])["nn"]["p@1"] == 1.0
+    res = drift(A, B, DriftSpec(min_count=0, k=5))
+    assert len(res["words"]) == 300 and np.allclose(res["cosine"], 0, atol=1e-4)  # a rotation moves nothing

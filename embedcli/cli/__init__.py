@@ -25,7 +25,7 @@ import click
 
 from embedcli import __version__
 from embedcli.cli.options import CONTEXT_SETTINGS
-from embedcli.errors import DataError, EmbedcliError, InputError, ParameterError
+from embedcli.errors import DataError, DependencyError, EmbedcliError, InputError, ParameterError
 
 EXIT_USAGE = 2
 EXIT_DATA = 3
@@ -33,7 +33,7 @@ EXIT_DATA = 3
 
 def exit_code(e: EmbedcliError) -> int:
     """Exit code of a library error: 2 for a bad parameter or path, 3 for unusable data."""
-    if isinstance(e, (ParameterError, InputError)):
+    if isinstance(e, (ParameterError, InputError, DependencyError)):
         return EXIT_USAGE
     if isinstance(e, DataError):
         return EXIT_DATA

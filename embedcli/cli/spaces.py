@@ -65,6 +65,9 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
     src, tgt = Vectors.load(source_path), Vectors.load(target_path)
     pairs = read_dictionary(dictionary) if dictionary else None
     v, info = run(src, tgt, spec, pairs, progress("align", None, quiet))
+    if info["seed_pairs"] < v.dim:
+        warn(f"align: warning: only {info['seed_pairs']} seed pairs for {v.dim} dimensions: the rotation is "
+             "underdetermined (add pairs, or --refine)")
     inputs = {"source": file_provenance(source_path), "target": file_provenance(target_path)}
     if dictionary:
         inputs["dictionary"] = file_provenance(dictionary)
@@ -80,7 +83,8 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
 @click.argument("a_path", metavar="A")
 @click.argument("b_path", metavar="B")
 @spec_options(DriftSpec)
-@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N", help="Print only the first N words [all].")
+@click.option("--top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Print only the first N words [all].")
 @click.option("--format", "fmt", type=click.Choice(DISPLAY_FORMATS), default=DISPLAY_FORMATS[0], show_default=True,
               help="tsv rows (header line first), or one JSON object per word (JSON lines).")
 @quiet_option

@@ -130,6 +130,9 @@ def glove(matrix, output, file_format, glove_vocab, quiet, **kw):
     check_distinct([matrix] + ([glove_vocab] if glove_vocab else []), [output])
     cm = read_glove_cooccurrence(matrix, glove_vocab) if glove_vocab else CountMatrix.load(matrix)
     v, st = train_glove(cm, spec, progress("glove", None, quiet))
+    if st["diverged"]:
+        warn(f"glove: warning: the cost rose from {st['costs'][0]:.4g} to {st['costs'][-1]:.4g}: training diverged; "
+             "lower --eta or --grad-clip")
     used = v.save(output, file_format)
     if not quiet:
         warn(f"glove: {len(v):,} x {v.dim} {used} vectors -> {output} ({st['train_seconds']:.1f} s, "
