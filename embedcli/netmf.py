@@ -192,7 +192,8 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
 
     Returns:
         :class:`~embedcli.vectors.Vectors`: ``(n_nodes, dim) float32``, nodes highest degree first,
-        ``counts`` the (rounded) degrees, meta ``kind`` ``nodes``, ``singular_values``.
+        ``counts`` the (rounded) degrees, meta ``kind`` ``nodes``, ``singular_values`` and
+        ``energy_captured`` (their share of the matrix's squared Frobenius norm, as ``svd``).
 
     Raises:
         DataError: see :func:`netmf_matrix`.
@@ -209,6 +210,7 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
     if progress is not None:
         progress.start = time.perf_counter()  # the ETA of the SVD's products, not of the matrix
     U, s, _ = randomized_svd(_DenseSymmetric(F), spec.dim, n_iter=spec.n_iter, seed=spec.seed, progress=progress)
+    fro2 = float(np.einsum("ij,ij->", F, F, dtype=np.float64))
     del F
     U, _ = _flip_signs(np.asarray(U, dtype=np.float32), np.zeros((spec.dim, 1), dtype=np.float32))
     X = np.ascontiguousarray(U * (s ** spec.eig).astype(np.float32), dtype=np.float32)
@@ -222,4 +224,5 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
     inputs = {"graph": file_provenance(graph.source)} if graph.source and graph.source != "-" else {}
     rec = stage_record("netmf", spec, inputs, graph_stats(graph))
     return Vectors(list(graph.nodes), X, degree,
-                   {"kind": "nodes", "provenance": rec, "singular_values": [float(x) for x in s]})
+                   {"kind": "nodes", "provenance": rec, "singular_values": [float(x) for x in s],
+                    "energy_captured": float(np.square(s, dtype=np.float64).sum() / fro2) if fro2 > 0 else None})

@@ -351,6 +351,22 @@ class ExportSpec(Spec):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
+class PlotSpec(Spec):
+    """A 2-D map of chosen rows of a vectors file (``embedcli plot``)."""
+
+    method: str = param("pca", "Projection to 2-D: pca (deterministic), tsne (scikit-learn) or umap (needs "
+                        "umap-learn).", choices=("pca", "tsne", "umap"))
+    top: int = param(100, "Without WORDs or --words: the first N rows (the most frequent words).", lo=2,
+                     hi=100000, metavar="N")
+    normalize: bool = param(True, "Scale rows to unit length first (the cosine geometry the queries use).",
+                            secondary="--no-normalize")
+    perplexity: float = param(30.0, "t-SNE perplexity (lowered to (points-1)/3 for few points).", lo=1, hi=1000)
+    annotate: str = param("auto", "Label points with their keys: all (at most the first 300), none, or auto "
+                          "(all when at most 100 points).", choices=("auto", "all", "none"))
+    seed: int = _seed("Random seed of t-SNE / UMAP.")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class AlignSpec(Spec):
     """Orthogonal Procrustes alignment of one space onto another (``embedcli align``)."""
 
@@ -452,5 +468,6 @@ PRESETS = {
 
 #: Every stage spec, for documentation and for the test that the CLI takes its options from them.
 ALL_SPECS = (TokenizeSpec, VocabSpec, PhrasesSpec, CooccurSpec, TermdocSpec, WeightingSpec, SVDSpec, Word2VecSpec,
-             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, AlignSpec,
+             FastTextSpec, DocvecSpec, ClassifySpec, WalksSpec, NetMFSpec, GloveSpec, ExportSpec, PlotSpec,
+             AlignSpec,
              DriftSpec, CrossSpec, SearchSpec, NeighborsSpec, AnalogySpec, EvaluateSpec, PipelineSpec)

@@ -205,4 +205,4 @@ def main() -> None:
     cli.main()
 
 
-from embedcli.cli import corpus, counting, documents, graphs, queries, spaces, training  # noqa: E402,F401  (register)
+from embedcli.cli import corpus, counting, documents, graphs, plots, queries, spaces, training  # noqa: E402,F401  (register)

@@ -1,0 +1,169 @@
+"""``embedcli plot``: a 2-D map of words, documents or nodes, or the spectrum of a matrix (--spectrum)."""
+
+from __future__ import annotations
+
+import click
+
+from embedcli.cli import cli
+from embedcli.cli.options import build_spec, command, progress, quiet_option, spec_options, warn
+from embedcli.specs import PlotSpec, SVDSpec, WeightingSpec
+
+
+def _keys_from(path: str) -> list[str]:
+    """The first field (tab- or space-separated) of each line of ``path``; blank and '#' lines skipped."""
+    from embedcli.errors import FormatError
+    from embedcli.fileio import open_binary
+
+    keys = []
+    with open_binary(path) as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").strip()
+            except UnicodeDecodeError:
+                raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
+            if line and not line.startswith("#"):
+                keys.append(line.split("\t")[0].split()[0])
+    return keys
+
+
+@command(cli)
+@click.argument("input_path", metavar="VECTORS")
+@click.argument("words", nargs=-1, metavar="[WORD]...")
+@click.option("-o", "--output", required=True, metavar="FILE",
+              help="The picture: .png, .svg or .pdf (chosen by the extension; text stays text in SVG/PDF).")
+@click.option("--words", "words_file", default=None, metavar="FILE",
+              help="Plot the keys listed in FILE (first field per line; '-': stdin), e.g. a vocab.tsv head.")
+@click.option("--color-by", "color_by", default=None, metavar="LABELS",
+              help="'key<TAB>label' lines (as classify reads): one colour per label, with a legend (a key's "
+                   "first label counts).")
+@click.option("--spectrum", is_flag=True,
+              help="Plot singular values and captured energy instead: of the matrix svd factorized (vectors "
+                   "from svd/netmf), of a count matrix (.npz from cooccur/termdoc: weighted and factorized "
+                   "here to --dim values), or of the vectors themselves.")
+@click.option("--data", "data_path", default=None, metavar="FILE",
+              help="Also write the plotted numbers as TSV (key, x, y[, label]; with --spectrum: k, sigma, energy).")
+@click.option("--title", default=None, help="Title [the input file and method].")
+@spec_options(PlotSpec)
+@spec_options(WeightingSpec, help_prefix="--spectrum of a matrix: ")
+@spec_options(SVDSpec, only=("dim",), help_prefix="--spectrum of a matrix: singular values to compute. ")
+@quiet_option
+def plot(input_path, words, output, words_file, color_by, spectrum, data_path, title, quiet, **kw):
+    """Draw VECTORS in two dimensions, or (--spectrum) a matrix's spectrum.
+
+    The WORDs given (or those in --words FILE, or '-' to read them from
+    stdin, or else the --top N most frequent) are projected to 2-D by PCA
+    (deterministic), t-SNE or UMAP, and labelled with their keys (labels are
+    moved apart so that they do not overlap). Works for any keyed vectors:
+    words, documents (docvec, svd) or nodes (netmf, deepwalk); --color-by
+    colours the points by a labels file. Needs the plot extra: pip install
+    'embedcli[plot]' (matplotlib, adjustText).
+
+    \b
+    Example:
+      embedcli plot vectors.npz king queen man woman paris france -o map.svg
+      embedcli plot nodes.npz --top 2708 --color-by cora.labels.gz --method tsne -o cora.png
+      embedcli plot --spectrum run/cooccur.npz --dim 300 -o spectrum.png
+    """
+    import os
+
+    from embedcli.fileio import check_distinct, check_output_path
+    from embedcli.plot import plot_format
+
+    spec = build_spec(PlotSpec, kw)
+    plot_format(output)
+    check_output_path(output)
+    if data_path:
+        check_output_path(data_path)
+    check_distinct([input_path] + [p for p in (words_file, color_by) if p and p != "-"],
+                   [output] + ([data_path] if data_path else []))
+    name = os.path.basename(input_path)
+    if spectrum:
+        if words or words_file or color_by:
+            from embedcli.cli.options import OneLineUsageError
+
+            raise OneLineUsageError("--spectrum takes no WORDs, --words or --color-by")
+        return _spectrum(input_path, output, data_path, title or f"spectrum of {name}", quiet,
+                         build_spec(WeightingSpec, kw), build_spec(SVDSpec, kw))
+    _map(input_path, words, output, words_file, color_by, data_path, title, quiet, spec)
+
+
+def _map(input_path, words, output, words_file, color_by, data_path, title, quiet, spec):
+    import os
+
+    import numpy as np
+
+    from embedcli.cli.output import read_queries
+    from embedcli.cli.options import OneLineUsageError
+    from embedcli.classify import read_labels
+    from embedcli.plot import draw_map, project, select_rows
+    from embedcli.vectors import Vectors
+
+    if words and words_file:
+        raise OneLineUsageError("give WORDs or --words FILE, not both")
+    if words_file:
+        keys = _keys_from(words_file)
+    elif words == ("-",):
+        keys = [t.split("\t")[0].split()[0] for _, t in read_queries(words) if isinstance(t, str) and t.strip()]
+    else:
+        keys = list(words)
+    if (words or words_file) and not keys:
+        raise OneLineUsageError(f"no keys in {words_file or 'standard input'}")
+    v = Vectors.load(input_path)
+    rows, missing = select_rows(v, keys or None, spec.top)
+    if missing and not quiet:
+        warn(f"plot: {len(missing):,} key{'s' * (len(missing) != 1)} not in {input_path}: "
+             f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")
+    keys = [v.words[i] for i in rows]
+    labels = read_labels(color_by) if color_by else None
+    groups = [labels.get(k, [None])[0] for k in keys] if labels else None
+    if labels and not any(g is not None for g in groups):
+        warn(f"plot: warning: no plotted key has a label in {color_by} (keys differ?)")
+    coords, info = project(v.vectors[rows], spec.method, spec.seed, spec.perplexity, spec.normalize)
+    if spec.method == "tsne" and info["perplexity"] < spec.perplexity and not quiet:
+        warn(f"plot: {len(rows)} points: t-SNE perplexity lowered to {info['perplexity']:.3g}")
+    axes = ("", "")
+    if spec.method == "pca":
+        axes = tuple(f"PC{i + 1} ({100 * e:.1f}% of the variance)" for i, e in enumerate(info["explained"]))
+    if title is None:
+        title = f"{os.path.basename(input_path)}: {len(rows):,} points, {spec.method}" + \
+            (", unit length" if spec.normalize else "")
+    res = draw_map(coords, keys, output, groups, spec.annotate, title, axes)
+    if data_path:
+        from embedcli.outputs import atomic_output
+
+        with atomic_output(data_path, "w") as f:
+            f.write("key\tx\ty" + ("\tlabel" if groups else "") + "\n")
+            for i, (k, (x, y)) in enumerate(zip(keys, np.asarray(coords))):
+                f.write(f"{k}\t{x:.6g}\t{y:.6g}" + (f"\t{groups[i] or ''}" if groups else "") + "\n")
+    if not quiet:
+        warn(f"plot: {res['points']:,} points ({spec.method}), {res['labelled']:,} labelled"
+             + (" (the first; placing labels is quadratic)" if 0 < res["labelled"] < res["points"] else "")
+             + (f", {res['overlaps']} label overlaps left" if res["overlaps"] else "")
+             + (f", {res['groups']} colours" if groups else "") + f" -> {output}")
+
+
+def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
+    from embedcli.plot import draw_spectrum, energy, matrix_spectrum, vectors_spectrum
+    from embedcli.vectorfile.kinds import sniff_kind
+
+    if sniff_kind(input_path) == "matrix":
+        from embedcli.matrix import CountMatrix
+
+        s, total = matrix_spectrum(CountMatrix.load(input_path), weighting, svd_spec,
+                                   progress("plot", None, quiet))
+        source = f"the top {len(s)} singular values of the weighted matrix"
+    else:
+        from embedcli.vectors import Vectors
+
+        s, total, source = vectors_spectrum(Vectors.load(input_path))
+    res = draw_spectrum(s, total, output, title)
+    if data_path:
+        from embedcli.outputs import atomic_output
+
+        e = energy(s, total)
+        with atomic_output(data_path, "w") as f:
+            f.write("k\tsigma\tenergy\n")
+            f.writelines(f"{i + 1}\t{x:.9g}\t{'' if e is None else format(e[i], '.6g')}\n" for i, x in enumerate(s))
+    if not quiet:
+        got = f"{100 * res['energy']:.1f}% of the energy" if res["energy"] is not None else "total energy unknown"
+        warn(f"plot: {source}: {res['k']} values, {got} -> {output}")
