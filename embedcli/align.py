@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedcli.errors import DataError, FormatError
+from embedcli.errors import DataError, FormatError, ParameterError
 from embedcli.specs import AlignSpec
 from embedcli.vectors import Vectors
 
@@ -319,16 +319,33 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
     words both spaces have, whatever their count), ``1 - cos(s_a, s_b)`` with ``s_x`` the word's
     cosines to ``N`` in space ``x``: no alignment needed.
 
+    ``spec.dim``: only the first ``dim`` columns (vectors from ``svd``: the largest singular
+    directions).  Frequency control (``spec.frequency_bins`` > 0, the default): words are ranked by the
+    measure's robust z-score among words of similar frequency (:func:`binned_z` over
+    :func:`frequency_bins` of ``min(count_a, count_b)``), since a rarer word moves more by sampling
+    noise alone.
+
     Returns:
-        ``{"words": [...], "cosine": (n,) float64, "local": (n,) float64, "count_a", "count_b"}``,
-        rows sorted by ``spec.measure``, largest change first.
+        ``{"words": [...], "cosine", "local", "cosine_z", "local_z": (n,) float64, "count_a",
+        "count_b"}``, rows sorted by ``spec.measure`` (its z-score when frequency-controlled),
+        largest change first.
 
     Raises:
         DataError: fewer than ``k + 2`` words pass the count filter, or different dimensions.
+        ParameterError: ``dim`` larger than the spaces', or spaces without recorded singular values.
     """
     from embedcli.specs import AlignSpec, DriftSpec
 
     spec = spec or DriftSpec()
+    if spec.dim is not None:
+        if spec.dim > min(a.dim, b.dim):
+            raise ParameterError("dim", spec.dim, f"the spaces have {a.dim} and {b.dim} dimensions")
+        for name, v in (("A", a), ("B", b)):
+            if not v.meta.get("singular_values"):
+                raise ParameterError("dim", spec.dim, f"space {name} has no singular values recorded (not from "
+                                     "svd/netmf): its dimensions are not ordered")
+        a, b = (Vectors(v.words, np.ascontiguousarray(np.asarray(v.vectors)[:, :spec.dim]), v.counts)
+                for v in (a, b))
     ca = dict(zip(a.words, np.asarray(a.counts).tolist())) if a.counts is not None else {}
     cb = dict(zip(b.words, np.asarray(b.counts).tolist())) if b.counts is not None else {}
     words = [w for w in a.words if w in b.index and ca.get(w, 0) >= spec.min_count and cb.get(w, 0) >= spec.min_count]
@@ -368,6 +385,37 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
         y = np.where(dup, 0, np.take_along_axis(sb, union, axis=1)).astype(np.float64)
         denom = np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
         local[i:j] = 1.0 - np.einsum("ij,ij->i", x, y) / denom
-    order = np.argsort(-(local if spec.measure == "local" else cosine), kind="stable")
+    freq = np.minimum([ca[w] for w in words], [cb[w] for w in words]).astype(np.float64)
+    bins = frequency_bins(freq, spec.frequency_bins)
+    local_z, cosine_z = binned_z(local, bins), binned_z(cosine, bins)
+    key = {"local": local_z, "cosine": cosine_z} if spec.frequency_bins else {"local": local, "cosine": cosine}
+    order = np.argsort(-key[spec.measure], kind="stable")
     return {"words": [words[i] for i in order], "cosine": cosine[order], "local": local[order],
+            "cosine_z": cosine_z[order], "local_z": local_z[order],
             "count_a": [ca[words[i]] for i in order], "count_b": [cb[words[i]] for i in order]}
+
+
+def frequency_bins(freq: np.ndarray, n_bins: int, min_size: int = 25) -> np.ndarray:
+    """Quantile bins of ``log(freq)``: ``(n,)`` int64 bin ids, ``n_bins`` at most (fewer so that a bin
+    holds ``min_size`` words or more on average; 0 or 1 bin: one bin for all).  Ties share a bin."""
+    n = len(freq)
+    k = min(n_bins, n // min_size)
+    if k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    lf = np.log(np.maximum(freq, 1e-300))
+    edges = np.quantile(lf, np.linspace(0, 1, k + 1)[1:-1])
+    return np.searchsorted(edges, lf, side="right").astype(np.int64)
+
+
+def binned_z(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Robust z-scores of ``x`` within each bin: ``(x - median) / (1.4826 MAD)`` (a MAD of 0 counts as
+    1e-12), ``(n,)`` float64.  Drift is compared among words of similar frequency: a rare word's
+    vector moves between two samples by noise alone (Hamilton et al. 2016 control for frequency by
+    regression; bins make no assumption on the shape of the relation)."""
+    z = np.empty(len(x), dtype=np.float64)
+    for b in np.unique(bins):
+        m = bins == b
+        med = np.median(x[m])
+        mad = 1.4826 * np.median(np.abs(x[m] - med))
+        z[m] = (x[m] - med) / max(mad, 1e-12)
+    return z

@@ -389,10 +389,17 @@ class AlignSpec(Spec):
 class DriftSpec(Spec):
     """Words ranked by how far they moved between two spaces (``embedcli drift``)."""
 
-    measure: str = param("local", "Rank by local (Hamilton et al. 2016: change of the similarities to the union of "
-                         "both k-neighbourhoods) or cosine (distance after Procrustes).", choices=("local", "cosine"))
+    measure: str = param("cosine", "Rank by cosine (distance after Procrustes) or local (Hamilton et al. 2016: "
+                         "change of the similarities to the union of both k-neighbourhoods).",
+                         choices=("cosine", "local"))
     k: int = param(25, "Neighbours of the local measure.", lo=1, hi=1000, metavar="K", short="-k")
     min_count: int = param(50, "Rank words with at least this count in both spaces.", lo=0)
+    dim: int | None = param(None, "Compare the first N dimensions only: for vectors from svd, the N largest "
+                            "singular directions (the small ones are the noisiest between two samples) [all].",
+                            lo=1, hi=100000, metavar="N")
+    frequency_bins: int = param(20, "Rank by the measure's robust z-score (median, MAD) among words of similar "
+                                "frequency: N quantile bins of log min(count in A, count in B), as rare words move "
+                                "by sampling noise alone; 0: by the raw measure.", lo=0, hi=1000, metavar="N")
 
 
 @dataclass(frozen=True, eq=False, repr=False)

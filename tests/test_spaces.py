@@ -161,7 +161,7 @@ def test_drift_ranks_the_words_that_moved_first(tmp_path):
     for measure in ("cosine", "local"):
         res = run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--measure", measure, "-k", "10", "--top", "5")
         rows = [r.split("\t") for r in res.stdout.splitlines()]
-        assert rows[0] == ["rank", "word", "local", "cosine", "count_a", "count_b"]
+        assert rows[0] == ["rank", "word", "local", "cosine", "local_z", "cosine_z", "count_a", "count_b"]
         assert {r[1] for r in rows[1:]} == {f"w{i}" for i in moved}, (measure, rows)
         assert "299 words" in res.stderr
     recs = [json.loads(x) for x in run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--format", "json",
@@ -200,3 +200,58 @@ def test_library_align_bli_and_drift(tmp_path):
     assert bli_scores(v, B, [(w, w) for w in words[50:]])["nn"]["p@1"] == 1.0
     res = drift(A, B, DriftSpec(min_count=0, k=5))
     assert len(res["words"]) == 300 and np.allclose(res["cosine"], 0, atol=1e-4)  # a rotation moves nothing
+
+
+def test_drift_frequency_control_ranks_moved_words_above_noisy_rare_ones():
+    """Rare words move by noise; three frequent words move less than that noise but far more than
+    words of their own frequency: the z-scores within frequency bins find them, the raw measure not."""
+    from embedcli.align import binned_z, drift, frequency_bins
+    from embedcli.specs import DriftSpec
+
+    rng = np.random.default_rng(0)
+    n, dim = 600, 20
+    counts = np.where(np.arange(n) < 300, 5000, 60)  # 300 frequent, 300 rare words
+    M = rng.standard_normal((n, dim)).astype(np.float32)
+    noise = np.where(counts[:, None] > 1000, 0.05, 0.8)
+    B = (M + noise * rng.standard_normal((n, dim))).astype(np.float32)
+    moved = [5, 77, 150]
+    B[moved] = M[moved] + 0.5 * rng.standard_normal((3, dim))
+    words = [f"w{i}" for i in range(n)]
+    A_, B_ = Vectors(words, M, counts), Vectors(words, B, counts)
+    z = drift(A_, B_, DriftSpec(min_count=0, k=10))
+    raw = drift(A_, B_, DriftSpec(min_count=0, k=10, frequency_bins=0))
+    assert set(z["words"][:3]) == {f"w{i}" for i in moved}
+    assert not set(raw["words"][:3]) & {f"w{i}" for i in moved}
+    assert np.allclose(sorted(z["cosine"]), sorted(raw["cosine"]))  # the same measure, another order
+    # bins: ties share a bin; too few words for the bins asked -> fewer bins
+    assert len(np.unique(frequency_bins(counts.astype(float), 20))) == 2
+    assert (frequency_bins(np.arange(1, 41, dtype=float), 20) == 0).all()  # 40 words: one bin of >= 25
+    x = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert binned_z(x, np.zeros(5, dtype=np.int64))[2] == 0.0
+
+
+def test_drift_dim_keeps_the_largest_singular_directions(tmp_path, sample_run):
+    from embedcli.align import drift
+    from embedcli.specs import DriftSpec
+
+    out, _ = sample_run
+    a = out / "vectors.npz"
+    run("svd", out / "cooccur.npz", "--seed", "2", "-o", tmp_path / "b.npz", "-q")
+    run("svd", out / "cooccur.npz", "--seed", "2", "--dim", "40", "-o", tmp_path / "b40.npz", "-q")
+    run("svd", out / "cooccur.npz", "--dim", "40", "-o", tmp_path / "a40.npz", "-q")
+    cut = run("drift", a, tmp_path / "b.npz", "--dim", "40", "--min-count", "20", "--format", "json", "-q").stdout
+    own = run("drift", tmp_path / "a40.npz", tmp_path / "b40.npz", "--min-count", "20", "--format", "json",
+              "-q").stdout
+    x = {r["word"]: r["cosine"] for r in map(json.loads, cut.splitlines())}
+    y = {r["word"]: r["cosine"] for r in map(json.loads, own.splitlines())}
+    assert x.keys() == y.keys()
+    # the same matrix twice (two solver seeds): nothing moved, whether cut to 40 dimensions or factorized
+    # with 40 (the top directions of a 100-dimension solve agree closer than a 40-dimension solve's)
+    assert max(x.values()) < 1e-3 and max(y.values()) < 0.1
+    A, B = Vectors.load(str(a)), Vectors.load(str(tmp_path / "b.npz"))
+    manual = drift(Vectors(A.words, np.ascontiguousarray(A.vectors[:, :40]), A.counts),
+                   Vectors(B.words, np.ascontiguousarray(B.vectors[:, :40]), B.counts), DriftSpec(min_count=20))
+    assert all(abs(x[w] - c) < 1e-5 for w, c in zip(manual["words"], manual["cosine"]))
+    Vectors(["a", "b"], np.ones((2, 100), dtype=np.float32), np.array([99, 99])).save(str(tmp_path / "w.txt"))
+    res = run("drift", a, tmp_path / "w.txt", "--dim", "40", ok=False)
+    assert res.exit_code == 2 and "--dim" in res.stderr and "singular values" in res.stderr

@@ -95,9 +95,11 @@ def drift(a_path, b_path, top, fmt, quiet, **kw):
     Leskovec & Jurafsky 2016): cosine, the distance between its vector in A
     and its vector in B rotated onto A (Procrustes over all those words);
     local, the change of its similarities to the union of its K nearest
-    words in A and in B (no alignment; less sensitive to a space's noise).
-    Sorted by --measure, largest change first. TSV columns: rank, word,
-    local, cosine, count in A, count in B.
+    words in A and in B (no alignment). Sorted by --measure, largest change
+    first, as a robust z-score among words of similar frequency (rarer
+    words move more by noise alone; --frequency-bins 0 sorts by the raw
+    measure). TSV columns: rank, word, local, cosine, local_z, cosine_z,
+    count in A, count in B.
 
     \b
     Example:
@@ -113,17 +115,21 @@ def drift(a_path, b_path, top, fmt, quiet, **kw):
     res = run(Vectors.load(a_path), Vectors.load(b_path), spec)
     n = len(res["words"]) if not top else min(top, len(res["words"]))
     if fmt == "tsv":
-        click.echo("rank\tword\tlocal\tcosine\tcount_a\tcount_b")
+        click.echo("rank\tword\tlocal\tcosine\tlocal_z\tcosine_z\tcount_a\tcount_b")
     for r in range(n):
-        w, lo, co, na, nb = (res["words"][r], res["local"][r], res["cosine"][r], res["count_a"][r],
-                             res["count_b"][r])
+        w, lo, co, lz, cz, na, nb = (res[k][r] for k in ("words", "local", "cosine", "local_z", "cosine_z",
+                                                           "count_a", "count_b"))
         if fmt == "json":
             click.echo(json.dumps({"rank": r + 1, "word": w, "local": round(float(lo), 6),
-                                   "cosine": round(float(co), 6), "count_a": na, "count_b": nb}, ensure_ascii=False))
+                                   "cosine": round(float(co), 6), "local_z": round(float(lz), 4),
+                                   "cosine_z": round(float(cz), 4), "count_a": na, "count_b": nb},
+                                  ensure_ascii=False))
         else:
-            click.echo(f"{r + 1}\t{w}\t{lo:.6f}\t{co:.6f}\t{na}\t{nb}")
+            click.echo(f"{r + 1}\t{w}\t{lo:.6f}\t{co:.6f}\t{lz:.4f}\t{cz:.4f}\t{na}\t{nb}")
     if not quiet:
-        warn(f"drift: {len(res['words']):,} words with count >= {spec.min_count} in both; sorted by {spec.measure}")
+        how = f" z-score in {spec.frequency_bins} frequency bins" if spec.frequency_bins else ""
+        warn(f"drift: {len(res['words']):,} words with count >= {spec.min_count} in both; sorted by "
+             f"{spec.measure}{how}")
 
 
 def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool,
