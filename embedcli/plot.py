@@ -38,14 +38,18 @@ def plot_format(path: str) -> str:
     Raises:
         ParameterError: another extension (names ``output``).
     """
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    name = os.path.basename(path)
+    ext = os.path.splitext(name)[1].lower().lstrip(".") or (name[1:].lower() if name.startswith(".") else "")
+    if ext in PLOT_FORMATS and name.lower() == "." + ext:
+        raise ParameterError("output", path, "needs a file name before the extension")
     if ext not in PLOT_FORMATS:
         raise ParameterError("output", path, f"must end in {', '.join('.' + f for f in PLOT_FORMATS)}")
     return ext
 
 
 def select_rows(vectors, words: list[str] | None = None, top: int = 100) -> tuple[np.ndarray, list[str]]:
-    """Which rows to plot: ``words`` in the order given (duplicates dropped), else the first ``top``.
+    """Which rows to plot: ``words`` in the order given (duplicates dropped; a word not in the
+    vectors is looked up lower-cased, as the queries do), else the first ``top``.
 
     Returns:
         ``(rows, missing)``: row indices ``(m,)`` int64, and the words not in ``vectors``.
@@ -60,8 +64,10 @@ def select_rows(vectors, words: list[str] | None = None, top: int = 100) -> tupl
                 continue
             seen.add(w)
             i = vectors.index.get(w)
+            if i is None:
+                i = vectors.index.get(w.lower())  # as the queries: 'King' finds 'king'
             (missing.append(w) if i is None else rows.append(i))
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = np.asarray(list(dict.fromkeys(rows)), dtype=np.int64)
     else:
         rows, missing = np.arange(min(top, len(vectors)), dtype=np.int64), []
     if len(rows) < 2:
@@ -76,7 +82,8 @@ def project(X: np.ndarray, method: str = "pca", seed: int = 1, perplexity: float
 
     Args:
         method: ``pca``, ``tsne`` or ``umap``.
-        seed: random state of t-SNE / UMAP (PCA is deterministic).
+        seed: random state of UMAP (t-SNE starts from the PCA layout, scikit-learn's default
+            since 1.2, and is then deterministic; PCA is deterministic).
         perplexity: t-SNE's perplexity; lowered to ``(n - 1) / 3`` when there are too few points
             (scikit-learn needs ``perplexity < n``).
         normalize: scale rows to unit length first (zero rows stay zero).
@@ -96,6 +103,8 @@ def project(X: np.ndarray, method: str = "pca", seed: int = 1, perplexity: float
         norms = np.linalg.norm(X, axis=1, keepdims=True)
         X = X / np.where(norms > 0, norms, 1.0)
     n, info = len(X), {}
+    if method != "pca" and X.shape[1] < 2:
+        raise DataError(f"the vectors have {X.shape[1]} dimension: {method} needs 2 or more (pca draws one axis)")
     if method == "pca":
         Xc = X - X.mean(axis=0)
         U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
@@ -108,10 +117,14 @@ def project(X: np.ndarray, method: str = "pca", seed: int = 1, perplexity: float
     elif method == "tsne":
         from sklearn.manifold import TSNE
 
+        from threadpoolctl import threadpool_limits
+
         used = min(perplexity, max((n - 1) / 3.0, 1.0))
         info["perplexity"] = used
-        coords = TSNE(n_components=2, perplexity=used, init="pca", random_state=seed,
-                      learning_rate="auto").fit_transform(X)
+        # few points: one thread (OpenMP's spinning threads cost seconds on a busy machine)
+        with threadpool_limits(1 if n < 2000 else None):
+            coords = TSNE(n_components=2, perplexity=used, init="pca", random_state=seed,
+                          learning_rate="auto").fit_transform(X)
     elif method == "umap":
         try:
             import umap
@@ -144,9 +157,11 @@ def _save(fig, canvas_cls, path: str) -> None:
 
     fmt = plot_format(path)
     canvas_cls(fig)
-    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+    # no dates, fixed ids: the same input gives the same bytes in every format
+    meta = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+    with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42, "svg.hashsalt": "embedcli"}):
         with atomic_output(path, "wb") as f:
-            fig.savefig(f, format=fmt, dpi=150, metadata={"Software": None} if fmt == "png" else None)
+            fig.savefig(f, format=fmt, dpi=150, metadata=meta)
 
 
 def _label_boxes(fig, texts) -> list:
@@ -168,25 +183,48 @@ def count_overlaps(boxes) -> int:
     return total
 
 
+def _palette() -> list:
+    """18 distinguishable colours: tab20's dark hues, then its light ones, without its two greys
+    (grey is kept for "other labels" and "no label")."""
+    import matplotlib
+
+    tab20 = matplotlib.colormaps["tab20"]
+    return [tab20(i) for i in (0, 2, 4, 6, 8, 10, 12, 16, 18, 1, 3, 5, 7, 9, 11, 13, 17, 19)]
+
+
+def _plain(text: str) -> str:
+    """``text`` for a legend entry, with ``$`` escaped so that matplotlib does not read math."""
+    return str(text).replace("$", r"\$")
+
+
 def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | None] | None = None,
-             annotate: str = "auto", title: str = "", axis_labels: tuple[str, str] = ("", "")) -> dict:
+             annotate: str = "auto", title: str = "", axis_labels: tuple[str, ...] = ("", "")) -> dict:
     """Scatter ``coords`` ``(n, 2)`` with ``keys`` as text labels; write ``path`` (png/svg/pdf) atomically.
 
     Args:
-        groups: a group per point (None: ungrouped) -> one colour per group and a legend (the 20
-            largest groups get colours, the rest grey).
+        groups: a group per point (None: ungrouped) -> one colour per group and a legend (the 18
+            largest groups get colours, the rest share grey as "other labels").
         annotate: ``all`` (the first :data:`MAX_LABELS` points), ``none``, or ``auto`` (all when
-            ``n <= AUTO_ANNOTATE``).
+            ``n <= AUTO_ANNOTATE``).  Keys and the title are drawn verbatim (no math text).
 
     Returns:
-        ``{"points", "labelled", "overlaps", "groups"}``: labels drawn, and pairs of label boxes that
-        still overlap after adjustText moved them (0 is the goal; dense clusters may keep a few).
+        ``{"points", "labelled", "overlaps", "groups", "missing_glyphs"}``: labels drawn, pairs of
+        label boxes that still overlap after adjustText moved them (0 is the goal; dense clusters may
+        keep a few), and whether some characters had no glyph in the font (drawn as boxes).
 
     Raises:
         DependencyError: matplotlib or adjustText missing.  ParameterError: bad extension.
     """
+    import warnings
+
     plot_format(path)
     Figure, Canvas = _matplotlib()
+    label = annotate == "all" or (annotate == "auto" and len(coords) <= AUTO_ANNOTATE)
+    if label:
+        try:
+            from adjustText import adjust_text
+        except ImportError:
+            raise DependencyError("plot needs adjustText to place labels: pip install 'embedcli[plot]'") from None
     n = len(coords)
     fig = Figure(figsize=(10, 8) if n <= 400 else (12, 10), layout="constrained")
     Canvas(fig)
@@ -197,42 +235,47 @@ def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | 
                                    return_inverse=True)
         sizes = np.bincount(inverse)
         order = [i for i in np.argsort(-sizes, kind="stable") if names[i] != ""]
-        palette = [f"C{i}" for i in range(10)] + [f"tab:{c}" for c in ("olive", "cyan")]
-        import matplotlib
-
-        cmap = matplotlib.colormaps["tab20"]
-        for rank, gi in enumerate(order):
-            colour = cmap(rank) if len(order) > 10 else palette[rank]
+        palette = _palette()
+        for rank, gi in enumerate(order[:len(palette)]):
             m = inverse == gi
-            ax.scatter(coords[m, 0], coords[m, 1], s=14, color=colour if rank < 20 else "0.6",
-                       label=str(names[gi]) if rank < 20 else None, zorder=2)
+            ax.scatter(coords[m, 0], coords[m, 1], s=14, color=palette[rank], label=_plain(names[gi]), zorder=2)
+        rest = order[len(palette):]
+        if rest:
+            m = np.isin(inverse, rest)
+            ax.scatter(coords[m, 0], coords[m, 1], s=12, color="0.45", zorder=2,
+                       label=f"{len(rest)} other label{'s' * (len(rest) > 1)}")
         none = np.flatnonzero(names == "")
         if len(none):
             m = inverse == none[0]
-            ax.scatter(coords[m, 0], coords[m, 1], s=10, color="0.75", label="(no label)", zorder=1)
+            ax.scatter(coords[m, 0], coords[m, 1], s=10, color="0.8", label="(no label)", zorder=1)
         ngroups = len(order)
         ax.legend(loc="best", fontsize=8, markerscale=1.2, frameon=True,
-                  title=f"{ngroups} labels" + (" (20 shown)" if ngroups > 20 else ""))
+                  title=f"{ngroups} label{'s' * (ngroups != 1)}")
     else:
         ax.scatter(coords[:, 0], coords[:, 1], s=12, color="C0", zorder=2)
     if title:
-        ax.set_title(title, fontsize=10)
-    ax.set_xlabel(axis_labels[0])
-    ax.set_ylabel(axis_labels[1])
-    label = annotate == "all" or (annotate == "auto" and n <= AUTO_ANNOTATE)
-    overlaps, texts = 0, []
-    if label:
-        try:
-            from adjustText import adjust_text
-        except ImportError:
-            raise DependencyError("plot needs adjustText to place labels: pip install 'embedcli[plot]'") from None
-        m = min(n, MAX_LABELS)
-        texts = [ax.text(x, y, k, fontsize=8, zorder=3) for (x, y), k in zip(coords[:m], keys[:m])]
-        adjust_text(texts, x=coords[:, 0], y=coords[:, 1], ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True,
-                    time_lim=LABEL_SECONDS, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
-        overlaps = count_overlaps(_label_boxes(fig, texts))
-    _save(fig, Canvas, path)
-    return {"points": n, "labelled": len(texts), "overlaps": overlaps, "groups": ngroups}
+        ax.set_title(title, fontsize=10, parse_math=False)
+    ax.set_xlabel(axis_labels[0] if len(axis_labels) > 0 else "")
+    ax.set_ylabel(axis_labels[1] if len(axis_labels) > 1 else "")
+    overlaps, texts, missing_glyphs = 0, [], False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if label:
+            m = min(n, MAX_LABELS)
+            texts = [ax.text(x, y, k, fontsize=8, zorder=3, parse_math=False)
+                     for (x, y), k in zip(coords[:m], keys[:m])]
+            # only the labelled points are obstacles: adjustText's memory and time grow with their square
+            adjust_text(texts, x=coords[:m, 0], y=coords[:m, 1], ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True,
+                        time_lim=LABEL_SECONDS, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+            overlaps = count_overlaps(_label_boxes(fig, texts))
+        _save(fig, Canvas, path)
+    for w in caught:
+        if "missing from font" in str(w.message):
+            missing_glyphs = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return {"points": n, "labelled": len(texts), "overlaps": overlaps, "groups": ngroups,
+            "missing_glyphs": missing_glyphs}
 
 
 def vectors_spectrum(vectors) -> tuple[np.ndarray, float | None, str]:
@@ -256,24 +299,44 @@ def vectors_spectrum(vectors) -> tuple[np.ndarray, float | None, str]:
     if not np.isfinite(X).all():
         raise DataError("the vectors hold NaN or infinite values")
     s = np.linalg.svd(X, compute_uv=False)
+    if not s.any():
+        raise DataError("the vectors are all zeros: no spectrum")
     return s, float(np.square(s).sum()), "the singular values of the vectors themselves (no matrix recorded)"
 
 
 def matrix_spectrum(cm, weighting=None, spec=None, progress=None) -> tuple[np.ndarray, float]:
-    """The top ``spec.dim`` singular values of a count matrix after ``weighting`` (what ``svd`` would
-    factor), and its squared Frobenius norm.
+    """The top ``spec.dim`` singular values of a count matrix after ``weighting``, resolved as ``svd``
+    resolves it (association None: PPMI on a co-occurrence matrix, none on a term-document matrix),
+    and the weighted matrix's squared Frobenius norm.
+
+    ``spec.dim`` at or above the matrix's smaller side gives all its singular values, computed
+    densely (LAPACK) when the matrix has at most 50M cells; the truncated solver otherwise.
 
     Returns:
         ``(sigma (k,) float64 descending, ||M||_F^2)``.
+
+    Raises:
+        DataError: all-zero weighted matrix; ``dim`` too large for a big matrix.
     """
+    from embedcli.specs import SVDSpec, WeightingSpec
     from embedcli.svd import truncated_svd
     from embedcli.weighting import reweight
 
+    weighting, spec = weighting or WeightingSpec(), spec or SVDSpec()
+    if weighting.association is None:
+        weighting = weighting.replace(association="none" if cm.kind == "termdoc" else "ppmi")
     M = reweight(cm.matrix, weighting)
     fro2 = float(np.square(M.data, dtype=np.float64).sum())
-    if min(M.shape) <= (spec.dim if spec else 100):
-        raise DataError(f"the matrix is {M.shape[0]:,} x {M.shape[1]:,}: ask for fewer singular values "
-                        f"than {min(M.shape):,} (--dim)")
+    if fro2 == 0:
+        raise DataError(f"the matrix is all zeros after {weighting.association}")
+    side = min(M.shape)
+    if spec.dim >= side:
+        if M.shape[0] * M.shape[1] > 50_000_000:
+            raise DataError(f"the matrix is {M.shape[0]:,} x {M.shape[1]:,}: ask for fewer singular values than "
+                            f"{side:,} (--dim), or all of them from a matrix of at most 50M cells")
+        import scipy.linalg
+
+        return np.asarray(scipy.linalg.svdvals(M.toarray()), dtype=np.float64), fro2
     _, s, _ = truncated_svd(M, spec, progress)
     return np.asarray(s, dtype=np.float64), fro2
 

@@ -363,7 +363,7 @@ class PlotSpec(Spec):
     perplexity: float = param(30.0, "t-SNE perplexity (lowered to (points-1)/3 for few points).", lo=1, hi=1000)
     annotate: str = param("auto", "Label points with their keys: all (at most the first 300), none, or auto "
                           "(all when at most 100 points).", choices=("auto", "all", "none"))
-    seed: int = _seed("Random seed of t-SNE / UMAP.")
+    seed: int = _seed("Random seed of UMAP (t-SNE starts from the PCA layout and is deterministic).")
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -74,7 +74,7 @@ def test_color_by_labels_and_tsne_reproducible(tmp_path, sample_run):
     args = ("plot", out / "vectors.npz", *WORDS, "--color-by", labels, "--method", "tsne", "--seed", "3")
     res = run(*args, "-o", tmp_path / "a.svg", "--data", tmp_path / "a.tsv")
     run(*args, "-o", tmp_path / "b.svg", "--data", tmp_path / "b.tsv", "-q")
-    assert "2 colours" in res.stderr and "perplexity lowered" in res.stderr  # 20 points: perplexity 30 is too big
+    assert "2 labels" in res.stderr and "perplexity lowered" in res.stderr  # 20 points: perplexity 30 is too big
     assert (tmp_path / "a.tsv").read_text() == (tmp_path / "b.tsv").read_text()
     rows = {r.split("\t")[0]: r.split("\t")[3] for r in (tmp_path / "a.tsv").read_text().splitlines()[1:]}
     assert rows["army"] == "military" and rows["taxes"] == "money" and rows["peace"] == ""
@@ -154,3 +154,51 @@ def test_label_cap_and_no_matplotlib_at_cli_import(tmp_path, monkeypatch):
     assert "k4" not in svg_texts(tmp_path / "c.svg")
     code = "import sys, embedcli.cli; assert 'matplotlib' not in sys.modules and 'sklearn' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_spectrum_of_a_term_document_matrix_uses_svds_default_weighting(tmp_path, small_tokens):
+    run("termdoc", small_tokens, "--weighting", "tfidf", "--min-count", "2", "-o", tmp_path / "td.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "10", "-o", tmp_path / "lsa.npz", "-q")
+    meta = Vectors.load(str(tmp_path / "lsa.npz")).meta
+    res = run("plot", "--spectrum", tmp_path / "td.npz", "--dim", "10", "-o", tmp_path / "s.png",
+              "--data", tmp_path / "s.tsv")
+    rows = [r.split("\t") for r in (tmp_path / "s.tsv").read_text().splitlines()[1:]]
+    assert np.allclose([float(r[1]) for r in rows], meta["singular_values"], rtol=1e-4)
+    assert float(rows[-1][2]) == pytest.approx(meta["energy_captured"], rel=1e-4)
+    assert "termdoc matrix (none)" in res.stderr
+    # 20 documents: --dim 20 asks for all of them, computed densely; they hold all the energy
+    run("plot", "--spectrum", tmp_path / "td.npz", "--dim", "20", "-o", tmp_path / "t.png", "--data",
+        tmp_path / "t.tsv", "-q")
+    assert float((tmp_path / "t.tsv").read_text().splitlines()[-1].split("\t")[2]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_keys_are_drawn_verbatim_and_outputs_are_byte_identical(tmp_path):
+    words = ["$x^2$", "$\\foo$", "plain", "King"]
+    Vectors([w.lower() if w == "King" else w for w in words],
+            np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)).save(str(tmp_path / "v.txt"))
+    for ext in ("svg", "pdf"):
+        for name in ("a", "b"):
+            run("plot", tmp_path / "v.txt", *words, "--title", "$\\frac{$", "-o", tmp_path / f"{name}.{ext}", "-q")
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
+    assert {"$x^2$", "$\\foo$", "plain", "king", "$\\frac{$"} <= set(svg_texts(tmp_path / "a.svg"))
+
+
+def test_one_dimension_stdin_lines_and_many_labels(tmp_path, monkeypatch):
+    import embedcli.plot as P
+
+    Vectors(["a", "b", "c"], np.array([[1.0], [2.0], [4.0]], dtype=np.float32)).save(str(tmp_path / "one.txt"))
+    run("plot", tmp_path / "one.txt", "--no-normalize", "-o", tmp_path / "one.png", "-q")
+    res = run("plot", tmp_path / "one.txt", "--method", "tsne", "-o", tmp_path / "x.png", ok=False)
+    assert res.exit_code == 3 and "2 or more" in res.stderr and len(res.stderr.splitlines()) == 1
+    res = run("plot", tmp_path / "one.txt", "-", "a", "-o", tmp_path / "x.png", ok=False)
+    assert res.exit_code == 2 and "only WORD" in res.stderr
+    run("plot", tmp_path / "one.txt", "-", "-o", tmp_path / "s.svg", "-q", input="a b\nc\t7\n")
+    assert {"a", "b", "c"} <= set(svg_texts(tmp_path / "s.svg"))
+    # many points, few labels: only the labelled points go to adjustText (memory grows with its input squared)
+    monkeypatch.setattr(P, "MAX_LABELS", 5)
+    rng = np.random.default_rng(2)
+    coords = rng.normal(size=(5000, 2))
+    groups = [f"g{i % 25}" for i in range(5000)]
+    res = P.draw_map(coords, [f"k{i}" for i in range(5000)], str(tmp_path / "m.svg"), groups, annotate="all")
+    assert res["labelled"] == 5 and res["groups"] == 25
+    assert {"g0", "7 other labels"} <= set(svg_texts(tmp_path / "m.svg"))  # 18 colours, the rest grey

@@ -9,21 +9,29 @@ from embedcli.cli.options import build_spec, command, progress, quiet_option, sp
 from embedcli.specs import PlotSpec, SVDSpec, WeightingSpec
 
 
-def _keys_from(path: str) -> list[str]:
-    """The first field (tab- or space-separated) of each line of ``path``; blank and '#' lines skipped."""
+def _keys_of_lines(lines, path: str) -> list[str]:
+    """Keys from text lines: a line with a tab gives its first field (a vocab.tsv), any other line
+    every word on it; blank lines and '#' comments skipped."""
     from embedcli.errors import FormatError
-    from embedcli.fileio import open_binary
 
     keys = []
-    with open_binary(path) as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").strip()
-            except UnicodeDecodeError:
-                raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
-            if line and not line.startswith("#"):
-                keys.append(line.split("\t")[0].split()[0])
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keys.extend([line.split("\t")[0].strip()] if "\t" in line else line.split())
     return keys
+
+
+def _keys_from(path: str) -> list[str]:
+    """The keys listed in ``path`` (see :func:`_keys_of_lines`; .gz ok)."""
+    from embedcli.fileio import open_binary
+
+    with open_binary(path) as f:
+        return _keys_of_lines(f, path)
 
 
 @command(cli)
@@ -56,7 +64,8 @@ def plot(input_path, words, output, words_file, color_by, spectrum, data_path, t
     moved apart so that they do not overlap). Works for any keyed vectors:
     words, documents (docvec, svd) or nodes (netmf, deepwalk); --color-by
     colours the points by a labels file. Needs the plot extra: pip install
-    'embedcli[plot]' (matplotlib, adjustText).
+    'embedcli[plot]' (matplotlib, adjustText). Memory: the vectors file plus
+    a few hundred MB (6,000 points with 300 labels: 320 MB).
 
     \b
     Example:
@@ -95,19 +104,24 @@ def _map(input_path, words, output, words_file, color_by, data_path, title, quie
     from embedcli.cli.output import read_queries
     from embedcli.cli.options import OneLineUsageError
     from embedcli.classify import read_labels
-    from embedcli.plot import draw_map, project, select_rows
+    from embedcli.plot import _matplotlib, draw_map, project, select_rows
     from embedcli.vectors import Vectors
 
     if words and words_file:
         raise OneLineUsageError("give WORDs or --words FILE, not both")
+    if "-" in words and len(words) > 1:
+        raise OneLineUsageError("'-' (read the words from stdin) must be the only WORD")
+    if color_by == "-" and (words == ("-",) or words_file == "-"):
+        raise OneLineUsageError("standard input can give the words or --color-by, not both")
     if words_file:
         keys = _keys_from(words_file)
     elif words == ("-",):
-        keys = [t.split("\t")[0].split()[0] for _, t in read_queries(words) if isinstance(t, str) and t.strip()]
+        keys = _keys_of_lines((t for _, t in read_queries(words) if isinstance(t, str)), "<stdin>")
     else:
         keys = list(words)
     if (words or words_file) and not keys:
         raise OneLineUsageError(f"no keys in {words_file or 'standard input'}")
+    _matplotlib()  # a missing dependency is said before any work
     v = Vectors.load(input_path)
     rows, missing = select_rows(v, keys or None, spec.top)
     if missing and not quiet:
@@ -128,6 +142,9 @@ def _map(input_path, words, output, words_file, color_by, data_path, title, quie
         title = f"{os.path.basename(input_path)}: {len(rows):,} points, {spec.method}" + \
             (", unit length" if spec.normalize else "")
     res = draw_map(coords, keys, output, groups, spec.annotate, title, axes)
+    if res["missing_glyphs"]:
+        warn("plot: warning: some characters of the keys have no glyph in matplotlib's font (drawn as boxes); "
+             "set matplotlib's font.family to a font that has them")
     if data_path:
         from embedcli.outputs import atomic_output
 
@@ -136,10 +153,15 @@ def _map(input_path, words, output, words_file, color_by, data_path, title, quie
             for i, (k, (x, y)) in enumerate(zip(keys, np.asarray(coords))):
                 f.write(f"{k}\t{x:.6g}\t{y:.6g}" + (f"\t{groups[i] or ''}" if groups else "") + "\n")
     if not quiet:
-        warn(f"plot: {res['points']:,} points ({spec.method}), {res['labelled']:,} labelled"
-             + (" (the first; placing labels is quadratic)" if 0 < res["labelled"] < res["points"] else "")
-             + (f", {res['overlaps']} label overlaps left" if res["overlaps"] else "")
-             + (f", {res['groups']} colours" if groups else "") + f" -> {output}")
+        hint = ""
+        if 0 < res["labelled"] < res["points"]:
+            hint = " (the first; placing labels is quadratic)"
+        elif res["labelled"] == 0 and spec.annotate == "auto":
+            hint = " (more than 100 points: --annotate all labels the first 300)"
+        overlaps = res["overlaps"]
+        warn(f"plot: {res['points']:,} points ({spec.method}), {res['labelled']:,} labelled{hint}"
+             + (f", {overlaps} label overlap{'s' * (overlaps != 1)} left" if overlaps else "")
+             + (f", {res['groups']} label{'s' * (res['groups'] != 1)}" if groups else "") + f" -> {output}")
 
 
 def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
@@ -149,9 +171,10 @@ def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
     if sniff_kind(input_path) == "matrix":
         from embedcli.matrix import CountMatrix
 
-        s, total = matrix_spectrum(CountMatrix.load(input_path), weighting, svd_spec,
-                                   progress("plot", None, quiet))
-        source = f"the top {len(s)} singular values of the weighted matrix"
+        cm = CountMatrix.load(input_path)
+        s, total = matrix_spectrum(cm, weighting, svd_spec, progress("plot", None, quiet))
+        how = weighting.association or ("none" if cm.kind == "termdoc" else "ppmi")
+        source = f"the top {len(s)} singular values of the {cm.kind} matrix ({how})"
     else:
         from embedcli.vectors import Vectors
 
@@ -166,4 +189,4 @@ def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
             f.writelines(f"{i + 1}\t{x:.9g}\t{'' if e is None else format(e[i], '.6g')}\n" for i, x in enumerate(s))
     if not quiet:
         got = f"{100 * res['energy']:.1f}% of the energy" if res["energy"] is not None else "total energy unknown"
-        warn(f"plot: {source}: {res['k']} values, {got} -> {output}")
+        warn(f"plot: {source}: {res['k']} value{'s' * (res['k'] != 1)}, {got} -> {output}")
