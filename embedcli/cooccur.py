@@ -35,7 +35,8 @@ _BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never s
 
 
 def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None = None,
-                   workers: int = 1, lines: list | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                   workers: int = 1, lines: list | None = None,
+                   segment: tuple[int, int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream a tokens file as ``(ids, doc)`` blocks.
 
     ``ids`` is ``(n,) int32`` word ids (``-1``: not in ``index``); ``doc`` is
@@ -44,7 +45,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     blocks are decoded and looked up in worker processes (the GIL-bound part);
     the blocks and their order do not depend on ``workers``.  If ``lines`` is a
     list, the number of lines (documents, blank ones included) is appended to it
-    once the file is read whole.
+    once the file is read whole.  ``segment``: only that byte range (``fileio.line_segments``).
 
     Raises:
         DataError: the file is not UTF-8 text.
@@ -55,7 +56,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     pending: deque = deque()
     with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
         try:
-            for item in chain(iter_line_chunks(path), [None]):
+            for item in chain(iter_line_chunks(path, None, segment), [None]):
                 if item is not None:
                     lineno, data, _ = item
                     if data:
@@ -131,6 +132,38 @@ def distance_weights(window: int, weighting: str) -> np.ndarray:
     return (window - d + 1) / window  # linear
 
 
+#: Largest common denominator of the distance weights counted exactly (harmonic weights up to window 16:
+#: lcm(1..16) = 720,720).  Beyond it, weights are float32 and sums are rounded.
+MAX_WEIGHT_SCALE = 2**20
+
+
+def weight_units(window: int, weighting: str) -> tuple[np.ndarray, int]:
+    """The distance weights as integers over a common denominator: ``(units (window,), scale)`` with
+    ``weight(d) = units[d-1] / scale``; ``units`` int32 or int64 (whichever cannot overflow in one
+    product), or float32 weights and ``scale`` 1 when the denominator would exceed
+    :data:`MAX_WEIGHT_SCALE` (harmonic weights beyond window 16).
+
+    Counting in integer units makes every sum exact, so the matrix does not depend on how the
+    corpus is cut into blocks or in which order partial sums meet (several processes, a Dask
+    cluster): the only rounding is the one division by ``scale`` at the end.
+    """
+    import math
+
+    d = np.arange(1, window + 1)
+    if weighting == "uniform":
+        scale = 1
+    elif weighting == "harmonic":
+        scale = math.lcm(*d.tolist())
+    else:
+        scale = window
+    if scale > MAX_WEIGHT_SCALE:
+        return distance_weights(window, weighting).astype(np.float32), 1
+    units = np.rint(distance_weights(window, weighting) * scale).astype(np.int64)
+    # one product sums at most PAIRS_PER_PRODUCT // window tokens' contexts per cell
+    fits32 = scale * (PAIRS_PER_PRODUCT // window + 1) * window < 2**31
+    return units.astype(np.int32 if fits32 else np.int64), scale
+
+
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec's subsampling: probability of keeping each word, ``(V,) float64``.
 
@@ -146,16 +179,22 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
-            progress: Progress | None = None) -> CountMatrix:
+            progress: Progress | None = None, client=None) -> CountMatrix:
     """The co-occurrence stage: :func:`cooccurrence_matrix` as a labelled
     :class:`~embedcli.matrix.CountMatrix` with its provenance record (inputs:
-    the tokens file's and the vocabulary's records).
+    the tokens file's and the vocabulary's records).  ``client``: a ``dask.distributed``
+    client to count on (:func:`embedcli.distributed.cooccurrence_on`; the same matrix).
 
     Raises:
         DataError: the file holds no in-vocabulary token.
     """
     spec = spec or CooccurSpec()
-    M = cooccurrence_matrix(path, vocab, spec, progress)
+    if client is not None:
+        from embedcli.distributed import cooccurrence_on
+
+        M = cooccurrence_on(client, path, vocab, spec, progress)
+    else:
+        M = cooccurrence_matrix(path, vocab, spec, progress)
     if M.nnz == 0:
         raise DataError(f"{path}: no two vocabulary words occur within window={spec.window} of each other (nor "
                         "across lines unless cross_documents); the matrix would be empty", params=("window",))
@@ -192,9 +231,22 @@ def cooccurrence_matrix(
         DataError: the file holds no in-vocabulary token.
     """
     p = params or CooccurSpec()
+    totals, n_in_vocab, scale = count_units(path, vocab, p, progress)
+    if n_in_vocab == 0:
+        raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    return assemble(totals, p, scale)
+
+
+def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress | None = None,
+                segment: tuple[int, int] | None = None) -> tuple[dict, int, int]:
+    """The counting half of :func:`cooccurrence_matrix`: ``({"L": (V, V) float64 CSR[, "Lr"]},
+    in-vocabulary tokens, scale)``, counts in integer weight units (:func:`weight_units`) of the
+    pairs whose right word is ``d`` tokens right of the left one; ``segment``: a byte range of the
+    file only.  Sums of these over a partition of the file are exact (any order)."""
     V = len(vocab)
     W = p.window
-    wts = distance_weights(W, p.window_weighting)[::-1].copy()  # column k of a window row is distance W - k
+    units, scale = weight_units(W, p.window_weighting)
+    wts = units[::-1].copy()  # column k of a window row is distance W - k
     rng = np.random.default_rng(p.seed)
     pkeep = keep_probabilities(vocab.counts, p.sample) if p.sample > 0 else None
     # carried state: last W tokens of the previous block (ids, doc, sampled window)
@@ -220,7 +272,7 @@ def cooccurrence_matrix(
     # sums finished blocks in submission order.
     workers = p.workers or cores()
     with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
-        for ids, doc in iter_id_blocks(path, vocab.index, progress, workers):
+        for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, segment=segment):
             if p.cross_documents:
                 doc = np.zeros_like(doc)
             if pkeep is not None:
@@ -240,22 +292,27 @@ def cooccurrence_matrix(
                 c_b = f_b[-W:].copy()
             collect(max(2, workers))
         collect(0)
-    L = totals["L"]
-    Lr = totals.get("Lr")
     if progress is not None:
         progress.close()
-    if n_in_vocab == 0:
-        raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    return totals, n_in_vocab, scale
 
+
+def assemble(totals: dict, p: CooccurSpec, scale: int) -> sp.csr_matrix:
+    """The matrix of ``p.context`` from :func:`count_units`' sums, divided by ``scale`` once."""
+    L = totals["L"]
+    Lr = totals.get("Lr")
     if p.context == "left":
         M = L
     elif p.context == "right":
         M = (Lr if p.dynamic_window else L).T.tocsr()
     else:
-        M = L + (Lr if p.dynamic_window else L).T.tocsr()
+        M = L + (Lr if p.dynamic_window else L).T.tocsr()  # exact: sums of integers (see weight_units)
+    M = M.tocsr()
     M.sum_duplicates()
     M.sort_indices()
-    return M.tocsr()
+    if scale != 1:
+        M.data /= scale
+    return M
 
 
 #: Most (token, context) slots one sparse product handles: bounds the working set of a block
@@ -316,15 +373,15 @@ def _count_piece(f_ids: np.ndarray, f_doc: np.ndarray, f_b: np.ndarray | None, w
 def _block_counts(ids: np.ndarray, ctx: np.ndarray, valid: np.ndarray, wts: np.ndarray, V: int) -> sp.csr_matrix:
     """``A^T B`` for one block: ``(V, V)`` summed weights of (word, left context) pairs."""
     n, W = ctx.shape
-    data = np.where(valid, wts.astype(np.float32), np.float32(0)).ravel()
+    data = np.where(valid, wts, wts.dtype.type(0)).ravel()
     cols = np.where(valid, ctx, 0).ravel()
     B = sp.csr_matrix((data, cols, np.arange(0, n * W + 1, W, dtype=np.int64)), shape=(n, V))
     rows_ok = ids >= 0
     A_T = sp.csr_matrix(
-        (np.ones(int(rows_ok.sum()), np.float32), ids[rows_ok], np.concatenate([[0], np.cumsum(rows_ok, dtype=np.int64)])),
+        (np.ones(int(rows_ok.sum()), wts.dtype), ids[rows_ok], np.concatenate([[0], np.cumsum(rows_ok, dtype=np.int64)])),
         shape=(n, V),
     ).T.tocsr()
-    C = A_T @ B  # float32: exact for counts below 2**24 per block
+    C = A_T @ B  # integer weight units: exact (float32 weights only beyond MAX_WEIGHT_SCALE)
     C.eliminate_zeros()
     # canonical form (sorted indices) by two counting-sort transposes: O(nnz), no comparison sort
     return C.tocsc().tocsr()

@@ -217,8 +217,12 @@ def open_binary(path: str) -> IO[bytes]:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
 
 
-def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
+def iter_line_chunks(path: str, chunk_bytes: int | None = None,
+                     segment: tuple[int, int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
+
+    ``segment=(start, end)``: only bytes ``start..end`` of an uncompressed file (cut at line ends by
+    :func:`line_segments`), line numbers counted from the segment's first line.
 
     ``data`` holds whole lines (terminators kept) when ``ends_line`` is true.  A
     line longer than ``chunk_bytes`` comes in several pieces, cut at white space
@@ -235,10 +239,17 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
     lineno = 1
     buf = b""
     first = True
+    left = None
+    if segment is not None:
+        f.seek(segment[0])
+        first = segment[0] == 0
+        left = segment[1] - segment[0]
     try:
         while True:
             try:
-                block = f.read(chunk_bytes)
+                block = f.read(chunk_bytes if left is None else min(chunk_bytes, left))
+                if left is not None:
+                    left -= len(block)
             except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
                 raise DataError(f"{path}: cannot read: {e}") from None
             if first:
@@ -270,6 +281,39 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None) -> Iterator[tupl
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def line_segments(path: str, size: int) -> list[tuple[int, int]]:
+    """Byte ranges ``(start, end)`` of about ``size`` bytes covering an uncompressed file, each
+    starting at a line start (cut after the first newline at or past every multiple of ``size``),
+    so that each can be read alone (:func:`iter_line_chunks` ``segment``).
+
+    Raises:
+        InputError: a compressed file or stdin (they cannot be cut without reading them whole).
+    """
+    if path == "-" or os.path.splitext(path)[1].lower() in _OPENERS:
+        raise InputError(f"{path}: a cluster reads uncompressed files by byte ranges; decompress it first")
+    total = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as f:
+        pos = size
+        while pos < total:
+            f.seek(pos)
+            while True:
+                piece = f.read(1 << 16)
+                if not piece:
+                    pos = total
+                    break
+                nl = piece.find(b"\n")
+                if nl >= 0:
+                    pos = f.tell() - len(piece) + nl + 1
+                    break
+            if pos >= total:
+                break
+            cuts.append(pos)
+            pos += size
+    cuts.append(total)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 @contextlib.contextmanager

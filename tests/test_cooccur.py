@@ -163,3 +163,25 @@ def test_termdoc_does_not_depend_on_workers(small_tokens, monkeypatch):
     a, b = (termdoc_matrix(str(small_tokens), vocab, TermdocSpec(weighting="tfidf", workers=w)).matrix for w in (1, 2))
     assert a.shape == b.shape and (a != b).nnz == 0
     assert a.shape[1] == sum(1 for _ in open(small_tokens, encoding="utf-8"))
+
+
+@pytest.mark.parametrize("options", [dict(), dict(window_weighting="harmonic", window=16),
+                                     dict(window_weighting="linear", window=7)])
+def test_matrix_does_not_depend_on_block_boundaries(small_tokens, monkeypatch, options):
+    """Weights are counted in integer units over a common denominator (weight_units), so every sum is
+    exact: cutting the corpus into other blocks (as a cluster does) gives the same bits, and the
+    result is the correctly rounded weighted count."""
+    from embedcli.cooccur import weight_units
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    got = []
+    for chunk in (7_000, 50_000, 1 << 22):
+        monkeypatch.setattr(eio, "CHUNK_BYTES", chunk)
+        got.append(cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(**options)))
+    for M in got[1:]:
+        for a in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(M, a), getattr(got[0], a))
+    units, scale = weight_units(options.get("window", 5), options.get("window_weighting", "harmonic"))
+    assert units.dtype.kind == "i" and np.allclose(got[0].data * scale, np.rint(got[0].data * scale))
+    units, scale = weight_units(17, "harmonic")  # lcm(1..17) is too large: float32 weights
+    assert units.dtype == np.float32 and scale == 1
