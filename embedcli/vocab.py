@@ -95,8 +95,9 @@ class Vocabulary:
             self.write(out)
 
 
-def count_tokens(path: str, progress: Progress | None = None) -> Counter:
+def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int, int] | None = None) -> Counter:
     """Count the tokens of a tokens file (``-`` for stdin): whitespace-separated, UTF-8.
+    ``segment``: only that byte range (``fileio.line_segments``).
 
     Raises:
         DataError: the file is not UTF-8.
@@ -106,7 +107,7 @@ def count_tokens(path: str, progress: Progress | None = None) -> Counter:
     counter: Counter = Counter()
     done = 0
     progress = progress or Progress(None)
-    for lineno, data, _ in iter_line_chunks(path):
+    for lineno, data, _ in iter_line_chunks(path, None, segment):
         counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
         done += len(data)
         progress.update(done)
@@ -114,14 +115,22 @@ def count_tokens(path: str, progress: Progress | None = None) -> Counter:
     return counter
 
 
-def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None) -> Vocabulary:
-    """Vocabulary of a tokens file (``-``: stdin), with its provenance.
+def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None,
+                client=None) -> Vocabulary:
+    """Vocabulary of a tokens file (``-``: stdin), with its provenance.  ``client``: a
+    ``dask.distributed`` client to count on (:func:`embedcli.distributed.count_tokens_on`; the
+    same counts).
 
     Raises:
         DataError: the file holds no token, or no word reaches ``spec.min_count``.
     """
     spec = spec or VocabSpec()
-    counter = count_tokens(path, progress)
+    if client is not None:
+        from embedcli.distributed import count_tokens_on
+
+        counter = count_tokens_on(client, path, progress)
+    else:
+        counter = count_tokens(path, progress)
     return vocab_from_counter(counter, spec, file_provenance(path), path)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import alias, build_spec, command, progress, quiet_option, spec_options, warn
+from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, scheduler_option, spec_options,
+                                  warn)
 from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 
 
@@ -75,8 +76,9 @@ def report_skipped(skipped, quiet: bool) -> None:
 @click.option("-o", "--output", default="-", show_default=True, metavar="VOCAB.tsv", help="Where to write ('-': stdout).")
 @spec_options(VocabSpec, command="vocab")
 @alias("--max-size", "max_vocab_size", int)
+@scheduler_option
 @quiet_option
-def vocab(tokens, output, quiet, **kw):
+def vocab(tokens, output, scheduler, quiet, **kw):
     """Count words: 'word<TAB>count' lines, most frequent first (ties by word).
 
     TOKENS is a tokens file ('-': stdin). The provenance goes to VOCAB.tsv.meta.json.
@@ -85,6 +87,7 @@ def vocab(tokens, output, quiet, **kw):
     \b
     Example:
       embedcli vocab tokens.txt --min-count 5 -o vocab.tsv
+      embedcli vocab big-tokens.txt --scheduler local:4 -o vocab.tsv
     """
     from embedcli.vocab import build_vocab
 
@@ -92,7 +95,13 @@ def vocab(tokens, output, quiet, **kw):
 
     spec = build_spec(VocabSpec, kw)
     check_distinct([tokens], [output])
-    v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
+    if scheduler:
+        from embedcli.distributed import connect
+
+        with connect(scheduler) as client:
+            v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet), client=client)
+    else:
+        v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
     v.save(output)
     if not quiet:
         warn(f"vocab: {len(v):,} words, {v.total:,} tokens")

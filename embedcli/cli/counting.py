@@ -6,7 +6,7 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, apply_preset, build_spec, command, preset_option, progress, quiet_option,
-                                  sibling_path, spec_options, vectors_output_options, warn)
+                                  scheduler_option, sibling_path, spec_options, vectors_output_options, warn)
 from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec, choices_of
 
 vocab_file_option = click.option(
@@ -16,20 +16,32 @@ vocab_file_option = click.option(
 
 
 def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool,
-                 **extra):
+                 scheduler: str | None = None, **extra):
     """The body of a counting command: vocabulary (read from ``--vocab`` and restricted, or
-    counted), then ``stage(path, vocab, spec, progress)``, saved to ``output``."""
+    counted), then ``stage(path, vocab, spec, progress)``, saved to ``output``; with ``scheduler``
+    both counts run on that Dask cluster."""
+    import contextlib
+
     from embedcli.fileio import check_distinct, check_output_path, spooled
     from embedcli.vocab import build_vocab, read_vocab
 
     check_output_path(output)
     check_distinct([tokens, vocab_path], [output])
-    with spooled(tokens) as path:
+    if scheduler:
+        from embedcli.distributed import connect
+
+        ctx = connect(scheduler)
+    else:
+        ctx = contextlib.nullcontext(None)
+    with spooled(tokens) as path, ctx as client:
+        if scheduler:
+            extra = dict(extra, client=client)
         if vocab_path:
             v = read_vocab(vocab_path).restricted(vspec, vocab_path)
         else:
-            v = build_vocab(path, vspec, progress("vocab", "bytes", quiet))
-        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "tokens", quiet), **extra)
+            v = build_vocab(path, vspec, progress("vocab", "bytes", quiet), client=client)
+        unit = "bytes" if scheduler else "tokens"
+        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], unit, quiet), **extra)
     cm.save(output)
     return cm
 
@@ -42,8 +54,9 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
 @alias("--subsample", "sample", float)
 @spec_options(VocabSpec)
 @vocab_file_option
+@scheduler_option
 @quiet_option
-def cooccur(tokens, output, vocab_path, quiet, **kw):
+def cooccur(tokens, output, vocab_path, scheduler, quiet, **kw):
     """Count the sliding-window word-context co-occurrence matrix of a tokens file.
 
     Words outside the vocabulary keep their position (they are not removed
@@ -55,10 +68,12 @@ def cooccur(tokens, output, vocab_path, quiet, **kw):
     Example:
       embedcli cooccur tokens.txt --vocab vocab.tsv --window 5 -o cooccur.npz
       embedcli cooccur tokens.txt --window 10 --window-weighting harmonic -o glove-style.npz
+      embedcli cooccur tokens.txt --scheduler tcp://10.0.0.5:8786 -o cooccur.npz
     """
     from embedcli.cooccur import cooccur as run
 
-    cm = count_matrix(run, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(CooccurSpec, kw), quiet)
+    cm = count_matrix(run, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(CooccurSpec, kw), quiet,
+                      scheduler)
     if not quiet:
         warn(f"cooccur: {len(cm.row_words):,} words, {cm.matrix.nnz:,} non-zero pairs, total weight {cm.matrix.sum():,.0f}")
 

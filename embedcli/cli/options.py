@@ -305,3 +305,10 @@ def apply_preset(kw: dict, preset: str) -> None:
         source = ctx.get_parameter_source(key)
         if source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):
             kw[key] = value
+
+
+scheduler_option = click.option(
+    "--scheduler", default=None, metavar="ADDRESS|local:N",
+    help="Count on a Dask cluster: the address of a running dask scheduler (tcp://host:8786; every worker "
+         "must read TOKENS at the same path), or local:N for N worker processes started for the run. The "
+         "result is the same bits as without [in this process]. Needs pip install 'embedcli[dask]'.")

@@ -1,0 +1,82 @@
+"""Counting on a Dask cluster (``--scheduler``): a LocalCluster of 2 worker processes gives the same
+bytes as the in-process run, also when a worker is killed mid-run."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from conftest import run
+
+pytest.importorskip("distributed")
+
+import embedcli.distributed as D  # noqa: E402
+from embedcli.matrix import CountMatrix  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with D.connect("local:2") as c:
+        yield c
+
+
+def same_matrix(a, b):
+    return all(np.array_equal(getattr(a, x), getattr(b, x)) for x in ("data", "indices", "indptr"))
+
+
+def test_vocab_and_cooccur_on_a_cluster_are_the_same_bytes(tmp_path, small_tokens, monkeypatch):
+    monkeypatch.setattr(D, "SEGMENT_BYTES", 40_000)  # about 12 tasks on the small corpus
+    for sched in ([], ["--scheduler", "local:2"]):
+        tag = "d" if sched else "p"
+        run("vocab", small_tokens, "--min-count", "2", "-o", tmp_path / f"{tag}.tsv", "-q", *sched)
+        run("cooccur", small_tokens, "--min-count", "3", "--window", "7", "-o", tmp_path / f"{tag}.npz", "-q", *sched)
+    assert (tmp_path / "d.tsv").read_bytes() == (tmp_path / "p.tsv").read_bytes()
+    a, b = CountMatrix.load(str(tmp_path / "p.npz")), CountMatrix.load(str(tmp_path / "d.npz"))
+    assert same_matrix(a.matrix, b.matrix) and a.row_words == b.row_words and a.matrix.nnz > 10_000
+
+
+def test_a_killed_worker_changes_nothing(client, small_tokens):
+    from embedcli.cooccur import cooccurrence_matrix
+    from embedcli.specs import CooccurSpec, VocabSpec
+    from embedcli.vocab import build_vocab
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    spec = CooccurSpec(window=5)
+    want = cooccurrence_matrix(str(small_tokens), vocab, spec)
+    pids = list(client.run(os.getpid).values())
+
+    class KillOnce:  # progress hook: the first finished task kills a worker process
+        killed = False
+
+        def update(self, done):
+            if not self.killed:
+                self.killed = True
+                os.kill(pids[0], signal.SIGKILL)
+
+        def close(self):
+            pass
+
+    hook = KillOnce()
+    got = D.cooccurrence_on(client, str(small_tokens), vocab, spec, hook, segment_bytes=20_000)
+    assert hook.killed and same_matrix(got, want)
+    assert D.count_tokens_on(client, str(small_tokens), None, 20_000) == \
+        __import__("embedcli.vocab", fromlist=["count_tokens"]).count_tokens(str(small_tokens))
+
+
+def test_scheduler_errors_are_one_line(tmp_path, small_tokens):
+    import gzip
+
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
+    for args, code, text in [
+        (("cooccur", gz, "--scheduler", "local:1", "-o", tmp_path / "x.npz"), 2, "decompress"),
+        (("cooccur", small_tokens, "--scheduler", "local:0", "-o", tmp_path / "x.npz"), 2, "--scheduler"),
+        (("cooccur", small_tokens, "--scheduler", "local:1", "--dynamic-window", "-o", tmp_path / "x.npz"), 2,
+         "--dynamic-window"),
+        (("vocab", small_tokens, "--scheduler", "tcp://127.0.0.1:1", "-o", tmp_path / "x.tsv"), 2, "cannot connect"),
+    ]:
+        res = run(*args, ok=False)
+        assert res.exit_code == code, (args, res.stderr)
+        assert text in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not list(tmp_path.glob("x.*"))
