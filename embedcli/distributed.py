@@ -1,10 +1,11 @@
-"""Counting on a Dask cluster (``--scheduler``): the vocabulary and the co-occurrence matrix of a
+"""Counting and SVD on a Dask cluster (``--scheduler``): the vocabulary and the co-occurrence matrix of a
 tokens file bigger than one machine.
 
 The file is cut into byte ranges at line ends (:func:`embedcli.fileio.line_segments`); each range
 is one task, counted on a worker by the same code as in-process (``vocab.count_tokens``,
 ``cooccur.count_units`` with one worker); partial results are summed by a tree reduction on the
-workers, and only the final sum comes back to the client, which writes the output once,
+workers (for the co-occurrence matrix, one tree per band of rows, so that no worker holds the
+whole matrix), and only the final sums come back to the client, which writes the output once,
 atomically.  Token counts are integers and co-occurrence weights are counted in integer units
 (:func:`embedcli.cooccur.weight_units`), so every sum is exact: the result is the same bits as the
 in-process run, whatever the number of workers, the order tasks finish in, or a task re-run
@@ -75,22 +76,34 @@ def _add(a, b):
     return a + b
 
 
-def _add_counts(a: dict, b: dict) -> dict:
-    return {"totals": {k: a["totals"][k] + b["totals"][k] for k in a["totals"]},
-            "tokens": a["tokens"] + b["tokens"]}
-
-
 def _segment_counter(path: str, segment: tuple[int, int]) -> Counter:
     from embedcli.vocab import count_tokens
 
     return count_tokens(path, None, segment)
 
 
-def _segment_units(path: str, vocab, spec, segment: tuple[int, int]) -> dict:
+def _segment_units(path: str, vocab, spec, segment: tuple[int, int], edges: list[int]) -> list:
+    """Worker: one byte range's counts (integer weight units), cut into the row bands ``edges``;
+    the last item is the number of in-vocabulary tokens."""
     from embedcli.cooccur import count_units
 
     totals, tokens, _ = count_units(path, vocab, spec.replace(workers=1), None, segment)
-    return {"totals": totals, "tokens": tokens}
+    L = totals["L"].tocsr()
+    return [L[a:b] for a, b in zip(edges, edges[1:])] + [tokens]
+
+
+def row_bands(counts, n_bands: int) -> list[int]:
+    """Row edges ``[0, ..., V]`` cutting a frequency-sorted vocabulary into ``n_bands`` bands of about
+    equal expected non-zeros (a word's distinct contexts grow about as the square root of its
+    count), so that no worker holds much more than its share of the matrix while summing."""
+    import numpy as np
+
+    w = np.sqrt(np.maximum(np.asarray(counts, dtype=np.float64), 0))
+    cum = np.cumsum(w)
+    if len(w) == 0 or cum[-1] == 0:
+        return [0, len(w)]
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_bands) / n_bands)
+    return sorted({0, len(w), *(int(c) for c in cuts if 0 < c < len(w))})
 
 
 def _track(client, futures: list, sizes: list[int], progress) -> None:
@@ -143,13 +156,96 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
         if getattr(spec, name):
             raise ParameterError(name, getattr(spec, name), "is not supported with --scheduler (it needs one "
                                  "pass over the whole file in order)")
+    import operator
+
+    import scipy.sparse as sp
+
     segs = _segments(path, segment_bytes)
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    edges = row_bands(vocab.counts, 4 * workers)
     [vocab_f] = client.scatter([vocab], broadcast=True)
-    futures = [client.submit(_segment_units, path, vocab_f, spec, s, pure=False) for s in segs]
+    futures = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in segs]
     _track(client, futures, [b - a for a, b in segs], progress)
-    got = _tree_sum(client, futures, _add_counts).result()
+    # one tree sum per row band: each worker holds bands, never the whole matrix
+    n = len(edges) - 1
+    bands = [_tree_sum(client, [client.submit(operator.getitem, f, i, pure=False) for f in futures], _add)
+             for i in range(n + 1)]
+    del futures
+    tokens = bands[n].result()
     if progress is not None:
         progress.close()
-    if got["tokens"] == 0:
+    if tokens == 0:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
-    return assemble(got["totals"], spec, weight_units(spec.window, spec.window_weighting)[1])
+    parts = []
+    for i in range(n):  # gathered in turn, each released from its worker once here
+        parts.append(bands[i].result())
+        bands[i] = None
+    L = sp.vstack(parts, format="csr")
+    del parts
+    return assemble({"L": L}, spec, weight_units(spec.window, spec.window_weighting)[1])
+
+
+def _block_product(item, B):
+    """One row block's rows of ``X @ B``: its column tiles' products summed in order (as
+    :class:`embedcli.parallel.SparseOperator` does, hence the same bits)."""
+    import numpy as np
+
+    s, e, cols = item
+    acc = np.zeros((e - s, B.shape[1]), dtype=B.dtype)
+    for c0, c1, tile in cols:
+        acc += tile @ B[c0:c1]
+    return s, acc
+
+
+class DaskOperator:
+    """:class:`embedcli.parallel.SparseOperator` on a cluster: the tiles of ``X`` and ``X^T`` live on
+    the workers (scattered once); each product broadcasts the thin dense block, runs one task per
+    row block and gathers the rows.  Tiles and sums are those of the in-process operator, so every
+    product, and the randomized SVD built on them, is the same bits as in-process.
+
+    Args:
+        client: a ``dask.distributed`` client.
+        X: ``(n, m)`` sparse matrix (float32 for the randomized solver).
+        progress: optional; told about the tasks of each product.
+    """
+
+    def __init__(self, client, X, width: int | None = None):
+        import numpy as np
+        import scipy.sparse as sp
+
+        from embedcli.parallel import BLOCKS_PER_THREAD, COLUMNS_PER_BLOCK, _tiles
+
+        X = sp.csr_matrix(X)
+        self.shape, self.dtype, self._client = X.shape, X.dtype, client
+        workers = max(1, len(client.scheduler_info()["workers"]))
+        parts = 2 * workers * BLOCKS_PER_THREAD
+        width = width or COLUMNS_PER_BLOCK
+        self._tiles = client.scatter(_tiles(X, parts, width), hash=False)
+        self._tiles_t = client.scatter(_tiles(X.T.tocsr(), parts, width), hash=False)
+        self._np = np
+
+    def __enter__(self) -> "DaskOperator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._tiles = self._tiles_t = None  # releasing the futures frees the workers' copies
+
+    def matmul(self, B):
+        """``X @ B``: ``(n, l)`` from ``B`` ``(m, l)``."""
+        return self._product(self._tiles, self.shape[0], B)
+
+    def rmatmul(self, B):
+        """``X^T @ B``: ``(m, l)`` from ``B`` ``(n, l)``."""
+        return self._product(self._tiles_t, self.shape[1], B)
+
+    def _product(self, tiles, n_rows: int, B):
+        np = self._np
+        B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
+        [Bf] = self._client.scatter([B], broadcast=True, hash=False)
+        out = np.zeros((n_rows, B.shape[1]), dtype=B.dtype)
+        for s, acc in self._client.gather([self._client.submit(_block_product, t, Bf, pure=False) for t in tiles]):
+            out[s:s + len(acc)] = acc
+        return out

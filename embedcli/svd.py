@@ -9,7 +9,8 @@ from embedcli.errors import DataError, ParameterError
 from embedcli.specs import SVDSpec, WeightingSpec, cores
 
 
-def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
+                  client=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k = params.dim`` largest singular triplets of ``X``.
 
     ``solver``: ``randomized`` (:func:`randomized_svd`: Halko, Martinsson &
@@ -21,6 +22,8 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None) 
     Args:
         X: ``(n, m)`` sparse matrix; the randomized solver works in float32.
         progress: optional :class:`~embedcli.fileio.Progress` (products done / total).
+        client: a ``dask.distributed`` client: the randomized solver's products run on the
+            cluster (:class:`embedcli.distributed.DaskOperator`; the same bits).
 
     Returns:
         ``U (n, k) float32``, ``s (k,) float64`` descending, ``Vt (k, m) float32``,
@@ -39,9 +42,19 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None) 
     if params.solver == "randomized":
         from embedcli.parallel import SparseOperator
 
-        with SparseOperator(sp.csr_matrix(X, dtype=np.float32), threads=params.workers or cores()) as op:
+        X32 = sp.csr_matrix(X, dtype=np.float32)
+        if client is not None:
+            from embedcli.distributed import DaskOperator
+
+            op = DaskOperator(client, X32)
+        else:
+            op = SparseOperator(X32, threads=params.workers or cores())
+        del X32
+        with op:
             U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
     else:
+        if client is not None:
+            raise ParameterError("solver", params.solver, "only the randomized solver runs on a cluster")
         from scipy.sparse.linalg import svds
 
         v0 = np.random.default_rng(params.seed).uniform(-1, 1, min(n, m))
@@ -131,7 +144,8 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None):
+def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None,
+              client=None):
     """The SVD stage: reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
 
     Returns ``(word_vectors, doc_vectors)``: :class:`~embedcli.vectors.Vectors`
@@ -139,7 +153,8 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     ``spec.vectors``), and for a term-document matrix also the documents'
     vectors ``V Sigma^eig`` (LSA; None otherwise).  ``meta["provenance"]``
     records both specs and the matrix's own record; ``meta["singular_values"]``
-    the singular values, descending.  ``progress``: an optional
+    the singular values, descending.  ``client``: run the products on a Dask cluster
+    (:func:`truncated_svd`).  ``progress``: an optional
     :class:`~embedcli.fileio.Progress` for the solver's products.
 
     Raises:
@@ -163,7 +178,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if X.nnz == 0:
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
-    U, s, Vt = truncated_svd(X, spec, progress)
+    U, s, Vt = truncated_svd(X, spec, progress, client)
     record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
     fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
     # Eckart-Young: the share of ||X||_F^2 that the rank-dim approximation keeps

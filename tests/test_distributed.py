@@ -80,3 +80,18 @@ def test_scheduler_errors_are_one_line(tmp_path, small_tokens):
         assert res.exit_code == code, (args, res.stderr)
         assert text in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_svd_on_a_cluster_matches_in_process(tmp_path, sample_run):
+    from embedcli.vectors import Vectors
+
+    out, _ = sample_run
+    run("svd", out / "cooccur.npz", "--dim", "50", "-o", tmp_path / "p.npz", "-q")
+    run("svd", out / "cooccur.npz", "--dim", "50", "-o", tmp_path / "d.npz", "-q", "--scheduler", "local:2")
+    a, b = Vectors.load(str(tmp_path / "p.npz")), Vectors.load(str(tmp_path / "d.npz"))
+    # the same tiles and sums as in-process: equal within float32 rounding (identical bits in one process)
+    assert np.allclose(a.meta["singular_values"], b.meta["singular_values"], rtol=1e-6)
+    assert np.abs(np.asarray(a.vectors) - np.asarray(b.vectors)).max() < 1e-3
+    res = run("svd", out / "cooccur.npz", "--solver", "arpack", "--scheduler", "local:1", "-o", tmp_path / "x.npz",
+              ok=False)
+    assert res.exit_code == 2 and "--solver" in res.stderr

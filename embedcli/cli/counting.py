@@ -121,8 +121,9 @@ def termdoc(tokens, output, vocab_path, ids_path, quiet, **kw):
 @click.option("--doc-output", default=None, metavar="VECTORS",
               help="Term-document input: where to write document vectors [OUTPUT with .docs before the extension].")
 @preset_option
+@scheduler_option
 @quiet_option
-def svd(matrix, output, file_format, doc_output, preset, quiet, **kw):
+def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw):
     """Reweight a count matrix and factorize it with a truncated sparse SVD.
 
     On a co-occurrence matrix this gives PPMI-SVD word vectors (Levy, Goldberg
@@ -152,7 +153,13 @@ def svd(matrix, output, file_format, doc_output, preset, quiet, **kw):
     cm = CountMatrix.load(matrix)
     if cm.kind == "termdoc":
         check_distinct([matrix], [output, doc_output or sibling_path(output, "docs")])
-    wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet))
+    if scheduler:
+        from embedcli.distributed import connect
+
+        with connect(scheduler) as client:
+            wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet), client=client)
+    else:
+        wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet))
     used = wv.save(output, file_format)
     if dv is not None:
         from embedcli.docvec import model_stamp
