@@ -60,6 +60,7 @@ def run_pipeline(
     glove: GloveSpec | None = None,
     vectors_name: str = "vectors.npz",
     quiet: bool = True,
+    client=None,
 ) -> PipelineResult:
     """Run the pipeline on ``corpora`` (None/empty: the bundled sample).
 
@@ -71,7 +72,8 @@ def run_pipeline(
     also writes ``model.bin``).  Every file is written atomically, with its
     provenance.  ``glove`` counts as ``svd`` does and trains GloVe (``glove`` spec) on
     ``cooccur.npz`` instead of the SVD.  Nothing is created before the inputs and
-    parameters are checked.
+    parameters are checked.  ``client``: a ``dask.distributed`` client for the co-occurrence
+    counts and the SVD's products (:mod:`embedcli.distributed`; the same results).
 
     Raises:
         ParameterError: an unknown method, or a word2vec spec for fasttext.
@@ -82,6 +84,9 @@ def run_pipeline(
     from embedcli.vocab import vocab_from_counter
 
     PipelineSpec(method=method)  # validates
+    if client is not None and method not in ("svd", "glove"):
+        raise ParameterError("scheduler", "given", f"--method {method} trains in one process (gensim); a cluster "
+                             "counts and factorizes (--method svd or glove)")
     if method == "glove":
         from embedcli.glove import _numba
 
@@ -130,7 +135,8 @@ def run_pipeline(
     from embedcli.svd import factorize
 
     t = time.perf_counter()
-    cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "tokens", quiet))
+    cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "bytes" if client else "tokens", quiet),
+                     client=client)
     cm.save(f["matrix"])
     res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
@@ -150,7 +156,7 @@ def run_pipeline(
         res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
                            f"epochs, x_max {glove.x_max:g}, final cost {st['costs'][-1]:.4f}"))
         return res
-    wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet))
+    wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet), client=client)
     fmt = wv.save(f["vectors"])
     res.vectors = wv
     res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "

@@ -95,3 +95,17 @@ def test_svd_on_a_cluster_matches_in_process(tmp_path, sample_run):
     res = run("svd", out / "cooccur.npz", "--solver", "arpack", "--scheduler", "local:1", "-o", tmp_path / "x.npz",
               ok=False)
     assert res.exit_code == 2 and "--solver" in res.stderr
+
+
+def test_pipeline_on_a_cluster(tmp_path, small_speeches):
+    from embedcli.vectors import Vectors
+
+    run("pipeline", small_speeches, "-o", tmp_path / "p", "--dim", "20", "-q")
+    run("pipeline", small_speeches, "-o", tmp_path / "d", "--dim", "20", "-q", "--scheduler", "local:2")
+    a, b = (CountMatrix.load(str(tmp_path / x / "cooccur.npz")).matrix for x in ("p", "d"))
+    assert same_matrix(a, b)
+    va, vb = (Vectors.load(str(tmp_path / x / "vectors.npz")) for x in ("p", "d"))
+    assert np.allclose(va.meta["singular_values"], vb.meta["singular_values"], rtol=1e-6)
+    res = run("pipeline", small_speeches, "-o", tmp_path / "w", "--method", "word2vec", "--scheduler", "local:1",
+              ok=False)
+    assert res.exit_code == 2 and "--scheduler" in res.stderr and not (tmp_path / "w").exists()

@@ -6,7 +6,8 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, apply_preset, build_spec, command, merged_spec_options, preset_option,
-                                  progress, quiet_option, sibling_path, spec_options, vectors_output_options, warn)
+                                  progress, quiet_option, scheduler_option, sibling_path, spec_options,
+                                  vectors_output_options, warn)
 from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec, choices_of)
 
@@ -165,8 +166,9 @@ _PIPELINE_STAGES = [
               help="File name of the vectors in DIR; its extension picks the format.")
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
 @preset_option
+@scheduler_option
 @quiet_option
-def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
+def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, quiet, **kw):
     """Run tokenize -> vocab -> cooccur -> svd (or -> glove, or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
@@ -182,6 +184,7 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
       embedcli pipeline corpus.txt.gz -o out --dim 300
       embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
       embedcli pipeline corpus.txt.gz -o out-glove --method glove --window 10
+      embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786   (cooccur, svd on a cluster)
     """
     import time
 
@@ -199,7 +202,14 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, quiet, **kw):
         if method == "fasttext" and kw.get("bucket") is None:
             specs["word2vec"] = specs["word2vec"].replace(bucket=None)  # sized from the vocabulary
     t0 = time.perf_counter()
-    res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+    if scheduler:
+        from embedcli.distributed import connect
+
+        with connect(scheduler) as client:
+            res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
+                               client=client, **specs)
+    else:
+        res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
     from embedcli.cli.corpus import report_skipped
 
     report_skipped(res.skipped, quiet)
