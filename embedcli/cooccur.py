@@ -261,11 +261,23 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
     n_in_vocab = 0
     pending: list = []
 
+    # Partial sums as a binary counter: a block joins the stack, and two sums of equal weight merge,
+    # so each count is copied O(log blocks) times, not once per later block.  Sums are exact
+    # (integer units), so the grouping does not change a bit.
+    stacks: dict[str, list] = {key: [] for key in totals}
+
+    def push(key: str, m) -> None:
+        st = stacks[key]
+        st.append([1, m.astype(np.float64)])  # float64 holds integers exactly to 2**53: no int32 overflow
+        while len(st) > 1 and st[-2][0] <= st[-1][0]:
+            w, top = st.pop()
+            st[-1][0] += w
+            st[-1][1] = st[-1][1] + top
+
     def collect(limit: int) -> None:
-        # Sum finished blocks in submission order, so results are bit-reproducible.
         while len(pending) > limit:
             for key, m in pending.pop(0).result().items():
-                totals[key] = totals[key] + m
+                push(key, m)
 
     # Worker processes decode blocks and look words up (the GIL-bound part); threads
     # multiply blocks (scipy's sparse product releases the GIL) while this thread
@@ -292,6 +304,10 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
                 c_b = f_b[-W:].copy()
             collect(max(2, workers))
         collect(0)
+    for key, st in stacks.items():
+        for _, m in st:
+            totals[key] = totals[key] + m
+        st.clear()
     if progress is not None:
         progress.close()
     return totals, n_in_vocab, scale
