@@ -27,6 +27,8 @@ from embedcli.errors import DependencyError, InputError, ParameterError
 #: Bytes of the tokens file per task: enough work to hide the scheduling overhead, small enough
 #: that a worker's memory stays bounded (about 10x this while counting).
 SEGMENT_BYTES = 64 << 20
+#: Seconds to wait for a running scheduler to have at least one worker.
+WORKER_WAIT = 30.0
 
 
 @contextlib.contextmanager
@@ -59,6 +61,11 @@ def connect(scheduler: str) -> Iterator:
     except (OSError, TimeoutError, ValueError) as e:
         raise InputError(f"--scheduler {scheduler}: cannot connect: {e}") from None
     with client:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            raise InputError(f"--scheduler {scheduler}: no worker joined within {WORKER_WAIT:g} s "
+                             "(start some: dask worker ADDRESS)") from None
         yield client
 
 
