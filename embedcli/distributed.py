@@ -42,6 +42,16 @@ def connect(scheduler: str) -> Iterator:
         ParameterError: ``local:N`` with N not a positive integer.
         InputError: the scheduler cannot be reached.
     """
+    import numpy  # noqa: F401  before dask: its nanny sets OMP_NUM_THREADS=1 for the workers, which would
+    import scipy.linalg  # noqa: F401  otherwise also give this process's BLAS one thread (other bits)
+
+    if not scheduler:
+        raise ParameterError("scheduler", scheduler, "give an address (tcp://host:8786) or local:N")
+    import warnings
+
+    # embedcli sends tiles and the vocabulary as task arguments on purpose (a lost worker's copy can be
+    # re-created); dask's advice against large graphs does not apply
+    warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
     try:
         import logging
 
@@ -50,11 +60,12 @@ def connect(scheduler: str) -> Iterator:
         raise DependencyError("--scheduler needs dask.distributed: pip install 'embedcli[dask]'") from None
     if scheduler.startswith("local:"):
         n = scheduler[len("local:"):]
-        if not n.isdigit() or int(n) < 1:
+        if not (n.isascii() and n.isdigit()) or int(n) < 1:
             raise ParameterError("scheduler", scheduler, "local:N needs a number of workers N >= 1")
         with LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-            yield client
+                          silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+            with _cluster_errors():
+                yield client
         return
     try:
         client = Client(scheduler, timeout="10s")
@@ -66,7 +77,25 @@ def connect(scheduler: str) -> Iterator:
         except TimeoutError:
             raise InputError(f"--scheduler {scheduler}: no worker joined within {WORKER_WAIT:g} s "
                              "(start some: dask worker ADDRESS)") from None
-        yield client
+        with _cluster_errors():
+            yield client
+
+
+@contextlib.contextmanager
+def _cluster_errors():
+    """Dask's own failures (work lost with a worker that held the only copy, a cancelled future) as
+    one-line DataErrors; embedcli's errors raised in a task pass through unchanged."""
+    import asyncio
+
+    from dask.distributed import CancelledError
+
+    try:
+        yield
+    except (CancelledError, asyncio.CancelledError, TimeoutError) as e:
+        from embedcli.errors import DataError
+
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise DataError(f"the cluster lost work ({type(e).__name__}: {first}); run again") from None
 
 
 def _tree_sum(client, futures: list, add):
@@ -83,10 +112,24 @@ def _add(a, b):
     return a + b
 
 
+@contextlib.contextmanager
+def _where(segment: tuple[int, int]):
+    """A task's error names its byte range: line numbers count from the range's first line."""
+    from embedcli.errors import EmbedcliError
+
+    try:
+        yield
+    except EmbedcliError as e:
+        if segment[0] == 0:
+            raise
+        raise type(e)(f"{e} (line counted from byte {segment[0]:,} of the file)") from None
+
+
 def _segment_counter(path: str, segment: tuple[int, int]) -> Counter:
     from embedcli.vocab import count_tokens
 
-    return count_tokens(path, None, segment)
+    with _where(segment):
+        return count_tokens(path, None, segment)
 
 
 def _segment_units(path: str, vocab, spec, segment: tuple[int, int], edges: list[int]) -> list:
@@ -94,7 +137,8 @@ def _segment_units(path: str, vocab, spec, segment: tuple[int, int], edges: list
     the last item is the number of in-vocabulary tokens."""
     from embedcli.cooccur import count_units
 
-    totals, tokens, _ = count_units(path, vocab, spec.replace(workers=1), None, segment)
+    with _where(segment):
+        totals, tokens, _ = count_units(path, vocab, spec.replace(workers=1), None, segment)
     L = totals["L"].tocsr()
     return [L[a:b] for a, b in zip(edges, edges[1:])] + [tokens]
 
@@ -127,18 +171,65 @@ def _track(client, futures: list, sizes: list[int], progress) -> None:
             progress.update(done)
 
 
-def _segments(path: str, segment_bytes: int | None) -> list[tuple[int, int]]:
+def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[tuple[int, int]]]:
+    """``(absolute path, byte ranges)``, after checking that every worker sees the same file (same
+    size) at that path.
+
+    Raises:
+        InputError: stdin, a compressed or missing file, or a file the workers see differently.
+    """
     from embedcli.fileio import line_segments
 
+    if path == "-":
+        raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
-    return line_segments(path, segment_bytes or SEGMENT_BYTES)
+    path = os.path.abspath(path)
+    segs = line_segments(path, segment_bytes or SEGMENT_BYTES)
+    size = os.path.getsize(path)
+    seen = client.run(_size_or_none, path)
+    bad = {w: got for w, got in seen.items() if got != size}
+    if bad:
+        w, got = next(iter(bad.items()))
+        why = "cannot read it" if got is None else f"sees {got:,} bytes, not {size:,}"
+        raise InputError(f"{path}: worker {w} {why} (the workers need the same file at the same path: a "
+                         "shared filesystem)")
+    return path, segs
+
+
+def _size_or_none(path: str):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def check_spec(spec) -> None:
+    """Refuse, before any work, what cannot run on a cluster: co-occurrence ``sample``,
+    ``dynamic_window``, ``cross_documents`` (one random stream / windows over the whole file in
+    order) and the ``arpack`` SVD solver.
+
+    Raises:
+        ParameterError: naming the parameter.
+    """
+    for name in ("sample", "dynamic_window", "cross_documents"):
+        if getattr(spec, name, None):
+            raise ParameterError(name, getattr(spec, name), "cannot run on a cluster (--scheduler): it needs one "
+                                 "pass over the whole file in order")
+    if getattr(spec, "solver", None) == "arpack":
+        raise ParameterError("solver", "arpack", "cannot run on a cluster (--scheduler): use randomized")
+
+
+def _ident(x):
+    return x
 
 
 def count_tokens_on(client, path: str, progress=None, segment_bytes: int | None = None) -> Counter:
     """:func:`embedcli.vocab.count_tokens` on a cluster: one task per byte range, Counters summed
     on the workers.  The same counts as in-process."""
-    segs = _segments(path, segment_bytes)
+    path, segs = _segments(client, path, segment_bytes)
+    if not segs:
+        return Counter()
     futures = [client.submit(_segment_counter, path, s, pure=False) for s in segs]
     _track(client, futures, [b - a for a, b in segs], progress)
     total = _tree_sum(client, futures, _add).result()
@@ -159,18 +250,18 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
     from embedcli.cooccur import assemble, weight_units
     from embedcli.errors import DataError
 
-    for name in ("sample", "dynamic_window", "cross_documents"):
-        if getattr(spec, name):
-            raise ParameterError(name, getattr(spec, name), "is not supported with --scheduler (it needs one "
-                                 "pass over the whole file in order)")
     import operator
 
     import scipy.sparse as sp
 
-    segs = _segments(path, segment_bytes)
+    check_spec(spec)
+    path, segs = _segments(client, path, segment_bytes)
+    if not segs:
+        raise DataError(f"{path}: no token of the vocabulary occurs in it")
     workers = max(1, len(client.scheduler_info()["workers"]))
     edges = row_bands(vocab.counts, 4 * workers)
-    [vocab_f] = client.scatter([vocab], broadcast=True)
+    # a task's argument, not scattered data: the scheduler can re-create it if its worker dies
+    vocab_f = client.submit(_ident, vocab, pure=False)
     futures = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in segs]
     _track(client, futures, [b - a for a, b in segs], progress)
     # one tree sum per row band: each worker holds bands, never the whole matrix
@@ -206,7 +297,7 @@ def _block_product(item, B):
 
 class DaskOperator:
     """:class:`embedcli.parallel.SparseOperator` on a cluster: the tiles of ``X`` and ``X^T`` live on
-    the workers (scattered once); each product broadcasts the thin dense block, runs one task per
+    the workers (sent once, as tasks the scheduler can re-run); each product broadcasts the thin dense block, runs one task per
     row block and gathers the rows.  Tiles and sums are those of the in-process operator, so every
     product, and the randomized SVD built on them, is the same bits as in-process.
 
@@ -227,8 +318,9 @@ class DaskOperator:
         workers = max(1, len(client.scheduler_info()["workers"]))
         parts = 2 * workers * BLOCKS_PER_THREAD
         width = width or COLUMNS_PER_BLOCK
-        self._tiles = client.scatter(_tiles(X, parts, width), hash=False)
-        self._tiles_t = client.scatter(_tiles(X.T.tocsr(), parts, width), hash=False)
+        # tasks' arguments rather than scattered data, so that a lost worker's tiles are re-created
+        self._tiles = [client.submit(_ident, t, pure=False) for t in _tiles(X, parts, width)]
+        self._tiles_t = [client.submit(_ident, t, pure=False) for t in _tiles(X.T.tocsr(), parts, width)]
         self._np = np
 
     def __enter__(self) -> "DaskOperator":
@@ -251,7 +343,7 @@ class DaskOperator:
     def _product(self, tiles, n_rows: int, B):
         np = self._np
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
-        [Bf] = self._client.scatter([B], broadcast=True, hash=False)
+        Bf = self._client.submit(_ident, B, pure=False)
         out = np.zeros((n_rows, B.shape[1]), dtype=B.dtype)
         for s, acc in self._client.gather([self._client.submit(_block_product, t, Bf, pure=False) for t in tiles]):
             out[s:s + len(acc)] = acc

@@ -84,9 +84,15 @@ def run_pipeline(
     from embedcli.vocab import vocab_from_counter
 
     PipelineSpec(method=method)  # validates
-    if client is not None and method not in ("svd", "glove"):
-        raise ParameterError("scheduler", "given", f"--method {method} trains in one process (gensim); a cluster "
-                             "counts and factorizes (--method svd or glove)")
+    if client is not None:
+        if method not in ("svd", "glove"):
+            raise ParameterError("method", method, "trains in one process (gensim); a cluster (--scheduler) counts "
+                                 "and factorizes: --method svd or glove")
+        from embedcli.distributed import check_spec
+
+        for spec in (cooccur, svd if method == "svd" else None):
+            if spec is not None:
+                check_spec(spec)
     if method == "glove":
         from embedcli.glove import _numba
 

@@ -93,9 +93,13 @@ def vocab(tokens, output, scheduler, quiet, **kw):
 
     from embedcli.fileio import check_distinct
 
+    from embedcli.fileio import check_output_path
+
     spec = build_spec(VocabSpec, kw)
     check_distinct([tokens], [output])
-    if scheduler:
+    if output != "-":
+        check_output_path(output)
+    if scheduler is not None:
         from embedcli.distributed import connect
 
         with connect(scheduler) as client:

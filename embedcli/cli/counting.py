@@ -27,14 +27,15 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
 
     check_output_path(output)
     check_distinct([tokens, vocab_path], [output])
-    if scheduler:
-        from embedcli.distributed import connect
+    if scheduler is not None:
+        from embedcli.distributed import check_spec, connect
 
+        check_spec(spec)
         ctx = connect(scheduler)
     else:
         ctx = contextlib.nullcontext(None)
     with spooled(tokens) as path, ctx as client:
-        if scheduler:
+        if scheduler is not None:
             extra = dict(extra, client=client)
         if vocab_path:
             v = read_vocab(vocab_path).restricted(vspec, vocab_path)
@@ -153,9 +154,10 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     cm = CountMatrix.load(matrix)
     if cm.kind == "termdoc":
         check_distinct([matrix], [output, doc_output or sibling_path(output, "docs")])
-    if scheduler:
-        from embedcli.distributed import connect
+    if scheduler is not None:
+        from embedcli.distributed import check_spec, connect
 
+        check_spec(spec)
         with connect(scheduler) as client:
             wv, dv = factorize(cm, weighting, spec, progress("svd", None, quiet), client=client)
     else:

@@ -309,6 +309,7 @@ def apply_preset(kw: dict, preset: str) -> None:
 
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDRESS|local:N",
-    help="Count on a Dask cluster: the address of a running dask scheduler (tcp://host:8786; every worker "
-         "must read TOKENS at the same path), or local:N for N worker processes started for the run. The "
-         "result is the same bits as without [in this process]. Needs pip install 'embedcli[dask]'.")
+    help="Run on a Dask cluster: the address of a running dask scheduler (tcp://host:8786), or local:N for N "
+         "worker processes started for the run. Counting reads the input at the same absolute path on every "
+         "worker (a shared filesystem). Results are those of the in-process run [in this process]. Needs pip "
+         "install 'embedcli[dask]'.")

@@ -202,7 +202,7 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
         if method == "fasttext" and kw.get("bucket") is None:
             specs["word2vec"] = specs["word2vec"].replace(bucket=None)  # sized from the vocabulary
     t0 = time.perf_counter()
-    if scheduler:
+    if scheduler is not None:
         from embedcli.distributed import connect
 
         with connect(scheduler) as client:
