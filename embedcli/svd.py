@@ -52,6 +52,8 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
         del X32
         with op:
             U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
+        if progress is not None:
+            progress.close()  # ends the status line on a terminal
     else:
         if client is not None:
             raise ParameterError("solver", params.solver, "only the randomized solver runs on a cluster")
