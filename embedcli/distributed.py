@@ -40,7 +40,8 @@ def connect(scheduler: str) -> Iterator:
     Raises:
         DependencyError: dask.distributed is not installed.
         ParameterError: ``local:N`` with N not a positive integer.
-        InputError: the scheduler cannot be reached.
+        InputError: the scheduler cannot be reached, or no worker joins within :data:`WORKER_WAIT` s.
+        DataError (while in use): dask lost work it cannot re-create.
     """
     import numpy  # noqa: F401  before dask: its nanny sets OMP_NUM_THREADS=1 for the workers, which would
     import scipy.linalg  # noqa: F401  otherwise also give this process's BLAS one thread (other bits)
