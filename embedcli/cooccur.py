@@ -281,7 +281,7 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
 
     # Worker processes decode blocks and look words up (the GIL-bound part); threads
     # multiply blocks (scipy's sparse product releases the GIL) while this thread
-    # sums finished blocks in submission order.
+    # sums finished blocks (push, above).
     workers = p.workers or cores()
     with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
         for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, segment=segment):

@@ -49,7 +49,7 @@ def plot_format(path: str) -> str:
 
 def select_rows(vectors, words: list[str] | None = None, top: int = 100) -> tuple[np.ndarray, list[str]]:
     """Which rows to plot: ``words`` in the order given (duplicates dropped; a word not in the
-    vectors is looked up lower-cased, as the queries do), else the first ``top``.
+    vectors is looked up lower-cased, as ``neighbors --target`` does), else the first ``top``.
 
     Returns:
         ``(rows, missing)``: row indices ``(m,)`` int64, and the words not in ``vectors``.
@@ -65,7 +65,7 @@ def select_rows(vectors, words: list[str] | None = None, top: int = 100) -> tupl
             seen.add(w)
             i = vectors.index.get(w)
             if i is None:
-                i = vectors.index.get(w.lower())  # as the queries: 'King' finds 'king'
+                i = vectors.index.get(w.lower())  # as neighbors --target: 'King' finds 'king'
             (missing.append(w) if i is None else rows.append(i))
         rows = np.asarray(list(dict.fromkeys(rows)), dtype=np.int64)
     else:

@@ -125,8 +125,10 @@ def _map(input_path, words, output, words_file, color_by, data_path, title, quie
     v = Vectors.load(input_path)
     rows, missing = select_rows(v, keys or None, spec.top)
     if missing and not quiet:
+        hint = v.suggest(missing[0]) if len(missing) == 1 else []
         warn(f"plot: {len(missing):,} key{'s' * (len(missing) != 1)} not in {input_path}: "
-             f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")
+             f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}"
+             + (f" (did you mean: {', '.join(hint)}?)" if hint else ""))
     keys = [v.words[i] for i in rows]
     labels = read_labels(color_by) if color_by else None
     groups = [labels.get(k, [None])[0] for k in keys] if labels else None
