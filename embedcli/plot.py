@@ -150,7 +150,7 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def _save(fig, canvas_cls, path: str) -> None:
+def _save(fig, canvas_cls, path: str, provenance: dict | None = None) -> None:
     from embedcli.outputs import atomic_output
 
     import matplotlib
@@ -160,7 +160,8 @@ def _save(fig, canvas_cls, path: str) -> None:
     # no dates, fixed ids: the same input gives the same bytes in every format
     meta = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
     with matplotlib.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42, "svg.hashsalt": "embedcli"}):
-        with atomic_output(path, "wb") as f:
+        side = {"kind": "plot", "provenance": provenance} if provenance else None
+        with atomic_output(path, "wb", sidecar=side) as f:
             fig.savefig(f, format=fmt, dpi=150, metadata=meta)
 
 
@@ -198,7 +199,8 @@ def _plain(text: str) -> str:
 
 
 def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | None] | None = None,
-             annotate: str = "auto", title: str = "", axis_labels: tuple[str, ...] = ("", "")) -> dict:
+             annotate: str = "auto", title: str = "", axis_labels: tuple[str, ...] = ("", ""),
+             provenance: dict | None = None) -> dict:
     """Scatter ``coords`` ``(n, 2)`` with ``keys`` as text labels; write ``path`` (png/svg/pdf) atomically.
 
     Args:
@@ -206,6 +208,7 @@ def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | 
             largest groups get colours, the rest share grey as "other labels").
         annotate: ``all`` (the first :data:`MAX_LABELS` points), ``none``, or ``auto`` (all when
             ``n <= AUTO_ANNOTATE``).  Keys and the title are drawn verbatim (no math text).
+        provenance: written to ``path.meta.json`` with the picture (``kind`` ``plot``).
 
     Returns:
         ``{"points", "labelled", "overlaps", "groups", "missing_glyphs"}``: labels drawn, pairs of
@@ -268,7 +271,7 @@ def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | 
             adjust_text(texts, x=coords[:m, 0], y=coords[:m, 1], ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True,
                         time_lim=LABEL_SECONDS, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
             overlaps = count_overlaps(_label_boxes(fig, texts))
-        _save(fig, Canvas, path)
+        _save(fig, Canvas, path, provenance)
     for w in caught:
         if "missing from font" in str(w.message):
             missing_glyphs = True
@@ -349,7 +352,8 @@ def energy(s: np.ndarray, total: float | None) -> np.ndarray | None:
     return np.cumsum(np.square(s)) / total
 
 
-def draw_spectrum(s: np.ndarray, total: float | None, path: str, title: str = "") -> dict:
+def draw_spectrum(s: np.ndarray, total: float | None, path: str, title: str = "",
+                  provenance: dict | None = None) -> dict:
     """Singular values (log scale) and captured energy against k; write ``path`` atomically.
 
     Returns:
@@ -380,5 +384,5 @@ def draw_spectrum(s: np.ndarray, total: float | None, path: str, title: str = ""
     ax2.grid(True, alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
-    _save(fig, Canvas, path)
+    _save(fig, Canvas, path, provenance)
     return {"k": len(s), "energy": None if e is None else float(e[-1])}

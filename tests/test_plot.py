@@ -1,5 +1,6 @@
 """``embedcli plot``: 2-D maps and spectra, through the real CLI on the bundled speeches."""
 
+import json
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -29,6 +30,9 @@ def test_svg_map_labels_every_word_as_text(tmp_path, sample_run):
     texts = svg_texts(tmp_path / "map.svg")
     assert set(WORDS) <= set(texts)  # text stays text (svg.fonttype none): searchable, editable
     assert "20 points (pca), 20 labelled" in res.stderr
+    side = json.loads((tmp_path / "map.svg.meta.json").read_text())
+    assert side["kind"] == "plot" and side["provenance"]["spec"]["method"] == "pca"
+    assert side["provenance"]["stats"]["keys"] == WORDS
     rows = [r.split("\t") for r in (tmp_path / "xy.tsv").read_text().splitlines()]
     assert rows[0] == ["key", "x", "y"] and [r[0] for r in rows[1:]] == WORDS
     # the coordinates are the PCA of the unit-length rows (up to each axis's sign)

@@ -143,7 +143,13 @@ def _map(input_path, words, output, words_file, color_by, data_path, title, quie
     if title is None:
         title = f"{os.path.basename(input_path)}: {len(rows):,} points, {spec.method}" + \
             (", unit length" if spec.normalize else "")
-    res = draw_map(coords, keys, output, groups, spec.annotate, title, axes)
+    from embedcli.provenance import file_provenance, stage_record
+
+    inputs = {"vectors": file_provenance(input_path)}
+    if color_by and color_by != "-":
+        inputs["labels"] = file_provenance(color_by)
+    rec = stage_record("plot", spec, inputs, {"points": len(rows), "keys": keys[:1000]})
+    res = draw_map(coords, keys, output, groups, spec.annotate, title, axes, rec)
     if res["missing_glyphs"]:
         warn("plot: warning: some characters of the keys have no glyph in matplotlib's font (drawn as boxes); "
              "set matplotlib's font.family to a font that has them")
@@ -177,11 +183,17 @@ def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
         s, total = matrix_spectrum(cm, weighting, svd_spec, progress("plot", None, quiet))
         how = weighting.association or ("none" if cm.kind == "termdoc" else "ppmi")
         source = f"the top {len(s)} singular values of the {cm.kind} matrix ({how})"
+        used = [weighting, svd_spec]
     else:
         from embedcli.vectors import Vectors
 
         s, total, source = vectors_spectrum(Vectors.load(input_path))
-    res = draw_spectrum(s, total, output, title)
+        used = []
+    from embedcli.provenance import file_provenance, stage_record
+
+    rec = stage_record("plot", used, {"input": file_provenance(input_path)},
+                       {"spectrum": source, "values": len(s)})
+    res = draw_spectrum(s, total, output, title, rec)
     if data_path:
         from embedcli.outputs import atomic_output
 
