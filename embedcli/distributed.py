@@ -102,7 +102,8 @@ def _cluster_errors():
 def _tree_sum(client, futures: list, add):
     """Sum ``futures`` pairwise on the workers (a tree of depth log2 n); returns the future of the sum."""
     while len(futures) > 1:
-        nxt = [client.submit(add, a, b, pure=False) for a, b in zip(futures[::2], futures[1::2])]
+        # priority: a ready sum runs before more counting, so partial counts do not pile up
+        nxt = [client.submit(add, a, b, pure=False, priority=1) for a, b in zip(futures[::2], futures[1::2])]
         if len(futures) % 2:
             nxt.append(futures[-1])
         futures = nxt
@@ -158,13 +159,17 @@ def row_bands(counts, n_bands: int) -> list[int]:
     return sorted({0, len(w), *(int(c) for c in cuts if 0 < c < len(w))})
 
 
-def _track(client, futures: list, sizes: list[int], progress) -> None:
-    """Progress (bytes of the file counted) as the tasks finish; re-raises a task's error."""
+def _track(futures: list, sizes: list[int], progress) -> None:
+    """Progress (bytes of the file counted) as the tasks finish; re-raises a task's error.  Takes
+    ``futures`` over (the list is emptied): a finished task's result is released as soon as the sums
+    that use it have run, so workers never hold every partial count at once."""
     from dask.distributed import as_completed
 
     done = 0
     size_of = dict(zip((f.key for f in futures), sizes))
-    for fut in as_completed(futures):
+    pending = as_completed(futures)
+    futures.clear()
+    for fut in pending:
         if fut.status == "error":
             fut.result()  # raises the task's exception (a DataError keeps its message)
         done += size_of[fut.key]
@@ -232,8 +237,9 @@ def count_tokens_on(client, path: str, progress=None, segment_bytes: int | None 
     if not segs:
         return Counter()
     futures = [client.submit(_segment_counter, path, s, pure=False) for s in segs]
-    _track(client, futures, [b - a for a, b in segs], progress)
-    total = _tree_sum(client, futures, _add).result()
+    total_f = _tree_sum(client, list(futures), _add)  # sums run as soon as their two inputs are in
+    _track(futures, [b - a for a, b in segs], progress)
+    total = total_f.result()
     if progress is not None:
         progress.close()
     return total
@@ -248,12 +254,12 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
             random stream, or on windows across line ends, over the whole file in order).
         DataError: no token of the vocabulary in the file.
     """
-    from embedcli.cooccur import assemble, weight_units
-    from embedcli.errors import DataError
-
     import operator
 
     import scipy.sparse as sp
+
+    from embedcli.cooccur import assemble, weight_units
+    from embedcli.errors import DataError
 
     check_spec(spec)
     path, segs = _segments(client, path, segment_bytes)
@@ -264,12 +270,12 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
     # a task's argument, not scattered data: the scheduler can re-create it if its worker dies
     vocab_f = client.submit(_ident, vocab, pure=False)
     futures = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in segs]
-    _track(client, futures, [b - a for a, b in segs], progress)
-    # one tree sum per row band: each worker holds bands, never the whole matrix
+    # one tree sum per row band (each worker holds bands, never the whole matrix), submitted now so
+    # that sums run while counting goes on and partial counts are released as they are summed
     n = len(edges) - 1
-    bands = [_tree_sum(client, [client.submit(operator.getitem, f, i, pure=False) for f in futures], _add)
+    bands = [_tree_sum(client, [client.submit(operator.getitem, f, i, pure=False, priority=1) for f in futures], _add)
              for i in range(n + 1)]
-    del futures
+    _track(futures, [b - a for a, b in segs], progress)
     tokens = bands[n].result()
     if progress is not None:
         progress.close()
