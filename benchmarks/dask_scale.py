@@ -48,6 +48,7 @@ def measured(cmd: list[str]) -> dict:
     proc = subprocess.Popen(cmd)
     top = psutil.Process(proc.pid)
     peaks: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     names: dict[int, str] = {}
     stop = threading.Event()
 
@@ -61,6 +62,8 @@ def measured(cmd: list[str]) -> dict:
                 try:
                     rss = pr.memory_info().rss / 2**20
                     peaks[pr.pid] = max(peaks.get(pr.pid, 0.0), rss)
+                    c = pr.cpu_times()
+                    cpu[pr.pid] = c.user + c.system
                     names.setdefault(pr.pid, " ".join(pr.cmdline()[:4]))
                 except psutil.Error:
                     pass
@@ -76,7 +79,8 @@ def measured(cmd: list[str]) -> dict:
     wall = time.perf_counter() - t
     others = {pid: mb for pid, mb in peaks.items() if pid != proc.pid}
     # worker processes: the largest descendants (nannies and the resource tracker are small)
-    return {"wall": wall, "client_mb": peaks.get(proc.pid, 0.0), "children_mb": sorted(others.values(), reverse=True)}
+    return {"wall": wall, "client_mb": peaks.get(proc.pid, 0.0), "children_mb": sorted(others.values(), reverse=True),
+            "client_cpu": cpu.get(proc.pid, 0.0), "children_cpu": sum(v for k, v in cpu.items() if k != proc.pid)}
 
 
 def same_matrix(a: str, b: str) -> bool:
@@ -95,8 +99,9 @@ def main() -> None:
     work = args.workdir or tempfile.mkdtemp(prefix="embedcli-dask-")
     os.makedirs(work, exist_ok=True)
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores; workdir {work}\n")
-    print("| tokens | run | stage | wall s | client peak MB | worker peaks MB | same bytes |")
-    print("| ---: | --- | --- | ---: | ---: | --- | --- |")
+    print("| tokens | run | stage | wall s | client peak MB | worker peaks MB | client CPU s | worker CPU s | same bytes |")
+    print("| ---: | --- | --- | ---: | ---: | --- | ---: | ---: | --- |")
+    projections = []
     for n in [int(float(x)) for x in args.tokens.split(",")]:
         corpus = os.path.join(work, f"zipf-{n}.txt")
         if not os.path.exists(corpus):
@@ -119,11 +124,24 @@ def main() -> None:
                 if stage == "vocab" and extra:
                     same = "yes" if open(vocab, "rb").read() == open(vocab.replace("-d.tsv", "-p.tsv"), "rb").read() \
                         else "NO"
-                print(f"| {n:,} | {label} | {stage} | {r['wall']:.1f} | {r['client_mb']:,.0f} | {workers} | {same} |",
-                      flush=True)
+                wcpu = f"{r['children_cpu']:.1f}" if extra else "-"
+                print(f"| {n:,} | {label} | {stage} | {r['wall']:.1f} | {r['client_mb']:,.0f} | {workers} | "
+                      f"{r['client_cpu']:.1f} | {wcpu} | {same} |", flush=True)
+                if stage == "cooccur" and extra:
+                    projections.append((n, r))
                 if stage == "cooccur":
                     outs[tag] = mat
                     print(f"  ({label} {stage}: {n / r['wall'] / 1e6:.2f} M tokens/s)", file=sys.stderr, flush=True)
+
+    print("\nProjected cooccur throughput on N machines of 2 cores, M tokens/s "
+          "(T(N) = client CPU + worker CPU / (2N); see the docstring):\n")
+    print("| tokens | serial fraction (1 machine) | N=1 | N=4 | N=16 | N=64 | bound |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for n, r in projections:
+        c, w = r["client_cpu"], r["children_cpu"]
+        t = {N: c + w / (2 * N) for N in (1, 4, 16, 64)}
+        cells = " | ".join(f"{n / t[N] / 1e6:.2f}" for N in (1, 4, 16, 64))
+        print(f"| {n:,} | {c / t[1]:.2f} | {cells} | {n / c / 1e6:.2f} |")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ from embedcli.errors import DependencyError, InputError, ParameterError
 
 #: Bytes of the tokens file per task: enough work to hide the scheduling overhead, small enough
 #: that a worker's memory stays bounded (about 10x this while counting).
-SEGMENT_BYTES = 64 << 20
+SEGMENT_BYTES = 32 << 20
+#: Byte ranges whose counts a worker sums before the client takes the sums: bounds a worker's memory
+#: (about this many ranges' partial matrices) independently of the corpus length.
+GROUP_SEGMENTS = 4
 #: Seconds to wait for a running scheduler to have at least one worker.
 WORKER_WAIT = 30.0
 
@@ -178,36 +181,41 @@ def _track(futures: list, sizes: list[int], progress) -> None:
 
 
 def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[tuple[int, int]]]:
-    """``(absolute path, byte ranges)``, after checking that every worker sees the same file (same
-    size) at that path.
+    """``(absolute path or URL, byte ranges)``, after checking that every worker sees the same file
+    (same size) there.
 
     Raises:
         InputError: stdin, a compressed or missing file, or a file the workers see differently.
+        DependencyError: a URL whose fsspec backend the client lacks.
     """
-    from embedcli.fileio import line_segments
+    from embedcli.fileio import input_size, is_url, line_segments
 
     if path == "-":
         raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file")
-    path = os.path.abspath(path)
+    size = input_size(path)
+    if not is_url(path):
+        path = os.path.abspath(path)
     segs = line_segments(path, segment_bytes or SEGMENT_BYTES)
-    size = os.path.getsize(path)
     seen = client.run(_size_or_none, path)
     bad = {w: got for w, got in seen.items() if got != size}
     if bad:
         w, got = next(iter(bad.items()))
-        why = "cannot read it" if got is None else f"sees {got:,} bytes, not {size:,}"
-        raise InputError(f"{path}: worker {w} {why} (the workers need the same file at the same path: a "
-                         "shared filesystem)")
+        why = f"cannot read it ({got})" if isinstance(got, str) else f"sees {got:,} bytes, not {size:,}"
+        where = "the same URL (and its fsspec backend)" if is_url(path) else "the same file at the same path: a " \
+            "shared filesystem"
+        raise InputError(f"{path}: worker {w} {why} (the workers need {where})")
     return path, segs
 
 
 def _size_or_none(path: str):
+    """Worker: the file's size, or why it cannot be read (a string)."""
+    from embedcli.errors import EmbedcliError
+    from embedcli.fileio import input_size
+
     try:
-        return os.path.getsize(path)
-    except OSError:
-        return None
+        return input_size(path)
+    except (EmbedcliError, OSError) as e:
+        return str(e)
 
 
 def check_spec(spec) -> None:
@@ -245,9 +253,16 @@ def count_tokens_on(client, path: str, progress=None, segment_bytes: int | None 
     return total
 
 
-def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes: int | None = None):
+def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes: int | None = None,
+                    group: int | None = None):
     """:func:`embedcli.cooccur.cooccurrence_matrix` on a cluster: the same ``(V, V) float64`` CSR
     matrix, bit for bit.
+
+    Memory: each worker sums the counts of ``group`` consecutive byte ranges (:data:`GROUP_SEGMENTS`),
+    one tree per row band, and the client takes each group's band sums as soon as they are done and
+    adds them up (a binary counter per band; it holds the whole matrix anyway, to write it).  So a
+    worker holds a few ranges' partial counts, whatever the corpus length; the client's additions
+    are the serial part of the run.
 
     Raises:
         ParameterError: ``sample``, ``dynamic_window`` or ``cross_documents`` (they depend on one
@@ -257,6 +272,7 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
     import operator
 
     import scipy.sparse as sp
+    from dask.distributed import as_completed
 
     from embedcli.cooccur import assemble, weight_units
     from embedcli.errors import DataError
@@ -265,29 +281,104 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
     path, segs = _segments(client, path, segment_bytes)
     if not segs:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    group = max(1, group or GROUP_SEGMENTS)
     workers = max(1, len(client.scheduler_info()["workers"]))
     edges = row_bands(vocab.counts, 4 * workers)
+    n = len(edges) - 1
     # a task's argument, not scattered data: the scheduler can re-create it if its worker dies
     vocab_f = client.submit(_ident, vocab, pure=False)
     futures = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in segs]
-    # one tree sum per row band (each worker holds bands, never the whole matrix), submitted now so
-    # that sums run while counting goes on and partial counts are released as they are summed
-    n = len(edges) - 1
-    bands = [_tree_sum(client, [client.submit(operator.getitem, f, i, pure=False, priority=1) for f in futures], _add)
-             for i in range(n + 1)]
-    _track(futures, [b - a for a, b in segs], progress)
-    tokens = bands[n].result()
+    # per group of ranges, one tree sum per row band, submitted now (priority 1: a ready sum runs
+    # before more counting) so that partial counts are released as they are summed
+    sums = []
+    for g in range(0, len(futures), group):
+        for i in range(n + 1):
+            items = [client.submit(operator.getitem, f, i, pure=False, priority=1) for f in futures[g:g + group]]
+            sums.append((i, _tree_sum(client, items, _add)))
+    band_of = {f.key: i for i, f in sums}
+    size_of = {f.key: b - a for f, (a, b) in zip(futures, segs)}
+    pending = as_completed(futures + [f for _, f in sums])
+    futures.clear()
+    sums.clear()
+    stacks: list[list] = [[] for _ in range(n + 1)]  # per band, partial sums as a binary counter
+    done = 0
+    for fut in pending:
+        if fut.status == "error":
+            fut.result()  # raises the task's exception (a DataError keeps its message)
+        if fut.key in size_of:
+            done += size_of[fut.key]
+            if progress is not None:
+                progress.update(done)
+            continue
+        i, part = band_of[fut.key], fut.result()
+        del fut  # the worker's copy goes once the client has it
+        _push(stacks[i], part)
+        del part
+    del pending
+    totals = [_total(st) for st in stacks]
+    stacks = None
     if progress is not None:
         progress.close()
-    if tokens == 0:
+    if not totals[n]:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
-    parts = []
-    for i in range(n):  # gathered in turn, each released from its worker once here
-        parts.append(bands[i].result())
-        bands[i] = None
-    L = sp.vstack(parts, format="csr")
-    del parts
+    L = sp.vstack(totals[:n], format="csr")
+    totals = None
     return assemble({"L": L}, spec, weight_units(spec.window, spec.window_weighting)[1])
+
+
+def _push(stack: list, part) -> None:
+    """Add ``part`` to a binary counter of partial sums ``[(weight, sum), ...]``: two sums of equal
+    weight merge, so each count is added about log2(groups) times rather than once per group."""
+    w = 1
+    while stack and stack[-1][0] == w:
+        part = stack.pop()[1] + part
+        w *= 2
+    stack.append((w, part))
+
+
+def _total(stack: list):
+    total = None
+    while stack:  # smallest first
+        part = stack.pop()[1]
+        total = part if total is None else total + part
+    return total
+
+
+def _segment_termdoc(path: str, vocab, segment: tuple[int, int]):
+    from embedcli.termdoc import termdoc_counts
+
+    with _where(segment):
+        return termdoc_counts(path, vocab, None, 1, segment)
+
+
+def termdoc_on(client, path: str, vocab, progress=None, segment_bytes: int | None = None):
+    """:func:`embedcli.termdoc.count_termdoc` on a cluster: one task per byte range counts its lines'
+    term frequencies; the client puts the column blocks side by side in file order.  The same
+    ``(V, n_docs) float64`` CSR matrix (counts are integers); a worker holds one range's columns.
+    May have no non-zero (the caller refuses that)."""
+    import scipy.sparse as sp
+    from dask.distributed import as_completed
+
+    path, segs = _segments(client, path, segment_bytes)
+    if not segs:
+        return sp.csr_matrix((len(vocab), 0))
+    vocab_f = client.submit(_ident, vocab, pure=False)
+    futures = [client.submit(_segment_termdoc, path, vocab_f, s, pure=False) for s in segs]
+    place = {f.key: (i, b - a) for i, (f, (a, b)) in enumerate(zip(futures, segs))}
+    parts: list = [None] * len(segs)
+    pending = as_completed(futures)
+    futures.clear()
+    done = 0
+    for fut in pending:
+        if fut.status == "error":
+            fut.result()
+        i, size = place[fut.key]
+        parts[i] = fut.result().tocsc()
+        del fut  # the worker's copy goes once the client has it
+        done += size
+        if progress is not None:
+            progress.update(done)
+    return sp.hstack(parts, format="csr")
 
 
 def _block_product(item, B):

@@ -8,6 +8,7 @@ import glob
 import gzip
 import lzma
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,62 @@ from embedcli.outputs import (COMPRESSED_SUFFIXES, atomic_output, atomic_path, c
 CHUNK_BYTES = 4 << 20
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(path: str) -> bool:
+    """``path`` is an fsspec URL (``s3://``, ``gs://``, ``hdfs://``, ``file://`` ...), not a local path."""
+    return isinstance(path, str) and _URL.match(path) is not None
+
+
+def url_fs(url: str):
+    """``(filesystem, path)`` of an fsspec URL.
+
+    Raises:
+        DependencyError: fsspec, or the backend of the URL's protocol (s3fs, gcsfs ...), is not installed.
+    """
+    from embedcli.errors import DependencyError
+
+    try:
+        import fsspec
+    except ImportError:
+        raise DependencyError(f"{url}: reading URLs needs fsspec: pip install 'embedcli[remote]' "
+                              "(and the protocol's backend, e.g. s3fs)") from None
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as e:  # fsspec's message names the package to install
+        raise DependencyError(f"{url}: {str(e).splitlines()[0]}") from None
+
+
+def input_size(path: str) -> int:
+    """Size in bytes of a local file or an fsspec URL.
+
+    Raises:
+        InputError: no such file (or not a file).
+        DependencyError: see :func:`url_fs`.
+    """
+    if not is_url(path):
+        if not os.path.isfile(path):
+            raise InputError(f"{path}: no such file")
+        return os.path.getsize(path)
+    fs, p = url_fs(path)
+    try:
+        if not fs.isfile(p):
+            raise InputError(f"{path}: no such file")
+        return int(fs.size(p))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e}") from None
+
+
+def _open_raw(path: str, compression: str | None = None) -> IO[bytes]:
+    """A binary file object for a local path or an fsspec URL (seekable unless ``compression``)."""
+    if not is_url(path):
+        return open(path, "rb")
+    fs, p = url_fs(path)
+    try:
+        return fs.open(p, "rb", compression=compression)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
 
 
 def find_inputs(inputs, include=(), exclude=()) -> tuple[list[str], list[tuple[str, str]]]:
@@ -201,10 +258,12 @@ def read_head(path: str, what: str = "input") -> bytes:
 
 
 def open_binary(path: str) -> IO[bytes]:
-    """Open ``path`` for binary reading; ``-`` is stdin; .gz/.bz2/.xz are decompressed.
+    """Open ``path`` for binary reading; ``-`` is stdin; .gz/.bz2/.xz are decompressed; an fsspec URL
+    (``s3://bucket/tokens.txt``) is read through fsspec when it and the protocol's backend are installed.
 
     Raises:
         InputError: the file cannot be opened.
+        DependencyError: a URL whose fsspec backend is missing.
     """
     if path == "-":
         if sys.stdin is None:
@@ -212,6 +271,8 @@ def open_binary(path: str) -> IO[bytes]:
         return sys.stdin.buffer
     ext = os.path.splitext(path)[1].lower()
     try:
+        if is_url(path):
+            return _open_raw(path, {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}.get(ext))
         return _OPENERS.get(ext, open)(path, "rb")
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
@@ -284,18 +345,19 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
 
 
 def line_segments(path: str, size: int) -> list[tuple[int, int]]:
-    """Byte ranges ``(start, end)`` of about ``size`` bytes covering an uncompressed file, each
-    starting at a line start (cut after the first newline at or past every multiple of ``size``),
-    so that each can be read alone (:func:`iter_line_chunks` ``segment``).
+    """Byte ranges ``(start, end)`` of about ``size`` bytes covering an uncompressed file (local or an
+    fsspec URL), each starting at a line start (cut after the first newline at or past every
+    multiple of ``size``), so that each can be read alone (:func:`iter_line_chunks` ``segment``).
 
     Raises:
-        InputError: a compressed file or stdin (they cannot be cut without reading them whole).
+        InputError: a compressed file or stdin (they cannot be cut without reading them whole), or
+            a missing file.
     """
     if path == "-" or os.path.splitext(path)[1].lower() in _OPENERS:
         raise InputError(f"{path}: a cluster reads uncompressed files by byte ranges; decompress it first")
-    total = os.path.getsize(path)
+    total = input_size(path)
     cuts = [0]
-    with open(path, "rb") as f:
+    with _open_raw(path) as f:
         pos = size
         while pos < total:
             f.seek(pos)
@@ -321,10 +383,14 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
     """A path that can be read several times: stdin (and, with ``decompress``, a
     .gz/.bz2/.xz file) is first copied to a temporary file, removed afterwards.
 
+    An fsspec URL is read again from its store (or, compressed with ``decompress``, copied too).
+
     Raises:
         InputError: ``path`` does not exist.
     """
-    if path != "-" and not os.path.isfile(path):
+    if is_url(path):
+        input_size(path)  # exists?
+    elif path != "-" and not os.path.isfile(path):
         raise InputError(f"{path}: no such file")
     if path != "-" and not (decompress and os.path.splitext(path)[1].lower() in _OPENERS):
         yield path

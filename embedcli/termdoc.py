@@ -14,17 +14,36 @@ from embedcli.specs import TermdocSpec, cores
 from embedcli.vocab import Vocabulary
 
 
-def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None, workers: int = 1) -> sp.csr_matrix:
+def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None, workers: int = 1,
+                  client=None) -> sp.csr_matrix:
     """``(V, n_docs) float64`` CSR of term frequencies; document ``j`` is line ``j + 1`` (every line,
-    blank ones included, so that columns line up with the lines and with ids).
+    blank ones included, so that columns line up with the lines and with ids).  ``client``: a
+    ``dask.distributed`` client to count on (:func:`embedcli.distributed.termdoc_on`; the same matrix).
 
     Raises:
         DataError: no token of the vocabulary in the file.
     """
+    if client is not None:
+        from embedcli.distributed import termdoc_on
+
+        m = termdoc_on(client, path, vocab, progress)
+    else:
+        m = termdoc_counts(path, vocab, progress, workers)
+    if progress is not None:
+        progress.close()
+    if m.nnz == 0:
+        raise DataError(f"{path}: no token of the vocabulary occurs in it")
+    return m
+
+
+def termdoc_counts(path: str, vocab: Vocabulary, progress: Progress | None = None, workers: int = 1,
+                   segment: tuple[int, int] | None = None) -> sp.csr_matrix:
+    """:func:`count_termdoc` of the whole file or of one byte range ``segment`` (its lines are its
+    documents), possibly with no non-zero."""
     rows, cols, vals = [], [], []
     n_docs = 0
     lines: list[int] = []
-    for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, lines):
+    for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, lines, segment):
         if len(doc):
             n_docs = max(n_docs, int(doc[-1]) + 1)
         ok = ids >= 0
@@ -36,11 +55,9 @@ def count_termdoc(path: str, vocab: Vocabulary, progress: Progress | None = None
         rows.append(block.row)
         cols.append(block.col.astype(np.int64) + d0)
         vals.append(block.data)
-    if progress is not None:
-        progress.close()
-    if not rows:
-        raise DataError(f"{path}: no token of the vocabulary occurs in it")
     n_docs = max(n_docs, lines[0])  # lines without a token (trailing ones too) are documents
+    if not rows:
+        return sp.csr_matrix((len(vocab), n_docs))
     m = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(vocab), n_docs))
     m = m.tocsr()
     m.sum_duplicates()
@@ -102,13 +119,14 @@ def normalize_columns(m: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None,
-                   progress: Progress | None = None, ids: list[str] | None = None) -> CountMatrix:
+                   progress: Progress | None = None, ids: list[str] | None = None, client=None) -> CountMatrix:
     """The term-document stage: a weighted ``(terms, documents)`` :class:`CountMatrix`
     with its provenance record and the terms' global weights (``term_weights``, for LSA fold-in).
 
     Terms kept: in ``vocab`` (already cut by min count), in at least
     ``spec.min_df`` documents and in at most ``spec.max_df`` (a fraction) of them.
     Documents are the file's lines, labelled by ``ids`` (one per line) or ``d<line number>``.
+    ``client``: count on that Dask cluster (the same matrix).
 
     Raises:
         DataError: no term survives the filters.
@@ -116,7 +134,7 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
     """
     spec = spec or TermdocSpec()
     weighting, min_df, max_df = spec.weighting, spec.min_df, spec.max_df
-    tf = count_termdoc(path, vocab, progress, spec.workers or cores())
+    tf = count_termdoc(path, vocab, progress, spec.workers or cores(), client)
     if ids is not None:
         if len(ids) != tf.shape[1]:
             raise DataError(f"{len(ids):,} document ids for {tf.shape[1]:,} documents (lines) in {path}")

@@ -185,3 +185,27 @@ def test_matrix_does_not_depend_on_block_boundaries(small_tokens, monkeypatch, o
     assert units.dtype.kind == "i" and np.allclose(got[0].data * scale, np.rint(got[0].data * scale))
     units, scale = weight_units(17, "harmonic")  # lcm(1..17) is too large: float32 weights
     assert units.dtype == np.float32 and scale == 1
+
+
+def test_tokens_from_an_fsspec_url_give_the_same_bytes(tmp_path, small_tokens):
+    """An fsspec URL (here file://, the same code path as s3:// or gs://) is read like the path;
+    compressed too; a missing URL or an unknown protocol is a one-line exit 2."""
+    import gzip
+
+    pytest.importorskip("fsspec")
+    url = "file://" + str(small_tokens)
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
+    run("vocab", small_tokens, "--min-count", "3", "-o", tmp_path / "p.tsv", "-q")
+    run("vocab", url, "--min-count", "3", "-o", tmp_path / "u.tsv", "-q")
+    run("vocab", "file://" + str(gz), "--min-count", "3", "-o", tmp_path / "g.tsv", "-q")
+    assert (tmp_path / "p.tsv").read_bytes() == (tmp_path / "u.tsv").read_bytes() == (tmp_path / "g.tsv").read_bytes()
+    run("cooccur", small_tokens, "--vocab", tmp_path / "p.tsv", "-o", tmp_path / "p.npz", "-q")
+    run("cooccur", url, "--vocab", tmp_path / "p.tsv", "--workers", "2", "-o", tmp_path / "u.npz", "-q")
+    a, b = (CountMatrix.load(str(tmp_path / f"{t}.npz")).matrix for t in "pu")
+    assert (a != b).nnz == 0 and a.nnz > 1000
+    r = run("vocab", url + ".missing", "-o", tmp_path / "x.tsv", ok=False)
+    assert r.exit_code == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+    r = run("vocab", "nosuchproto://bucket/t.txt", "-o", tmp_path / "x.tsv", ok=False)
+    assert r.exit_code == 2
+    assert "nosuchproto" in r.stderr and len(r.stderr.strip().splitlines()) == 1

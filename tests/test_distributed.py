@@ -59,7 +59,7 @@ def test_a_killed_worker_changes_nothing(client, small_tokens):
 
     hook = KillOnce()
     rel = os.path.relpath(small_tokens)  # made absolute for the workers
-    got = D.cooccurrence_on(client, rel, vocab, spec, hook, segment_bytes=20_000)
+    got = D.cooccurrence_on(client, rel, vocab, spec, hook, segment_bytes=20_000, group=3)  # several groups
     assert hook.killed and same_matrix(got, want)
     assert D.count_tokens_on(client, str(small_tokens), None, 20_000) == \
         __import__("embedcli.vocab", fromlist=["count_tokens"]).count_tokens(str(small_tokens))
@@ -114,3 +114,37 @@ def test_pipeline_on_a_cluster(tmp_path, small_speeches):
     for extra in (["--method", "word2vec"], ["--sample", "1e-5"], ["--solver", "arpack"]):
         res = run("pipeline", small_speeches, "-o", tmp_path / "w", *extra, "--scheduler", "local:1", ok=False)
         assert res.exit_code == 2 and extra[0] in res.stderr and not (tmp_path / "w").exists(), res.stderr
+
+
+def test_a_url_on_a_cluster(tmp_path, small_tokens, client):
+    """An fsspec URL is read by the workers (file:// here, the code path of s3:// and gs://); a URL
+    the workers cannot see (memory:// lives in the client process only) is a clear error."""
+    import fsspec
+
+    from embedcli.cooccur import cooccurrence_matrix
+    from embedcli.errors import InputError
+    from embedcli.specs import CooccurSpec, VocabSpec
+    from embedcli.vocab import build_vocab
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    spec = CooccurSpec(window=4)
+    got = D.cooccurrence_on(client, "file://" + str(small_tokens), vocab, spec, None, segment_bytes=30_000)
+    assert same_matrix(got, cooccurrence_matrix(str(small_tokens), vocab, spec))
+    with fsspec.open("memory://embedcli-test/t.txt", "wb") as f:
+        f.write(small_tokens.read_bytes())
+    with pytest.raises(InputError, match="workers need the same URL"):
+        D.cooccurrence_on(client, "memory://embedcli-test/t.txt", vocab, spec)
+
+
+def test_termdoc_on_a_cluster_is_the_same_bytes(tmp_path, small_tokens, monkeypatch):
+    """Term-document counts by byte range, the column blocks put side by side in file order: the
+    same matrix and document ids as in-process, whatever the ranges (a blank line included)."""
+    monkeypatch.setattr(D, "SEGMENT_BYTES", 25_000)
+    tokens = tmp_path / "t.txt"
+    tokens.write_bytes(small_tokens.read_bytes() + b"\nzzzunknown\n\nthe end")  # blank, OOV-only, no final newline
+    for sched in ([], ["--scheduler", "local:2"]):
+        tag = "d" if sched else "p"
+        run("termdoc", tokens, "--weighting", "tfidf", "--min-count", "2", "-o", tmp_path / f"{tag}.npz", "-q", *sched)
+    a, b = (CountMatrix.load(str(tmp_path / f"{t}.npz")) for t in "pd")
+    assert same_matrix(a.matrix, b.matrix) and a.col_words == b.col_words and a.row_words == b.row_words
+    assert a.matrix.shape[1] == tokens.read_bytes().count(b"\n") + 1 and a.matrix.nnz > 5_000

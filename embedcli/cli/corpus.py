@@ -81,7 +81,8 @@ def report_skipped(skipped, quiet: bool) -> None:
 def vocab(tokens, output, scheduler, quiet, **kw):
     """Count words: 'word<TAB>count' lines, most frequent first (ties by word).
 
-    TOKENS is a tokens file ('-': stdin). The provenance goes to VOCAB.tsv.meta.json.
+    TOKENS is a tokens file ('-': stdin; an fsspec URL such as s3://bucket/tokens.txt when fsspec
+    and the protocol's backend are installed). The provenance goes to VOCAB.tsv.meta.json.
     Memory: one entry per distinct word (about 100 bytes each) plus 4 MB blocks.
 
     \b
@@ -89,11 +90,8 @@ def vocab(tokens, output, scheduler, quiet, **kw):
       embedcli vocab tokens.txt --min-count 5 -o vocab.tsv
       embedcli vocab big-tokens.txt --scheduler local:4 -o vocab.tsv
     """
+    from embedcli.fileio import check_distinct, check_output_path
     from embedcli.vocab import build_vocab
-
-    from embedcli.fileio import check_distinct
-
-    from embedcli.fileio import check_output_path
 
     spec = build_spec(VocabSpec, kw)
     check_distinct([tokens], [output])

@@ -87,8 +87,9 @@ def cooccur(tokens, output, vocab_path, scheduler, quiet, **kw):
 @vocab_file_option
 @click.option("--ids", "ids_path", default=None, metavar="FILE",
               help="One document id per line of TOKENS (tokenize --ids-output) [d1, d2, ...: the line number].")
+@scheduler_option
 @quiet_option
-def termdoc(tokens, output, vocab_path, ids_path, quiet, **kw):
+def termdoc(tokens, output, vocab_path, ids_path, scheduler, quiet, **kw):
     """Build the term-document matrix of a tokens file (one document per line).
 
     Memory: the matrix (12 bytes per non-zero, a few copies while weighting)
@@ -98,16 +99,16 @@ def termdoc(tokens, output, vocab_path, ids_path, quiet, **kw):
     Example:
       embedcli termdoc tokens.txt --weighting tfidf --min-df 2 -o termdoc.npz
       embedcli svd termdoc.npz --eig 0 -o lsa.npz        # LSA; also lsa.docs.npz
+      embedcli termdoc tokens.txt --scheduler local:4 -o termdoc.npz
     """
     from embedcli.docvec import read_ids
-    from embedcli.termdoc import termdoc_matrix
-
     from embedcli.fileio import check_distinct
+    from embedcli.termdoc import termdoc_matrix
 
     check_distinct([tokens, vocab_path, ids_path], [output])
     ids = read_ids(ids_path) if ids_path else None
     cm = count_matrix(termdoc_matrix, tokens, output, vocab_path, build_spec(VocabSpec, kw), build_spec(TermdocSpec, kw),
-                      quiet, ids=ids)
+                      quiet, scheduler, ids=ids)
     if not quiet:
         warn(f"termdoc: {cm.matrix.shape[0]:,} terms x {cm.matrix.shape[1]:,} documents, {cm.matrix.nnz:,} non-zeros")
 
