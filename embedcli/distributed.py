@@ -260,9 +260,10 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
 
     Memory: each worker sums the counts of ``group`` consecutive byte ranges (:data:`GROUP_SEGMENTS`),
     one tree per row band, and the client takes each group's band sums as soon as they are done and
-    adds them up (a binary counter per band; it holds the whole matrix anyway, to write it).  So a
-    worker holds a few ranges' partial counts, whatever the corpus length; the client's additions
-    are the serial part of the run.
+    adds them up (a binary counter per band; it holds the whole matrix anyway, to write it).  At most
+    one group per worker plus one is submitted ahead of the client's additions.  So a worker holds a
+    few ranges' partial counts, whatever the corpus length; the client's additions are the serial
+    part of the run.
 
     Raises:
         ParameterError: ``sample``, ``dynamic_window`` or ``cross_documents`` (they depend on one
@@ -287,38 +288,53 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
     n = len(edges) - 1
     # a task's argument, not scattered data: the scheduler can re-create it if its worker dies
     vocab_f = client.submit(_ident, vocab, pure=False)
-    futures = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in segs]
-    # per group of ranges, one tree sum per row band, submitted now (priority 1: a ready sum runs
-    # before more counting) so that partial counts are released as they are summed
-    sums = []
-    for g in range(0, len(futures), group):
+    groups = [segs[g:g + group] for g in range(0, len(segs), group)]
+    pending = as_completed()
+    size_of: dict = {}
+    band_of: dict = {}
+    left: dict = {}
+
+    def submit_group(gi: int) -> None:
+        # the group's ranges, then one tree sum per row band (priority 1: a ready sum runs before
+        # more counting), so that partial counts are released as they are summed
+        fs = [client.submit(_segment_units, path, vocab_f, spec, s, edges, pure=False) for s in groups[gi]]
+        for f, (a, b) in zip(fs, groups[gi]):
+            size_of[f.key] = b - a
+            pending.add(f)
         for i in range(n + 1):
-            items = [client.submit(operator.getitem, f, i, pure=False, priority=1) for f in futures[g:g + group]]
-            sums.append((i, _tree_sum(client, items, _add)))
-    band_of = {f.key: i for i, f in sums}
-    size_of = {f.key: b - a for f, (a, b) in zip(futures, segs)}
-    pending = as_completed(futures + [f for _, f in sums])
-    futures.clear()
-    sums.clear()
+            t = _tree_sum(client, [client.submit(operator.getitem, f, i, pure=False, priority=1) for f in fs], _add)
+            band_of[t.key] = (i, gi)
+            pending.add(t)
+        left[gi] = n + 1
+
+    # back-pressure: at most one group per worker plus one is submitted ahead of the client's
+    # additions, so that workers cannot count far ahead while finished sums wait to be taken
+    nxt = min(workers + 1, len(groups))
+    for gi in range(nxt):
+        submit_group(gi)
     stacks: list[list] = [[] for _ in range(n + 1)]  # per band, partial sums as a binary counter
     done = 0
     for fut in pending:
         if fut.status == "error":
             fut.result()  # raises the task's exception (a DataError keeps its message)
         if fut.key in size_of:
-            done += size_of[fut.key]
+            done += size_of.pop(fut.key)
             if progress is not None:
                 progress.update(done)
             continue
-        i, part = band_of[fut.key], fut.result()
+        (i, gi), part = band_of.pop(fut.key), fut.result()
         del fut  # the worker's copy goes once the client has it
         _push(stacks[i], part)
         del part
+        left[gi] -= 1
+        if not left[gi] and nxt < len(groups):
+            submit_group(nxt)
+            nxt += 1
     del pending
-    totals = [_total(st) for st in stacks]
-    stacks = None
     if progress is not None:
         progress.close()
+    totals = [_total(st) for st in stacks]
+    stacks = None
     if not totals[n]:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
     L = sp.vstack(totals[:n], format="csr")
@@ -379,6 +395,29 @@ def termdoc_on(client, path: str, vocab, progress=None, segment_bytes: int | Non
         if progress is not None:
             progress.update(done)
     return sp.hstack(parts, format="csr")
+
+
+class DaskBlocks:
+    """:class:`embedcli.parallel.ProcessBlocks` on a cluster: ``submit(*args)`` runs ``fn(*args)`` as
+    a task and returns its future; the caller takes results in submission order (so the output is
+    the in-process output), keeping at most ``in_flight`` pending: four per worker thread, enough to
+    hide the round trip.  The blocks are the task arguments, so the workers need no access to the
+    input files (stdin and compressed files work); the client reads and writes.
+    """
+
+    def __init__(self, client, fn):
+        self.client, self.fn = client, fn
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        self.in_flight = 4 * max(1, threads)
+
+    def submit(self, *args):
+        return self.client.submit(self.fn, *args, pure=False)
+
+    def __enter__(self) -> "DaskBlocks":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
 
 
 def _block_product(item, B):

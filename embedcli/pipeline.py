@@ -123,7 +123,8 @@ def run_pipeline(
     counter: Counter = Counter()
     side: dict = {}
     with atomic_output(f["tokens"], "wb", sidecar=side) as out:
-        st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet))
+        st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet),
+                          client=client)
         side.update(kind="tokens", provenance=st.provenance)
     res.skipped = st.skipped
     res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))

@@ -195,6 +195,7 @@ def tokenize(
     counter: Counter | None = None,
     progress: Progress | None = None,
     ids_out: IO[bytes] | None = None,
+    client=None,
 ) -> TokenizeStats:
     """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
 
@@ -211,6 +212,8 @@ def tokenize(
         ids_out: if given, receives one id per document written, one per line:
             the ``id_column`` field of its line, else ``PATH:LINE`` (``doc`` line; the
             first line for ``paragraph``) or ``PATH`` (``doc`` file).
+        client: a ``dask.distributed`` client: blocks are tokenized as tasks on its workers
+            (:class:`embedcli.distributed.DaskBlocks`; this process reads and writes; the same output).
 
     Returns:
         :class:`TokenizeStats`, with ``provenance`` (the stage record).
@@ -236,7 +239,13 @@ def tokenize(
     spaces = 0  # every output document of n tokens holds n - 1 spaces
     want_counts = counter is not None
     skip = spec.skip_unreadable
-    with ProcessBlocks(_tokenize_block, workers) as runner:
+    if client is not None:
+        from embedcli.distributed import DaskBlocks
+
+        blocks_runner = DaskBlocks(client, _tokenize_block)
+    else:
+        blocks_runner = ProcessBlocks(_tokenize_block, workers)
+    with blocks_runner as runner:
         # Blocks are tokenized in worker processes (in order, a few in flight); this
         # process only stitches documents across block ends and writes.  With
         # skip_unreadable each file's output is staged and written once the whole

@@ -148,3 +148,24 @@ def test_termdoc_on_a_cluster_is_the_same_bytes(tmp_path, small_tokens, monkeypa
     a, b = (CountMatrix.load(str(tmp_path / f"{t}.npz")) for t in "pd")
     assert same_matrix(a.matrix, b.matrix) and a.col_words == b.col_words and a.row_words == b.row_words
     assert a.matrix.shape[1] == tokens.read_bytes().count(b"\n") + 1 and a.matrix.nnz > 5_000
+
+
+def test_tokenize_on_a_cluster_is_the_same_bytes(tmp_path, small_speeches, monkeypatch):
+    """Blocks tokenized as tasks, stitched and written by the client: the same tokens, ids and
+    counts as in-process, for files and for stdin (the workers never open the inputs)."""
+    import embedcli.tokenizer as T
+
+    monkeypatch.setattr(T, "TOKENIZE_CHUNK_BYTES", 8_000)  # many blocks, documents cut across them
+    for sched in ([], ["--scheduler", "local:2"]):
+        tag = "d" if sched else "p"
+        run("tokenize", small_speeches, "-o", tmp_path / f"{tag}.txt", "--ids-output", tmp_path / f"{tag}.ids", "-q",
+            *sched)
+    assert (tmp_path / "p.txt").read_bytes() == (tmp_path / "d.txt").read_bytes()
+    assert (tmp_path / "p.ids").read_bytes() == (tmp_path / "d.ids").read_bytes()
+    text = "Hello  World.\n\nSecond line, here!\n" * 500
+    a = run("tokenize", "-", input=text).stdout
+    b = run("tokenize", "-", "--scheduler", "local:1", "-q", input=text).stdout
+    assert a == b and a.startswith("hello world\nsecond line here\n")
+    res = run("tokenize", small_speeches, "--token-pattern", "(", "--scheduler", "local:1", "-o", tmp_path / "x.txt",
+              ok=False)
+    assert res.exit_code == 2 and not (tmp_path / "x.txt").exists()

@@ -18,8 +18,9 @@ from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 @click.option("--ids-output", default=None, metavar="FILE",
               help="Also write one id per document written: the --id-column field, else PATH:LINE (PATH for "
                    "--doc file). termdoc and docvec take it with --ids.")
+@scheduler_option
 @quiet_option
-def tokenize(inputs, output, ids_output, quiet, **kw):
+def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
     """Tokenize a corpus into one document per line, tokens separated by single spaces.
 
     INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
@@ -35,18 +36,19 @@ def tokenize(inputs, output, ids_output, quiet, **kw):
       embedcli tokenize corpus/ speeches.txt.gz -o tokens.txt --stopwords english
       zcat big.txt.gz | embedcli tokenize - -q | head
       embedcli tokenize reviews.tsv --header --id-column 1 --text-column 3 -o t.txt --ids-output t.ids
+      embedcli tokenize corpus/ --scheduler local:4 -o tokens.txt
+
+    With --scheduler, blocks are tokenized on the cluster's workers (this
+    process reads the inputs and writes the output: the same bytes; the workers
+    need no access to the files).
     """
-    from embedcli.fileio import atomic_output
-    from embedcli.tokenizer import tokenize as run
-
-    from embedcli.fileio import check_distinct
-
     import contextlib
 
-    from embedcli.fileio import check_output_path
+    from embedcli.fileio import atomic_output, check_distinct, check_output_path
+    from embedcli.tokenizer import stopwords_files
+    from embedcli.tokenizer import tokenize as run
 
     spec = build_spec(TokenizeSpec, kw)
-    from embedcli.tokenizer import stopwords_files
 
     check_distinct([*inputs, *stopwords_files(spec.stopwords)], [output, ids_output])
     if ids_output:
@@ -55,9 +57,14 @@ def tokenize(inputs, output, ids_output, quiet, **kw):
             raise click.UsageError("--ids-output and -o must be different files")
     side: dict = {}
     with contextlib.ExitStack() as stack:
+        client = None
+        if scheduler is not None:
+            from embedcli.distributed import connect
+
+            client = stack.enter_context(connect(scheduler))
         ids = stack.enter_context(atomic_output(ids_output, "wb")) if ids_output else None
         out = stack.enter_context(atomic_output(output, "wb", sidecar=side))
-        st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet), ids_out=ids)
+        st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet), ids_out=ids, client=client)
         side.update(kind="tokens", provenance=st.provenance)
     report_skipped(st.skipped, quiet)
     if not quiet:

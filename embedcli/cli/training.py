@@ -184,7 +184,7 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
       embedcli pipeline corpus.txt.gz -o out --dim 300
       embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
       embedcli pipeline corpus.txt.gz -o out-glove --method glove --window 10
-      embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786   (cooccur, svd on a cluster)
+      embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786   (tokenize, cooccur, svd on a cluster)
     """
     import time
 
