@@ -30,6 +30,8 @@ SEGMENT_BYTES = 32 << 20
 #: Byte ranges whose counts a worker sums before the client takes the sums: bounds a worker's memory
 #: (about this many ranges' partial matrices) independently of the corpus length.
 GROUP_SEGMENTS = 4
+#: Seconds to wait for a scheduler to answer.
+CONNECT_WAIT = 10.0
 #: Seconds to wait for a running scheduler to have at least one worker.
 WORKER_WAIT = 30.0
 
@@ -66,13 +68,16 @@ def connect(scheduler: str) -> Iterator:
         n = scheduler[len("local:"):]
         if not (n.isascii() and n.isdigit()) or int(n) < 1:
             raise ParameterError("scheduler", scheduler, "local:N needs a number of workers N >= 1")
-        with LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        with _no_sigint():  # Ctrl-C goes to the whole process group: only this process handles it
+            cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   silence_logs=logging.CRITICAL)
+        with cluster, Client(cluster) as client:
+            client.register_plugin(_ignore_interrupt_plugin())  # also for a worker restarted later
             with _cluster_errors():
                 yield client
         return
     try:
-        client = Client(scheduler, timeout="10s")
+        client = _client_within(Client, scheduler, CONNECT_WAIT)
     except (OSError, TimeoutError, ValueError) as e:
         raise InputError(f"--scheduler {scheduler}: cannot connect: {e}") from None
     with client:
@@ -83,6 +88,70 @@ def connect(scheduler: str) -> Iterator:
                              "(start some: dask worker ADDRESS)") from None
         with _cluster_errors():
             yield client
+
+
+@contextlib.contextmanager
+def _no_sigint():
+    """SIGINT ignored while the block runs (from the main thread), so that worker processes started
+    in it inherit that: on Ctrl-C the client stops the run and closes them, instead of every worker
+    printing its own KeyboardInterrupt traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _ignore_interrupt_plugin():
+    """A worker plugin that makes a (re)started local worker ignore SIGINT, as :func:`_no_sigint`
+    does for the first ones."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupt(WorkerPlugin):
+        name = "embedcli-ignore-sigint"
+
+        def setup(self, worker):
+            import signal
+            import threading
+
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreInterrupt()
+
+
+def _client_within(Client, address: str, seconds: float):
+    """``Client(address)``, made in a helper thread so that a server that accepts the connection but
+    never answers dask's handshake (a web server, say: dask then waits for ever) is reported after
+    ``seconds`` instead of hanging the command.
+
+    Raises:
+        TimeoutError: no dask scheduler answered in time.
+    """
+    import threading
+
+    box: dict = {}
+
+    def make():
+        try:
+            box["client"] = Client(address, timeout=f"{seconds:g}s")
+        except BaseException as e:  # handed to the caller's thread
+            box["error"] = e
+
+    th = threading.Thread(target=make, name="embedcli-connect", daemon=True)
+    th.start()
+    th.join(seconds + 2)
+    if th.is_alive():
+        raise TimeoutError(f"no dask scheduler answered within {seconds:g} s (is this a dask scheduler's address?)")
+    if "error" in box:
+        raise box["error"]
+    return box["client"]
 
 
 @contextlib.contextmanager

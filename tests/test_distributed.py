@@ -169,3 +169,30 @@ def test_tokenize_on_a_cluster_is_the_same_bytes(tmp_path, small_speeches, monke
     res = run("tokenize", small_speeches, "--token-pattern", "(", "--scheduler", "local:1", "-o", tmp_path / "x.txt",
               ok=False)
     assert res.exit_code == 2 and not (tmp_path / "x.txt").exists()
+
+
+def test_a_server_that_never_answers_is_an_error_not_a_hang(tmp_path, small_tokens, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(D, "CONNECT_WAIT", 1.0)
+    with socket.socket() as srv:  # accepts connections (kernel backlog), never speaks dask's protocol
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        port = srv.getsockname()[1]
+        res = run("vocab", small_tokens, "--scheduler", f"tcp://127.0.0.1:{port}", "-o", tmp_path / "v.tsv", ok=False)
+    assert res.exit_code == 2 and "no dask scheduler answered" in res.stderr and not (tmp_path / "v.tsv").exists()
+
+
+def _sigint_handler():
+    import signal
+
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_local_workers_leave_ctrl_c_to_the_client(client):
+    """Ctrl-C reaches the whole process group; local:N workers ignore it (no traceback from each
+    worker), the client stops the run and closes them."""
+    import signal
+
+    assert all(client.run(_sigint_handler).values())
+    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # the client's own handler is back

@@ -111,9 +111,15 @@ class _Group(click.Group):
             PENDING_EXIT.append(128 + signum)  # remembered, in case the SystemExit below is swallowed
             raise SystemExit(128 + signum)  # unwinds: temporary files are removed
 
+        def on_interrupt(signum, frame):
+            PENDING_EXIT.append(130)  # remembered: a KeyboardInterrupt swallowed by a library never lets an output commit
+            raise KeyboardInterrupt
+
         for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), on_signal)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the parent ignores it
+            signal.signal(signal.SIGINT, on_interrupt)
         _fix_std_streams()
         try:
             rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)

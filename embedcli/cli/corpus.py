@@ -29,7 +29,9 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
     regular file (named pipes, devices) is skipped and named on stderr.
     Documents without tokens are not written; a UTF-8 byte-order mark is dropped. The output is what gensim's LineSentence and the word2vec/GloVe
     tools read; its provenance goes to TOKENS.meta.json. Memory does not grow
-    with the corpus (4 MB blocks).
+    with the corpus (4 MB blocks). With --scheduler, blocks are tokenized on the
+    cluster's workers; this process reads the inputs and writes the output (the
+    same bytes; the workers need no access to the files).
 
     \b
     Example:
@@ -37,10 +39,6 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
       zcat big.txt.gz | embedcli tokenize - -q | head
       embedcli tokenize reviews.tsv --header --id-column 1 --text-column 3 -o t.txt --ids-output t.ids
       embedcli tokenize corpus/ --scheduler local:4 -o tokens.txt
-
-    With --scheduler, blocks are tokenized on the cluster's workers (this
-    process reads the inputs and writes the output: the same bytes; the workers
-    need no access to the files).
     """
     import contextlib
 
