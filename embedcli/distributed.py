@@ -1,18 +1,22 @@
-"""Counting and SVD on a Dask cluster (``--scheduler``): the vocabulary and the co-occurrence matrix of a
-tokens file bigger than one machine.
+"""Work on a Dask cluster (``--scheduler``): tokenizing, counting (vocabulary, co-occurrence and
+term-document matrices) and the randomized SVD's products, for corpora bigger than one machine.
 
-The file is cut into byte ranges at line ends (:func:`embedcli.fileio.line_segments`); each range
-is one task, counted on a worker by the same code as in-process (``vocab.count_tokens``,
-``cooccur.count_units`` with one worker); partial results are summed by a tree reduction on the
-workers (for the co-occurrence matrix, one tree per band of rows, so that no worker holds the
-whole matrix), and only the final sums come back to the client, which writes the output once,
-atomically.  Token counts are integers and co-occurrence weights are counted in integer units
-(:func:`embedcli.cooccur.weight_units`), so every sum is exact: the result is the same bits as the
-in-process run, whatever the number of workers, the order tasks finish in, or a task re-run
-after a worker died (Dask re-runs the tasks of a lost worker).
+Tokenizing: the client reads the inputs in blocks, the workers tokenize them (:class:`DaskBlocks`),
+the client stitches and writes the results in order.  Counting: the tokens file is cut into byte
+ranges at line ends (:func:`embedcli.fileio.line_segments`); each range is one task, counted on a
+worker by the same code as in-process (``vocab.count_tokens``, ``cooccur.count_units`` with one
+worker, ``termdoc.termdoc_counts``).  Token counts are summed by a tree on the workers; the
+co-occurrence counts of each group of :data:`GROUP_SEGMENTS` ranges are summed on the workers (one
+tree per band of rows) and the client adds the groups' sums, so that no worker holds more than a
+few ranges' counts.  Token counts are integers and co-occurrence weights are counted in integer
+units (:func:`embedcli.cooccur.weight_units`), so every sum is exact: the result is the same bits
+as the in-process run, whatever the number of workers, the order tasks finish in, or a task re-run
+after a worker died (Dask re-runs the tasks of a lost worker).  The client writes every output
+once, atomically.
 
-Workers must be able to read the file at the same path (a shared filesystem).  ``dask[distributed]``
-is the ``dask`` extra (``pip install 'embedcli[dask]'``), imported only here.
+Workers must be able to read the tokens file: the same path (a shared filesystem) or an fsspec URL
+(``s3://...``) whose backend they have.  ``dask[distributed]`` is the ``dask`` extra (``pip install
+'embedcli[dask]'``), imported only here.
 """
 
 from __future__ import annotations
