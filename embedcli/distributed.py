@@ -24,9 +24,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from typing import Iterator
 
-from embedcli.errors import DependencyError, InputError, ParameterError
+from embedcli.cluster import CONNECT_WAIT, WORKER_WAIT, connect  # noqa: F401  (re-exported)
+from embedcli.errors import InputError, ParameterError
 
 #: Bytes of the tokens file per task: enough work to hide the scheduling overhead, small enough
 #: that a worker's memory stays bounded (about 10x this while counting).
@@ -34,145 +34,6 @@ SEGMENT_BYTES = 32 << 20
 #: Byte ranges whose counts a worker sums before the client takes the sums: bounds a worker's memory
 #: (about this many ranges' partial matrices) independently of the corpus length.
 GROUP_SEGMENTS = 4
-#: Seconds to wait for a scheduler to answer.
-CONNECT_WAIT = 10.0
-#: Seconds to wait for a running scheduler to have at least one worker.
-WORKER_WAIT = 30.0
-
-
-@contextlib.contextmanager
-def connect(scheduler: str) -> Iterator:
-    """A ``dask.distributed.Client`` for ``scheduler``: ``local:N`` starts a ``LocalCluster`` of N
-    single-threaded worker processes for the run (closed afterwards); anything else is the address
-    of a running scheduler (``tcp://host:8786``).
-
-    Raises:
-        DependencyError: dask.distributed is not installed.
-        ParameterError: ``local:N`` with N not a positive integer.
-        InputError: the scheduler cannot be reached, or no worker joins within :data:`WORKER_WAIT` s.
-        DataError (while in use): dask lost work it cannot re-create.
-    """
-    import numpy  # noqa: F401  before dask: its nanny sets OMP_NUM_THREADS=1 for the workers, which would
-    import scipy.linalg  # noqa: F401  otherwise also give this process's BLAS one thread (other bits)
-
-    if not scheduler:
-        raise ParameterError("scheduler", scheduler, "give an address (tcp://host:8786) or local:N")
-    import warnings
-
-    # embedcli sends tiles and the vocabulary as task arguments on purpose (a lost worker's copy can be
-    # re-created); dask's advice against large graphs does not apply
-    warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-    try:
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise DependencyError("--scheduler needs dask.distributed: pip install 'embedcli[dask]'") from None
-    if scheduler.startswith("local:"):
-        n = scheduler[len("local:"):]
-        if not (n.isascii() and n.isdigit()) or int(n) < 1:
-            raise ParameterError("scheduler", scheduler, "local:N needs a number of workers N >= 1")
-        with _no_sigint():  # Ctrl-C goes to the whole process group: only this process handles it
-            cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=logging.CRITICAL)
-        with cluster, Client(cluster) as client:
-            client.register_plugin(_ignore_interrupt_plugin())  # also for a worker restarted later
-            with _cluster_errors():
-                yield client
-        return
-    try:
-        client = _client_within(Client, scheduler, CONNECT_WAIT)
-    except (OSError, TimeoutError, ValueError) as e:
-        raise InputError(f"--scheduler {scheduler}: cannot connect: {e}") from None
-    with client:
-        try:
-            client.wait_for_workers(1, timeout=WORKER_WAIT)
-        except TimeoutError:
-            raise InputError(f"--scheduler {scheduler}: no worker joined within {WORKER_WAIT:g} s "
-                             "(start some: dask worker ADDRESS)") from None
-        with _cluster_errors():
-            yield client
-
-
-@contextlib.contextmanager
-def _no_sigint():
-    """SIGINT ignored while the block runs (from the main thread), so that worker processes started
-    in it inherit that: on Ctrl-C the client stops the run and closes them, instead of every worker
-    printing its own KeyboardInterrupt traceback."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-def _ignore_interrupt_plugin():
-    """A worker plugin that makes a (re)started local worker ignore SIGINT, as :func:`_no_sigint`
-    does for the first ones."""
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    class IgnoreInterrupt(WorkerPlugin):
-        name = "embedcli-ignore-sigint"
-
-        def setup(self, worker):
-            import signal
-            import threading
-
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    return IgnoreInterrupt()
-
-
-def _client_within(Client, address: str, seconds: float):
-    """``Client(address)``, made in a helper thread so that a server that accepts the connection but
-    never answers dask's handshake (a web server, say: dask then waits for ever) is reported after
-    ``seconds`` instead of hanging the command.
-
-    Raises:
-        TimeoutError: no dask scheduler answered in time.
-    """
-    import threading
-
-    box: dict = {}
-
-    def make():
-        try:
-            box["client"] = Client(address, timeout=f"{seconds:g}s")
-        except BaseException as e:  # handed to the caller's thread
-            box["error"] = e
-
-    th = threading.Thread(target=make, name="embedcli-connect", daemon=True)
-    th.start()
-    th.join(seconds + 2)
-    if th.is_alive():
-        raise TimeoutError(f"no dask scheduler answered within {seconds:g} s (is this a dask scheduler's address?)")
-    if "error" in box:
-        raise box["error"]
-    return box["client"]
-
-
-@contextlib.contextmanager
-def _cluster_errors():
-    """Dask's own failures (work lost with a worker that held the only copy, a cancelled future) as
-    one-line DataErrors; embedcli's errors raised in a task pass through unchanged."""
-    import asyncio
-
-    from dask.distributed import CancelledError
-
-    try:
-        yield
-    except (CancelledError, asyncio.CancelledError, TimeoutError) as e:
-        from embedcli.errors import DataError
-
-        first = str(e).splitlines()[0] if str(e) else ""
-        raise DataError(f"the cluster lost work ({type(e).__name__}: {first}); run again") from None
 
 
 def _tree_sum(client, futures: list, add):
@@ -191,8 +52,11 @@ def _add(a, b):
 
 
 @contextlib.contextmanager
-def _where(segment: tuple[int, int]):
-    """A task's error names its byte range: line numbers count from the range's first line."""
+def _where(path: str, segment: tuple[int, int]):
+    """A task's error names the line of the whole file: line numbers are counted from the range's
+    first line while reading, so the lines before the range are counted here, on error only."""
+    import re
+
     from embedcli.errors import EmbedcliError
 
     try:
@@ -200,13 +64,32 @@ def _where(segment: tuple[int, int]):
     except EmbedcliError as e:
         if segment[0] == 0:
             raise
-        raise type(e)(f"{e} (line counted from byte {segment[0]:,} of the file)") from None
+        msg = str(e)
+        m = re.match(re.escape(path) + r":(\d+):", msg)
+        if m is None:
+            raise type(e)(f"{msg} (line counted from byte {segment[0]:,} of the file)") from None
+        before = _lines_before(path, segment[0])
+        raise type(e)(f"{path}:{int(m.group(1)) + before}:{msg[m.end():]}") from None
+
+
+def _lines_before(path: str, end: int) -> int:
+    from embedcli.fileio import _open_raw
+
+    n = 0
+    with _open_raw(path) as f:
+        while end > 0:
+            block = f.read(min(end, 1 << 22))
+            if not block:
+                break
+            n += block.count(b"\n")
+            end -= len(block)
+    return n
 
 
 def _segment_counter(path: str, segment: tuple[int, int]) -> Counter:
     from embedcli.vocab import count_tokens
 
-    with _where(segment):
+    with _where(path, segment):
         return count_tokens(path, None, segment)
 
 
@@ -215,7 +98,7 @@ def _segment_units(path: str, vocab, spec, segment: tuple[int, int], edges: list
     the last item is the number of in-vocabulary tokens."""
     from embedcli.cooccur import count_units
 
-    with _where(segment):
+    with _where(path, segment):
         totals, tokens, _ = count_units(path, vocab, spec.replace(workers=1), None, segment)
     L = totals["L"].tocsr()
     return [L[a:b] for a, b in zip(edges, edges[1:])] + [tokens]
@@ -269,7 +152,12 @@ def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[t
     if not is_url(path):
         path = os.path.abspath(path)
     segs = line_segments(path, segment_bytes or SEGMENT_BYTES)
-    seen = client.run(_size_or_none, path)
+    try:
+        seen = client.run(_size_or_none, path)
+    except Exception as e:  # noqa: BLE001  e.g. embedcli (or its version) missing on a worker
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"--scheduler: a worker cannot run embedcli ({type(e).__name__}: {why}); install the same "
+                         "embedcli on every worker") from None
     bad = {w: got for w, got in seen.items() if got != size}
     if bad:
         w, got = next(iter(bad.items()))
@@ -304,7 +192,24 @@ def check_spec(spec) -> None:
             raise ParameterError(name, getattr(spec, name), "cannot run on a cluster (--scheduler): it needs one "
                                  "pass over the whole file in order")
     if getattr(spec, "solver", None) == "arpack":
-        raise ParameterError("solver", "arpack", "cannot run on a cluster (--scheduler): use randomized")
+        raise ParameterError("solver", "arpack", "cannot run on a cluster (--scheduler): use randomized (--preset "
+                             "quality also selects arpack)")
+
+
+def check_input(path: str) -> None:
+    """Refuse, before connecting, a tokens file the workers cannot read by byte ranges: stdin, a
+    compressed file, a missing one.
+
+    Raises:
+        InputError: naming the file.
+    """
+    from embedcli.fileio import _OPENERS, input_size
+
+    if path == "-":
+        raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
+    if os.path.splitext(path)[1].lower() in _OPENERS:
+        raise InputError(f"{path}: a cluster reads uncompressed files by byte ranges; decompress it first")
+    input_size(path)
 
 
 def _ident(x):
@@ -403,7 +308,7 @@ def cooccurrence_on(client, path: str, vocab, spec, progress=None, segment_bytes
         if not left[gi] and nxt < len(groups):
             submit_group(nxt)
             nxt += 1
-    del pending
+    pending = None
     if progress is not None:
         progress.close()
     totals = [_total(st) for st in stacks]
@@ -436,7 +341,7 @@ def _total(stack: list):
 def _segment_termdoc(path: str, vocab, segment: tuple[int, int]):
     from embedcli.termdoc import termdoc_counts
 
-    with _where(segment):
+    with _where(path, segment):
         return termdoc_counts(path, vocab, None, 1, segment)
 
 

@@ -46,6 +46,23 @@ class PipelineResult:
     skipped: list = field(default_factory=list)
 
 
+def check_cluster_pipeline(method: str, cooccur: CooccurSpec | None = None, svd: SVDSpec | None = None) -> None:
+    """Refuse what ``pipeline --scheduler`` cannot run (before connecting): the gensim methods, and
+    the cooccur/svd options a cluster refuses (:func:`embedcli.distributed.check_spec`).
+
+    Raises:
+        ParameterError: naming the parameter.
+    """
+    if method not in ("svd", "glove"):
+        raise ParameterError("method", method, "trains in one process (gensim); a cluster (--scheduler) counts "
+                             "and factorizes: --method svd or glove")
+    from embedcli.distributed import check_spec
+
+    for spec in (cooccur, svd if method == "svd" else None):
+        if spec is not None:
+            check_spec(spec)
+
+
 def run_pipeline(
     corpora: list[str] | None,
     outdir: str,
@@ -85,14 +102,7 @@ def run_pipeline(
 
     PipelineSpec(method=method)  # validates
     if client is not None:
-        if method not in ("svd", "glove"):
-            raise ParameterError("method", method, "trains in one process (gensim); a cluster (--scheduler) counts "
-                                 "and factorizes: --method svd or glove")
-        from embedcli.distributed import check_spec
-
-        for spec in (cooccur, svd if method == "svd" else None):
-            if spec is not None:
-                check_spec(spec)
+        check_cluster_pipeline(method, cooccur, svd)
     if method == "glove":
         from embedcli.glove import _numba
 

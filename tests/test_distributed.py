@@ -174,7 +174,7 @@ def test_tokenize_on_a_cluster_is_the_same_bytes(tmp_path, small_speeches, monke
 def test_a_server_that_never_answers_is_an_error_not_a_hang(tmp_path, small_tokens, monkeypatch):
     import socket
 
-    monkeypatch.setattr(D, "CONNECT_WAIT", 1.0)
+    monkeypatch.setattr(__import__("embedcli.cluster", fromlist=["x"]), "CONNECT_WAIT", 1.0)
     with socket.socket() as srv:  # accepts connections (kernel backlog), never speaks dask's protocol
         srv.bind(("127.0.0.1", 0))
         srv.listen(8)
@@ -183,16 +183,34 @@ def test_a_server_that_never_answers_is_an_error_not_a_hang(tmp_path, small_toke
     assert res.exit_code == 2 and "no dask scheduler answered" in res.stderr and not (tmp_path / "v.tsv").exists()
 
 
-def _sigint_handler():
+def _sigint_state():
     import signal
 
-    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    return signal.getsignal(signal.SIGINT) == signal.SIG_IGN or signal.SIGINT in signal.pthread_sigmask(
+        signal.SIG_BLOCK, [])
 
 
 def test_local_workers_leave_ctrl_c_to_the_client(client):
-    """Ctrl-C reaches the whole process group; local:N workers ignore it (no traceback from each
+    """Ctrl-C reaches the whole process group; local:N workers never see it (no traceback from each
     worker), the client stops the run and closes them."""
     import signal
 
-    assert all(client.run(_sigint_handler).values())
-    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN  # the client's own handler is back
+    assert all(client.run(_sigint_state).values())
+    assert signal.getsignal(signal.SIGINT) != signal.SIG_IGN
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the client's own mask is back
+
+
+def test_a_bad_line_is_named_by_its_line_in_the_whole_file(tmp_path, client):
+    from embedcli.errors import DataError
+    from embedcli.vocab import count_tokens
+
+    lines = [b"alpha beta gamma delta"] * 2000
+    lines[1499] = b"alpha \xff beta"
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(DataError) as want:
+        count_tokens(str(p))
+    assert ":1500:" in str(want.value)
+    with pytest.raises(DataError) as got:
+        D.count_tokens_on(client, str(p), None, 5_000)  # the bad line is in the 7th range
+    assert str(got.value) == str(want.value)

@@ -44,7 +44,10 @@ def message(e: EmbedcliError) -> str:
     """One line for the user; a ParameterError names the flag (``--cds 2: must be in (0, 1]``)."""
     from embedcli.specs import flag_of
 
-    msg = f"{flag_of(e.param)} {e.value}: {e.reason}" if isinstance(e, ParameterError) else str(e)
+    if isinstance(e, ParameterError):  # a switch is named alone (--dynamic-window: ..., not --dynamic-window True)
+        msg = f"{flag_of(e.param)}: {e.reason}" if isinstance(e.value, bool) else f"{flag_of(e.param)} {e.value}: {e.reason}"
+    else:
+        msg = str(e)
     for p in getattr(e, "params", ()):
         msg = msg.replace(f"{p}=", f"{flag_of(p)} ")
     return msg

@@ -29,7 +29,7 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
     regular file (named pipes, devices) is skipped and named on stderr.
     Documents without tokens are not written; a UTF-8 byte-order mark is dropped. The output is what gensim's LineSentence and the word2vec/GloVe
     tools read; its provenance goes to TOKENS.meta.json. Memory does not grow
-    with the corpus (4 MB blocks). With --scheduler, blocks are tokenized on the
+    with the corpus (1 MB blocks). With --scheduler, blocks are tokenized on the
     cluster's workers; this process reads the inputs and writes the output (the
     same bytes; the workers need no access to the files).
 
@@ -103,8 +103,9 @@ def vocab(tokens, output, scheduler, quiet, **kw):
     if output != "-":
         check_output_path(output)
     if scheduler is not None:
-        from embedcli.distributed import connect
+        from embedcli.distributed import check_input, connect
 
+        check_input(tokens)  # before connecting: a missing or compressed file fails at once
         with connect(scheduler) as client:
             v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet), client=client)
     else:

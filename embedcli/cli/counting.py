@@ -15,6 +15,18 @@ vocab_file_option = click.option(
          "--max-vocab-size still apply.")
 
 
+def _rename_input(record, old: str, new: str) -> None:
+    """Every ``"path": old`` in a provenance record (and the records inside it) becomes ``new``."""
+    if isinstance(record, dict):
+        if record.get("path") == old:
+            record["path"] = new
+        for v in record.values():
+            _rename_input(v, old, new)
+    elif isinstance(record, list):
+        for v in record:
+            _rename_input(v, old, new)
+
+
 def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec: VocabSpec, spec, quiet: bool,
                  scheduler: str | None = None, **extra):
     """The body of a counting command: vocabulary (read from ``--vocab`` and restricted, or
@@ -28,9 +40,10 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
     check_output_path(output)
     check_distinct([tokens, vocab_path], [output])
     if scheduler is not None:
-        from embedcli.distributed import check_spec, connect
+        from embedcli.distributed import check_input, check_spec, connect
 
         check_spec(spec)
+        check_input(tokens)  # before connecting: a missing or compressed file fails at once
         ctx = connect(scheduler)
     else:
         ctx = contextlib.nullcontext(None)
@@ -43,6 +56,8 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
             v = build_vocab(path, vspec, progress("vocab", "bytes", quiet), client=client)
         unit = "bytes" if scheduler else "tokens"
         cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], unit, quiet), **extra)
+        if tokens == "-":  # not the temporary copy's random name: the same input gives the same bytes
+            _rename_input(cm.provenance, path, "-")
     cm.save(output)
     return cm
 
@@ -59,6 +74,9 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
 @quiet_option
 def cooccur(tokens, output, vocab_path, scheduler, quiet, **kw):
     """Count the sliding-window word-context co-occurrence matrix of a tokens file.
+
+    TOKENS is a tokens file ('-': stdin), or an fsspec URL (s3://bucket/tokens.txt)
+    when fsspec and the protocol's backend are installed.
 
     Words outside the vocabulary keep their position (they are not removed
     before windowing), as in hyperwords and GloVe. Memory: bounded by the
@@ -91,6 +109,9 @@ def cooccur(tokens, output, vocab_path, scheduler, quiet, **kw):
 @quiet_option
 def termdoc(tokens, output, vocab_path, ids_path, scheduler, quiet, **kw):
     """Build the term-document matrix of a tokens file (one document per line).
+
+    TOKENS is a tokens file ('-': stdin), or an fsspec URL (s3://bucket/tokens.txt)
+    when fsspec and the protocol's backend are installed.
 
     Memory: the matrix (12 bytes per non-zero, a few copies while weighting)
     plus 4 MB blocks.

@@ -310,6 +310,7 @@ def apply_preset(kw: dict, preset: str) -> None:
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDRESS|local:N",
     help="Run on a Dask cluster: the address of a running dask scheduler (tcp://host:8786), or local:N for N "
-         "worker processes started for the run. Counting reads the input at the same absolute path on every "
-         "worker (a shared filesystem). Results are those of the in-process run [in this process]. Needs pip "
-         "install 'embedcli[dask]'.")
+         "worker processes started for the run; the result is the same bytes as without it. The workers read a tokens file by byte ranges (vocab, cooccur, termdoc): it must be "
+         "uncompressed, not stdin, and at the same path on every worker (a shared filesystem) or an fsspec URL "
+         "(s3://...); tokenize needs no shared files. See the README, 'Bigger than one machine'. Needs pip install "
+         "'embedcli[dask]' [in this process].")

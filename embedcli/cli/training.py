@@ -204,7 +204,9 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
     t0 = time.perf_counter()
     if scheduler is not None:
         from embedcli.distributed import connect
+        from embedcli.pipeline import check_cluster_pipeline
 
+        check_cluster_pipeline(method, specs.get("cooccur"), specs.get("svd"))  # before connecting
         with connect(scheduler) as client:
             res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
                                client=client, **specs)
