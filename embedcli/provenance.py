@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 
-from embedcli.errors import FormatError
+from embedcli.errors import EmbedcliError, FormatError
 
 SIDECAR_SUFFIX = ".meta.json"
 
@@ -143,6 +143,10 @@ def file_provenance(path: str) -> dict:
     """
     if path == "-":
         return {"path": "-"}
+    from embedcli.fileio import is_url
+
+    if is_url(path):
+        return _url_provenance(path)
     doc = read_sidecar(path)
     if doc is not None:
         if sidecar_status(path, doc, check_hash=False) != "ok":
@@ -165,6 +169,23 @@ def file_provenance(path: str) -> dict:
         finally:
             r.close()
     return {"path": path}
+
+
+def _url_provenance(url: str) -> dict:
+    """:func:`file_provenance` of an fsspec URL: its sidecar (``URL.meta.json``) read through fsspec,
+    trusted when the recorded size matches."""
+    from embedcli.fileio import url_fs
+
+    try:
+        fs, p = url_fs(url)
+        if not fs.isfile(p + ".meta.json"):
+            return {"path": url}
+        doc = json.loads(fs.cat_file(p + ".meta.json"))
+        if not isinstance(doc, dict) or (doc.get("file") or {}).get("size") != fs.size(p):
+            return {"path": url, "sidecar": "stale"}
+    except (OSError, ValueError, EmbedcliError):
+        return {"path": url}
+    return {"path": url, "sha256": (doc.get("file") or {}).get("sha256"), **(doc.get("provenance") or {})}
 
 
 def corpus_records(files: list[str]) -> list[dict]:

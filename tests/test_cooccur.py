@@ -200,6 +200,10 @@ def test_tokens_from_an_fsspec_url_give_the_same_bytes(tmp_path, small_tokens):
     run("vocab", url, "--min-count", "3", "-o", tmp_path / "u.tsv", "-q")
     run("vocab", "file://" + str(gz), "--min-count", "3", "-o", tmp_path / "g.tsv", "-q")
     assert (tmp_path / "p.tsv").read_bytes() == (tmp_path / "u.tsv").read_bytes() == (tmp_path / "g.tsv").read_bytes()
+    import json  # the provenance chain is read through the URL too (the tokens' sidecar)
+
+    side = json.loads((tmp_path / "u.tsv.meta.json").read_text())["provenance"]["inputs"]["tokens"]
+    assert side["path"] == url and side["stage"] == "tokenize"
     run("cooccur", small_tokens, "--vocab", tmp_path / "p.tsv", "-o", tmp_path / "p.npz", "-q")
     run("cooccur", url, "--vocab", tmp_path / "p.tsv", "--workers", "2", "-o", tmp_path / "u.npz", "-q")
     a, b = (CountMatrix.load(str(tmp_path / f"{t}.npz")).matrix for t in "pu")
