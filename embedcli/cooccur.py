@@ -15,6 +15,7 @@ The symmetric matrix is ``L + L^T`` where ``L`` counts left contexts.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, repeat
@@ -78,16 +79,18 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
             _install_index(None)
 
 
-_INDEX: dict | None = None  # the vocabulary's word -> id map, in each worker process
+# the vocabulary's word -> id map, per thread: in each worker process, and in each thread that reads a
+# file itself (a Dask worker runs several counting tasks at once in one process)
+_LOCAL = threading.local()
 
 
 def _install_index(index: dict | None) -> None:
-    global _INDEX
     if index is None:
-        _INDEX = None
+        _LOCAL.index = None
     else:
-        _INDEX = dict(index)
-        _INDEX[_BOUNDARY] = -2
+        d = dict(index)
+        d[_BOUNDARY] = -2
+        _LOCAL.index = d
 
 
 def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +106,7 @@ def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.n
 
     text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)
     toks = text.replace("\n", " \x00 ").split()
-    get = _INDEX.get
+    get = _LOCAL.index.get
     ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
     del toks
     bd = np.flatnonzero(ids == -2)

@@ -207,9 +207,9 @@ def check_input(path: str) -> None:
 
     if path == "-":
         raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
+    input_size(path)  # a missing file is named as such first
     if os.path.splitext(path)[1].lower() in _OPENERS:
         raise InputError(f"{path}: a cluster reads uncompressed files by byte ranges; decompress it first")
-    input_size(path)
 
 
 def _ident(x):

@@ -213,3 +213,17 @@ def test_tokens_from_an_fsspec_url_give_the_same_bytes(tmp_path, small_tokens):
     r = run("vocab", "nosuchproto://bucket/t.txt", "-o", tmp_path / "x.tsv", ok=False)
     assert r.exit_code == 2
     assert "nosuchproto" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_counting_in_several_threads_at_once(small_tokens, monkeypatch):
+    """A Dask worker runs several counting tasks at once in one process (one per thread): they must
+    not share the vocabulary index (it was a process global, cleared by the first task to finish)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 4_000)  # many blocks per task: a long window for a race
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=3))
+    spec = CooccurSpec(window=3)
+    want = cooccurrence_matrix(str(small_tokens), vocab, spec)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda _: cooccurrence_matrix(str(small_tokens), vocab, spec.replace(workers=1)), range(4)))
+    assert all((g != want).nnz == 0 for g in got)

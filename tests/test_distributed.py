@@ -214,3 +214,4 @@ def test_a_bad_line_is_named_by_its_line_in_the_whole_file(tmp_path, client):
     with pytest.raises(DataError) as got:
         D.count_tokens_on(client, str(p), None, 5_000)  # the bad line is in the 7th range
     assert str(got.value) == str(want.value)
+

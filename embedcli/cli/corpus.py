@@ -58,7 +58,9 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
         client = None
         if scheduler is not None:
             from embedcli.distributed import connect
+            from embedcli.fileio import expand_inputs
 
+            expand_inputs(inputs)  # a missing input fails before connecting
             client = stack.enter_context(connect(scheduler))
         ids = stack.enter_context(atomic_output(ids_output, "wb")) if ids_output else None
         out = stack.enter_context(atomic_output(output, "wb", sidecar=side))

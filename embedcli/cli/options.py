@@ -313,4 +313,4 @@ scheduler_option = click.option(
          "worker processes started for the run; the result is the same bytes as without it. The workers read a tokens file by byte ranges (vocab, cooccur, termdoc): it must be "
          "uncompressed, not stdin, and at the same path on every worker (a shared filesystem) or an fsspec URL "
          "(s3://...); tokenize needs no shared files. See the README, 'Bigger than one machine'. Needs pip install "
-         "'embedcli[dask]' [in this process].")
+         "'embedcli[dask]'. Default: run in this process.")

@@ -206,7 +206,11 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
         from embedcli.distributed import connect
         from embedcli.pipeline import check_cluster_pipeline
 
+        from embedcli.fileio import expand_inputs
+
         check_cluster_pipeline(method, specs.get("cooccur"), specs.get("svd"))  # before connecting
+        if corpus:
+            expand_inputs(list(corpus))
         with connect(scheduler) as client:
             res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
                                client=client, **specs)
