@@ -118,20 +118,25 @@ def row_bands(counts, n_bands: int) -> list[int]:
     return sorted({0, len(w), *(int(c) for c in cuts if 0 < c < len(w))})
 
 
-def _track(futures: list, sizes: list[int], progress) -> None:
+def _track(futures: list, sizes: list[int], progress, keep=None) -> None:
     """Progress (bytes of the file counted) as the tasks finish; re-raises a task's error.  Takes
     ``futures`` over (the list is emptied): a finished task's result is released as soon as the sums
-    that use it have run, so workers never hold every partial count at once."""
+    that use it have run (or, with ``keep(i, result)``, once it is handed to ``keep`` with the
+    task's index), so workers never hold every partial count at once."""
     from dask.distributed import as_completed
 
     done = 0
-    size_of = dict(zip((f.key for f in futures), sizes))
+    place = {f.key: (i, size) for i, (f, size) in enumerate(zip(futures, sizes))}
     pending = as_completed(futures)
     futures.clear()
     for fut in pending:
         if fut.status == "error":
             fut.result()  # raises the task's exception (a DataError keeps its message)
-        done += size_of[fut.key]
+        i, size = place[fut.key]
+        if keep is not None:
+            keep(i, fut.result())
+        del fut
+        done += size
         if progress is not None:
             progress.update(done)
 
@@ -144,11 +149,9 @@ def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[t
         InputError: stdin, a compressed or missing file, or a file the workers see differently.
         DependencyError: a URL whose fsspec backend the client lacks.
     """
-    from embedcli.fileio import input_size, is_url, line_segments
+    from embedcli.fileio import is_url, line_segments
 
-    if path == "-":
-        raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
-    size = input_size(path)
+    size = check_input(path)
     if not is_url(path):
         path = os.path.abspath(path)
     segs = line_segments(path, segment_bytes or SEGMENT_BYTES)
@@ -196,9 +199,9 @@ def check_spec(spec) -> None:
                              "quality also selects arpack)")
 
 
-def check_input(path: str) -> None:
+def check_input(path: str) -> int:
     """Refuse, before connecting, a tokens file the workers cannot read by byte ranges: stdin, a
-    compressed file, a missing one.
+    compressed file, a missing one.  Returns its size in bytes.
 
     Raises:
         InputError: naming the file.
@@ -207,9 +210,10 @@ def check_input(path: str) -> None:
 
     if path == "-":
         raise InputError("-: a cluster reads a file by byte ranges; save standard input to a file first")
-    input_size(path)  # a missing file is named as such first
+    size = input_size(path)  # a missing file is named as such first
     if os.path.splitext(path)[1].lower() in _OPENERS:
         raise InputError(f"{path}: a cluster reads uncompressed files by byte ranges; decompress it first")
+    return size
 
 
 def _ident(x):
@@ -351,27 +355,14 @@ def termdoc_on(client, path: str, vocab, progress=None, segment_bytes: int | Non
     ``(V, n_docs) float64`` CSR matrix (counts are integers); a worker holds one range's columns.
     May have no non-zero (the caller refuses that)."""
     import scipy.sparse as sp
-    from dask.distributed import as_completed
 
     path, segs = _segments(client, path, segment_bytes)
     if not segs:
         return sp.csr_matrix((len(vocab), 0))
     vocab_f = client.submit(_ident, vocab, pure=False)
     futures = [client.submit(_segment_termdoc, path, vocab_f, s, pure=False) for s in segs]
-    place = {f.key: (i, b - a) for i, (f, (a, b)) in enumerate(zip(futures, segs))}
     parts: list = [None] * len(segs)
-    pending = as_completed(futures)
-    futures.clear()
-    done = 0
-    for fut in pending:
-        if fut.status == "error":
-            fut.result()
-        i, size = place[fut.key]
-        parts[i] = fut.result().tocsc()
-        del fut  # the worker's copy goes once the client has it
-        done += size
-        if progress is not None:
-            progress.update(done)
+    _track(futures, [b - a for a, b in segs], progress, lambda i, m: parts.__setitem__(i, m.tocsc()))
     return sp.hstack(parts, format="csr")
 
 
