@@ -50,7 +50,8 @@ def read_dictionary(path: str) -> list[tuple[str, str]]:
     skipped; ``.gz`` ok), in file order; a source word may have several targets.
 
     Raises:
-        InputError: missing file.  FormatError: a line without two fields, or not UTF-8 (file:line).
+        InputError: missing file.  FormatError: a line without two fields, or not UTF-8 (file:line);
+            every target a number and no source (a vocabulary file: word<TAB>count).
         DataError: no pair.
     """
     from embedcli.fileio import open_binary
@@ -70,6 +71,9 @@ def read_dictionary(path: str) -> list[tuple[str, str]]:
             pairs.append((parts[0], parts[1]))
     if not pairs:
         raise DataError(f"{path}: no pairs")
+    if all(t.isdigit() for _, t in pairs) and not all(s.isdigit() for s, _ in pairs):
+        raise FormatError(f"{path}: every line is 'word<TAB>number': this looks like a vocabulary (word<TAB>count), "
+                          "not a bilingual dictionary (source<TAB>target word)")
     return pairs
 
 

@@ -271,8 +271,10 @@ def read_ids(path: str) -> list[str]:
     try:
         with open(path, encoding="utf-8") as f:
             ids = [line.rstrip("\r\n") for line in f]
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+    except (FileNotFoundError, IsADirectoryError):
+        from embedcli.fileio import not_a_file
+
+        raise not_a_file(path, "ids") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: not UTF-8 text") from None
     seen: dict[str, int] = {}

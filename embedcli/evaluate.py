@@ -7,6 +7,7 @@ casing of a word wins, ``restrict_vocab``) -- a test checks it to 1e-6.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 
@@ -23,6 +24,19 @@ BUNDLED_ANALOGY = {"google": "questions-words.txt"}
 def bundled_path(filename: str) -> str:
     """Path of a bundled benchmark file (see ``embedcli/data/eval/README.md``)."""
     return str(resources.files("embedcli.data").joinpath("eval", filename))
+
+
+def check_files(paths) -> None:
+    """Fail before loading vectors when a benchmark file is missing or a folder.
+
+    Raises:
+        InputError: naming the first such path.
+    """
+    from embedcli.fileio import not_a_file
+
+    for p in paths:
+        if not os.path.isfile(p):
+            raise not_a_file(p, "benchmark")
 
 
 def _read_lines(path: str) -> list[str]:

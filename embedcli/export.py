@@ -24,7 +24,7 @@ def _field(text: str) -> str:
 
 
 def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[str, list[str]]]] = (),
-                    top: int | None = None) -> dict:
+                    top: int | None = None, provenance: dict | None = None) -> dict:
     """Write ``outdir/vectors.tsv`` and ``outdir/metadata.tsv`` (see the module doc), atomically.
 
     Args:
@@ -32,6 +32,8 @@ def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[
         labels: ``(column name, key -> labels)`` per extra metadata column
             (:func:`embedcli.classify.read_labels`).
         top: only the first ``top`` rows (None: all).
+        provenance: the stage record written to each file's ``.meta.json`` sidecar (kinds
+            ``projector-vectors`` and ``projector-metadata``); None: no sidecar.
 
     Returns:
         ``{"rows", "dim", "columns", "labelled"}``: rows written, dimensions, metadata columns, and
@@ -50,13 +52,16 @@ def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[
         raise DataError(f"the vector of {vectors.words[i]!r} holds NaN or infinite values; nothing written")
     make_folder(outdir)
     keys = vectors.words[:n]
-    with atomic_output(os.path.join(outdir, "vectors.tsv"), "wb") as f:
+    def side(kind: str) -> dict | None:
+        return None if provenance is None else {"kind": kind, "provenance": provenance, "shape": [n, int(X.shape[1])]}
+
+    with atomic_output(os.path.join(outdir, "vectors.tsv"), "wb", sidecar=side("projector-vectors")) as f:
         for i in range(0, n, 4096):
             buf = io.StringIO()
             np.savetxt(buf, X[i:i + 4096], fmt="%.7g", delimiter="\t")
             f.write(buf.getvalue().encode("utf-8"))
     labelled = {}
-    with atomic_output(os.path.join(outdir, "metadata.tsv"), "wb") as f:
+    with atomic_output(os.path.join(outdir, "metadata.tsv"), "wb", sidecar=side("projector-metadata")) as f:
         if not labels:
             f.write("".join(_field(k) + "\n" for k in keys).encode("utf-8"))
         else:

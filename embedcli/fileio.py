@@ -51,6 +51,16 @@ def url_fs(url: str):
         raise DependencyError(f"{url}: {str(e).splitlines()[0]}") from None
 
 
+def not_a_file(path: str, what: str = "") -> InputError:
+    """The error for an input path that is not a regular file: missing, a folder, or a device."""
+    expected = f", expected {_a(what)} {what} file" if what else ", expected a file"
+    if os.path.isdir(path):
+        return InputError(f"{path}: is a folder{expected}")
+    if os.path.exists(path):
+        return InputError(f"{path}: not a regular file (a device or pipe){expected}")
+    return InputError(f"{path}: no such file")
+
+
 def input_size(path: str) -> int:
     """Size in bytes of a local file or an fsspec URL.
 
@@ -60,7 +70,7 @@ def input_size(path: str) -> int:
     """
     if not is_url(path):
         if not os.path.isfile(path):
-            raise InputError(f"{path}: no such file")
+            raise not_a_file(path)
         return os.path.getsize(path)
     fs, p = url_fs(path)
     try:
@@ -391,7 +401,7 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
     if is_url(path):
         input_size(path)  # exists?
     elif path != "-" and not os.path.isfile(path):
-        raise InputError(f"{path}: no such file")
+        raise not_a_file(path)
     if path != "-" and not (decompress and os.path.splitext(path)[1].lower() in _OPENERS):
         yield path
         return

@@ -182,6 +182,11 @@ def read_glove_cooccurrence(path: str, vocab_path: str):
     from embedcli.matrix import CountMatrix
     from embedcli.provenance import file_provenance
 
+    from embedcli.fileio import read_head
+
+    if read_head(path, "GloVe co-occurrence").startswith(b"PK"):
+        raise InputError(f"{path}: an embedcli matrix (.npz); --vocab is only for the GloVe C tool's "
+                         "cooccurrence.bin: drop --vocab")
     words, counts = [], []
     try:
         with open(vocab_path, encoding="utf-8", errors="strict") as fh:

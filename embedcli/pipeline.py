@@ -63,6 +63,22 @@ def check_cluster_pipeline(method: str, cooccur: CooccurSpec | None = None, svd:
             check_spec(spec)
 
 
+def _check_vectors_name(outdir: str, name: str) -> None:
+    """Fail before any work when the vectors cannot be written as ``outdir/name``."""
+    from embedcli.errors import InputError
+    from embedcli.fileio import refuse_compressed
+    from embedcli.vectorfile import format_from_extension
+
+    target = os.path.normpath(os.path.join(outdir, name))
+    folder = os.path.dirname(target)
+    if not name or name.endswith(("/", os.sep)) or os.path.isdir(target):
+        raise InputError(f"--vectors-name {name!r}: expected a file name inside {outdir}")
+    if folder != os.path.normpath(outdir) and not os.path.isdir(folder):
+        raise InputError(f"--vectors-name {name}: folder {folder} does not exist (give a file name inside {outdir})")
+    if format_from_extension(name) == "native":
+        refuse_compressed(target, "native .npz vectors")
+
+
 def run_pipeline(
     corpora: list[str] | None,
     outdir: str,
@@ -121,6 +137,7 @@ def run_pipeline(
     names = ["tokens.txt", "vocab.tsv", "cooccur.npz" if counted else None,
              "model.bin" if method == "fasttext" else None, vectors_name]
     check_distinct(files_in, [os.path.join(outdir, n) for n in names if n])
+    _check_vectors_name(outdir, vectors_name)
     make_folder(outdir)
     res = PipelineResult(outdir)
     f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in

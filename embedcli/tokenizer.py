@@ -73,6 +73,9 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
                 raise InputError(f"{spec}: a stop-word file of more than {MAX_STOPWORDS_BYTES >> 20} MB; "
                                  "is this the right file?")
             text = data.decode("utf-8")
+        except FileNotFoundError:
+            hint = " (the bundled list is 'english', lower case)" if spec.lower() in ("english", "none") else ""
+            raise InputError(f"--stopwords {spec}: no such file{hint}") from None
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"{spec}: cannot read stop words: {e}") from None
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
@@ -345,7 +348,9 @@ def tokenize(
     if stats.n_tokens == 0:
         n = len(files) - sum(1 for f, _ in stats.skipped if f in files)
         where = files[0] if len(files) == 1 else f"{len(files)} inputs"
-        raise DataError(f"{where}: no tokens found (empty corpus?)" + (f"; {len(files) - n} file(s) skipped" if skip and n < len(files) else ""))
+        hint = (f"; with --id-column {spec.id_column} and no --text-column the text is the other tab-separated fields: "
+                "is the file tab-separated?" if spec.id_column and not spec.text_column else "")
+        raise DataError(f"{where}: no tokens found (empty corpus?)" + (f"; {len(files) - n} file(s) skipped" if skip and n < len(files) else "") + hint)
     stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records([f for f in files if f not in
                                                                                   {p for p, _ in stats.skipped}])},
                                     stats.as_dict())

@@ -152,17 +152,22 @@ class Vectors:
     @property
     def lowercased(self) -> bool:
         """True when the provenance says the text was lowercased by embedcli's tokenizer (and
-        no later stage, e.g. phrases, could have reintroduced case)."""
+        no later stage, e.g. phrases, could have reintroduced case); without a tokenizer record,
+        True when none of the first 100,000 keys has an upper-case letter."""
         from embedcli.provenance import find_stage
 
         if self.meta.get("kind") == "documents" or self.provenance.get("stage") in ("docvec", "foldin"):
             return False  # keys are document ids, kept as given
         tok = find_stage(self.provenance, "tokenize")
-        return bool(tok and (tok.get("spec") or {}).get("lowercase"))
+        if tok is not None:
+            return bool((tok.get("spec") or {}).get("lowercase"))
+        # no record of the tokenizer (tokens piped through stdin, or vectors from elsewhere): queries
+        # are lowercased when no key has an upper-case letter, since an upper-case query cannot match
+        return bool(self.words) and not any(w != w.lower() for w in self.words[:100_000])
 
     def query_key(self, word: str) -> str:
         """``word`` as the vectors' tokenizer would have written it: lowercased when it lowercased
-        (from the provenance); as is otherwise (or for files without provenance)."""
+        (see :attr:`lowercased`); as is otherwise."""
         if self._lower is None:
             self._lower = self.lowercased
         return word.lower() if self._lower else word

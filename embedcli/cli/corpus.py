@@ -100,7 +100,10 @@ def vocab(tokens, output, scheduler, quiet, **kw):
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.vocab import build_vocab
 
+    from embedcli.vectorfile.kinds import check_tokens_input
+
     spec = build_spec(VocabSpec, kw)
+    check_tokens_input(tokens)
     check_distinct([tokens], [output])
     if output != "-":
         check_output_path(output)
@@ -137,7 +140,10 @@ def phrases(tokens, output, quiet, **kw):
 
     from embedcli.fileio import check_distinct
 
+    from embedcli.vectorfile.kinds import check_tokens_input
+
     spec = build_spec(PhrasesSpec, kw)
+    check_tokens_input(tokens)
     check_distinct([tokens], [output])
     side: dict = {}
     with atomic_output(output, "wb", sidecar=side) as out:

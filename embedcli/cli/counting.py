@@ -35,8 +35,10 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
     import contextlib
 
     from embedcli.fileio import check_distinct, check_output_path, spooled
+    from embedcli.vectorfile.kinds import check_tokens_input
     from embedcli.vocab import build_vocab, read_vocab
 
+    check_tokens_input(tokens)
     check_output_path(output)
     check_distinct([tokens, vocab_path], [output])
     if scheduler is not None:

@@ -44,7 +44,10 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.vectors import Vectors
 
+    from embedcli.vectorfile.kinds import check_tokens_input
+
     spec = build_spec(DocvecSpec, kw)
+    check_tokens_input(tokens)
     check_output_path(output)
     from embedcli.tokenizer import stopwords_files
 
@@ -96,8 +99,10 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     from embedcli.docvec import model_stamp, read_ids
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.lsa import fold_in
+    from embedcli.vectorfile.kinds import check_tokens_input
     from embedcli.vectors import Vectors
 
+    check_tokens_input(tokens)
     check_output_path(output)
     check_distinct([model_path, tokens, ids_path], [output])
     model = Vectors.load(model_path)

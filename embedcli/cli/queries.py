@@ -132,7 +132,8 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
     (a fourth word, the expected answer, adds a 'correct' field to JSON output). TSV output:
     A, B, C, answer, score. Every line gives one record (a malformed one gets
     an 'error' and makes the exit code 3; exit code 4 when no question could be
-    answered). 3CosAdd is most_similar(positive=[B, C], negative=[A]).
+    answered). Lines starting with ':' are section headers (the word2vec
+    questions-words.txt format) and are skipped. 3CosAdd is most_similar(positive=[B, C], negative=[A]).
     Memory: as neighbors (scores computed 64 MB at a time).
 
     \b
@@ -154,6 +155,8 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
         for lineno, q in queries:
             if q is FLUSH:
                 yield FLUSH
+                continue
+            if stdin and q.lstrip().startswith(":"):  # questions-words.txt's section headers
                 continue
             typed = q.split()
             parts = [rep.key(w) for w in typed]
@@ -312,16 +315,14 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionar
     """
     import os
 
-    from embedcli.evaluate import BUNDLED_ANALOGY, BUNDLED_SIMILARITY, bundled_path, evaluate as run
+    from embedcli.evaluate import BUNDLED_ANALOGY, BUNDLED_SIMILARITY, bundled_path, check_files, evaluate as run
 
     spec, search, cross = build_spec(EvaluateSpec, kw), build_spec(SearchSpec, kw), build_spec(CrossSpec, kw)
     if target_path or dictionary:
         return bli_report(vectors_path, target_path, dictionary, cross.csls, 0, fmt)
     sims = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()] if bundled else []
     anas = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()] if bundled else []
-    for p in sim_files + ana_files:
-        if not os.path.isfile(p):
-            raise OneLineUsageError(f"{p}: no such file")
+    check_files(sim_files + ana_files)
     sims += [(os.path.basename(p), p) for p in sim_files]
     anas += [(os.path.basename(p), p) for p in ana_files]
     if not sims and not anas:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import (build_spec, command, progress, quiet_option, spec_options, vectors_output_options,
-                                  warn)
+from embedcli.cli.options import (OneLineUsageError, build_spec, command, progress, quiet_option, spec_options,
+                                  vectors_output_options, warn)
 from embedcli.specs import DISPLAY_FORMATS, AlignSpec, CrossSpec, DriftSpec, ExportSpec
 
 
@@ -188,7 +188,6 @@ def bli_report(aligned_path: str, target_path: str, dictionary: str | None, csls
     import json
 
     from embedcli.align import bli_scores, read_dictionary
-    from embedcli.cli.options import OneLineUsageError
     from embedcli.vectors import Vectors
 
     if not dictionary:
@@ -226,7 +225,8 @@ def export(vectors_path, output, label_files, quiet, **kw):
     DIR/metadata.tsv (the key per line; with --labels, a header line and one
     column per labels file), rows in the file's order (most frequent first),
     so that --top N keeps the N most frequent words. Load both files in the
-    projector ('Load'). Any vectors file embedcli reads.
+    projector ('Load'). Any vectors file embedcli reads. The provenance goes to
+    the two files' .meta.json sidecars.
 
     \b
     Example:
@@ -240,7 +240,11 @@ def export(vectors_path, output, label_files, quiet, **kw):
     from embedcli.fileio import check_distinct
     from embedcli.vectors import Vectors
 
+    from embedcli.provenance import file_provenance, stage_record
+
     spec = build_spec(ExportSpec, kw)
+    if output == "-":
+        raise OneLineUsageError("-o -: export writes two files (vectors.tsv, metadata.tsv); give a folder")
     check_distinct([vectors_path, *label_files],
                    [os.path.join(output, "vectors.tsv"), os.path.join(output, "metadata.tsv")])
     v = Vectors.load(vectors_path)
@@ -253,7 +257,9 @@ def export(vectors_path, output, label_files, quiet, **kw):
         name = next(f"{name}.{i}" if i > 1 else name for i in range(1, len(taken) + 2)
                     if (f"{name}.{i}" if i > 1 else name) not in taken)  # two files of one name: x, x.2
         labels.append((name, read_labels(path)))
-    st = write_projector(v, output, labels, spec.top)
+    inputs = {"vectors": file_provenance(vectors_path), **{f"labels{i + 1}": file_provenance(p)
+                                                           for i, p in enumerate(label_files)}}
+    st = write_projector(v, output, labels, spec.top, stage_record("export", spec, inputs))
     for name, n in st["labelled"].items():
         if n == 0:
             warn(f"export: warning: no exported key has a label in column {name!r} (keys differ? --top too small?)")

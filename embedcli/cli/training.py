@@ -37,8 +37,11 @@ def word2vec(tokens, output, file_format, save_context, quiet, **kw):
     from embedcli.fileio import check_output_path
     from embedcli.predictive import train_word2vec
 
+    from embedcli.vectorfile.kinds import check_tokens_input
+
     spec = build_spec(Word2VecSpec, kw)
     vspec = build_spec(VocabSpec, kw)
+    check_tokens_input(tokens)
     if save_context and spec.negative == 0:
         raise ParameterError("negative", 0, "--save-context needs negative sampling (negative > 0)")
     check_output_path(output)
@@ -80,10 +83,15 @@ def fasttext(tokens, output, vectors_output, quiet, **kw):
     from embedcli.predictive import kv_to_vectors, train_fasttext
     from embedcli.vectorfile import save_fasttext
 
+    from embedcli.fileio import check_distinct
+    from embedcli.vectorfile.kinds import check_tokens_input
+
     spec = build_spec(FastTextSpec, kw)
     vspec = build_spec(VocabSpec, kw)
-    from embedcli.fileio import check_distinct
-
+    check_tokens_input(tokens)
+    if output.lower().endswith((".npz", ".txt", ".vec", ".tsv", ".gz", ".bz2", ".xz")):
+        raise click.UsageError(f"-o {output}: a fastText model is a Facebook .bin file; name it MODEL.bin "
+                                 "(--vectors-output writes the vectors in another format)")
     check_output_path(output)
     check_distinct([tokens], [output, vectors_output])
     if vectors_output:
@@ -184,13 +192,14 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
       embedcli pipeline corpus.txt.gz -o out --dim 300
       embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
       embedcli pipeline corpus.txt.gz -o out-glove --method glove --window 10
-      embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786   (tokenize, cooccur, svd on a cluster)
+      embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786  # tokenize, cooccur, svd on a cluster
     """
     import time
 
     from embedcli.pipeline import run_pipeline, sample_corpus_path
 
     apply_preset(kw, preset)
+    _warn_unused(click.get_current_context(), method)
     specs = {"tokenize": build_spec(TokenizeSpec, kw, pop=False), "vocab": build_spec(VocabSpec, kw, pop=False)}
     if method == "svd":
         specs.update(cooccur=build_spec(CooccurSpec, kw, pop=False), weighting=build_spec(WeightingSpec, kw, pop=False),
@@ -229,6 +238,25 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
     _show_probes(res.vectors, list(probe))
 
 
+def _warn_unused(ctx: click.Context, method: str) -> None:
+    """Name the options given on the command line that only another --method uses (they are ignored)."""
+    import dataclasses
+
+    from click.core import ParameterSource
+
+    used = {f.name for stage, cls, _ in _PIPELINE_STAGES if stage in ("tokenize", "vocab", method)
+            for f in dataclasses.fields(cls)}
+    owners: dict[str, list[str]] = {}
+    for stage, cls, _ in _PIPELINE_STAGES:
+        for f in dataclasses.fields(cls):
+            owners.setdefault(f.name, []).append(stage)
+    ignored = [p for p in ctx.command.params if p.name in owners and p.name not in used
+               and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE]
+    for p in ignored:
+        others = "/".join(dict.fromkeys(owners[p.name]))
+        warn(f"pipeline: {p.opts[0]} applies to --method {others} only; ignored with --method {method}")
+
+
 _DEFAULT_PROBES = ("freedom", "war", "economy", "congress", "president", "good", "city", "money", "music", "science")
 
 
@@ -236,9 +264,16 @@ def _show_probes(vectors, probes: list[str], k: int = 6) -> None:
     from embedcli.vectors import Query
 
     idx = vectors.index
-    words = [w for w in probes if w in idx] or [w for w in _DEFAULT_PROBES if w in idx][:4]
-    if not words:
-        words = vectors.words[50:54]
+    if probes:
+        keys = [vectors.query_key(w) for w in probes]
+        unknown = [w for w, k in zip(probes, keys) if k not in idx]
+        if unknown:
+            warn(f"pipeline: --probe not in the vocabulary: {', '.join(unknown)}")
+        words = list(dict.fromkeys(k for k in keys if k in idx))
+        if not words:
+            return
+    else:
+        words = [w for w in _DEFAULT_PROBES if w in idx][:4] or vectors.words[50:54]
     click.echo("nearest neighbours:")
     for w, ans in zip(words, vectors.most_similar_batch([Query([w]) for w in words], k)):
         click.echo(f"  {w}: " + ", ".join(f"{n} ({sc:.2f})" for n, sc in ans.answers))

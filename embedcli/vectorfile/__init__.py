@@ -164,6 +164,18 @@ MAX_EXPANSION = 100
 _MAGIC = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
 
 
+def read_sample(path: str, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of a file, decompressed when it is gzip/bz2/xz (detected by content).
+
+    Raises:
+        InputError: the file cannot be opened.  OSError/EOFError: corrupt compressed data.
+    """
+    head = read_head(path, "file")
+    opener = next((o for magic, o in _MAGIC.items() if head.startswith(magic)), open)
+    with opener(path, "rb") as f:
+        return f.read(size)
+
+
 def read_bounded(path: str, head: bytes | None = None) -> bytes:
     """The bytes of a (possibly gzip/bz2/xz-compressed, detected by content) file, refusing one that
     decompresses to more than ``MAX_EXPANSION`` times its size plus 64 MB before it fills memory.

@@ -9,9 +9,11 @@ from embedcli.npzfile import NpzReader
 
 def sniff_kind(path: str, sample: bytes | None = None) -> str:
     """A guess of what an embedcli-related file is, from its sidecar or its first 64 kB:
-    ``matrix``, ``vectors``, ``fasttext-model``, ``vocabulary``, ``tokens``, ``sidecar`` or ``unknown``."""
+    ``matrix``, ``vectors``, ``fasttext-model``, ``vocabulary``, ``edges`` (a graph edge list with integer
+    nodes), ``projector-vectors`` (tab-separated numbers, no keys), ``tokens``, ``sidecar`` or ``unknown``."""
     from embedcli.provenance import read_sidecar
-    from embedcli.vectorfile import FASTTEXT_MAGIC, read_bounded
+    from embedcli.errors import InputError
+    from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
 
     try:
         doc = read_sidecar(path)
@@ -21,8 +23,8 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
         return str(doc["kind"])
     if sample is None:
         try:
-            sample = read_bounded(path)[:65536]
-        except (FormatError, OSError):
+            sample = read_sample(path)
+        except (FormatError, InputError, OSError, EOFError):
             return "unknown"
     if sample.startswith(b"PK"):
         return "matrix" if b"embedcli-matrix" in sample else "vectors"
@@ -52,6 +54,11 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
     if all(len(ln.split("\t")) == 2 and ln.split("\t")[1].strip().isdigit() for ln in lines):
         return "vocabulary"
     rows = [ln.split() for ln in lines]
+    if all(2 <= len(r) <= 3 and r[0].lstrip("-").isdigit() and r[1].lstrip("-").isdigit() for r in rows):
+        return "edges"  # 'u v [weight]': a graph edge list with integer node names
+    cells = [ln.split("\t") for ln in lines]
+    if all(len(c) > 1 and len(c) == len(cells[0]) and all(map(is_number, c)) for c in cells):
+        return "projector-vectors"  # numbers only, tab-separated: export's vectors.tsv
     numeric = [sum(map(is_number, r[1:])) / max(len(r) - 1, 1) for r in rows]
     if sum(n > 0.9 for n in numeric) >= 0.9 * len(rows):
         return "vectors"
@@ -88,7 +95,7 @@ def describe(path: str) -> dict:
             r.close()
     note = "no embedcli metadata: not written by embedcli (or its .meta.json was removed)"
     kind = sniff_kind(path)
-    if kind in ("tokens", "vocabulary", "sidecar"):
+    if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors"):
         return {"kind": kind, "note": note if kind != "sidecar" else "provenance of " + path[: -len(".meta.json")]}
     d = read_vectors(path)
     out = {"kind": "vectors", "format": d.meta.get("source_format"), "shape": [len(d.words), int(d.vectors.shape[1])],
@@ -97,3 +104,89 @@ def describe(path: str) -> dict:
     return out
 
 
+
+
+#: what a tokens-reading command is given by mistake, and what to give it instead
+_NOT_TOKENS = {
+    "vocabulary": "a vocabulary (word<TAB>count per line); give the tokens file it was counted from",
+    "vectors": "a vectors file; give a tokens file (one document per line, e.g. from 'embedcli tokenize')",
+    "words": "a vectors file; give a tokens file (one document per line, e.g. from 'embedcli tokenize')",
+    "documents": "a document-vectors file; give a tokens file (one document per line)",
+    "nodes": "a node-vectors file; give a tokens file (one document per line)",
+    "matrix": "a matrix (embedcli cooccur/termdoc); give a tokens file (one document per line)",
+    "fasttext-model": "a fastText model; give a tokens file (one document per line)",
+    "sidecar": "a .meta.json provenance sidecar; give the tokens file next to it",
+    "plot": "a plot; give a tokens file (one document per line)",
+}
+
+
+def check_tokens_input(path: str) -> None:
+    """Refuse, before any work, a tokens argument that is plainly something else: a folder, or a
+    file that its ``.meta.json`` sidecar or its first 64 kB show to be a vocabulary, vectors, a
+    matrix, a fastText model or a sidecar.  Only strong signs count (a ``word<TAB>count`` on every
+    sampled line; a word2vec ``N D`` header followed by a word and ``D`` numbers; word + decimal
+    numbers on every line), so a corpus of numbers (random walks over integer node names) is
+    still tokens.  stdin and URLs are not checked.
+
+    Raises:
+        InputError: the path is missing, a folder, or one of the kinds above.
+    """
+    import os
+
+    from embedcli.errors import InputError
+    from embedcli.fileio import is_url, not_a_file, open_binary
+    from embedcli.provenance import read_sidecar
+    from embedcli.vectorfile import FASTTEXT_MAGIC
+
+    if path == "-" or is_url(path):
+        return
+    if not os.path.isfile(path):
+        raise not_a_file(path, "tokens")
+    try:
+        doc = read_sidecar(path)
+    except FormatError:
+        doc = None
+    kind = str(doc.get("kind")) if doc and doc.get("kind") else None
+    if kind is None:
+        try:
+            with open_binary(path) as f:
+                sample = f.read(65536)
+        except (OSError, EOFError, InputError):
+            return  # the reader itself reports what is wrong
+        kind = _sniff_not_tokens(sample, FASTTEXT_MAGIC)
+    if kind in _NOT_TOKENS:
+        raise InputError(f"{path}: this is {_NOT_TOKENS[kind]}")
+
+
+def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
+    if sample.startswith(b"PK"):
+        return "matrix" if b"embedcli-matrix" in sample else "vectors"
+    if len(sample) >= 4 and int.from_bytes(sample[:4], "little") == fasttext_magic:
+        return "fasttext-model"
+    text = sample.decode("utf-8", errors="replace")
+    lines = [ln for ln in text.split("\n")[:200] if ln.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the sample may cut the last line
+    if not lines:
+        return None
+    if text.lstrip().startswith("{") and '"embedcli_version"' in text:
+        return "sidecar"
+    if all(len(ln.split("\t")) == 2 and ln.split("\t")[1].strip().isdigit() for ln in lines):
+        return "vocabulary"
+
+    def numbers(fields: list[str]) -> bool:
+        try:
+            [float(x) for x in fields]
+        except ValueError:
+            return False
+        return True
+
+    head = lines[0].split()
+    if len(lines) > 1 and len(head) == 2 and all(x.isdigit() for x in head):  # word2vec text header
+        second = lines[1].split()
+        if len(second) == int(head[1]) + 1 and numbers(second[1:]):
+            return "vectors"
+    rows = [ln.split() for ln in lines]
+    if all(len(r) > 2 and numbers(r[1:]) and any("." in x or "e" in x for x in r[1:]) for r in rows):
+        return "vectors"  # GloVe text: word and decimals, no header
+    return None

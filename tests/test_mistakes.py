@@ -1,0 +1,133 @@
+"""A new user's mistakes: the wrong kind of file, a folder, a misspelt option value, an option for
+another method.  Each gets one line naming the file or option and a non-zero exit, before any
+long work, and never a wrong result with exit 0."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run
+from embedcli.vectors import Vectors
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, small_tokens):
+    """Vocabulary, matrix and vectors of the small corpus, and copies of them without sidecars."""
+    d = tmp_path_factory.mktemp("made")
+    run("vocab", small_tokens, "--min-count", 2, "-o", d / "vocab.tsv", "-q")
+    run("cooccur", small_tokens, "--vocab", d / "vocab.tsv", "-o", d / "cooccur.npz", "-q")
+    run("svd", d / "cooccur.npz", "--dim", 20, "-o", d / "vectors.npz", "-q")
+    v = Vectors.load(str(d / "vectors.npz"))
+    v.save(str(d / "plain.txt"), "word2vec")
+    v.save(str(d / "plain-glove.txt"), "glove")
+    (d / "plain.txt.meta.json").unlink()
+    (d / "plain-glove.txt.meta.json").unlink()
+    (d / "plain-vocab.tsv").write_bytes((d / "vocab.tsv").read_bytes())
+    (d / "folder").mkdir()
+    return d
+
+
+TOKENS_COMMANDS = [
+    ("vocab", "{t}", "-o", "{out}.tsv"),
+    ("cooccur", "{t}", "-o", "{out}.npz"),
+    ("termdoc", "{t}", "-o", "{out}.npz"),
+    ("word2vec", "{t}", "-o", "{out}.npz"),
+    ("phrases", "{t}", "-o", "{out}.txt"),
+    ("docvec", "{d}/vectors.npz", "{t}", "-o", "{out}.npz"),
+]
+
+
+@pytest.mark.parametrize("command", TOKENS_COMMANDS, ids=[c[0] for c in TOKENS_COMMANDS])
+@pytest.mark.parametrize("given,says", [
+    ("vocab.tsv", "this is a vocabulary"),
+    ("plain-vocab.tsv", "this is a vocabulary"),  # no sidecar: recognised by its lines
+    ("vectors.npz", "this is a vectors file"),
+    ("plain.txt", "this is a vectors file"),  # word2vec text, no sidecar
+    ("plain-glove.txt", "this is a vectors file"),  # GloVe text, no header, no sidecar
+    ("cooccur.npz", "this is a matrix"),
+    ("vocab.tsv.meta.json", "this is a .meta.json provenance sidecar"),
+    ("folder", "is a folder, expected a tokens file"),
+])
+def test_a_tokens_argument_that_is_something_else_is_refused(made, tmp_path, command, given, says):
+    args = [a.format(t=made / given, d=made, out=tmp_path / "out") for a in command]
+    r = run(*args, ok=False)
+    assert r.exit_code == 2, r.output
+    assert f"{made / given}: {says}" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_numbers_only_tokens_are_still_tokens(tmp_path):
+    """Random walks over integer node names look numeric; without a sidecar they are still read."""
+    walks = tmp_path / "walks.txt"
+    rng = np.random.default_rng(0)
+    walks.write_text("".join(" ".join(map(str, rng.integers(0, 30, 12))) + "\n" for _ in range(200)))
+    run("cooccur", walks, "--min-count", 1, "-o", tmp_path / "m.npz", "-q")
+    assert (tmp_path / "m.npz").exists()
+
+
+def test_align_refuses_a_vocabulary_as_dictionary(made, tmp_path):
+    r = run("align", made / "vectors.npz", made / "vectors.npz", "--dictionary", made / "vocab.tsv",
+            "-o", tmp_path / "a.npz", ok=False)
+    assert r.exit_code == 3
+    assert "looks like a vocabulary" in r.stderr and not (tmp_path / "a.npz").exists()
+
+
+def test_analogy_skips_section_headers_and_lowercases_without_a_tokenizer_record(made):
+    """Vectors whose provenance has no tokenizer (tokens piped through stdin, or made elsewhere)
+    and no upper-case key: queries are lowercased; ': section' lines of questions-words.txt skipped."""
+    v = Vectors.load(str(made / "plain.txt"))
+    assert v.lowercased and all(w == w.lower() for w in v.words)
+    a, b, c = v.words[10], v.words[11], v.words[12]
+    questions = f": capital-common-countries\n{a.upper()} {b.title()} {c}\n: family\n"
+    r = run("analogy", made / "plain.txt", "-", "--format", "json", input=questions)
+    recs = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(recs) == 1 and "error" not in recs[0] and recs[0]["answers"]
+
+
+def test_pipeline_checks_vectors_name_before_any_work(small_speeches, tmp_path):
+    out = tmp_path / "out"
+    r = run("pipeline", small_speeches, "-o", out, "--vectors-name", "sub/v.npz", ok=False)
+    assert r.exit_code == 2 and "folder" in r.stderr and "does not exist" in r.stderr
+    assert not out.exists()  # nothing created
+
+
+def test_pipeline_names_ignored_options_and_unknown_probes(small_speeches, tmp_path):
+    r = run("pipeline", small_speeches, "-o", tmp_path / "out", "--min-count", 2, "--x-max", 50,
+            "--probe", "LIBERTY", "--probe", "zzzq")
+    assert "--x-max applies to --method glove only; ignored with --method svd" in r.stderr
+    assert "--probe not in the vocabulary: zzzq" in r.stderr
+    assert "  liberty:" in r.stdout  # lowercased as the tokenizer did
+    assert "freedom:" not in r.stdout  # the default probes are not shown instead
+
+
+def test_info_on_an_edge_list_and_on_export_output(made, tmp_path):
+    edges = tmp_path / "g.edgelist"
+    edges.write_text("0 633\n0 1862\n1 2\n")
+    assert json.loads(run("info", edges).stdout)["kind"] == "edges"
+    run("export", made / "vectors.npz", "--top", 50, "-o", tmp_path / "proj", "-q")
+    doc = json.loads(run("info", tmp_path / "proj/vectors.tsv").stdout)
+    assert doc["kind"] == "projector-vectors" and doc["provenance"]["stage"] == "export"
+    assert doc["shape"] == [50, 20]
+    (tmp_path / "proj/vectors.tsv.meta.json").unlink()
+    assert json.loads(run("info", tmp_path / "proj/vectors.tsv").stdout)["kind"] == "projector-vectors"
+    r = run("export", made / "vectors.npz", "-o", "-", ok=False)
+    assert r.exit_code == 2 and "give a folder" in r.stderr
+
+
+def test_small_mistakes_get_a_pointed_message(made, small_tokens, tmp_path):
+    r = run("fasttext", small_tokens, "-o", tmp_path / "model.npz", ok=False)
+    assert r.exit_code == 2 and "name it MODEL.bin" in r.stderr
+    r = run("docvec", made / "vectors.npz", small_tokens, "--stopwords", "English", "-o", tmp_path / "d.npz",
+            ok=False)
+    assert r.exit_code == 2 and "the bundled list is 'english'" in r.stderr
+    notab = tmp_path / "notab.txt"
+    notab.write_text("hello world\nfoo bar\n")
+    r = run("tokenize", notab, "--id-column", 1, "-o", tmp_path / "t.txt", ok=False)
+    assert r.exit_code == 3 and "is the file tab-separated?" in r.stderr
+    r = run("evaluate", made / "vectors.npz", "--similarity", made / "folder", ok=False)
+    assert r.exit_code == 2 and "is a folder" in r.stderr
+    r = run("glove", made / "cooccur.npz", "--vocab", made / "vocab.tsv", "-o", tmp_path / "g.npz", ok=False)
+    assert r.exit_code == 2 and "drop --vocab" in r.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name != "notab.txt"]
