@@ -131,3 +131,11 @@ def test_small_mistakes_get_a_pointed_message(made, small_tokens, tmp_path):
     r = run("glove", made / "cooccur.npz", "--vocab", made / "vocab.tsv", "-o", tmp_path / "g.npz", ok=False)
     assert r.exit_code == 2 and "drop --vocab" in r.stderr
     assert not [p for p in tmp_path.iterdir() if p.name != "notab.txt"]
+
+
+def test_a_stale_sidecar_does_not_make_tokens_something_else(made, small_tokens, tmp_path):
+    """tokens.txt overwritten by another tool keeps the sidecar of the vocabulary once written there."""
+    p = tmp_path / "tokens.txt"
+    p.write_bytes(small_tokens.read_bytes())
+    (tmp_path / "tokens.txt.meta.json").write_bytes((made / "vocab.tsv.meta.json").read_bytes())
+    run("vocab", p, "-o", tmp_path / "v.tsv", "-q")

@@ -135,7 +135,7 @@ def check_tokens_input(path: str) -> None:
 
     from embedcli.errors import InputError
     from embedcli.fileio import is_url, not_a_file, open_binary
-    from embedcli.provenance import read_sidecar
+    from embedcli.provenance import read_sidecar, sidecar_status
     from embedcli.vectorfile import FASTTEXT_MAGIC
 
     if path == "-" or is_url(path):
@@ -146,6 +146,8 @@ def check_tokens_input(path: str) -> None:
         doc = read_sidecar(path)
     except FormatError:
         doc = None
+    if doc and sidecar_status(path, doc, check_hash=False) != "ok":
+        doc = None  # a sidecar left from an earlier file of this name (another size): not evidence
     kind = str(doc.get("kind")) if doc and doc.get("kind") else None
     if kind is None:
         try:
