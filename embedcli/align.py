@@ -335,7 +335,8 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
         largest change first.
 
     Raises:
-        DataError: fewer than ``k + 2`` words pass the count filter, or different dimensions.
+        DataError: fewer than ``k + 2`` words pass the count filter, different dimensions, or a space
+            without word counts (a text format) while ``min_count`` > 0.
         ParameterError: ``dim`` larger than the spaces', or spaces without recorded singular values.
     """
     from embedcli.specs import AlignSpec, DriftSpec
@@ -350,6 +351,10 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
                                      "svd/netmf): its dimensions are not ordered")
         a, b = (Vectors(v.words, np.ascontiguousarray(np.asarray(v.vectors)[:, :spec.dim]), v.counts)
                 for v in (a, b))
+    for name, v in (("A", a), ("B", b)):
+        if v.counts is None and spec.min_count > 0:
+            raise DataError(f"space {name} records no word counts (text vector formats keep none): use the .npz "
+                            "vectors, or min_count 0 (--min-count 0)", params=("min_count",))
     ca = dict(zip(a.words, np.asarray(a.counts).tolist())) if a.counts is not None else {}
     cb = dict(zip(b.words, np.asarray(b.counts).tolist())) if b.counts is not None else {}
     words = [w for w in a.words if w in b.index and ca.get(w, 0) >= spec.min_count and cb.get(w, 0) >= spec.min_count]

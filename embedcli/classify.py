@@ -88,7 +88,7 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
 
     Args:
         vectors: ``(n, dim)`` keyed vectors; keys are looked up as given.
-        labels: ``key -> [label, ...]`` (:func:`read_labels`).
+        labels: ``key -> [label, ...]`` (:func:`read_labels`), or ``key -> label`` (a string: one label).
 
     Returns:
         :class:`ClassifyResult`.
@@ -104,6 +104,7 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     from sklearn.preprocessing import MultiLabelBinarizer
 
     spec = spec or ClassifySpec()
+    labels = {k: [v] if isinstance(v, str) else list(v) for k, v in labels.items()}
     index = vectors.index
     keys = [k for k in labels if k in index]
     missing = len(labels) - len(keys)

@@ -56,8 +56,9 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         that rows stay aligned with lines).
 
     Raises:
-        InputError: missing tokens file or stop-word file; ``ids`` of the wrong length.
-        DataError: the tokens file is not UTF-8 text, has no document, or no line has a word of
+        InputError: missing tokens file or stop-word file.
+        DataError: ``ids`` of the wrong length or with a repeated id; the tokens file is not UTF-8 text,
+            has no document, or no line has a word of
             ``vectors`` (unless ``allow_empty``).
         ParameterError: a reference whose vectors have another dimension.
     """

@@ -241,12 +241,27 @@ def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, metho
     return AnalogyResult(name or path, path, method, correct_all, used_all, total_q, out_sections)
 
 
-def evaluate(vectors: Vectors, similarity: list[tuple[str, str]], analogy: list[tuple[str, str]],
-             methods: tuple[str, ...] = EvaluateSpec().methods, restrict: int | None = SearchSpec.restrict) -> dict:
-    """Run every benchmark; returns one JSON-serializable dict (see ``embedcli evaluate --format json``)."""
+def evaluate(vectors: Vectors, similarity: list[tuple[str, str]] | None = None,
+             analogy: list[tuple[str, str]] | None = None, methods: tuple[str, ...] = EvaluateSpec().methods,
+             restrict: int | None = SearchSpec.restrict) -> dict:
+    """Run every benchmark; returns one dict that strict JSON can hold (see ``embedcli evaluate --format
+    json``): an undefined score (no pair or question covered) is None.
+
+    Args:
+        similarity, analogy: ``(name, path)`` of each benchmark file; None (both): the bundled ones
+            (:data:`BUNDLED_SIMILARITY`, :data:`BUNDLED_ANALOGY`).
+
+    Raises:
+        InputError: a missing benchmark file.  FormatError: a malformed one.
+    """
+    if similarity is None and analogy is None:
+        similarity = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()]
+        analogy = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()]
+    similarity, analogy = similarity or [], analogy or []
+    check_files([p for _, p in [*similarity, *analogy]])
     sims = [evaluate_similarity(vectors, p, n) for n, p in similarity]
     anas = [evaluate_analogy(vectors, p, n, m, restrict) for n, p in analogy for m in methods]
-    return {
+    return _no_nan({
         "n_words": len(vectors),
         "dim": vectors.dim,
         "similarity": [{**{k: v for k, v in asdict(s).items() if k not in ("gold", "predicted")},
@@ -256,4 +271,14 @@ def evaluate(vectors: Vectors, similarity: list[tuple[str, str]], analogy: list[
              "semantic": a.subtotal("semantic"), "syntactic": a.subtotal("syntactic"), "restrict": restrict}
             for a in anas
         ],
-    }
+    })
+
+
+def _no_nan(x):
+    if isinstance(x, float) and x != x:
+        return None
+    if isinstance(x, dict):
+        return {k: _no_nan(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_no_nan(v) for v in x]
+    return x

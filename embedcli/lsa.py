@@ -61,9 +61,8 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
         ``meta["empty_documents"]``: rows with no model term (zero vectors).
 
     Raises:
-        InputError: not an LSA model (see :func:`lsa_parts`), missing tokens file, ``ids`` of
-            the wrong length.
-        DataError: the tokens file is not UTF-8 text or is empty.
+        InputError: not an LSA model (see :func:`lsa_parts`), missing tokens file.
+        DataError: the tokens file is not UTF-8 text or is empty; ``ids`` of the wrong length.
     """
     from embedcli.docvec import doc_term_blocks
     from embedcli.provenance import file_provenance, stage_record

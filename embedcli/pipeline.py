@@ -37,6 +37,9 @@ class PipelineResult:
         stages: ``(name, seconds, summary)`` per stage, in order.
         files: ``tokens``, ``vocab``, ``matrix`` (svd) or ``model`` (fasttext), ``vectors`` -> path.
         vectors: the :class:`~embedcli.vectors.Vectors` written.
+        skipped: ``(path, reason)`` of inputs left out (``skip_unreadable``).
+        warnings: one line each about the run (e.g. GloVe's cost rose: training diverged); nothing is
+            printed by the library.
     """
 
     outdir: str
@@ -44,6 +47,7 @@ class PipelineResult:
     files: dict[str, str] = field(default_factory=dict)
     vectors: object = field(default=None, repr=False)
     skipped: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def check_cluster_pipeline(method: str, cooccur: CooccurSpec | None = None, svd: SVDSpec | None = None) -> None:
@@ -181,10 +185,8 @@ def run_pipeline(
         glove = glove or GloveSpec()
         wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
         if st["diverged"]:
-            import sys
-
-            sys.stderr.write(f"embedcli: glove: warning: the cost rose from {st['costs'][0]:.4g} to "
-                             f"{st['costs'][-1]:.4g}: training diverged; lower --eta or --grad-clip\n")
+            res.warnings.append(f"glove: warning: the cost rose from {st['costs'][0]:.4g} to "
+                                f"{st['costs'][-1]:.4g}: training diverged; lower eta or grad_clip")
         fmt = wv.save(f["vectors"])
         res.vectors = wv
         res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "

@@ -7,6 +7,7 @@ numpy/scipy import, so ``embedcli --help`` stays fast.  Import the names from
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import MISSING, asdict, field, fields
 
@@ -68,6 +69,17 @@ def _check_field(spec, f) -> None:
     m = f.metadata
     if v is None:
         return
+    kind = str(f.type).split(" |")[0]
+    if kind in ("int", "float") and not isinstance(v, bool) and isinstance(v, numbers.Real):
+        # numpy numbers and whole floats become Python numbers; 2.5 for an integer is refused
+        if kind == "int" and type(v) is not int:
+            if not (isinstance(v, numbers.Integral) or float(v).is_integer()):
+                raise ParameterError(f.name, v, "must be a whole number")
+            v = int(v)
+            object.__setattr__(spec, f.name, v)
+        elif kind == "float" and type(v) not in (int, float):
+            v = float(v)
+            object.__setattr__(spec, f.name, v)
     choices = m.get("choices")
     if choices is not None and v not in choices:
         raise ParameterError(f.name, v, f"choose one of {', '.join(map(str, choices))}")

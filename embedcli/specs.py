@@ -54,6 +54,20 @@ class TokenizeSpec(Spec):
     def _check(self) -> None:
         if not self.token_pattern:
             raise ParameterError("token_pattern", self.token_pattern, "must not be empty")
+        import codecs
+
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ParameterError("encoding", self.encoding, "unknown encoding") from None
+        if self.token_pattern != DEFAULT_TOKEN_PATTERN:
+            import regex
+
+            try:
+                regex.compile(self.token_pattern)
+            except (regex.error, OverflowError, RecursionError, ValueError) as e:
+                raise ParameterError("token_pattern", self.token_pattern,
+                                     f"not a valid regular expression ({e})") from None
         if (self.id_column or self.text_column) and self.doc != "line":
             raise ParameterError("id_column" if self.id_column else "text_column",
                                  self.id_column or self.text_column, "needs --doc line (one document per line)")

@@ -203,8 +203,8 @@ def tokenize(
     """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
 
     Args:
-        inputs: files, folders (recursive), glob patterns or ``-`` for stdin;
-            ``.gz``/``.bz2``/``.xz`` are decompressed.
+        inputs: files, folders (recursive), glob patterns or ``-`` for stdin (one path alone may be
+            given as a string); ``.gz``/``.bz2``/``.xz`` are decompressed.
         spec: the :class:`~embedcli.specs.TokenizeSpec` (lowercasing, token
             pattern, min length, stop words, what a document is -- ``line``,
             ``paragraph`` or ``file`` --, encoding and error policy, worker
@@ -222,11 +222,18 @@ def tokenize(
         :class:`TokenizeStats`, with ``provenance`` (the stage record).
 
     Raises:
-        ParameterError: a bad pattern or encoding.
+        ParameterError: a bad pattern or encoding; ``out`` a text stream.
         InputError: a missing input or stop-word file.
         DataError: binary or undecodable input, or no token in the whole corpus.
     """
+    import io
+    import os
+
     spec = spec or TokenizeSpec()
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [os.fspath(inputs)]
+    if isinstance(out, io.TextIOBase):
+        raise ParameterError("out", getattr(out, "name", "stream"), "must be a binary stream (open(path, 'wb'))")
     doc, encoding, errors = spec.doc, spec.encoding, spec.errors
     _check_encoding(encoding)
     stopwords = load_stopwords(spec.stopwords)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from embedcli import query as _query
+from embedcli.errors import DataError
 from embedcli.query import BLOCK, Searcher
 from embedcli.vectorfile import read_vectors, row_norms, write_vectors
 
@@ -133,9 +134,18 @@ class Vectors:
 
     @property
     def index(self) -> dict[str, int]:
-        """``word -> row`` (built on first use)."""
+        """``word -> row`` (built on first use).
+
+        Raises:
+            DataError: a key appears twice (a row would be unreachable, and no file could hold it).
+        """
         if self._index is None:
-            self._index = dict(zip(self.words, range(len(self.words))))
+            index = dict(zip(self.words, range(len(self.words))))
+            if len(index) != len(self.words):
+                seen: set = set()
+                dup = next(w for w in self.words if w in seen or seen.add(w))
+                raise DataError(f"duplicate key {dup!r}: {len(self.words) - len(index):,} key(s) appear more than once")
+            self._index = index
         return self._index
 
     @property
@@ -187,9 +197,10 @@ class Vectors:
 
         Raises:
             ParameterError: unknown format.
-            DataError: a word that a text format cannot hold.
+            DataError: a word that a text format cannot hold; a duplicate key.
             InputError: an unwritable output folder.
         """
+        self.index  # noqa: B018 -- refuses duplicate keys before anything is written
         meta = {k: v for k, v in self.meta.items() if k not in ("provenance", "source_format")}
         side = {"kind": "vectors", "provenance": self.provenance, "meta": meta, "shape": [len(self), self.dim]}
         return write_vectors(path, self.words, self.vectors, self.counts, self.meta, fmt, self._norms, side)
@@ -276,7 +287,16 @@ class Vectors:
         :meth:`most_similar` and :meth:`most_similar_cosmul` for the scores.
         A :data:`FLUSH` item has the queries before it answered at once.  A query
         whose words cancel out (a zero vector) gets no answer and an ``error``.
+
+        Raises:
+            ParameterError: ``topn`` < 1 or ``restrict_vocab`` < 0 (0 or None: every word).
         """
+        from embedcli.errors import ParameterError
+
+        if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
+            raise ParameterError("topn", topn, "must be a whole number of at least 1")
+        if restrict_vocab is not None and restrict_vocab < 0:
+            raise ParameterError("restrict_vocab", restrict_vocab, "must be at least 0 (0 or None: every word)")
         s = self.searcher(restrict_vocab)
         block: list = []
         for q in queries:

@@ -201,3 +201,41 @@ def test_vectorfile_refuses_pickles_and_wrong_kinds(tmp_path, lib_run):
         read_vectors("-")
     with pytest.raises(ParameterError):
         write_vectors(str(tmp_path / "x.txt"), ["a"], np.zeros((1, 2), np.float32), fmt="csv")
+
+
+def test_library_review_fixes(tmp_path, lib_run, small_speeches):
+    """What a library user tripped on: whole-number parameters, bad patterns refused at construction
+    (nothing created), duplicate keys, string labels, strict-JSON evaluate, unknown formats, topn."""
+    import json
+
+    from embedcli.classify import classify
+    from embedcli.errors import DataError
+    from embedcli.evaluate import evaluate
+    from embedcli.specs import ClassifySpec
+
+    for make in (lambda: SVDSpec(dim=10.5), lambda: CooccurSpec(window=2.5), lambda: TokenizeSpec(token_pattern="("),
+                 lambda: TokenizeSpec(encoding="bogus")):
+        with pytest.raises(ParameterError):
+            make()
+    assert SVDSpec(dim=np.int64(12)).dim == 12 and type(SVDSpec(dim=12.0).dim) is int
+    buf = io.BytesIO()
+    st = tokenize(str(small_speeches), buf)  # one path as a string
+    assert st.n_docs == 20
+    with pytest.raises(ParameterError):
+        tokenize([str(small_speeches)], io.StringIO())
+    v = Vectors(["a", "a", "c"], np.ones((3, 2), np.float32))
+    with pytest.raises(DataError, match="duplicate key 'a'"):
+        v.save(str(tmp_path / "d.npz"))
+    assert not (tmp_path / "d.npz").exists()
+    words = lib_run[1].vectors
+    X = Vectors(words.words[:40], np.asarray(words.vectors[:40]))
+    as_str = classify(X, {w: "ab"[i % 2] for i, w in enumerate(X.words)}, ClassifySpec(folds=2))
+    as_list = classify(X, {w: ["ab"[i % 2]] for i, w in enumerate(X.words)}, ClassifySpec(folds=2))
+    assert not as_str.multilabel and as_str.n_labels == 2 and as_str.summary() == as_list.summary()
+    res = evaluate(Vectors(["zzz", "yyy"], np.eye(2, dtype=np.float32)))  # bundled benchmarks, nothing covered
+    json.dumps(res, allow_nan=False)
+    assert res["similarity"][0]["spearman"] is None
+    with pytest.raises(ParameterError):
+        Vectors.load(lib_run[1].files["vectors"], fmt="bogus")
+    with pytest.raises(ParameterError):
+        words.most_similar(words.words[0], topn=-1)

@@ -228,6 +228,8 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
     from embedcli.cli.corpus import report_skipped
 
     report_skipped(res.skipped, quiet)
+    for line in res.warnings:
+        warn(line)
     if quiet:
         return
     total = time.perf_counter() - t0

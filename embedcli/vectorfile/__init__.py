@@ -134,12 +134,15 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     """Read a vectors file; the format is detected from the content unless ``fmt`` is given.
 
     Raises:
+        ParameterError: an unknown ``fmt``.
         InputError: the file does not exist, is a folder, is ``-``, or cannot be opened.
         FormatError: malformed content (naming the line): truncated file,
             header that disagrees with the rows, rows of different lengths,
             non-numeric/NaN/inf values, duplicate or undecodable words, a
             pickle, an embedcli matrix file, a newer format version.
     """
+    if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
+        raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
     head = read_head(path, "vectors")
     if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
         return load_fasttext(path)
