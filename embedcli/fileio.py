@@ -96,7 +96,8 @@ def find_inputs(inputs, include=(), exclude=()) -> tuple[list[str], list[tuple[s
     """Expand corpus arguments into file paths, and the paths left out with the reason.
 
     Each input is ``-`` (standard input), a file, a folder (read recursively,
-    hidden files skipped, sorted by path) or a glob pattern.  Inside folders
+    hidden files skipped, sorted by path), a glob pattern, or the URL of one file
+    (``s3://bucket/corpus.txt.gz``, read through fsspec: :func:`is_url`).  Inside folders
     and globs, ``include``/``exclude`` glob patterns (matched against the file
     name and the path) select files; symbolic links to folders are not
     followed, a file reached twice (through links) is read once, and anything
@@ -141,6 +142,9 @@ def find_inputs(inputs, include=(), exclude=()) -> tuple[list[str], list[tuple[s
     for item in inputs:
         if item == "-":
             out.append("-")
+        elif is_url(item):  # one file through fsspec (no folders or patterns there)
+            input_size(item)  # exists, and is a file?
+            out.append(item)
         elif os.path.isdir(item):
             found = []
             for root, dirs, files in os.walk(item):  # does not follow links to folders: no cycles

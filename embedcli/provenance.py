@@ -194,9 +194,12 @@ def corpus_records(files: list[str]) -> list[dict]:
     for p in files:
         rec: dict = {"path": p}
         if p != "-":
+            from embedcli.errors import EmbedcliError
+            from embedcli.fileio import input_size
+
             try:
-                rec["size"] = os.path.getsize(p)
-            except OSError:
+                rec["size"] = input_size(p)
+            except (OSError, EmbedcliError):
                 pass
         out.append(rec)
     return out

@@ -3,6 +3,8 @@ import gzip
 import lzma
 import re
 
+import pytest
+
 from conftest import run
 
 from embedcli.tokenizer import load_stopwords
@@ -131,3 +133,21 @@ def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
     st = tokenize([str(p)], out)
     assert out.getvalue().decode() == "short one\n" + words + "\n"
     assert st.n_tokens == 5002 and st.n_docs == 2
+
+
+def test_tokenize_reads_an_fsspec_url(tmp_path, small_speeches):
+    """The URL of one file (file:// here, the code path of s3:// and gs://), compressed or not, gives
+    the same bytes as its path; the corpus record keeps the URL and its size; a missing URL is exit 2."""
+    import gzip
+    import json
+
+    pytest.importorskip("fsspec")
+    gz = tmp_path / "speeches.txt.gz"
+    gz.write_bytes(gzip.compress(small_speeches.read_bytes()))
+    run("tokenize", small_speeches, "-o", tmp_path / "p.txt", "-q")
+    run("tokenize", "file://" + str(gz), "-o", tmp_path / "u.txt", "-q")
+    assert (tmp_path / "p.txt").read_bytes() == (tmp_path / "u.txt").read_bytes()
+    rec = json.loads((tmp_path / "u.txt.meta.json").read_text())["provenance"]["inputs"]["corpus"][0]
+    assert rec == {"path": "file://" + str(gz), "size": gz.stat().st_size}
+    r = run("tokenize", "file://" + str(tmp_path / "missing.txt"), "-o", tmp_path / "x.txt", ok=False)
+    assert r.exit_code == 2 and "no such file" in r.stderr and not (tmp_path / "x.txt").exists()

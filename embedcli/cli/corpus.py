@@ -23,8 +23,10 @@ from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
     """Tokenize a corpus into one document per line, tokens separated by single spaces.
 
-    INPUT is a file, a folder (read recursively), a glob pattern or '-' (stdin);
-    .gz, .bz2 and .xz files are decompressed. Inside folders and globs, links to
+    INPUT is a file, a folder (read recursively), a glob pattern, '-' (stdin) or
+    the fsspec URL of one file (s3://bucket/corpus.txt.gz; pip install
+    'embedcli[remote]' and the protocol's backend); .gz, .bz2 and .xz files
+    are decompressed. Inside folders and globs, links to
     folders are not followed, files are read once, and anything that is not a
     regular file (named pipes, devices) is skipped and named on stderr.
     Documents without tokens are not written; a UTF-8 byte-order mark is dropped. The output is what gensim's LineSentence and the word2vec/GloVe
