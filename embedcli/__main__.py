@@ -1,4 +1,4 @@
-from embedcli.cli import main
+from embedcli.entry import main
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -47,14 +47,19 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     the blocks and their order do not depend on ``workers``.  If ``lines`` is a
     list, the number of lines (documents, blank ones included) is appended to it
     once the file is read whole.  ``segment``: only that byte range (``fileio.line_segments``).
+    ``progress`` counts bytes (with a percentage when the size is known) and shows the tokens read.
 
     Raises:
         DataError: the file is not UTF-8 text.
     """
+    from embedcli.fileio import plain_size
+
     doc_offset = 0
-    done = 0
+    done = n_bytes = 0
+    total = plain_size(path) if segment is None else segment[1] - segment[0]
     open_line = False  # the file's last bytes are a line without its newline
     pending: deque = deque()
+    sizes: deque = deque()
     with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
         try:
             for item in chain(iter_line_chunks(path, None, segment), [None]):
@@ -63,6 +68,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
                     if data:
                         open_line = not data.endswith(b"\n")
                     pending.append(runner.submit(data, path, lineno))
+                    sizes.append(len(data))
                 while pending and (len(pending) > runner.in_flight or item is None):
                     ids, ends = pending.popleft().result()
                     # document (line) number of each token: the line ends before it, plus those before the block
@@ -70,8 +76,9 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
                     doc += doc_offset
                     doc_offset += len(ends)
                     done += len(ids)
+                    n_bytes += sizes.popleft()
                     if progress is not None:
-                        progress.update(done)
+                        progress.update(n_bytes, total, extra=f"{done:,} tokens")
                     yield ids, doc
             if lines is not None:
                 lines.append(doc_offset + open_line)

@@ -16,7 +16,7 @@ import time
 from typing import IO, Iterator
 
 from embedcli.errors import DataError, InputError
-from embedcli.outputs import (COMPRESSED_SUFFIXES, atomic_output, atomic_path, check_distinct,  # noqa: F401
+from embedcli.outputs import (PENDING_EXIT, COMPRESSED_SUFFIXES, atomic_output, compression_of, atomic_path, check_distinct,  # noqa: F401
                               check_output_path, compression_of, refuse_compressed, refuse_stdout)
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
@@ -59,6 +59,18 @@ def not_a_file(path: str, what: str = "") -> InputError:
     if os.path.exists(path):
         return InputError(f"{path}: not a regular file (a device or pipe){expected}")
     return InputError(f"{path}: no such file")
+
+
+def plain_size(path: str) -> int | None:
+    """The bytes a reader of ``path`` will see, when known before reading: the size of an
+    uncompressed local file or URL; None for stdin, a compressed file, or one that cannot be sized
+    (progress then shows a rate without a percentage)."""
+    if path == "-" or compression_of(path):
+        return None
+    try:
+        return input_size(path)
+    except Exception:  # noqa: BLE001 -- only a progress display depends on it
+        return None
 
 
 def input_size(path: str) -> int:
@@ -438,6 +450,8 @@ class Progress:
         self._shown = False
 
     def update(self, done: float, total: float | None = None, extra: str = "") -> None:
+        if PENDING_EXIT:  # a signal whose exception a library swallowed: stop now, not at the end
+            raise SystemExit(PENDING_EXIT[0])
         if self.quiet:
             return
         now = time.perf_counter()

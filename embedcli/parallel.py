@@ -24,15 +24,26 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+#: the signals the CLI handles; blocked while a worker is forked (see :func:`_worker_init`)
+_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT")
+            if hasattr(signal, n)}
+
+
 def _worker_init(init: Callable | None = None, *args) -> None:
     """Pool workers: Ctrl-C reaches the whole process group, but only the parent reacts (and stops
     them); the parent's other handlers are reset to the default (die); and on Linux a worker is
     killed when its parent dies, whatever killed the parent (SIGKILL included).  Then
-    ``init(*args)``, if given."""
+    ``init(*args)``, if given.
+
+    Workers are forked with these signals blocked (:meth:`ProcessBlocks.submit`), so a Ctrl-C in
+    the moment a worker starts cannot run the parent's handler in it (the worker died, the pool
+    broke and the run could hang); they are unblocked here, once the worker's own handlers are set."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     try:
         import ctypes
 
@@ -68,6 +79,10 @@ class ProcessBlocks:
         self.in_flight = 1
 
     def submit(self, *args) -> Future:
+        from embedcli.outputs import PENDING_EXIT
+
+        if PENDING_EXIT:  # a signal whose exception was swallowed (e.g. in a fork hook): stop now
+            raise SystemExit(PENDING_EXIT[0])
         self.n += 1
         if self.n == 1 and self.initializer is not None:
             self.initializer(*self.initargs)
@@ -82,7 +97,15 @@ class ProcessBlocks:
             except Exception as e:
                 f.set_exception(e)
             return f
-        return self.pool.submit(self.fn, *args)
+        if not hasattr(signal, "pthread_sigmask"):
+            return self.pool.submit(self.fn, *args)
+        # a submit may fork workers: they start with the signals blocked; here, a signal that came
+        # meanwhile is delivered when the mask is restored, outside the fork's own code
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            return self.pool.submit(self.fn, *args)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def __enter__(self) -> "ProcessBlocks":
         return self

@@ -8,6 +8,7 @@ parameters and file names.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import Counter
@@ -65,6 +66,66 @@ def check_cluster_pipeline(method: str, cooccur: CooccurSpec | None = None, svd:
     for spec in (cooccur, svd if method == "svd" else None):
         if spec is not None:
             check_spec(spec)
+
+
+#: a pipeline's claim on its output folder (its pid); see :func:`_output_lock`
+LOCK_NAME = ".embedcli-pipeline.lock"
+
+
+@contextlib.contextmanager
+def _output_lock(outdir: str):
+    """One pipeline at a time in ``outdir``: ``LOCK_NAME`` holds the writer's pid while it runs (a
+    lock left by a process that no longer exists, e.g. after SIGKILL, is taken over).
+
+    Raises:
+        InputError: another live process holds the folder.
+    """
+    from embedcli.errors import InputError
+
+    path = os.path.join(outdir, LOCK_NAME)
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path, encoding="ascii") as fh:
+                    pid = int(fh.read().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid > 0 and _alive(pid):
+                raise InputError(f"{outdir}: another embedcli pipeline (pid {pid}) is writing this folder; wait "
+                                 f"for it or give another -o (if no such run exists, remove {path})") from None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # its writer is gone
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise InputError(f"{outdir}: cannot take the folder ({path} keeps reappearing)")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop(paths: list[str]) -> None:
+    """Remove these files and their ``.meta.json`` sidecars, if present."""
+    for p in paths:
+        for q in (p, p + ".meta.json"):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.unlink(q)
 
 
 def _check_vectors_name(outdir: str, name: str) -> None:
@@ -143,61 +204,64 @@ def run_pipeline(
     check_distinct(files_in, [os.path.join(outdir, n) for n in names if n])
     _check_vectors_name(outdir, vectors_name)
     make_folder(outdir)
-    res = PipelineResult(outdir)
-    f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in
-         {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
-    if not counted:
-        del f["matrix"]
-    res.files = f
+    with _output_lock(outdir):
+        res = PipelineResult(outdir)
+        f = {k: os.path.normpath(os.path.join(outdir, v)) for k, v in
+             {"tokens": "tokens.txt", "vocab": "vocab.tsv", "matrix": "cooccur.npz", "vectors": vectors_name}.items()}
+        if not counted:
+            del f["matrix"]
+        res.files = f
 
-    t = time.perf_counter()
-    counter: Counter = Counter()
-    side: dict = {}
-    with atomic_output(f["tokens"], "wb", sidecar=side) as out:
-        st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet),
-                          client=client)
-        side.update(kind="tokens", provenance=st.provenance)
-    res.skipped = st.skipped
-    res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
+        t = time.perf_counter()
+        counter: Counter = Counter()
+        side: dict = {}
+        with atomic_output(f["tokens"], "wb", sidecar=side) as out:
+            st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet),
+                              client=client)
+            side.update(kind="tokens", provenance=st.provenance)
+        # the folder now holds this run's tokens: an earlier run's later files would not match them
+        _drop([os.path.join(outdir, n) for n in ("vocab.tsv", "cooccur.npz", "model.bin", vectors_name)])
+        res.skipped = st.skipped
+        res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 
-    t = time.perf_counter()
-    v = vocab_from_counter(counter, vocab, file_provenance(f["tokens"]), f["tokens"])
-    v.save(f["vocab"])
-    v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
-    res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
+        t = time.perf_counter()
+        v = vocab_from_counter(counter, vocab, file_provenance(f["tokens"]), f["tokens"])
+        v.save(f["vocab"])
+        v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
+        res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
-    if not counted:
-        return _train(res, method, word2vec, vocab, quiet, len(v))
+        if not counted:
+            return _train(res, method, word2vec, vocab, quiet, len(v))
 
-    from embedcli.cooccur import cooccur as run_cooccur
-    from embedcli.svd import factorize
+        from embedcli.cooccur import cooccur as run_cooccur
+        from embedcli.svd import factorize
 
-    t = time.perf_counter()
-    cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "bytes" if client else "tokens", quiet),
-                     client=client)
-    cm.save(f["matrix"])
-    res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
+        t = time.perf_counter()
+        cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "bytes", quiet),
+                         client=client)
+        cm.save(f["matrix"])
+        res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
-    t = time.perf_counter()
-    if method == "glove":
-        from embedcli.glove import train_glove
+        t = time.perf_counter()
+        if method == "glove":
+            from embedcli.glove import train_glove
 
-        glove = glove or GloveSpec()
-        wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
-        if st["diverged"]:
-            res.warnings.append(f"glove: warning: the cost rose from {st['costs'][0]:.4g} to "
-                                f"{st['costs'][-1]:.4g}: training diverged; lower eta or grad_clip")
+            glove = glove or GloveSpec()
+            wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
+            if st["diverged"]:
+                res.warnings.append(f"glove: warning: the cost rose from {st['costs'][0]:.4g} to "
+                                    f"{st['costs'][-1]:.4g}: training diverged; lower eta or grad_clip")
+            fmt = wv.save(f["vectors"])
+            res.vectors = wv
+            res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
+                               f"epochs, x_max {glove.x_max:g}, final cost {st['costs'][-1]:.4f}"))
+            return res
+        wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet), client=client)
         fmt = wv.save(f["vectors"])
         res.vectors = wv
-        res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
-                           f"epochs, x_max {glove.x_max:g}, final cost {st['costs'][-1]:.4f}"))
+        res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "
+                           f"{wv.provenance['spec']['association']} cds {weighting.cds}, eig {svd.eig}"))
         return res
-    wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet), client=client)
-    fmt = wv.save(f["vectors"])
-    res.vectors = wv
-    res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "
-                       f"{wv.provenance['spec']['association']} cds {weighting.cds}, eig {svd.eig}"))
-    return res
 
 
 def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpec, quiet: bool,

@@ -244,6 +244,10 @@ def tokenize(
     bom = _BOM.get(encoding.lower().replace("_", "-"))
     timeout = None if spec.token_pattern == DEFAULT_TOKEN_PATTERN else REGEX_SECONDS
     files, skipped_paths = find_inputs(inputs, spec.include, spec.exclude)
+    from embedcli.fileio import plain_size
+
+    sizes = [plain_size(f) for f in files]
+    total_bytes = None if None in sizes else sum(sizes)  # known for uncompressed files: a percentage and ETA
     stats = TokenizeStats(skipped=list(skipped_paths))
     progress = progress or Progress(None)
     spaces = 0  # every output document of n tokens holds n - 1 spaces
@@ -349,7 +353,7 @@ def tokenize(
                 stats.n_docs += n_docs
                 stats.n_tokens = spaces + stats.n_docs + is_open
                 stage.write(chunk.encode("utf-8"), "".join(id_parts) if doc != "file" else "")
-                progress.update(stats.n_bytes, extra=f"{stats.n_tokens:,} tokens")
+                progress.update(stats.n_bytes, total_bytes, extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()
     if stats.n_tokens == 0:

@@ -104,13 +104,16 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
     """
     from embedcli.tokenizer import decode_block
 
+    from embedcli.fileio import plain_size
+
     counter: Counter = Counter()
     done = 0
     progress = progress or Progress(None)
+    total = plain_size(path) if segment is None else segment[1] - segment[0]
     for lineno, data, _ in iter_line_chunks(path, None, segment):
         counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
         done += len(data)
-        progress.update(done)
+        progress.update(done, total)
     progress.close()
     return counter
 

@@ -227,3 +227,35 @@ def test_counting_in_several_threads_at_once(small_tokens, monkeypatch):
     with ThreadPoolExecutor(4) as ex:
         got = list(ex.map(lambda _: cooccurrence_matrix(str(small_tokens), vocab, spec.replace(workers=1)), range(4)))
     assert all((g != want).nnz == 0 for g in got)
+
+
+def test_progress_knows_the_size_of_a_plain_file(tmp_path, small_tokens):
+    """Counting stages report bytes against the file's size (a percentage and an ETA on a terminal),
+    with the tokens read as the extra text; a compressed file has no known total."""
+    import gzip
+
+    from embedcli.cooccur import cooccur
+    from embedcli.fileio import Progress
+    from embedcli.vocab import count_tokens
+
+    class Seen(Progress):
+        def __init__(self):
+            super().__init__("test", "bytes")
+            self.calls = []
+
+        def update(self, done, total=None, extra=""):
+            self.calls.append((done, total, extra))
+
+    size = small_tokens.stat().st_size
+    p = Seen()
+    cooccur(str(small_tokens), build_vocab(str(small_tokens), VocabSpec(min_count=3)), CooccurSpec(), p)
+    assert p.calls and all(t == size for _, t, _ in p.calls) and p.calls[-1][0] == size
+    assert p.calls[-1][2].endswith(" tokens")
+    p = Seen()
+    count_tokens(str(small_tokens), p)
+    assert p.calls[-1][:2] == (size, size)
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
+    p = Seen()
+    count_tokens(str(gz), p)
+    assert p.calls[-1][1] is None

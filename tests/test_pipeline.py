@@ -39,3 +39,29 @@ def test_pipeline_errors(tmp_path):
     assert res.exit_code == 2 and "no such file" in res.stderr
     res = run("pipeline", "-o", tmp_path / "o", "--window", "0", ok=False)
     assert res.exit_code == 2 and "--window" in res.stderr
+
+
+def test_pipeline_folder_is_one_run_and_one_writer(tmp_path, small_speeches):
+    """Once this run's tokens are in the folder, an earlier run's later files (which would not
+    match them) are gone, also those this method does not write; a second pipeline on the same
+    folder is refused while the first runs; a lock left by a dead process is taken over."""
+    import os
+    import subprocess
+    import sys
+
+    from embedcli.pipeline import LOCK_NAME
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("cooccur.npz", "cooccur.npz.meta.json", "vectors.npz"):
+        (out / name).write_bytes(b"from an earlier run")
+    run("pipeline", small_speeches, "-o", out, "--method", "word2vec", "--epochs", 1, "--min-count", 2, "-q")
+    assert not (out / "cooccur.npz").exists() and not (out / "cooccur.npz.meta.json").exists()
+    assert (out / "vectors.npz").read_bytes()[:2] == b"PK" and not (out / LOCK_NAME).exists()
+    (out / LOCK_NAME).write_text(f"{os.getpid()}\n")  # a live process holds it
+    r = run("pipeline", small_speeches, "-o", out, ok=False)
+    assert r.exit_code == 2 and "another embedcli pipeline" in r.stderr
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / LOCK_NAME).write_text(dead.stdout)  # its writer is gone
+    run("pipeline", small_speeches, "-o", out, "--min-count", 2, "-q")
+    assert not (out / LOCK_NAME).exists()

@@ -309,3 +309,41 @@ def test_every_output_records_version_and_parameters(tmp_path, small_speeches):
         assert meta["provenance"]["spec"][key] == value, (path, meta)
         if kind:
             assert meta["kind"] == kind
+
+
+def _worker_signal_state(_):
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_workers_are_forked_with_signals_blocked_then_ignore_ctrl_c(monkeypatch):
+    """A Ctrl-C in the moment tokenize's workers start used to run the parent's handler in a new
+    worker: the pool broke and the run could hang.  Workers are now forked with the signals
+    blocked and unblock them once their own handlers are set; the parent's mask is restored; a
+    signal whose exception was swallowed stops the next submit."""
+    from embedcli.outputs import PENDING_EXIT
+    from embedcli.parallel import ProcessBlocks
+
+    from concurrent.futures import ProcessPoolExecutor
+
+    masks = []
+    real_submit = ProcessPoolExecutor.submit
+
+    def submit(self, *a, **k):  # where the pool forks its workers
+        masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        return real_submit(self, *a, **k)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    with ProcessBlocks(_worker_signal_state, 2) as runner:
+        futures = [runner.submit(i) for i in range(6)]
+        states = [f.result() for f in futures[1:]]  # the first block runs here, the rest in workers
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+        assert masks and all({signal.SIGINT, signal.SIGTERM} <= m for m in masks)
+        assert states and all(ignored and not blocked for ignored, blocked in states)
+        PENDING_EXIT.append(130)
+        try:
+            with pytest.raises(SystemExit):
+                runner.submit(0)
+        finally:
+            PENDING_EXIT.clear()

@@ -121,7 +121,8 @@ class _Group(click.Group):
         for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), on_signal)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the parent ignores it
+        current = signal.getsignal(signal.SIGINT)
+        if current is signal.default_int_handler or getattr(current, "embedcli_early", False):  # not when ignored
             signal.signal(signal.SIGINT, on_interrupt)
         _fix_std_streams()
         try:

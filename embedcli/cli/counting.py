@@ -56,8 +56,7 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
             v = read_vocab(vocab_path).restricted(vspec, vocab_path)
         else:
             v = build_vocab(path, vspec, progress("vocab", "bytes", quiet), client=client)
-        unit = "bytes" if scheduler else "tokens"
-        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], unit, quiet), **extra)
+        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "bytes", quiet), **extra)
         if tokens == "-":  # not the temporary copy's random name: the same input gives the same bytes
             _rename_input(cm.provenance, path, "-")
     cm.save(output)
