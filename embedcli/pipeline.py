@@ -136,6 +136,8 @@ def _check_vectors_name(outdir: str, name: str) -> None:
 
     target = os.path.normpath(os.path.join(outdir, name))
     folder = os.path.dirname(target)
+    if os.path.isabs(name) or os.path.normpath(name).split(os.sep)[0] == "..":
+        raise InputError(f"--vectors-name {name}: a file name inside {outdir}, not a path out of it")
     if not name or name.endswith(("/", os.sep)) or os.path.isdir(target):
         raise InputError(f"--vectors-name {name!r}: expected a file name inside {outdir}")
     if folder != os.path.normpath(outdir) and not os.path.isdir(folder):

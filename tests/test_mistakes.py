@@ -100,6 +100,11 @@ def test_pipeline_names_ignored_options_and_unknown_probes(small_speeches, tmp_p
     assert "--probe not in the vocabulary: zzzq" in r.stderr
     assert "  liberty:" in r.stdout  # lowercased as the tokenizer did
     assert "freedom:" not in r.stdout  # the default probes are not shown instead
+    r = run("pipeline", small_speeches, "-o", tmp_path / "w2v", "--method", "word2vec", "--dim", 12, "--epochs", 1,
+            "--min-count", 2, "-q")
+    assert "--dim" not in r.stderr  # used by word2vec too (as vector_size): no false warning
+    r = run("pipeline", small_speeches, "-o", tmp_path / "o2", "--vectors-name", "../v.npz", ok=False)
+    assert r.exit_code == 2 and "not a path out of it" in r.stderr and not (tmp_path / "o2").exists()
 
 
 def test_info_on_an_edge_list_and_on_export_output(made, tmp_path):
@@ -110,6 +115,8 @@ def test_info_on_an_edge_list_and_on_export_output(made, tmp_path):
     doc = json.loads(run("info", tmp_path / "proj/vectors.tsv").stdout)
     assert doc["kind"] == "projector-vectors" and doc["provenance"]["stage"] == "export"
     assert doc["shape"] == [50, 20]
+    r = run("vocab", tmp_path / "proj/vectors.tsv", "-o", tmp_path / "v.tsv", ok=False)  # by its sidecar
+    assert r.exit_code == 2 and "projector vectors" in r.stderr
     (tmp_path / "proj/vectors.tsv.meta.json").unlink()
     assert json.loads(run("info", tmp_path / "proj/vectors.tsv").stdout)["kind"] == "projector-vectors"
     r = run("export", made / "vectors.npz", "-o", "-", ok=False)

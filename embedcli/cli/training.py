@@ -246,16 +246,19 @@ def _warn_unused(ctx: click.Context, method: str) -> None:
 
     from click.core import ParameterSource
 
-    used = {f.name for stage, cls, _ in _PIPELINE_STAGES if stage in ("tokenize", "vocab", method)
+    from embedcli.specbase import flag_of
+
+    # by flag: one flag may fill differently named fields (--dim: SVDSpec.dim, Word2VecSpec.vector_size)
+    used = {flag_of(f.name, f) for stage, cls, _ in _PIPELINE_STAGES if stage in ("tokenize", "vocab", method)
             for f in dataclasses.fields(cls)}
     owners: dict[str, list[str]] = {}
     for stage, cls, _ in _PIPELINE_STAGES:
         for f in dataclasses.fields(cls):
-            owners.setdefault(f.name, []).append(stage)
-    ignored = [p for p in ctx.command.params if p.name in owners and p.name not in used
+            owners.setdefault(flag_of(f.name, f), []).append(stage)
+    ignored = [p for p in ctx.command.params if p.opts[0] in owners and p.opts[0] not in used
                and ctx.get_parameter_source(p.name) == ParameterSource.COMMANDLINE]
     for p in ignored:
-        others = "/".join(dict.fromkeys(owners[p.name]))
+        others = "/".join(dict.fromkeys(owners[p.opts[0]]))
         warn(f"pipeline: {p.opts[0]} applies to --method {others} only; ignored with --method {method}")
 
 

@@ -117,6 +117,8 @@ _NOT_TOKENS = {
     "fasttext-model": "a fastText model; give a tokens file (one document per line)",
     "sidecar": "a .meta.json provenance sidecar; give the tokens file next to it",
     "plot": "a plot; give a tokens file (one document per line)",
+    "projector-vectors": "export's projector vectors (numbers only); give a tokens file (one document per line)",
+    "projector-metadata": "export's projector metadata; give a tokens file (one document per line)",
 }
 
 
