@@ -16,8 +16,8 @@ import time
 from typing import IO, Iterator
 
 from embedcli.errors import DataError, InputError
-from embedcli.outputs import (PENDING_EXIT, COMPRESSED_SUFFIXES, atomic_output, compression_of, atomic_path, check_distinct,  # noqa: F401
-                              check_output_path, compression_of, refuse_compressed, refuse_stdout)
+from embedcli.outputs import (COMPRESSED_SUFFIXES, PENDING_EXIT, atomic_output, atomic_path,  # noqa: F401
+                              check_distinct, check_output_path, compression_of, refuse_compressed, refuse_stdout)
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
 #: command is a small multiple of this, independent of the corpus length.
@@ -267,12 +267,8 @@ def read_head(path: str, what: str = "input") -> bytes:
 
     if path == "-":
         raise InputError(f"{_a(what)} {what} file cannot be read from stdin; give a file")
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a folder, expected {_a(what)} {what} file")
     if not os.path.isfile(path):
-        raise InputError(f"{path}: not a regular file (a device or pipe), expected {_a(what)} {what} file")
+        raise not_a_file(path, what)
     try:
         with open(path, "rb") as f:
             head = f.read(8)

@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.outputs import PENDING_EXIT
+
 #: the signals the CLI handles; blocked while a worker is forked (see :func:`_worker_init`)
 _SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT")
             if hasattr(signal, n)}
@@ -79,8 +81,6 @@ class ProcessBlocks:
         self.in_flight = 1
 
     def submit(self, *args) -> Future:
-        from embedcli.outputs import PENDING_EXIT
-
         if PENDING_EXIT:  # a signal whose exception was swallowed (e.g. in a fork hook): stop now
             raise SystemExit(PENDING_EXIT[0])
         self.n += 1

@@ -11,8 +11,8 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
     """A guess of what an embedcli-related file is, from its sidecar or its first 64 kB:
     ``matrix``, ``vectors``, ``fasttext-model``, ``vocabulary``, ``edges`` (a graph edge list with integer
     nodes), ``projector-vectors`` (tab-separated numbers, no keys), ``tokens``, ``sidecar`` or ``unknown``."""
-    from embedcli.provenance import read_sidecar
     from embedcli.errors import InputError
+    from embedcli.provenance import read_sidecar
     from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
 
     try:
@@ -26,43 +26,52 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
             sample = read_sample(path)
         except (FormatError, InputError, OSError, EOFError):
             return "unknown"
+    kind, lines = _sample_kind(sample, FASTTEXT_MAGIC)
+    if kind is not None:
+        return kind
+    if not lines:
+        return "unknown"
+    rows = [ln.split() for ln in lines]
+    if all(2 <= len(r) <= 3 and r[0].lstrip("-").isdigit() and r[1].lstrip("-").isdigit() for r in rows):
+        return "edges"  # 'u v [weight]': a graph edge list with integer node names
+    cells = [ln.split("\t") for ln in lines]
+    if all(len(c) > 1 and len(c) == len(cells[0]) and all(map(_is_number, c)) for c in cells):
+        return "projector-vectors"  # numbers only, tab-separated: export's vectors.tsv
+    numeric = [sum(map(_is_number, r[1:])) / max(len(r) - 1, 1) for r in rows]
+    if sum(n > 0.9 for n in numeric) >= 0.9 * len(rows):
+        return "vectors"
+    return "tokens"
+
+
+def _is_number(x: str) -> bool:
+    try:
+        float(x)
+        return True
+    except ValueError:
+        return False
+
+
+def _sample_kind(sample: bytes, fasttext_magic: int) -> tuple[str | None, list[str]]:
+    """The kinds a file's first bytes show for certain (an npz matrix or vectors, a fastText model,
+    binary word2vec, a sidecar, a vocabulary) or None, and the sample's non-blank whole lines."""
     if sample.startswith(b"PK"):
-        return "matrix" if b"embedcli-matrix" in sample else "vectors"
-    if len(sample) >= 4 and int.from_bytes(sample[:4], "little") == FASTTEXT_MAGIC:
-        return "fasttext-model"
+        return ("matrix" if b"embedcli-matrix" in sample else "vectors"), []
+    if len(sample) >= 4 and int.from_bytes(sample[:4], "little") == fasttext_magic:
+        return "fasttext-model", []
     try:
         text = sample.decode("utf-8")
     except UnicodeDecodeError as e:
         text = sample[: e.start].decode("utf-8")
         if e.start < len(sample) - 4:
-            return "vectors"  # binary word2vec
+            return "vectors", []  # binary word2vec
     lines = [ln for ln in text.split("\n")[:200] if ln.strip()]
     if len(lines) > 1 and text.lstrip().startswith("{") and '"embedcli_version"' in text:
-        return "sidecar"
-    if not lines:
-        return "unknown"
+        return "sidecar", []
     if len(lines) > 1:
         lines = lines[:-1]  # the last line of a sample may be cut
-
-    def is_number(x: str) -> bool:
-        try:
-            float(x)
-            return True
-        except ValueError:
-            return False
-
-    if all(len(ln.split("\t")) == 2 and ln.split("\t")[1].strip().isdigit() for ln in lines):
-        return "vocabulary"
-    rows = [ln.split() for ln in lines]
-    if all(2 <= len(r) <= 3 and r[0].lstrip("-").isdigit() and r[1].lstrip("-").isdigit() for r in rows):
-        return "edges"  # 'u v [weight]': a graph edge list with integer node names
-    cells = [ln.split("\t") for ln in lines]
-    if all(len(c) > 1 and len(c) == len(cells[0]) and all(map(is_number, c)) for c in cells):
-        return "projector-vectors"  # numbers only, tab-separated: export's vectors.tsv
-    numeric = [sum(map(is_number, r[1:])) / max(len(r) - 1, 1) for r in rows]
-    if sum(n > 0.9 for n in numeric) >= 0.9 * len(rows):
-        return "vectors"
-    return "tokens"
+    if lines and all(len(ln.split("\t")) == 2 and ln.split("\t")[1].strip().isdigit() for ln in lines):
+        return "vocabulary", lines
+    return None, lines
 
 
 def describe(path: str) -> dict:
@@ -136,9 +145,9 @@ def check_tokens_input(path: str) -> None:
     import os
 
     from embedcli.errors import InputError
-    from embedcli.fileio import is_url, not_a_file, open_binary
+    from embedcli.fileio import is_url, not_a_file
     from embedcli.provenance import read_sidecar, sidecar_status
-    from embedcli.vectorfile import FASTTEXT_MAGIC
+    from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
 
     if path == "-" or is_url(path):
         return
@@ -153,9 +162,8 @@ def check_tokens_input(path: str) -> None:
     kind = str(doc.get("kind")) if doc and doc.get("kind") else None
     if kind is None:
         try:
-            with open_binary(path) as f:
-                sample = f.read(65536)
-        except (OSError, EOFError, InputError):
+            sample = read_sample(path)
+        except (OSError, EOFError, InputError, FormatError):
             return  # the reader itself reports what is wrong
         kind = _sniff_not_tokens(sample, FASTTEXT_MAGIC)
     if kind in _NOT_TOKENS:
@@ -163,34 +171,21 @@ def check_tokens_input(path: str) -> None:
 
 
 def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
-    if sample.startswith(b"PK"):
-        return "matrix" if b"embedcli-matrix" in sample else "vectors"
-    if len(sample) >= 4 and int.from_bytes(sample[:4], "little") == fasttext_magic:
-        return "fasttext-model"
-    text = sample.decode("utf-8", errors="replace")
-    lines = [ln for ln in text.split("\n")[:200] if ln.strip()]
-    if len(lines) > 1:
-        lines = lines[:-1]  # the sample may cut the last line
-    if not lines:
-        return None
-    if text.lstrip().startswith("{") and '"embedcli_version"' in text:
-        return "sidecar"
-    if all(len(ln.split("\t")) == 2 and ln.split("\t")[1].strip().isdigit() for ln in lines):
-        return "vocabulary"
+    """:func:`_sample_kind`, plus text vectors by strong signs only: a word2vec ``N D`` header then
+    a word and ``D`` numbers, or a word and decimal numbers on every line (GloVe)."""
+    import re
 
-    def numbers(fields: list[str]) -> bool:
-        try:
-            [float(x) for x in fields]
-        except ValueError:
-            return False
-        return True
-
+    kind, lines = _sample_kind(sample, fasttext_magic)
+    if kind == "vectors" and not sample.startswith(b"PK") and not re.match(rb"\d+ \d+\r?\n", sample):
+        return None  # undecodable text without a binary word2vec header: the reader names the bad line
+    if kind is not None or not lines:
+        return kind
     head = lines[0].split()
     if len(lines) > 1 and len(head) == 2 and all(x.isdigit() for x in head):  # word2vec text header
         second = lines[1].split()
-        if len(second) == int(head[1]) + 1 and numbers(second[1:]):
+        if len(second) == int(head[1]) + 1 and all(map(_is_number, second[1:])):
             return "vectors"
-    rows = [ln.split() for ln in lines]
-    if all(len(r) > 2 and numbers(r[1:]) and any("." in x or "e" in x for x in r[1:]) for r in rows):
+    if all(len(r) > 2 and all(map(_is_number, r[1:])) and any("." in x or "e" in x for x in r[1:])
+           for r in map(str.split, lines)):
         return "vectors"  # GloVe text: word and decimals, no header
     return None
