@@ -261,7 +261,12 @@ def test_cora_node_classification_floor():
 
 
 @pytest.mark.slow
-def test_blogcatalog_netmf_scores():
+@pytest.mark.parametrize("options, floors", [
+    ((), (0.375, 0.43)),  # measured 0.381 / 0.438 (2026-12-01)
+    # the best options on BlogCatalog (README, Graphs); the issue's bars are 0.382 / 0.445
+    (("--normalize", "--dim", "160"), (0.380, 0.444)),  # measured 0.3825 / 0.4465 (2026-12-01)
+])
+def test_blogcatalog_netmf_scores(options, floors):
     """BlogCatalog (10,312 nodes, 39 labels, multi-label): NetMF at 10% / 90% labelled, 10 shuffles."""
     edges = shared_path("graphs", "blogcatalog.edgelist.gz")
     labels = shared_path("graphs", "blogcatalog.labels.gz")
@@ -269,11 +274,11 @@ def test_blogcatalog_netmf_scores():
 
     with tempfile.TemporaryDirectory() as d:
         out = f"{d}/bc.npz"
-        run("netmf", edges, "-o", out, "-q")
+        run("netmf", edges, *options, "-o", out, "-q")
         rec = json.loads(run("classify", out, labels, "--train-fraction", "0.1", "--train-fraction", "0.9",
                              "--format", "json", "-q").stdout)
     micro = {s["train_fraction"]: s["micro_f1"] for s in rec["summary"]}
-    assert rec["multilabel"] and micro[0.1] >= 0.375 and micro[0.9] >= 0.43, micro  # measured 0.381 / 0.438
+    assert rec["multilabel"] and micro[0.1] >= floors[0] and micro[0.9] >= floors[1], micro
 
 
 def test_edge_tests_agree_between_bitmap_and_search(tmp_path, monkeypatch):
