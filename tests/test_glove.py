@@ -86,6 +86,27 @@ def test_kernel_applies_the_reference_update_rule():
     assert cost > 0
 
 
+def test_training_in_slices_changes_nothing_with_one_thread(small_matrix, monkeypatch):
+    """Each epoch runs in slices (so that Ctrl-C is seen within one); with one thread the entries are
+    visited in the same order, so the vectors and costs are those of one call per epoch."""
+    import embedcli.glove as glove_module
+    from embedcli.fileio import Progress
+
+    cm = CountMatrix.load(str(small_matrix))
+    spec = GloveSpec(vector_size=10, epochs=3, x_max=10, workers=1, seed=3)
+    whole, st_whole = glove_module.train_glove(cm, spec)
+    monkeypatch.setattr(glove_module, "SLICE_ENTRIES", 1000)
+    calls = []
+    real_update = Progress.update
+    monkeypatch.setattr(Progress, "update", lambda self, done, total=None, extra="": (
+        calls.append(done), real_update(self, done, total, extra))[1])
+    sliced, st_sliced = glove_module.train_glove(cm, spec, Progress("glove", quiet=True))
+    assert cm.matrix.nnz > 3000  # several slices per epoch
+    assert np.array_equal(whole.vectors, sliced.vectors)
+    assert st_sliced["costs"] == pytest.approx(st_whole["costs"], rel=1e-12)  # summed in another grouping
+    assert any(0 < c < 1 for c in calls) and calls[-1] == 3  # progress inside the first epoch, and at the end
+
+
 def test_glove_reads_the_c_tools_cooccurrence_file(tmp_path, small_matrix):
     from embedcli.glove import CREC
 
