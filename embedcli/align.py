@@ -60,7 +60,7 @@ def read_dictionary(path: str) -> list[tuple[str, str]]:
     with open_binary(path) as f:
         for lineno, raw in enumerate(f, 1):
             try:
-                line = raw.decode("utf-8").strip()
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").strip()
             except UnicodeDecodeError:
                 raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
             if not line or line.startswith("#"):

@@ -40,7 +40,7 @@ def read_labels(path: str, header: bool = False) -> dict[str, list[str]]:
             if header and lineno == 1:
                 continue
             try:
-                line = raw.decode("utf-8").rstrip("\r\n")
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
                 raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
             if not line.strip() or line.lstrip().startswith("#"):

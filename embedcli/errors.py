@@ -57,6 +57,12 @@ class FormatError(DataError):
     """A vector, matrix, vocabulary or benchmark file that is malformed."""
 
 
+class WrongKindError(InputError, FormatError):
+    """A file of another kind than the one expected (a tokens file or a matrix given as vectors,
+    vectors given as a matrix): a usage mistake, so the command line exits 2 as for
+    :class:`InputError`; also a :class:`FormatError` for callers that catch that."""
+
+
 class DependencyError(EmbedcliError, ImportError):
     """An optional dependency is missing; the message says which extra installs it."""
 

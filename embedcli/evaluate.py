@@ -46,7 +46,7 @@ def _read_lines(path: str) -> list[str]:
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror}") from None
     try:
-        return data.decode("utf-8").splitlines()
+        return data.decode("utf-8-sig").splitlines()  # -sig: a byte order mark is not part of line 1
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FormatError(f"{path}:{line}: not valid UTF-8") from None
@@ -156,8 +156,12 @@ def evaluate_similarity(vectors: Vectors, path: str, name: str | None = None, re
             gold.append(s)
     model = cosine_similarity(vectors.searcher(), used)
     if len(used) >= 2:
-        rho = float(stats.spearmanr(gold, model).statistic)
-        r = float(stats.pearsonr(gold, model).statistic)
+        import warnings
+
+        with warnings.catch_warnings():  # constant scores: the correlation is undefined (NaN, reported as such)
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)
+            rho = float(stats.spearmanr(gold, model).statistic)
+            r = float(stats.pearsonr(gold, model).statistic)
     else:
         rho = r = float("nan")
     return SimilarityResult(name or path, path, rho, r, len(used), len(pairs), list(map(float, gold)),

@@ -110,6 +110,11 @@ def _check_size(shape: tuple[int, ...], dtype: np.dtype, available: int) -> int:
     return need
 
 
+#: what each ``format`` of an embedcli .npz holds, for messages
+_KIND_NAMES = {"embedcli-vectors": "a vectors file (embedcli-vectors)",
+               "embedcli-matrix": "a matrix file (embedcli-matrix: cooccur, termdoc)"}
+
+
 class NpzReader:
     """Read members of an embedcli ``.npz`` safely; big members memory-mapped.
 
@@ -134,7 +139,10 @@ class NpzReader:
             raise FormatError(f"{path}: corrupt metadata")
         fmt = self.meta.get("format")
         if expect_format is not None and fmt != expect_format:
-            raise FormatError(f"{path}: is a {fmt or 'unknown'} file, expected {expect_format}")
+            from embedcli.errors import WrongKindError
+
+            raise WrongKindError(f"{path}: {_KIND_NAMES.get(fmt, 'not a file embedcli knows')}, expected "
+                                 f"{_KIND_NAMES.get(expect_format, expect_format)}")
 
     def check_version(self, supported: int) -> None:
         """Raise FormatError when the file's format_version is newer than ``supported``."""

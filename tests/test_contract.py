@@ -149,8 +149,8 @@ def test_info_and_readers_recognize_tokens_and_vocabulary(tmp_path, small_speech
     v.write_text(run("vocab", t, "-q").stdout)
     assert strict_json(run("info", t).stdout.replace("\n", " "))[0]["kind"] == "tokens"
     assert strict_json(run("info", v).stdout.replace("\n", " "))[0]["kind"] == "vocabulary"
-    one_line(run("neighbors", t, "the", ok=False), 3, "looks like a tokens file")
-    one_line(run("neighbors", v, "the", ok=False), 3, "looks like a vocabulary file")
+    one_line(run("neighbors", t, "the", ok=False), 2, "looks like a tokens file")  # the wrong kind: 2
+    one_line(run("neighbors", v, "the", ok=False), 2, "looks like a vocabulary file")
     one_line(run("svd", "-", "-o", tmp_path / "x.npz", ok=False), 2, "cannot be read from stdin")
 
 

@@ -146,3 +146,38 @@ def test_a_stale_sidecar_does_not_make_tokens_something_else(made, small_tokens,
     p.write_bytes(small_tokens.read_bytes())
     (tmp_path / "tokens.txt.meta.json").write_bytes((made / "vocab.tsv.meta.json").read_bytes())
     run("vocab", p, "-o", tmp_path / "v.tsv", "-q")
+
+
+def test_files_from_other_tools_byte_order_mark_and_bad_headers(made, small_tokens, tmp_path):
+    """Vectors and benchmark files saved by Windows tools (a UTF-8 byte order mark) read as without
+    it; a header that disagrees with the rows is named as such, not as binary data or truncation."""
+    text = (made / "plain.txt").read_bytes()
+    rows = text.split(b"\n", 1)[1]
+    word = rows.split(b" ", 1)[0].decode()
+    for name, data in (("bom.txt", b"\xef\xbb\xbf" + text), ("bom-glove.txt", b"\xef\xbb\xbf" + rows)):
+        (tmp_path / name).write_bytes(data)
+        assert run("neighbors", tmp_path / name, word, "-k", 1).stdout.startswith(word + "\t")
+    other = rows.split(b"\n", 2)[1].split(b" ", 1)[0].decode()
+    (tmp_path / "sim.tsv").write_bytes(f"\ufeff{word}\t{other}\t5.0\n{other}\t{word}\t4\n".encode())
+    rec = json.loads(run("evaluate", made / "vectors.npz", "--similarity", tmp_path / "sim.tsv", "--no-bundled",
+                         "--format", "json").stdout)
+    assert json.dumps(rec).count('"pairs_used": 2')
+    n, dim = text.split(b"\n", 1)[0].split()
+    cases = [(b"%d %d\n" % (int(n), int(dim) + 3) + rows, ":2: the header says dimension %d but the first row has %d "
+              "values" % (int(dim) + 3, int(dim))),
+             (b"%d %s\n" % (int(n) - 5, dim) + rows, "the header says %d words but the file has %d rows (a wrong "
+              "header?)" % (int(n) - 5, int(n))),
+             (text.replace(b"\n", b"\n\n", 3).replace(b"\n\n", b"\n", 2), ":4: a blank line among the vectors")]  # after rows 1, 2
+    for data, says in cases:
+        (tmp_path / "bad.txt").write_bytes(data)
+        res = run("neighbors", tmp_path / "bad.txt", word, ok=False)
+        assert res.exit_code == 3 and says in res.stderr, res.stderr
+
+
+def test_the_wrong_kind_of_file_exits_2_as_the_readme_says(made, small_tokens):
+    for args, says in ((("neighbors", small_tokens, "the"), "looks like a tokens file, not vectors"),
+                       (("neighbors", made / "cooccur.npz", "the"), "a count matrix, not vectors"),
+                       (("svd", made / "vectors.npz", "-o", made / "x.npz"), "a vectors file (embedcli-vectors), "
+                        "expected a matrix file")):
+        res = run(*args, ok=False)
+        assert res.exit_code == 2 and says in res.stderr and "Traceback" not in res.stderr, res.stderr

@@ -101,7 +101,8 @@ def test_not_a_fasttext_model(tmp_path, fasttext_model):
     fake = tmp_path / "model.bin"
     fake.write_bytes(b"this is not a model at all\n" * 10)
     res = run("neighbors", fake, "war", ok=False)
-    assert res.exit_code == 3 and str(fake) in res.stderr and "Traceback" not in res.stderr
+    # plain text "looks like a tokens file": the wrong kind of file, exit 2
+    assert res.exit_code == 2 and str(fake) in res.stderr and "Traceback" not in res.stderr
     cut = tmp_path / "cut.bin"
     cut.write_bytes(fasttext_model.read_bytes()[:5000])
     res = run("neighbors", cut, "war", ok=False)

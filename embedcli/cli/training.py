@@ -175,14 +175,15 @@ _PIPELINE_STAGES = [
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
 @preset_option
 @scheduler_option
-@quiet_option
+@click.option("-q", "--quiet", is_flag=True,
+              help="No progress on stderr and no report (stage times, neighbours) on stdout.")
 def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, quiet, **kw):
     """Run tokenize -> vocab -> cooccur -> svd (or -> glove, or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
     speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd) or model.bin
     (fasttext), and the vectors in DIR, and prints each stage's wall time
-    and a few nearest neighbours. Every option of the stages it runs is
+    and a few nearest neighbours (a report, on stdout; progress goes to stderr). Every option of the stages it runs is
     available; options marked [svd], [glove], [word2vec] or [fasttext] apply
     to that method only. Memory: the largest of its stages' (see their --help); for
     fasttext the bucket table is sized from the vocabulary unless --bucket is given.

@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from embedcli import __version__
-from embedcli.errors import DataError, FormatError, ParameterError
+from embedcli.errors import DataError, FormatError, ParameterError, WrongKindError
 from embedcli.fileio import atomic_output, read_head
 from embedcli.npzfile import text_blob, write_npz
 from embedcli.specs import VECTOR_FORMATS
@@ -156,7 +156,7 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
         if kind in ("tokens", "vocabulary", "sidecar"):
-            raise FormatError(f"{path}: this looks like a {kind} file, not vectors; give a vectors file "
+            raise WrongKindError(f"{path}: this looks like a {kind} file, not vectors; give a vectors file "
                               "(from embedcli svd, word2vec or fasttext)") from None
         raise e from None
 

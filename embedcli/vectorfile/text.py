@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from embedcli.errors import DataError, FormatError, ParameterError
+from embedcli.errors import DataError, FormatError, ParameterError, WrongKindError
 from embedcli.npzfile import NpzReader, blob_words
 from embedcli.specs import VECTOR_FORMATS
 from embedcli.vectorfile import VECTORS_FORMAT, VECTORS_FORMAT_VERSION, VectorData
@@ -24,7 +24,7 @@ def _load_native(path: str, mmap: bool) -> VectorData:
     try:
         fmt = r.meta.get("format")
         if fmt == "embedcli-matrix":
-            raise FormatError(f"{path}: is a count matrix, not vectors (run embedcli svd on it)")
+            raise WrongKindError(f"{path}: a count matrix, not vectors (run embedcli svd on it)")
         if fmt != VECTORS_FORMAT:
             raise FormatError(f"{path}: not an embedcli vectors file")
         r.check_version(VECTORS_FORMAT_VERSION)
@@ -50,6 +50,8 @@ def _load_native(path: str, mmap: bool) -> VectorData:
 
 
 def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData:
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Windows editors): not part of the first word
+        data = data[3:]
     if not data.strip():
         raise FormatError(f"{path}: empty vectors file")
     nl = data.find(b"\n")
@@ -63,7 +65,15 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
         if not header:
             fmt = "glove"
         else:
-            fmt = "word2vec" if _looks_like_text_row(data[nl + 1 : nl + 1 + 65536], int(fields[1])) else "binary"
+            row = data[nl + 1 : nl + 1 + 65536]
+            if _looks_like_text_row(row, int(fields[1])):
+                fmt = "word2vec"
+            else:
+                k = _text_row_values(row)
+                if k:  # a text row of another length: the header is wrong (or the rows are)
+                    raise FormatError(f"{path}:2: the header says dimension {fields[1]} but the first row has "
+                                      f"{k} values")
+                fmt = "binary"
     if fmt in ("word2vec", "binary") and not header:
         raise FormatError(f"{path}:1: expected a 'count dim' header line")
     if fmt == "binary":
@@ -90,6 +100,20 @@ def _looks_like_text_row(body: bytes, dim: int) -> bool:
     return True
 
 
+def _text_row_values(body: bytes) -> int:
+    """The number of values of the first row after a header when it is a text row ``word v1 .. vk``
+    (k >= 1, every value a number), else 0 (binary, or not a vectors row)."""
+    end = body.find(b"\n")
+    if end < 0:
+        return 0
+    try:
+        parts = body[:end].decode("utf-8").split()
+        [float(x) for x in parts[1:]]
+    except ValueError:  # UnicodeDecodeError too
+        return 0
+    return len(parts) - 1
+
+
 def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None) -> VectorData:
     try:
         text = data.decode("utf-8")
@@ -113,8 +137,12 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
         dim = len(rests[0].split())
         if dim == 0:
             raise FormatError(f"{path}:{first_lineno}: a word with no values")
+    blank = next((i for i, w in enumerate(words) if not w and not rests[i].strip()), None)
+    if blank is not None:
+        raise FormatError(f"{path}:{first_lineno + blank}: a blank line among the vectors")
     if n is not None and len(words) != n:
-        raise FormatError(f"{path}: header says {n} words but the file has {len(words)} rows (truncated?)")
+        why = "truncated?" if len(words) < n else "a wrong header?"
+        raise FormatError(f"{path}: the header says {n} words but the file has {len(words)} rows ({why})")
     bad = next((i for i, r in enumerate(rests) if r.count(" ") != dim - 1), None)
     if bad is not None:
         # tolerate repeated spaces/tabs: recheck the slow way before failing
