@@ -9,4 +9,4 @@ The library is usable without the CLI::
 See ARCHITECTURE.md for the modules and how a stage is added.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"  # the Unreleased section of CHANGELOG.md

@@ -467,7 +467,7 @@ class Progress:
             bar = f" [{'#' * int(20 * frac):<20}]" if self.tty else ""
             msg += f"{bar} {100 * frac:.0f}%, ETA {_duration(eta)}"
         if extra:
-            msg += ", " + extra
+            msg += (" " if msg.endswith(":") else ", ") + extra
         if self.tty:
             sys.stderr.write("\r\x1b[K" + msg)
         else:

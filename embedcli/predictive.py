@@ -9,9 +9,7 @@ fastText ``.bin`` for models that must build vectors for unseen words).
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import re
 import tempfile
 import time
 
@@ -29,46 +27,81 @@ def plain_tokens_file(path: str):
     return spooled(path, decompress=True)
 
 
-class _GensimProgress(logging.Handler):
-    """Turns gensim's periodic "EPOCH n - PROGRESS: at x% ..., y words/s" log lines into our progress line."""
+class _EpochProgress:
+    """Progress of gensim's training from the ends of its epochs, with a heartbeat in between.
 
-    PATTERN = re.compile(r"EPOCH (\d+)\D.*?PROGRESS: at ([\d.]+)% \w+, ([\d.]+) words/s")
+    gensim's own progress lines are no guide in ``corpus_file`` mode (the mode embedcli uses): each
+    worker thread reports once, when it has trained its share of the file, so the first line comes
+    when the first thread is done ("50%" with two threads, near the epoch's real end) and its
+    words/s counts the finished threads' words only.  Here an epoch's end (gensim's
+    ``on_epoch_end`` callback) is exact; inside an epoch the share done is estimated from the time
+    the finished epochs took (a heartbeat thread updates the line; capped below the epoch's end).
+    Until the first epoch ends only the elapsed time is shown.  Words/s: the corpus's raw words times
+    the epochs done, over the training time.
+    """
 
-    def __init__(self, progress: Progress, epochs: int):
-        super().__init__(logging.INFO)
-        self.progress = progress
-        self.epochs = epochs
-        self.words_per_s = 0.0
+    def __init__(self, progress: Progress, epochs: int, corpus_words: int):
+        import threading
 
-    def emit(self, record: logging.LogRecord) -> None:
-        m = self.PATTERN.search(record.getMessage())
-        if not m:
+        self.progress, self.epochs, self.corpus_words = progress, epochs, corpus_words
+        self.done = 0
+        self.t0 = self.epoch_t0 = time.perf_counter()
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.words_per_s = self.per_epoch = 0.0
+
+    def epoch_ended(self) -> None:
+        with self.lock:
+            now = time.perf_counter()
+            self.done += 1
+            self.epoch_t0 = now
+            self.per_epoch = (now - self.t0) / self.done
+            self.words_per_s = self.corpus_words * self.done / max(now - self.t0, 1e-9)
+            self._update(now)
+
+    def tick(self) -> None:
+        with self.lock:
+            self._update(time.perf_counter())
+
+    def _update(self, now: float) -> None:
+        epoch = f"epoch {min(self.done + 1, self.epochs)}/{self.epochs}"
+        if self.done == 0:
+            self.progress.update(0, None, f"{epoch}, {now - self.t0:,.0f} s")
             return
-        epoch, pct, wps = int(m.group(1)), float(m.group(2)), float(m.group(3))
-        self.words_per_s = wps
-        done = min(epoch, self.epochs - 1) + pct / 100  # gensim numbers epochs from 0
-        self.progress.update(done, self.epochs, f"epoch {min(epoch, self.epochs - 1) + 1}/{self.epochs}, {wps:,.0f} words/s")
+        inside = min((now - self.epoch_t0) / max(self.per_epoch, 1e-9), 0.95) if self.done < self.epochs else 0.0
+        self.progress.update(self.done + inside, self.epochs, f"{epoch}, {self.words_per_s:,.0f} words/s")
+
+    def beat(self, every: float = 1.0) -> None:
+        while not self.stop.wait(every):
+            try:
+                self.tick()
+            except SystemExit:  # a pending signal: the main thread stops the run
+                return
 
 
 @contextlib.contextmanager
-def _report_progress(progress: Progress | None, epochs: int):
+def _report_progress(progress: Progress | None, epochs: int, corpus_words: int):
+    """Yield the callbacks to pass to gensim's ``train`` (none without progress)."""
     if progress is None or progress.quiet:
-        yield None
+        yield []
         return
-    loggers = [logging.getLogger(n) for n in ("gensim.models.word2vec", "gensim.models.fasttext")]
-    handler = _GensimProgress(progress, epochs)
-    saved = [(lg.level, lg.propagate) for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.INFO)
-        lg.addHandler(handler)
-        lg.propagate = False
+    import threading
+
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    state = _EpochProgress(progress, epochs, corpus_words)
+
+    class _OnEpochEnd(CallbackAny2Vec):
+        def on_epoch_end(self, model):
+            state.epoch_ended()
+
+    beat = threading.Thread(target=state.beat, name="embedcli-progress", daemon=True)
+    beat.start()
     try:
-        yield handler
+        yield [_OnEpochEnd()]
     finally:
-        for lg, (level, prop) in zip(loggers, saved):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-            lg.propagate = prop
+        state.stop.set()
+        beat.join()
         progress.close()
 
 
@@ -130,9 +163,9 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
             raise DataError(f"{tokens}: only one word occurs min_count={vocab.min_count} times; hierarchical "
                             "softmax needs at least two (lower --min-count, or use --hs 0 --negative 5)",
                             params=("min_count",))
-        with _report_progress(progress, epochs):
+        with _report_progress(progress, epochs, model.corpus_total_words) as callbacks:
             trained, raw = model.train(corpus_file=path, total_examples=model.corpus_count,
-                                       total_words=model.corpus_total_words, epochs=epochs)
+                                       total_words=model.corpus_total_words, epochs=epochs, callbacks=callbacks)
         elapsed = time.perf_counter() - t0
     stats = {"train_seconds": round(elapsed, 3), "words_trained": int(trained), "raw_words": int(raw),
              "words_per_second": round(raw / elapsed) if elapsed > 0 else None,

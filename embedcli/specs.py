@@ -240,8 +240,10 @@ class FastTextSpec(Word2VecSpec):
 
     minn: int = param(3, "Shortest character n-gram.", lo=1, hi=100)
     maxn: int = param(6, "Longest character n-gram.", lo=1, hi=100)
-    bucket: int | None = param(2000000, "Hash buckets for n-grams (None / pipeline's default: sized from the "
-                               "vocabulary, see embedcli.predictive.auto_bucket).", lo=1, hi=2**31 - 1)
+    bucket: int | None = param(2000000, "Hash buckets for character n-grams: fastText's default, 4 x dim bytes "
+                               "each (800 MB at 100 dims). pipeline sizes it from the vocabulary instead "
+                               "(embedcli.predictive.auto_bucket); None in the library does the same.",
+                               lo=1, hi=2**31 - 1)
 
     def _check(self) -> None:
         super()._check()

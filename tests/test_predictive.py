@@ -149,18 +149,24 @@ def test_sgns_quality_on_benchmark_corpus(tmp_path):
 
 
 def test_training_progress_line(capsys):
-    """gensim's periodic log lines become our status line: epoch, %, ETA, words/s."""
-    import logging
-
+    """Progress from the ends of gensim's epochs, estimated inside an epoch from their duration:
+    epoch, %, ETA, words/s (gensim's own lines say "50%" when the first of two threads ends)."""
     from embedcli.fileio import Progress
-    from embedcli.predictive import _GensimProgress
+    from embedcli.predictive import _EpochProgress
 
     p = Progress("word2vec", None, every=0)
-    h = _GensimProgress(p, epochs=5)
-    rec = logging.LogRecord("gensim.models.word2vec", logging.INFO, "", 0,
-                            "EPOCH %i - PROGRESS: at %.2f%% examples, %.0f words/s, in_qsize %i, out_qsize %i",
-                            (1, 50.0, 123456, -1, 0), None)
-    p.last = 0
-    h.emit(rec)
+    st = _EpochProgress(p, epochs=5, corpus_words=1_000_000)
+    st.tick()
     err = capsys.readouterr().err
-    assert "word2vec:" in err and "30%" in err and "ETA" in err and "epoch 2/5" in err and "123,456 words/s" in err
+    assert "epoch 1/5" in err and "%" not in err  # nothing known yet but the time
+    st.t0 -= 20  # two epochs in 20 s
+    st.epoch_ended()
+    st.epoch_ended()
+    err = capsys.readouterr().err
+    assert "40%" in err and "ETA" in err and "epoch 3/5" in err and "100,000 words/s" in err, err
+    st.epoch_t0 -= 5  # half of the third epoch's expected 10 s
+    st.tick()
+    assert "50%" in capsys.readouterr().err
+    st.epoch_t0 -= 60  # a slow epoch: the estimate stays inside it
+    st.tick()
+    assert "59%" in capsys.readouterr().err

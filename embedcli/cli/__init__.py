@@ -180,7 +180,8 @@ def cli() -> None:
     Queries:      neighbors, analogy, similarity, doesnt-match, evaluate, info
 
     Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
-    missing path), 3 data error (unusable input content), 130/143
+    missing path, the wrong kind of file), 3 data error (unusable input
+    content), 4 a query command answered no query (unknown words), 130/143
     interrupted.  Outputs are written atomically: an interrupted run leaves no
     partial file.
 

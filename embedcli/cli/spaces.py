@@ -265,5 +265,5 @@ def export(vectors_path, output, label_files, quiet, **kw):
             warn(f"export: warning: no exported key has a label in column {name!r} (keys differ? --top too small?)")
     if not quiet:
         extra = "".join(f", {name}: {n:,} labelled" for name, n in st["labelled"].items())
-        warn(f"export: {st['rows']:,} x {st['dim']} -> {output}/vectors.tsv, metadata.tsv "
+        warn(f"export: {st['rows']:,} x {st['dim']} -> {os.path.join(output, 'vectors.tsv')}, metadata.tsv "
              f"({st['columns']} column{'s' * (st['columns'] > 1)}{extra})")
