@@ -128,6 +128,10 @@ def make_line_tokenizer(
         if pat.search("", timeout=1.0) is not None:
             raise ParameterError("token_pattern", token_pattern, "matches the empty string, which is no token "
                                  "(use + rather than *)")
+        probe = pat.findall("a b\tc d\u00a0e f,g", timeout=1.0)
+        if any(len(t.split()) != 1 for t in probe):
+            raise ParameterError("token_pattern", token_pattern, "matches white space inside a token, but a "
+                                 "tokens file separates tokens by spaces (for multi-word terms see 'embedcli phrases')")
         budget = timeout
 
         def findall(line: str) -> list[str]:

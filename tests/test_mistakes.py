@@ -181,3 +181,12 @@ def test_the_wrong_kind_of_file_exits_2_as_the_readme_says(made, small_tokens):
                         "expected a matrix file")):
         res = run(*args, ok=False)
         assert res.exit_code == 2 and says in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_a_token_pattern_that_matches_white_space_is_refused(tmp_path):
+    (tmp_path / "t.txt").write_text("a\tb c\n")
+    res = run("tokenize", tmp_path / "t.txt", "--token-pattern", r"\S+\s\S+", "-o", tmp_path / "o.txt", ok=False)
+    assert res.exit_code == 2 and "matches white space inside a token" in res.stderr
+    assert not (tmp_path / "o.txt").exists()
+    run("tokenize", tmp_path / "t.txt", "--token-pattern", r"\w+|[^\w\s]", "-o", tmp_path / "o.txt", "-q")
+    assert (tmp_path / "o.txt").read_text() == "a b c\n"
