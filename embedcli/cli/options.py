@@ -238,14 +238,16 @@ def stdin_is_tty() -> bool:
         return False
 
 
-def merged_spec_options(groups: list[tuple[str, type, tuple]], command: str | None = None):
+def merged_spec_options(groups: list[tuple[str, type, tuple]], command: str | None = None,
+                        help_texts: dict[str, str] | None = None):
     """Options for a command that runs several stages (``pipeline``): one option per flag.
 
     ``groups`` are ``(label, spec_class, excluded_fields)``.  A flag shared by
     several specs with the same default gets that default; with different
     defaults it defaults to None ("each stage's default", listed in the help)
     and :func:`build_spec` lets each spec fall back to its own.  Help of an
-    option used by some stages only is prefixed with their labels.
+    option used by some stages only is prefixed with their labels.  ``help_texts``: a
+    field name -> one help text for the whole command, instead of the stages' texts run together.
     """
     from embedcli.specs import COMMAND_DEFAULTS
 
@@ -270,7 +272,9 @@ def merged_spec_options(groups: list[tuple[str, type, tuple]], command: str | No
                 rng = range_text(e)
                 texts.setdefault(e.metadata["help"] + (f" Range: {rng}." if rng else ""), []).append(label)
             help_text = None
-            if len(texts) > 1:
+            if help_texts and f.name in help_texts:
+                help_text = help_texts[f.name]
+            elif len(texts) > 1:
                 help_text = " ".join(f"[{', '.join(dict.fromkeys(ls))}] {t}" for t, ls in texts.items())
             if f.name in overrides:
                 func = field_option(f, default=overrides[f.name], help_prefix=prefix, help_text=help_text)(func)

@@ -167,7 +167,13 @@ _PIPELINE_STAGES = [
               help="Folder for every intermediate and the vectors.")
 @alias("--outdir", "output", str)
 @spec_options(PipelineSpec)
-@merged_spec_options(_PIPELINE_STAGES, command="pipeline")
+@merged_spec_options(_PIPELINE_STAGES, command="pipeline", help_texts={
+    "workers": "Workers of every stage: tokenize's processes [4, at most the cores]; cooccur's reading "
+               "processes and counting threads, and svd's, glove's, word2vec's and fasttext's threads [number "
+               "of cores]. tokenize, cooccur and svd give the same output whatever it is; glove, word2vec and "
+               "fasttext are reproducible with 1.",
+    "seed": "Seed of every seeded stage: cooccur's --dynamic-window and --sample, svd's solver, glove's "
+            "initial vectors and entry order, word2vec's and fasttext's training (reproducible with --workers 1)."})
 @alias("--weight", "association", click.Choice(choices_of(WeightingSpec, "association")))
 @alias("--neg", "negative", float)
 @click.option("--vectors-name", default="vectors.npz", show_default=True,
