@@ -147,7 +147,13 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
         warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         for frac, splitter in plans:
-            for train, test in splitter.split(X, target):
+            try:  # too few keys for the folds, or for a stratified split at this fraction: name the option
+                splits = list(splitter.split(X, target))
+            except ValueError as e:
+                what = f"--train-fraction {frac:g}" if frac is not None else f"--folds {spec.folds}"
+                raise DataError(f"{what}: cannot split the {len(keys):,} labelled keys ({n_labels} labels): "
+                                + " ".join(str(e).split())) from None
+            for train, test in splits:
                 lr = LogisticRegression(C=spec.C, max_iter=2000)
                 if multilabel:
                     model = OneVsRestClassifier(lr, n_jobs=jobs).fit(X[train], Y[train])

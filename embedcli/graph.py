@@ -159,6 +159,10 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     v = np.concatenate(vs)
     names, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
     decoded = [b.decode("utf-8") for b in names.tolist()]  # checked per chunk above
+    spaced = next((name for name in decoded if len(name.split()) != 1), None)
+    if spaced is not None:  # a Unicode space (no-break, em...): walks and tokens files would split the name
+        raise FormatError(f"{path}: node name {spaced!r} contains a Unicode space; walks files separate "
+                          "nodes by white space, so rename such nodes (e.g. with '_')")
     iu, iv = inverse[: len(u)], inverse[len(u):]
     w = np.concatenate(ws) if ws else np.ones(len(u))
     if undirected:
@@ -172,7 +176,8 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     # order: highest degree first, ties by first appearance in the file
     first_seen = np.full(n, len(inverse), dtype=np.int64)
     np.minimum.at(first_seen, inverse, np.arange(len(inverse)))
-    degree = np.asarray(A.sum(axis=0)).ravel() + np.asarray(A.sum(axis=1)).ravel()
+    with np.errstate(over="ignore"):  # weights near 1e308: such nodes simply come first
+        degree = np.asarray(A.sum(axis=0)).ravel() + np.asarray(A.sum(axis=1)).ravel()
     order = np.lexsort((first_seen, -degree))
     A = A[order][:, order].tocsr()
     A.sort_indices()
@@ -205,6 +210,10 @@ def _weights(raw: list[bytes], path: str, lineno: int, lines: list[bytes], keep:
                       "finite number")
 
 
+#: Rejection rounds of a node2vec step before the walkers still undecided are drawn exactly
+MAX_REJECTION_ROUNDS = 50
+
+
 class Walker:
     """Random walks on a :class:`Graph`, all walkers of a batch advanced together.
 
@@ -223,15 +232,22 @@ class Walker:
         self.indptr = A.indptr.astype(np.int64)
         self.indices = A.indices.astype(np.int32)
         self.degree = np.diff(self.indptr)
-        self.strength = np.asarray(A.sum(axis=1)).ravel()  # total out-weight of each node
+        with np.errstate(over="ignore"):  # weights near 1e308: only node2vec's way-back mass uses it
+            self.strength = np.asarray(A.sum(axis=1)).ravel()  # total out-weight of each node
         self._keys = None
         if graph.weighted:  # row + cumulative share of the row's weight: one sorted array for all rows
-            cum = np.cumsum(A.data)
+            # each row's weights as shares of the row (scaled by its largest first: no overflow), so one
+            # cumulative sum over all rows adds numbers <= 1 and a row's small weights keep their precision
+            rows_i = np.repeat(np.arange(graph.n_nodes), self.degree)
+            big = np.zeros(graph.n_nodes)
+            np.maximum.at(big, rows_i, A.data)
+            w = A.data / big[rows_i]
+            w /= np.bincount(rows_i, weights=w, minlength=graph.n_nodes)[rows_i]
+            cum = np.cumsum(w)
             before = np.concatenate([[0.0], cum])[self.indptr[:-1]]
-            total = np.concatenate([[0.0], cum])[self.indptr[1:]] - before
-            rows = np.repeat(np.arange(graph.n_nodes, dtype=np.float64), self.degree)
-            share = (cum - np.repeat(before, self.degree)) / np.repeat(np.where(total > 0, total, 1), self.degree)
+            share = np.minimum(cum - np.repeat(before, self.degree), 1.0)
             share[self.indptr[1:][self.degree > 0] - 1] = 1.0  # exactly 1 at each row's end
+            rows = rows_i.astype(np.float64)
             self._keys = rows + share
 
     @property
@@ -263,7 +279,12 @@ class Walker:
         if extra:  # the weight of the way back, v -> t
             g = self.graph
             back = (g.edge_weight(cur, prev) if g.weighted else g.has_edge(cur, prev).astype(np.float64)) * extra
+        rounds = 0
         while todo.size:
+            rounds += 1
+            if rounds > MAX_REJECTION_ROUNDS:  # extreme p or q: the few walkers left are drawn exactly
+                out[todo] = self._exact_second_order(prev[todo], cur[todo], rng)
+                break
             c, t = cur[todo], prev[todo]
             x = self._first_order(c, rng)
             alpha = np.where(x == t, min(1 / p, m), np.where(self.graph.has_edge(x, t), 1.0, 1 / q))
@@ -274,6 +295,22 @@ class Walker:
                 ok |= home
             out[todo[ok]] = x[ok]
             todo = todo[~ok]
+        return out
+
+    def _exact_second_order(self, prev: np.ndarray, cur: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """node2vec's step drawn from its exact distribution, one walker at a time: for the walkers a
+        very small acceptance rate (e.g. ``p = 1e6`` at a leaf, where going back is the only way)
+        leaves undecided after :data:`MAX_REJECTION_ROUNDS` proposals."""
+        p, q = self.spec.p, self.spec.q
+        data = self.graph.adjacency.data
+        out = np.empty(len(cur), dtype=np.int32)
+        for k, (t, c) in enumerate(zip(prev.tolist(), cur.tolist())):
+            s, e = self.indptr[c], self.indptr[c + 1]
+            nb = self.indices[s:e]
+            w = data[s:e].astype(np.float64) if self.graph.weighted else np.ones(e - s)
+            alpha = np.where(nb == t, 1 / p, np.where(self.graph.has_edge(nb, np.full(e - s, t)), 1.0, 1 / q))
+            cum = np.cumsum(w / w.max() * alpha)
+            out[k] = nb[min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), e - s - 1)]
         return out
 
     def batches(self) -> Iterator[np.ndarray]:

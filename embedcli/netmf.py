@@ -94,6 +94,10 @@ def netmf_matrix(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> 
     F *= d[None, :]
     np.maximum(F, 1, out=F)
     np.log(F, out=F)
+    if not F.any():  # every entry of M <= 1: the truncated log leaves nothing, the vectors would be zero
+        raise DataError(f"{graph.source or 'graph'}: the NetMF matrix log(max(M, 1)) is zero everywhere "
+                        f"(no entry of M above 1 with window={spec.window}, negative={spec.negative:g}); "
+                        "lower --negative")
     return F
 
 

@@ -295,3 +295,50 @@ def test_edge_tests_agree_between_bitmap_and_search(tmp_path, monkeypatch):
     big = read_graph(str(g))
     assert (big.has_edge(u, v) == (dense[u, v] > 0)).all()
     assert np.allclose(big.edge_weight(u, v), dense[u, v])
+
+
+def test_awkward_graphs_from_a_review(tmp_path):
+    """Inputs a reviewer tried: each now works correctly or stops with one line."""
+    path = tmp_path / "path.txt"
+    path.write_text("a b\nb c\nc d\n")
+    # extreme node2vec biases: at a leaf the only way is back, accepted once in 1e6 proposals; the
+    # walkers left after MAX_REJECTION_ROUNDS are drawn exactly (this used to run for hours)
+    for bias in (("--p", "1e6"), ("--q", "1e-6")):
+        out = tmp_path / "w.txt"
+        run("walks", path, "--undirected", *bias, "--walks-per-node", 3, "--walk-length", 12, "-o", out, "-q")
+        for line in out.read_text().split("\n")[:-1]:
+            w = line.split()
+            assert len(w) == 12 and all(b in {"ab", "ba", "bc", "cb", "cd", "dc"} for b in map("".join, zip(w, w[1:])))
+    # weights far apart in size: a small row keeps its proportions (1 : 3)
+    prec = tmp_path / "prec.txt"
+    prec.write_text("a x 3e16\na y 3e16\nb c 1\nb d 3\n")
+    out = tmp_path / "w.txt"
+    run("walks", prec, "--walks-per-node", 400, "--walk-length", 2, "-o", out, "-q")
+    to = collections.Counter(line for line in out.read_text().split("\n") if line.startswith("b "))
+    assert 60 < to["b c"] < 140 and to["b c"] + to["b d"] == 400, to
+    # a Unicode space inside a node name would split it in the walks file
+    (tmp_path / "nbsp.txt").write_bytes("New\u00a0York Boston\nBoston Chicago\n".encode())
+    res = run("walks", tmp_path / "nbsp.txt", "-o", out, ok=False)
+    assert res.exit_code == 3 and "contains a Unicode space" in res.stderr
+    # NetMF's truncated log of a star is zero everywhere: an error, not zero vectors with exit 0
+    (tmp_path / "star.txt").write_text("h a\nh b\nh c\nh d\n")
+    res = run("netmf", tmp_path / "star.txt", "--dim", 2, "-o", tmp_path / "s.npz", ok=False)
+    assert res.exit_code == 3 and "zero everywhere" in res.stderr and not (tmp_path / "s.npz").exists()
+    # an undirected edge list read as directed: most walks stop at once, and the user is told
+    res = run("walks", path, "-o", out)
+    assert "add --undirected" in res.stderr
+    assert "add --undirected" not in run("walks", path, "--undirected", "-o", out).stderr
+
+
+def test_classify_names_the_option_when_keys_are_too_few_to_split(tmp_path, cliques):
+    v = tmp_path / "v.npz"
+    run("netmf", cliques, "--dim", 4, "-o", v, "-q")
+    keys = Vectors.load(str(v)).words
+    lab = tmp_path / "lab.txt"
+    lab.write_text("".join(f"{k}\t{'xyz'[i % 3]}\n" for i, k in enumerate(keys)))
+    res = run("classify", v, lab, "--train-fraction", "0.9", ok=False)
+    assert res.exit_code == 3 and "--train-fraction 0.9: cannot split" in res.stderr and "Traceback" not in res.stderr
+    multi = tmp_path / "multi.txt"
+    multi.write_text(f"{keys[0]} a\n{keys[0]} b\n{keys[1]} a\n{keys[2]} b\n")
+    res = run("classify", v, multi, "--folds", 10, ok=False)
+    assert res.exit_code == 3 and "--folds 10: cannot split" in res.stderr

@@ -24,6 +24,15 @@ def _read(graph_path: str, undirected: bool, quiet: bool):
     return g
 
 
+def _warn_short_walks(name: str, g, spec, steps: int) -> None:
+    """On a directed graph, say so when most of the walks' steps were cut short at nodes without out-edges
+    (an undirected edge list read without --undirected)."""
+    full = g.n_nodes * spec.walks_per_node * spec.walk_length
+    if g.directed and steps < full / 2:
+        warn(f"{name}: warning: the walks have {steps / full:.0%} of their full length: many stop at nodes "
+             "without out-edges (the graph is read as directed; add --undirected if each line is an edge both ways)")
+
+
 @command(cli)
 @click.argument("graph_path", metavar="GRAPH")
 @click.option("-o", "--output", default="-", show_default=True, metavar="WALKS",
@@ -61,6 +70,7 @@ def walks(graph_path, output, quiet, **kw):
         inputs = {"graph": file_provenance(graph_path)} if graph_path != "-" else {}
         stats = {**graph_stats(g), "walks": st["walks"], "steps": st["steps"]}
         side.update(kind="tokens", provenance=stage_record("walks", spec, inputs, stats))
+    _warn_short_walks("walks", g, spec, st["steps"])
     if not quiet:
         warn(f"walks: {st['walks']:,} walks, {st['steps']:,} steps ({st['seconds']:.1f} s, "
              f"{st['steps_per_second'] or 0:,} steps/s) -> {output}")
@@ -137,6 +147,7 @@ def deepwalk(graph_path, output, file_format, quiet, **kw):
              "at their random start")
     g = _read(graph_path, wspec.undirected, quiet)
     v, st = run(g, wspec, spec, vspec, progress("deepwalk", None, quiet), progress("walks", "steps", quiet))
+    _warn_short_walks("deepwalk", g, wspec, st["steps"])
     used = v.save(output, file_format)
     if not quiet:
         warn(f"deepwalk: {len(v):,} nodes x {v.dim} {used} -> {output} (walks {st['walk_seconds']:.1f} s, "
