@@ -239,10 +239,9 @@ class Walker:
             # each row's weights as shares of the row (scaled by its largest first: no overflow), so one
             # cumulative sum over all rows adds numbers <= 1 and a row's small weights keep their precision
             rows_i = np.repeat(np.arange(graph.n_nodes), self.degree)
-            big = np.zeros(graph.n_nodes)
-            np.maximum.at(big, rows_i, A.data)
-            w = A.data / big[rows_i]
-            w /= np.bincount(rows_i, weights=w, minlength=graph.n_nodes)[rows_i]
+            starts = self.indptr[:-1][self.degree > 0]
+            w = A.data / np.repeat(np.maximum.reduceat(A.data, starts), self.degree[self.degree > 0])
+            w /= np.repeat(np.add.reduceat(w, starts), self.degree[self.degree > 0])
             cum = np.cumsum(w)
             before = np.concatenate([[0.0], cum])[self.indptr[:-1]]
             share = np.minimum(cum - np.repeat(before, self.degree), 1.0)

@@ -65,14 +65,12 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
         if not header:
             fmt = "glove"
         else:
-            row = data[nl + 1 : nl + 1 + 65536]
-            if _looks_like_text_row(row, int(fields[1])):
+            k = _text_row_values(data[nl + 1 : nl + 1 + 65536])
+            if k == int(fields[1]):
                 fmt = "word2vec"
+            elif k:  # a text row of another length: the header is wrong (or the rows are)
+                raise FormatError(f"{path}:2: the header says dimension {fields[1]} but the first row has {k} values")
             else:
-                k = _text_row_values(row)
-                if k:  # a text row of another length: the header is wrong (or the rows are)
-                    raise FormatError(f"{path}:2: the header says dimension {fields[1]} but the first row has "
-                                      f"{k} values")
                 fmt = "binary"
     if fmt in ("word2vec", "binary") and not header:
         raise FormatError(f"{path}:1: expected a 'count dim' header line")
@@ -87,29 +85,14 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
     raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
 
 
-def _looks_like_text_row(body: bytes, dim: int) -> bool:
-    """True when the first row after a header is ``word v1 .. vdim`` in text (else: binary)."""
+def _text_row_values(body: bytes) -> int:
+    """The number of values of the first row after a header when it is a text row ``word v1 .. vk``
+    (k >= 1, every value a number), else 0 (a binary record, or not a vectors row)."""
     end = body.find(b"\n")
     parts = (body[:end] if end >= 0 else body).split()
-    if len(parts) != dim + 1:
-        return False
     try:
         [float(x) for x in parts[1:]]
     except ValueError:
-        return False
-    return True
-
-
-def _text_row_values(body: bytes) -> int:
-    """The number of values of the first row after a header when it is a text row ``word v1 .. vk``
-    (k >= 1, every value a number), else 0 (binary, or not a vectors row)."""
-    end = body.find(b"\n")
-    if end < 0:
-        return 0
-    try:
-        parts = body[:end].decode("utf-8").split()
-        [float(x) for x in parts[1:]]
-    except ValueError:  # UnicodeDecodeError too
         return 0
     return len(parts) - 1
 
@@ -137,9 +120,10 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
         dim = len(rests[0].split())
         if dim == 0:
             raise FormatError(f"{path}:{first_lineno}: a word with no values")
-    blank = next((i for i, w in enumerate(words) if not w and not rests[i].strip()), None)
-    if blank is not None:
-        raise FormatError(f"{path}:{first_lineno + blank}: a blank line among the vectors")
+    if "" in words:  # a blank line, or one starting with white space
+        i = words.index("")
+        what = "a blank line among the vectors" if not rests[i].strip() else "a row that starts with white space"
+        raise FormatError(f"{path}:{first_lineno + i}: {what}")
     if n is not None and len(words) != n:
         why = "truncated?" if len(words) < n else "a wrong header?"
         raise FormatError(f"{path}: the header says {n} words but the file has {len(words)} rows ({why})")
