@@ -309,8 +309,9 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
     recorded = docs.meta.get("source_model")
     path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
     if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
+        kind = {"nodes": "node", "context": "context"}.get(docs.meta.get("kind"), "word")
         raise InputError("--text needs document vectors (docvec, svd of a term-document matrix, foldin); "
-                         "these are word vectors")
+                         f"these are {kind} vectors")
     if not path:
         raise InputError("these document vectors do not record the word vectors or LSA model that made them; "
                          "give it with --model")

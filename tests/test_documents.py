@@ -253,6 +253,8 @@ def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_d
     assert all(int(n["word"][3:]) % 2 == 0 for n in rec["neighbors"])  # even ids are the 'war' documents
     res = run("neighbors", out, "--text", "qqqzzz", ok=False)
     assert res.exit_code == 4 and "no word known" in res.stderr
+    res = run("neighbors", out, "--text", "qqqzzz xxyyq", "--format", "json", ok=False)
+    assert res.exit_code == 4 and json.loads(res.stdout)["unknown"] == ["qqqzzz", "xxyyq"]
     res = run("neighbors", out, "doc00", "--text", "war", ok=False)
     assert res.exit_code == 2
     # LSA document vectors: the text is folded in with the model recorded beside them

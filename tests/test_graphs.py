@@ -342,3 +342,6 @@ def test_classify_names_the_option_when_keys_are_too_few_to_split(tmp_path, cliq
     multi.write_text(f"{keys[0]} a\n{keys[0]} b\n{keys[1]} a\n{keys[2]} b\n")
     res = run("classify", v, multi, "--folds", 10, ok=False)
     assert res.exit_code == 3 and "--folds 10: cannot split" in res.stderr
+    # --text embeds a text as documents were; node vectors are named as such, not as word vectors
+    res = run("neighbors", v, "--text", "0 1", ok=False)
+    assert res.exit_code == 2 and "these are node vectors" in res.stderr

@@ -201,7 +201,10 @@ def text_neighbors(docs, texts: list[str], model_path, topn: int, fmt: str, quie
             warn(f"--text {label[:40]!r}: no word known to the model; no neighbours")
         answered += bool(hits)
         if fmt == "json":
-            click.echo(dumps({"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in hits]}))
+            rec = {"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in hits]}
+            if not hits:  # as a word query's record: the words that found nothing
+                rec["unknown"] = label.split()
+            click.echo(dumps(rec))
         else:
             for w, sc in hits or [("", None)]:
                 click.echo(f"{label}\t{w}\t{'' if sc is None else f'{sc:.6f}'}")
