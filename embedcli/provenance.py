@@ -147,6 +147,8 @@ def file_provenance(path: str) -> dict:
 
     if is_url(path):
         return _url_provenance(path)
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        return {"path": path}  # a pipe or device: opening it again would block, or consume input
     doc = read_sidecar(path)
     if doc is not None:
         if sidecar_status(path, doc, check_hash=False) != "ok":

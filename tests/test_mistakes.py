@@ -190,3 +190,33 @@ def test_a_token_pattern_that_matches_white_space_is_refused(tmp_path):
     assert not (tmp_path / "o.txt").exists()
     run("tokenize", tmp_path / "t.txt", "--token-pattern", r"\w+|[^\w\s]", "-o", tmp_path / "o.txt", "-q")
     assert (tmp_path / "o.txt").read_text() == "a b c\n"
+
+
+def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
+    """A named pipe or a process substitution (``<(zcat v.txt.gz)``) is read whole, once; a device
+    stays refused (it would never end)."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    text = (made / "plain.txt").read_bytes()
+    word = text.split(b"\n", 2)[1].split(b" ", 1)[0].decode()
+    fifo = tmp_path / "v.fifo"
+    os.mkfifo(fifo)
+    for args in (["neighbors", fifo, word, "-k", "1"],
+                 ["docvec", fifo, small_tokens, "-o", tmp_path / "d.npz", "-q"]):  # records provenance too
+        writer = threading.Thread(target=(fifo).write_bytes, args=(text,))
+        writer.start()
+        res = subprocess.run([sys.executable, "-m", "embedcli", *map(str, args)], capture_output=True, text=True,
+                             timeout=120)  # a second open of the pipe would block: the timeout fails the test
+        writer.join()
+        assert res.returncode == 0, res.stderr
+    assert res.returncode == 0 and Vectors.load(str(tmp_path / "d.npz")).vectors.shape[0] > 0
+    writer = threading.Thread(target=(fifo).write_bytes, args=(text[: len(text) // 2],))
+    writer.start()
+    res = subprocess.run([sys.executable, "-m", "embedcli", "neighbors", str(fifo), word], capture_output=True,
+                         text=True, timeout=120)
+    writer.join()
+    assert res.returncode == 3 and f"{fifo}:" in res.stderr and "embedcli-stream" not in res.stderr
+    assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]

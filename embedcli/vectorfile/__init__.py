@@ -135,7 +135,9 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
 
     Raises:
         ParameterError: an unknown ``fmt``.
-        InputError: the file does not exist, is a folder, is ``-``, or cannot be opened.
+        InputError: the file does not exist, is a folder, is ``-``, or cannot be opened.  A named
+            pipe or process substitution (``<(zcat v.txt.gz)``) is read whole first
+            (:func:`is_stream`).
         FormatError: malformed content (naming the line): truncated file,
             header that disagrees with the rows, rows of different lengths,
             non-numeric/NaN/inf values, duplicate or undecodable words, a
@@ -143,6 +145,8 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     """
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
+    if is_stream(path):
+        return _read_stream(path, fmt)
     head = read_head(path, "vectors")
     if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
         return load_fasttext(path)
@@ -159,6 +163,41 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
             raise WrongKindError(f"{path}: this looks like a {kind} file, not vectors; give a vectors file "
                               "(from embedcli svd, word2vec or fasttext)") from None
         raise e from None
+
+
+def is_stream(path: str) -> bool:
+    """Whether ``path`` names a named pipe or a process substitution (``<(zcat v.txt.gz)``, seen as
+    ``/dev/fd/N``).  Devices (``/dev/zero``) are not streams: they stay refused."""
+    import stat
+
+    try:
+        return path != "-" and stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_stream(path: str, fmt: str | None) -> VectorData:
+    """Read vectors from a pipe: its bytes are copied to a temporary file (in ``TMPDIR``), read from
+    there into memory (not memory-mapped), and the copy is removed.  Messages name ``path``."""
+    import shutil
+    import tempfile
+
+    from embedcli.errors import EmbedcliError, InputError
+
+    fd, tmp = tempfile.mkstemp(prefix="embedcli-stream-")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+        except OSError as e:
+            raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+        try:
+            return read_vectors(tmp, fmt, mmap=False)
+        except EmbedcliError as e:
+            e.args = tuple(a.replace(tmp, path) if isinstance(a, str) else a for a in e.args)
+            raise
+    finally:
+        os.unlink(tmp)
 
 
 #: A compressed input may expand to at most this many times its size (plus 64 MB): a bound on memory
