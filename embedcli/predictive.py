@@ -34,18 +34,21 @@ class _EpochProgress:
     worker thread reports once, when it has trained its share of the file, so the first line comes
     when the first thread is done ("50%" with two threads, near the epoch's real end) and its
     words/s counts the finished threads' words only.  Here an epoch's end (gensim's
-    ``on_epoch_end`` callback) is exact; inside an epoch the share done is estimated from the time
-    the finished epochs took (a heartbeat thread updates the line; capped below the epoch's end).
-    Until the first epoch ends only the elapsed time is shown.  Words/s: the corpus's raw words times
-    the epochs done, over the training time.
+    ``on_epoch_end`` callback) is exact; inside an epoch the share done is ``reading()`` -- the share
+    of the corpus file the threads have read (:func:`file_read_share`) -- when it is known, else it is
+    estimated from the time the finished epochs took (a heartbeat thread updates the line; capped
+    below the epoch's end).  With neither (the first epoch, no ``/proc``) only the elapsed time is
+    shown.  Words/s: the corpus's raw words times the epochs done, over the training time.
     """
 
-    def __init__(self, progress: Progress, epochs: int, corpus_words: int):
+    def __init__(self, progress: Progress, epochs: int, corpus_words: int, reading=None):
         import threading
 
         self.progress, self.epochs, self.corpus_words = progress, epochs, corpus_words
+        self.reading = reading or (lambda: None)
         self.done = 0
         self.t0 = self.epoch_t0 = time.perf_counter()
+        progress.start = self.t0  # the ETA counts training only, not reading the vocabulary before it
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.words_per_s = self.per_epoch = 0.0
@@ -65,11 +68,16 @@ class _EpochProgress:
 
     def _update(self, now: float) -> None:
         epoch = f"epoch {min(self.done + 1, self.epochs)}/{self.epochs}"
-        if self.done == 0:
+        share = self.reading() if self.done < self.epochs else None
+        if self.done == 0 and share is None:
             self.progress.update(0, None, f"{epoch}, {now - self.t0:,.0f} s")
             return
-        inside = min((now - self.epoch_t0) / max(self.per_epoch, 1e-9), 0.95) if self.done < self.epochs else 0.0
-        self.progress.update(self.done + inside, self.epochs, f"{epoch}, {self.words_per_s:,.0f} words/s")
+        if share is not None:
+            inside = min(share, 0.99)
+        else:
+            inside = min((now - self.epoch_t0) / max(self.per_epoch, 1e-9), 0.95) if self.done < self.epochs else 0.0
+        rate = self.words_per_s or self.corpus_words * inside / max(now - self.t0, 1e-9)
+        self.progress.update(self.done + inside, self.epochs, f"{epoch}, {rate:,.0f} words/s")
 
     def beat(self, every: float = 1.0) -> None:
         while not self.stop.wait(every):
@@ -79,9 +87,40 @@ class _EpochProgress:
                 return
 
 
+def file_read_share(path: str, workers: int) -> float | None:
+    """The share (0..1) of ``path`` that gensim's ``corpus_file`` threads have read in this epoch.
+
+    Each of the ``workers`` threads opens the file and trains on its ``1/workers`` of the bytes,
+    starting at ``size / workers * k`` (gensim's ``_train_epoch_corpusfile``); the read offsets of
+    this process's descriptors of the file (``/proc/self/fdinfo``, Linux) say how far each got.
+    None when that is not knowable: no ``/proc``, or not exactly ``workers`` descriptors open
+    (an epoch starting or ending).
+    """
+    try:
+        real, size = os.path.realpath(path), os.path.getsize(path)
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    pos = []
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != real:
+                continue
+            with open(f"/proc/self/fdinfo/{fd}", encoding="ascii") as f:
+                pos += [int(line.split()[1]) for line in f if line.startswith("pos:")]
+        except (OSError, ValueError, IndexError):
+            continue
+    if len(pos) != workers or size == 0:
+        return None
+    part = size / workers
+    return sum(min(max(p - part * k, 0.0), part) for k, p in enumerate(sorted(pos))) / size
+
+
 @contextlib.contextmanager
-def _report_progress(progress: Progress | None, epochs: int, corpus_words: int):
-    """Yield the callbacks to pass to gensim's ``train`` (none without progress)."""
+def _report_progress(progress: Progress | None, epochs: int, corpus_words: int, corpus: str | None = None,
+                     workers: int = 1):
+    """Yield the callbacks to pass to gensim's ``train`` (none without progress); ``corpus``: the
+    file gensim reads with ``workers`` threads, watched for progress inside an epoch."""
     if progress is None or progress.quiet:
         yield []
         return
@@ -89,7 +128,8 @@ def _report_progress(progress: Progress | None, epochs: int, corpus_words: int):
 
     from gensim.models.callbacks import CallbackAny2Vec
 
-    state = _EpochProgress(progress, epochs, corpus_words)
+    state = _EpochProgress(progress, epochs, corpus_words,
+                           (lambda: file_read_share(corpus, workers)) if corpus else None)
 
     class _OnEpochEnd(CallbackAny2Vec):
         def on_epoch_end(self, model):
@@ -163,7 +203,7 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
             raise DataError(f"{tokens}: only one word occurs min_count={vocab.min_count} times; hierarchical "
                             "softmax needs at least two (lower --min-count, or use --hs 0 --negative 5)",
                             params=("min_count",))
-        with _report_progress(progress, epochs, model.corpus_total_words) as callbacks:
+        with _report_progress(progress, epochs, model.corpus_total_words, path, model.workers) as callbacks:
             trained, raw = model.train(corpus_file=path, total_examples=model.corpus_count,
                                        total_words=model.corpus_total_words, epochs=epochs, callbacks=callbacks)
         elapsed = time.perf_counter() - t0

@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -176,3 +177,33 @@ def test_training_progress_line(capsys, monkeypatch):
     clock[0] += 60  # a slow epoch: the estimate stays inside it
     st.tick()
     assert "59%" in capsys.readouterr().err
+    # the first epoch, with the share of the corpus file read known: percentage and ETA from the start
+    share = [None]
+    st = _EpochProgress(p, epochs=2, corpus_words=1_000_000, reading=lambda: share[0])
+    clock[0] += 10
+    share[0] = 0.25
+    st.tick()
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "12%" in err and "ETA 1:10" in err and "epoch 1/2" in err and "25,000 words/s" in err, err
+    share[0] = None  # an epoch starting or ending: no descriptors to read
+    st.tick()
+    assert "%" not in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fdinfo"), reason="needs Linux /proc")
+def test_file_read_share_from_the_threads_offsets(tmp_path):
+    """gensim's corpus_file threads each read 1/workers of the file from size/workers*k; the offsets
+    of the open descriptors say how much of the epoch is done."""
+    from embedcli.predictive import file_read_share
+
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"x" * 1000)
+    assert file_read_share(str(path), 2) is None  # not open: not knowable
+    with open(path, "rb") as a, open(path, "rb") as b:
+        a.seek(250)
+        b.seek(700)  # thread 2 started at 500
+        assert file_read_share(str(path), 2) == pytest.approx(0.45)
+        assert file_read_share(str(path), 3) is None  # a thread not started (or done)
+        b.seek(1000)
+        a.seek(600)  # read past its half: counted as its half
+        assert file_read_share(str(path), 2) == pytest.approx(1.0)
