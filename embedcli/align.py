@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError, ParameterError
 from embedcli.specs import AlignSpec
 from embedcli.vectors import Vectors
@@ -204,6 +205,7 @@ def _mutual_pairs(S: np.ndarray, T: np.ndarray, csls: int) -> tuple[np.ndarray, 
     return s[keep], fwd[keep, 0]
 
 
+@entry_point
 def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
           pairs: list[tuple[str, str]] | None = None, progress=None) -> tuple[Vectors, dict]:
     """Rotate ``source`` into ``target``'s coordinates (see the module doc).
@@ -266,6 +268,7 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
     return Vectors(list(source.words), X, source.counts, meta), info
 
 
+@entry_point
 def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], csls: int = 10,
                restrict: int = 0, normalize: str | None = None) -> dict:
     """Bilingual lexicon induction: precision at 1, 5 and 10, nearest neighbour and CSLS.
@@ -312,6 +315,7 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
     return out
 
 
+@entry_point
 def drift(a: Vectors, b: Vectors, spec=None) -> dict:
     """Rank the words of two spaces of one language by how far they moved from ``a`` to ``b``.
 
@@ -354,13 +358,13 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
     for name, v in (("A", a), ("B", b)):
         if v.counts is None and spec.min_count > 0:
             raise DataError(f"space {name} records no word counts (text vector formats keep none): use the .npz "
-                            "vectors, or min_count 0 (--min-count 0)", params=("min_count",))
+                            "vectors, or min_count=0", params=("min_count",))
     ca = dict(zip(a.words, np.asarray(a.counts).tolist())) if a.counts is not None else {}
     cb = dict(zip(b.words, np.asarray(b.counts).tolist())) if b.counts is not None else {}
     words = [w for w in a.words if w in b.index and ca.get(w, 0) >= spec.min_count and cb.get(w, 0) >= spec.min_count]
     if len(words) < spec.k + 2:
         raise DataError(f"{len(words)} words have count >= {spec.min_count} in both spaces; need more than "
-                        f"k + 1 = {spec.k + 1} (lower --min-count or -k)", params=("min_count", "k"))
+                        f"k + 1 = {spec.k + 1} (lower min_count={spec.min_count} or k={spec.k})", params=("min_count", "k"))
     if a.dim != b.dim:
         raise DataError(f"the spaces have {a.dim} and {b.dim} dimensions; the cosine measure needs the same")
     ia = np.array([a.index[w] for w in words])

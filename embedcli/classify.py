@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError
 from embedcli.specs import ClassifySpec, cores
 from embedcli.vectors import Vectors
 
 
+@entry_point
 def read_labels(path: str, header: bool = False) -> dict[str, list[str]]:
     """``key label`` per line (tab- or space-separated; further fields ignored; ``.gz`` ok).
 
@@ -82,6 +84,7 @@ class ClassifyResult:
         return out
 
 
+@entry_point
 def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec | None = None,
              progress=None) -> ClassifyResult:
     """Cross-validated logistic regression of ``labels`` on ``vectors`` (see the module doc).
@@ -104,7 +107,10 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     from sklearn.preprocessing import MultiLabelBinarizer
 
     spec = spec or ClassifySpec()
-    labels = {k: [v] if isinstance(v, str) else list(v) for k, v in labels.items()}
+    if not labels:
+        raise DataError("no labelled keys (the labels are empty)")
+    labels = {k: [v] if isinstance(v, str) else list(v) if isinstance(v, (list, tuple, set)) else [str(v)]
+              for k, v in labels.items()}
     index = vectors.index
     keys = [k for k in labels if k in index]
     missing = len(labels) - len(keys)

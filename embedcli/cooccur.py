@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.fileio import Progress, iter_line_chunks
 from embedcli.matrix import CountMatrix
@@ -188,6 +189,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(p, 1.0)
 
 
+@entry_point
 def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
             progress: Progress | None = None, client=None) -> CountMatrix:
     """The co-occurrence stage: :func:`cooccurrence_matrix` as a labelled
@@ -213,6 +215,7 @@ def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
     return CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", prov)
 
 
+@entry_point
 def cooccurrence_matrix(
     path: str,
     vocab: Vocabulary,

@@ -27,12 +27,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError, ParameterError
 from embedcli.fileio import Progress, spooled
 from embedcli.specs import DocvecSpec, cores
 from embedcli.vectors import Vectors
 
 
+@entry_point
 def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
                      ids: list[str] | None = None, reference: dict | None = None,
                      progress: Progress | None = None, allow_empty: bool = False) -> Vectors:
@@ -261,6 +263,7 @@ def _first_component(D: np.ndarray) -> np.ndarray:
     return u.astype(np.float32)
 
 
+@entry_point
 def read_ids(path: str) -> list[str]:
     """One document id per line (``tokenize --ids-output``).
 
@@ -288,6 +291,7 @@ def read_ids(path: str) -> list[str]:
     return ids
 
 
+@entry_point
 def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) -> np.ndarray:
     """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
 
@@ -310,16 +314,16 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
     path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
     if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
         kind = {"nodes": "node", "context": "context"}.get(docs.meta.get("kind"), "word")
-        raise InputError("--text needs document vectors (docvec, svd of a term-document matrix, foldin); "
+        raise InputError("embedding a text needs document vectors (docvec, svd of a term-document matrix, foldin); "
                          f"these are {kind} vectors")
     if not path:
         raise InputError("these document vectors do not record the word vectors or LSA model that made them; "
-                         "give it with --model")
+                         "give it (model_path; --model on the command line)")
     if not os.path.exists(path):
-        raise InputError(f"{path}: no such file (the model of these document vectors; give another with --model)")
+        raise InputError(f"{path}: no such file (the model of these document vectors; give another: model_path, --model on the command line)")
     if not model_path and isinstance(recorded, dict) and model_stamp(path) != recorded:
         raise InputError(f"{path}: changed since these document vectors were made (size or time differs); "
-                         "give the model with --model if it is still the right one")
+                         "give it explicitly (model_path; --model on the command line) if it is still the right one")
     model = Vectors.load(path)
     if docs.meta.get("docvec") and (model.meta.get("lsa") or model.meta.get("kind") == "documents"):
         raise InputError(f"{path}: is not word vectors, but these document vectors were made by docvec from word "

@@ -13,6 +13,7 @@ from importlib import resources
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import FormatError, InputError
 from embedcli.specs import EvaluateSpec, SearchSpec
 from embedcli.vectors import Vectors
@@ -131,6 +132,7 @@ class SimilarityResult:
         return self.pairs_used / self.pairs_total if self.pairs_total else 0.0
 
 
+@entry_point
 def evaluate_similarity(vectors: Vectors, path: str, name: str | None = None, restrict: int | None = 300000,
                         case_insensitive: bool = True) -> SimilarityResult:
     """Correlate cosine similarities with human scores (gensim's ``evaluate_word_pairs``).
@@ -197,6 +199,7 @@ class AnalogyResult:
         return {"correct": c, "used": u, "accuracy": c / u if u else float("nan")}
 
 
+@entry_point
 def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, method: str = "3cosadd",
                      restrict: int | None = SearchSpec.restrict, case_insensitive: bool = True) -> AnalogyResult:
     """Answer every question ``a b c d`` (is ``d`` the best answer to ``a : b :: c : ?``).

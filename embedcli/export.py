@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.vectors import Vectors
 
@@ -23,6 +24,7 @@ def _field(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
+@entry_point
 def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[str, list[str]]]] = (),
                     top: int | None = None, provenance: dict | None = None) -> dict:
     """Write ``outdir/vectors.tsv`` and ``outdir/metadata.tsv`` (see the module doc), atomically.

@@ -30,6 +30,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, DependencyError, FormatError, InputError, ParameterError
 from embedcli.specs import GloveSpec, cores
 from embedcli.vectors import Vectors
@@ -86,6 +87,7 @@ def glove_entries(matrix: sp.spmatrix, spec: GloveSpec) -> tuple[np.ndarray, ...
     return rows, cols, x, fx
 
 
+@entry_point
 def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vectors, dict]:
     """Train GloVe on a co-occurrence matrix (see the module doc for the objective and update).
 

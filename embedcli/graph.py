@@ -16,6 +16,7 @@ from typing import BinaryIO, Iterator
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError
 from embedcli.specs import VocabSpec, WalksSpec, Word2VecSpec
 
@@ -46,6 +47,11 @@ class Graph:
     source: str = ""
     _keys: np.ndarray | None = field(default=None, repr=False)
     _bits: np.ndarray | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        kind = "directed" if self.directed else "undirected"
+        return (f"<Graph: {self.n_nodes:,} nodes, {self.adjacency.nnz:,} {kind} edge entries"
+                f"{', weighted' if self.weighted else ''}{f' ({self.source})' if self.source else ''}>")
 
     @property
     def n_nodes(self) -> int:
@@ -94,6 +100,7 @@ class Graph:
         return np.where(self._keys[pos] == target, A.data[pos], 0.0)
 
 
+@entry_point
 def read_graph(path: str, undirected: bool = False) -> Graph:
     """Read an edge list: ``u v`` or ``u v weight`` per line (whitespace-separated; ``.gz``/``.bz2``/
     ``.xz`` ok; ``-`` is stdin), blank lines and comment lines (first field starting with ``#``)
@@ -366,6 +373,7 @@ class _Formatter:
         return out.tobytes()
 
 
+@entry_point
 def write_walks(graph: Graph, out: BinaryIO, spec: WalksSpec | None = None, progress=None) -> dict:
     """Write random walks (:class:`Walker`) to ``out``: one walk per line, node names separated by
     single spaces -- a tokens file.
@@ -398,6 +406,7 @@ def graph_stats(graph: Graph) -> dict:
     return {"nodes": graph.n_nodes, "edges": graph.n_edges, "weighted": graph.weighted, "directed": graph.directed}
 
 
+@entry_point
 def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | None = None,
              vocab: VocabSpec | None = None, progress=None, walk_progress=None):
     """DeepWalk (Perozzi et al. 2014): random walks (:func:`write_walks`, to a temporary tokens file

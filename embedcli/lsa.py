@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError
 from embedcli.fileio import Progress, spooled
 from embedcli.specs import cores
@@ -51,6 +52,7 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
     return U, s, eig, lsa
 
 
+@entry_point
 def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, workers: int | None = None,
             progress: Progress | None = None, name: str = "") -> Vectors:
     """Document vectors for each line of ``tokens_path`` in the space of an LSA ``model``.

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcli import __version__
+from embedcli.arguments import entry_point
 from embedcli.errors import FormatError
 from embedcli.fileio import read_head
 from embedcli.npzfile import NpzReader, blob_words, text_blob, write_npz
@@ -52,10 +53,15 @@ class CountMatrix:
     #: term-document matrices: ``(n_rows,) float64`` global weight of each term (idf, entropy), for fold-in
     term_weights: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        n, m = self.matrix.shape
+        return f"<CountMatrix {self.kind}: {n:,} x {m:,}, {self.matrix.nnz:,} non-zeros{f' ({self.path})' if self.path else ''}>"
+
     def record(self) -> dict:
         """This matrix's provenance as an input record: with its file's ``path`` once saved or loaded."""
         return {"path": self.path, **self.provenance} if self.path else dict(self.provenance)
 
+    @entry_point
     def save(self, path: str) -> None:
         """Write atomically to ``path`` (any extension; ``.npz`` by convention).
 
@@ -92,6 +98,7 @@ class CountMatrix:
         self.path = path
 
     @classmethod
+    @entry_point
     def load(cls, path: str) -> "CountMatrix":
         """Read a matrix file, validating structure; nothing is unpickled.
 

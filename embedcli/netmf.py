@@ -24,6 +24,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, ParameterError
 from embedcli.graph import Graph, graph_stats
 from embedcli.specs import NetMFSpec, cores
@@ -187,6 +188,7 @@ def _eigen(S: sp.csr_matrix, h: int, T: int, seed: int, progress=None) -> tuple[
     return U, np.maximum(f / T, 0.0)
 
 
+@entry_point
 def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors:
     """NetMF node vectors (Qiu et al. 2018): the truncated SVD of :func:`netmf_matrix`.
 

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
+from embedcli.arguments import entry_point
 from embedcli.errors import ParameterError
 from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs
 from embedcli.outputs import make_folder
@@ -146,6 +147,7 @@ def _check_vectors_name(outdir: str, name: str) -> None:
         refuse_compressed(target, "native .npz vectors")
 
 
+@entry_point
 def run_pipeline(
     corpora: list[str] | None,
     outdir: str,
@@ -162,7 +164,7 @@ def run_pipeline(
     quiet: bool = True,
     client=None,
 ) -> PipelineResult:
-    """Run the pipeline on ``corpora`` (None/empty: the bundled sample).
+    """Run the pipeline on ``corpora`` (None/empty: the bundled sample; one path may be given alone).
 
     ``method="svd"`` (count-based): writes into ``outdir`` (created if
     missing) ``tokens.txt``, ``vocab.tsv``, ``cooccur.npz`` and the vectors
@@ -183,6 +185,8 @@ def run_pipeline(
     from embedcli.tokenizer import tokenize as run_tokenize
     from embedcli.vocab import vocab_from_counter
 
+    if isinstance(corpora, str):
+        corpora = [corpora]
     PipelineSpec(method=method)  # validates
     if client is not None:
         check_cluster_pipeline(method, cooccur, svd)

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, DependencyError, InputError, ParameterError
 
 #: File types ``plot`` writes, chosen by the output's extension.
@@ -198,6 +199,7 @@ def _plain(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
+@entry_point
 def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | None] | None = None,
              annotate: str = "auto", title: str = "", axis_labels: tuple[str, ...] = ("", ""),
              provenance: dict | None = None) -> dict:
@@ -352,6 +354,7 @@ def energy(s: np.ndarray, total: float | None) -> np.ndarray | None:
     return np.cumsum(np.square(s)) / total
 
 
+@entry_point
 def draw_spectrum(s: np.ndarray, total: float | None, path: str, title: str = "",
                   provenance: dict | None = None) -> dict:
     """Singular values (log scale) and captured energy against k; write ``path`` atomically.

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.fileio import Progress, spooled
 from embedcli.provenance import file_provenance, stage_record
@@ -231,6 +232,7 @@ def kv_to_vectors(kv, meta: dict, vectors: np.ndarray | None = None) -> Vectors:
     return Vectors(list(kv.index_to_key), vecs, counts, meta)
 
 
+@entry_point
 def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSpec | None = None,
                    progress: Progress | None = None) -> tuple[Vectors, Vectors | None, dict]:
     """The word2vec stage: gensim ``Word2Vec`` on a tokens file (one document per line), through
@@ -278,6 +280,7 @@ def auto_bucket(n_words: int) -> int:
     return min(b, 2_000_000)
 
 
+@entry_point
 def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSpec | None = None,
                    progress: Progress | None = None, n_words: int | None = None):
     """The fastText stage: gensim ``FastText`` (Bojanowski et al. 2017) with character n-grams;
@@ -308,6 +311,7 @@ def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSp
     return model, stats
 
 
+@entry_point
 def learn_phrases(tokens: str, out, spec: PhrasesSpec | None = None, progress: Progress | None = None,
                   max_vocab_size: int = 40000000) -> dict:
     """Join frequent collocations (``new york`` -> ``new_york``) with gensim's ``Phrases``.

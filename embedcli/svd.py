@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, ParameterError
 from embedcli.specs import SVDSpec, WeightingSpec, cores
 
@@ -146,6 +147,7 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
+@entry_point
 def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None,
               client=None):
     """The SVD stage: reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
@@ -160,13 +162,19 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     :class:`~embedcli.fileio.Progress` for the solver's products.
 
     Raises:
+        TypeError: ``cm`` is not a CountMatrix (wrap a scipy matrix as ``CountMatrix(M, row_words,
+            col_words, row_counts, col_counts, kind)``), or a spec of the wrong class.
         ParameterError: ``vectors`` c/w+c where they do not apply, ``dim`` too large.
         DataError: the reweighted matrix is all zeros (no positive association left).
     """
+    from embedcli.matrix import CountMatrix
     from embedcli.provenance import stage_record
     from embedcli.vectors import Vectors
     from embedcli.weighting import reweight
 
+    if not isinstance(cm, CountMatrix):
+        raise TypeError(f"factorize(): cm must be a CountMatrix (CountMatrix.load(path), or CountMatrix(M, row_words, "
+                        f"col_words, row_counts, col_counts, kind) around a scipy matrix), not {type(cm).__name__}")
     weighting = weighting or WeightingSpec()
     spec = spec or SVDSpec()
     if spec.vectors == "w+c" and cm.row_words != cm.col_words:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from embedcli.arguments import entry_point
 from embedcli.cooccur import iter_id_blocks
 from embedcli.errors import DataError
 from embedcli.fileio import Progress
@@ -118,6 +119,7 @@ def normalize_columns(m: sp.csr_matrix) -> sp.csr_matrix:
     return m
 
 
+@entry_point
 def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None,
                    progress: Progress | None = None, ids: list[str] | None = None, client=None) -> CountMatrix:
     """The term-document stage: a weighted ``(terms, documents)`` :class:`CountMatrix`

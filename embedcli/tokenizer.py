@@ -16,6 +16,7 @@ from importlib import resources
 from itertools import chain
 from typing import IO, Iterable
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError, ParameterError
 from embedcli.fileio import Progress, find_inputs, iter_line_chunks
 from embedcli.parallel import ProcessBlocks
@@ -194,6 +195,7 @@ def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str
         ) from None
 
 
+@entry_point
 def tokenize(
     inputs: list[str] | tuple[str, ...],
     out: IO[bytes],
@@ -204,7 +206,8 @@ def tokenize(
     ids_out: IO[bytes] | None = None,
     client=None,
 ) -> TokenizeStats:
-    """Tokenize files into ``out`` (a binary stream): UTF-8, one document per line.
+    """Tokenize files into ``out`` (a binary stream, or a path: written atomically with its
+    ``.meta.json`` provenance sidecar, as the command line does): UTF-8, one document per line.
 
     Args:
         inputs: files, folders (recursive), glob patterns or ``-`` for stdin (one path alone may be
@@ -236,6 +239,14 @@ def tokenize(
     spec = spec or TokenizeSpec()
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
+    if isinstance(out, str):
+        from embedcli.fileio import atomic_output
+
+        side: dict = {}
+        with atomic_output(out, "wb", sidecar=side) as f:
+            st = tokenize(inputs, f, spec, counter=counter, progress=progress, ids_out=ids_out, client=client)
+            side.update(kind="tokens", provenance=st.provenance)
+        return st
     if isinstance(out, io.TextIOBase):
         raise ParameterError("out", getattr(out, "name", "stream"), "must be a binary stream (open(path, 'wb'))")
     doc, encoding, errors = spec.doc, spec.encoding, spec.errors

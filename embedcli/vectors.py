@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from embedcli import query as _query
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.query import BLOCK, Searcher
 from embedcli.vectorfile import read_vectors, row_norms, write_vectors
@@ -106,6 +107,8 @@ class Vectors:
     _lower: bool | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.vectors, np.ndarray):  # a list of rows, say; arrays keep their dtype until saved
+            self.vectors = np.asarray(self.vectors, dtype=np.float32)
         if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
             raise ValueError("vectors must be (len(words), dim)")
 
@@ -190,6 +193,7 @@ class Vectors:
         return difflib.get_close_matches(word, self.words[:restrict_vocab], n=n, cutoff=0.75)
 
     # ------------------------------------------------------------------ files
+    @entry_point
     def save(self, path: str, fmt: str | None = None) -> str:
         """Write atomically in ``fmt`` (default: implied by the extension, see
         :mod:`embedcli.vectorfile`); formats other than ``native`` get their
@@ -206,6 +210,7 @@ class Vectors:
         return write_vectors(path, self.words, self.vectors, self.counts, self.meta, fmt, self._norms, side)
 
     @classmethod
+    @entry_point
     def load(cls, path: str, fmt: str | None = None, mmap: bool = True) -> "Vectors":
         """Read a vectors file (any format of :mod:`embedcli.vectorfile`, detected from the content).
 
@@ -458,13 +463,15 @@ class Vectors:
         return float(units[0].astype(np.float64) @ units[1].astype(np.float64))
 
     def n_similarity(self, ws1: Iterable[str], ws2: Iterable[str]) -> float:
-        """Cosine similarity of the means of two word sets' vectors (gensim ``n_similarity``).
+        """Cosine similarity of the means of two word sets' vectors (gensim ``n_similarity``); a
+        bare string is one word, not a set of letters.
 
         Raises:
             KeyError: a word has no vector.
             ValueError: an empty set.
         """
-        ws1, ws2 = list(ws1), list(ws2)
+        ws1 = [ws1] if isinstance(ws1, str) else list(ws1)
+        ws2 = [ws2] if isinstance(ws2, str) else list(ws2)
         if not ws1 or not ws2:
             raise ValueError("n_similarity needs two non-empty word sets")
         m1 = np.mean([self.get_vector(w) for w in ws1], axis=0, dtype=np.float64)

@@ -8,6 +8,7 @@ from typing import IO
 
 import numpy as np
 
+from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError
 from embedcli.fileio import Progress, iter_line_chunks
 from embedcli.provenance import file_provenance, stage_record
@@ -34,6 +35,10 @@ class Vocabulary:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def __repr__(self) -> str:
+        head = ", ".join(self.words[:5]) + (", ..." if len(self.words) > 5 else "")
+        return f"<Vocabulary: {len(self):,} words ({head}), {self.total:,} tokens>"
 
     @property
     def index(self) -> dict[str, int]:
@@ -82,6 +87,7 @@ class Vocabulary:
         """Write ``word<TAB>count`` lines (a text stream)."""
         f.write("".join(f"{w}\t{c}\n" for w, c in zip(self.words, self.counts.tolist())))
 
+    @entry_point
     def save(self, path: str) -> None:
         """Write ``word<TAB>count`` lines to ``path`` atomically (``-``: stdout) and its
         provenance to ``PATH.meta.json``.
@@ -118,6 +124,7 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
     return counter
 
 
+@entry_point
 def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None,
                 client=None) -> Vocabulary:
     """Vocabulary of a tokens file (``-``: stdin), with its provenance.  ``client``: a
@@ -154,6 +161,7 @@ def vocab_from_counter(counter: Counter, spec: VocabSpec, tokens: dict, where: s
     return vocab
 
 
+@entry_point
 def read_vocab(path: str) -> Vocabulary:
     """Read a ``word<TAB>count`` file as written by ``embedcli vocab``.
 

@@ -239,3 +239,55 @@ def test_library_review_fixes(tmp_path, lib_run, small_speeches):
         Vectors.load(lib_run[1].files["vectors"], fmt="bogus")
     with pytest.raises(ParameterError):
         words.most_similar(words.words[0], topn=-1)
+
+
+def test_paths_and_wrong_arguments_from_a_library_review(tmp_path, small_speeches, small_tokens):
+    """pathlib.Path works wherever a path does (gensim's threads used to fail on one and hang);
+    a spec or data object in the wrong place is a TypeError naming the parameter, before any file
+    is written; a bare word is one word for n_similarity; reprs stay short."""
+    import threading
+    from pathlib import Path
+
+    from embedcli.classify import classify
+    from embedcli.errors import DataError
+    from embedcli.specs import GloveSpec, Word2VecSpec
+
+    toks = tmp_path / "tokens.txt"
+    st = tokenize(small_speeches, toks)  # a Path in, a path out: written atomically, with its sidecar
+    assert st.n_docs == 20 and toks.read_bytes() == Path(small_tokens).read_bytes()
+    assert (tmp_path / "tokens.txt.meta.json").exists()
+    vocab = build_vocab(toks, VocabSpec(min_count=2))
+    vocab.save(tmp_path / "v.tsv")
+    assert read_vocab(tmp_path / "v.tsv").words == vocab.words
+    cm = cooccur(toks, vocab)
+    cm.save(tmp_path / "m.npz")
+    assert CountMatrix.load(tmp_path / "m.npz").matrix.nnz == cm.matrix.nnz
+    wv, _ = factorize(cm, spec=SVDSpec(dim=10))
+    wv.save(tmp_path / "v.txt")
+    assert Vectors.load(tmp_path / "v.txt").words == wv.words
+    done = []
+    t = threading.Thread(target=lambda: done.append(train_word2vec(
+        toks, Word2VecSpec(epochs=1, vector_size=10, workers=1), VocabSpec(min_count=2))), daemon=True)
+    t.start()
+    t.join(120)
+    assert done and len(done[0][0]) > 100, "train_word2vec on a Path did not return"
+    assert "<Vocabulary: " in repr(vocab) and len(repr(vocab)) < 200 and len(repr(cm)) < 200
+
+    with pytest.raises(TypeError, match=r"factorize\(\): weighting must be a WeightingSpec.*not SVDSpec"):
+        factorize(cm, SVDSpec(dim=10))
+    with pytest.raises(TypeError, match="cm must be a CountMatrix"):
+        factorize(cm.matrix)
+    with pytest.raises(TypeError, match="vocab must be a Vocabulary"):
+        cooccur(toks, ["the", "of"])
+    with pytest.raises(TypeError, match="spec must be a ClassifySpec.*not dict"):
+        classify(wv, {"the": "a", "of": "b"}, {"folds": 3})
+    with pytest.raises(TypeError, match="word2vec must be a Word2VecSpec"):
+        run_pipeline(str(small_speeches), tmp_path / "out", method="word2vec", word2vec=GloveSpec())
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(DataError, match="no labelled keys"):
+        classify(wv, {})
+    res = run_pipeline(small_speeches, tmp_path / "one", svd=SVDSpec(dim=10))  # one path, not its letters
+    assert res.vectors is not None and len(res.vectors) > 100
+    a, b = wv.words[:2]
+    assert wv.n_similarity(a, b) == pytest.approx(wv.similarity(a, b), abs=1e-6)
+    assert Vectors(["x", "y"], [[1, 0], [0, 1]]).vectors.dtype == np.float32
