@@ -146,9 +146,15 @@ def _report_progress(progress: Progress | None, epochs: int, corpus_words: int, 
         progress.close()
 
 
-def _check_corpus(path: str, name: str | None = None) -> None:
+#: gensim trains a line of more tokens as chunks of this many (``MAX_WORDS_IN_BATCH``, its
+#: ``max_sentence_length``)
+GENSIM_MAX_SENTENCE = 10_000
+
+
+def _check_corpus(path: str, name: str | None = None) -> bool:
     """Refuse an empty tokens file, or one that is not UTF-8 (gensim would fail with a traceback),
-    naming the line."""
+    naming the line.  Returns whether some line is long enough (over ``2 * GENSIM_MAX_SENTENCE``
+    bytes) that it may hold more than :data:`GENSIM_MAX_SENTENCE` tokens."""
     import codecs
 
     name = name or path
@@ -156,6 +162,7 @@ def _check_corpus(path: str, name: str | None = None) -> None:
         raise DataError(f"{name}: no tokens (empty corpus)")
     dec = codecs.getincrementaldecoder("utf-8")()
     lineno = 1
+    long_line, since_newline = False, 0  # bytes of the current line seen so far
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
             try:
@@ -164,7 +171,63 @@ def _check_corpus(path: str, name: str | None = None) -> None:
                 line = lineno + block[: max(e.start, 0)].count(b"\n")
                 raise DataError(f"{name}:{line}: not valid UTF-8 (tokens files are UTF-8; tokenize the text with "
                                 "embedcli tokenize --encoding/--errors)") from None
-            lineno += block.count(b"\n")
+            ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+            lineno += len(ends)
+            if not long_line:
+                gaps = np.diff(ends, prepend=-1 - since_newline) if len(ends) else np.array([since_newline + len(block)])
+                long_line = bool(gaps.max() > 2 * GENSIM_MAX_SENTENCE)
+            since_newline = len(block) - 1 - int(ends[-1]) if len(ends) else since_newline + len(block)
+    return long_line or since_newline > 2 * GENSIM_MAX_SENTENCE
+
+
+_WHITE = np.zeros(256, bool)
+_WHITE[[9, 10, 11, 12, 13, 32]] = True
+
+
+def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22) -> int:
+    """Copy a tokens file, ending a line after every ``max_tokens`` tokens of a longer one.
+
+    gensim's ``corpus_file`` training cuts such a line into the same chunks itself, but it first
+    holds the whole line as C++ strings and re-copies its pending chunks for every batch:
+    gigabytes and quadratic time for a line of millions of tokens (``text8`` is one line of 17M).
+    Here the white-space byte before each cut becomes a newline, so the copy has the same size
+    and byte offsets (gensim divides the file among its threads by offset): training on it is
+    training on the original.  Streams in ``block_size`` blocks, vectorized.  Returns the lines added.
+    """
+    added, ordinal, prev_white = 0, 0, True  # tokens of the current line so far; the byte before the part
+    carry = b""
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        while True:
+            block = f.read(block_size)
+            buf = carry + block
+            if not buf:
+                break
+            # cut before the last white space, so that the byte before each token start is in this part
+            last = max(buf.rfind(c) for c in (b" ", b"\n", b"\t", b"\r", b"\x0b", b"\x0c")) if block else -1
+            part, carry = (buf[:last], buf[last:]) if last >= 0 else (buf, b"")
+            if not part:  # the white space is the first byte: wait for what follows it
+                continue
+            a = np.frombuffer(part, np.uint8)
+            white = _WHITE[a]
+            before = np.empty_like(white)
+            before[0] = prev_white
+            before[1:] = white[:-1]
+            start = ~white & before
+            count = np.cumsum(start, dtype=np.int64)  # token starts up to each byte
+            newline = np.where(a == 10, np.arange(len(a)), -1)
+            np.maximum.accumulate(newline, out=newline)
+            base = np.where(newline >= 0, count[np.maximum(newline, 0)], -ordinal)
+            rank = count - base - 1  # 0-based position of a starting token in its line
+            cut = np.flatnonzero(start & (rank > 0) & (rank % max_tokens == 0))
+            cut = cut[cut > 0]
+            if len(cut):
+                a = a.copy()
+                a[cut - 1] = 10
+                added += len(cut)
+            out.write(a.tobytes() if len(cut) else part)
+            ordinal = int(count[-1] - base[-1])
+            prev_white = bool(white[-1])
+    return added
 
 
 def _has_token(path: str) -> bool:
@@ -190,8 +253,13 @@ def _gensim_kwargs(spec: Word2VecSpec, vocab: VocabSpec) -> dict:
 
 def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Progress | None):
     """Build the vocabulary, check it, train; returns (model, stats)."""
-    with plain_tokens_file(tokens) as path:
-        _check_corpus(path, tokens)
+    with plain_tokens_file(tokens) as path, contextlib.ExitStack() as stack:
+        if _check_corpus(path, tokens):  # a line gensim would cut into chunks: cut it first (see split_long_lines)
+            fd, cut = tempfile.mkstemp(prefix="embedcli-lines-", suffix=".txt")
+            os.close(fd)
+            stack.callback(os.unlink, cut)
+            split_long_lines(path, cut)
+            path = cut
         kwargs = _gensim_kwargs(spec, vocab)
         epochs = kwargs["epochs"]
         model = cls(**kwargs)

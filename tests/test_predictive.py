@@ -207,3 +207,47 @@ def test_file_read_share_from_the_threads_offsets(tmp_path):
         b.seek(1000)
         a.seek(600)  # read past its half: counted as its half
         assert file_read_share(str(path), 2) == pytest.approx(1.0)
+
+
+def test_long_lines_are_cut_as_gensim_would_before_training(tmp_path, small_tokens, monkeypatch):
+    """gensim trains a line of more than 10,000 tokens as 10,000-token chunks, but holds the whole
+    line and re-copies the pending chunks per batch (gigabytes and quadratic time for text8's one
+    line). embedcli cuts such lines first, keeping every byte offset: the cut is exact for any
+    blocking, and training gives gensim's own vectors on the original file."""
+    import random
+
+    from gensim.models import Word2Vec
+
+    from embedcli.predictive import split_long_lines, train_word2vec
+    from embedcli.specs import VocabSpec, Word2VecSpec
+
+    rng = random.Random(2)
+    for _ in range(300):
+        m = rng.randint(1, 6)
+        lines = []
+        for _ in range(rng.randint(1, 6)):
+            toks = [rng.choice(["a", "bb", "ccc"]) for _ in range(rng.randint(0, 30))]
+            seps = [rng.choice([" ", " ", "  ", "\t"]) for _ in toks]
+            lines.append(rng.choice(["", " "]) + "".join(t + s for t, s in zip(toks, seps)))
+        text = "\n".join(lines) + rng.choice(["", "\n"])
+        (tmp_path / "a.txt").write_text(text)
+        split_long_lines(str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), m, block_size=rng.randint(1, 9))
+        out = (tmp_path / "b.txt").read_text()
+        want = [line.split()[i:i + m] for line in text.split("\n") for i in range(0, len(line.split()), m)]
+        assert len(out) == len(text) and [line.split() for line in out.split("\n") if line.split()] == want
+
+    lines = small_tokens.read_text().splitlines()
+    long = " ".join(lines[2:14])
+    assert len(long.split()) > 25_000
+    corpus = tmp_path / "mix.txt"
+    corpus.write_text("\n".join(lines[:2] + [long] + lines[14:]) + "\n")
+    import embedcli.predictive as predictive
+
+    cuts = []
+    monkeypatch.setattr(predictive, "split_long_lines", lambda *a: cuts.append(split_long_lines(*a)))
+    wv, _, st = train_word2vec(str(corpus), Word2VecSpec(epochs=1, vector_size=10, workers=1, seed=3),
+                               VocabSpec(min_count=3))
+    assert cuts == [len(long.split()) // 10_000]  # trained on the cut copy
+    g = Word2Vec(corpus_file=str(corpus), vector_size=10, epochs=1, workers=1, seed=3, min_count=3)
+    assert wv.words == g.wv.index_to_key and np.array_equal(np.asarray(wv.vectors), g.wv.vectors)
+    assert st["corpus_documents"] == g.corpus_count
