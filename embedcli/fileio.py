@@ -401,6 +401,25 @@ def line_segments(path: str, size: int) -> list[tuple[int, int]]:
 
 
 @contextlib.contextmanager
+def naming_scratch_errors(path: str):
+    """A full disk while writing a temporary file (in ``$TMPDIR``): one line naming it and what to
+    do, not an unnamed OSError (which the command line would blame on standard output).
+
+    Raises:
+        InputError: no space (or quota, or an I/O error) for ``path``.
+    """
+    import errno
+
+    try:
+        yield
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+            raise InputError(f"{path}: cannot write this temporary file: {e.strerror} (set TMPDIR to a folder "
+                             "with more room)") from None
+        raise
+
+
+@contextlib.contextmanager
 def spooled(path: str, decompress: bool = False) -> Iterator[str]:
     """A path that can be read several times: stdin (and, with ``decompress``, a
     .gz/.bz2/.xz file) is first copied to a temporary file, removed afterwards.
@@ -419,7 +438,7 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
         return
     fd, tmp = tempfile.mkstemp(prefix="embedcli-spool-", suffix=".txt")
     try:
-        with os.fdopen(fd, "wb") as out:
+        with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out:
             src = open_binary(path)
             shutil.copyfileobj(src, out, 1 << 20)
         yield tmp

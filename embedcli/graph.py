@@ -426,6 +426,7 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
     import os
     import tempfile
 
+    from embedcli.fileio import naming_scratch_errors
     from embedcli.predictive import train_word2vec
     from embedcli.provenance import file_provenance, stage_record
 
@@ -434,7 +435,7 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
     vocab = vocab or VocabSpec(min_count=1)
     with tempfile.TemporaryDirectory(prefix="embedcli-walks-") as tmp:
         path = os.path.join(tmp, "walks.txt")
-        with open(path, "wb", buffering=1 << 20) as f:
+        with naming_scratch_errors(path), open(path, "wb", buffering=1 << 20) as f:
             wstats = write_walks(graph, f, walks, walk_progress)
         try:
             vectors, _, tstats = train_word2vec(path, spec, vocab, progress)

@@ -105,10 +105,16 @@ class CountMatrix:
         Raises:
             FormatError: not an embedcli matrix file, a newer format version, or
                 inconsistent arrays (shape, index ranges, label counts).
+            WrongKindError: plainly another kind of file (tokens, vectors text, a vocabulary).
             InputError: the file cannot be opened.
         """
         head = read_head(path, "matrix")
         if not head.startswith(b"PK"):
+            from embedcli.vectorfile.kinds import other_kind_error
+
+            wrong = other_kind_error(path, "a matrix (a .npz written by embedcli cooccur/termdoc)", "matrix")
+            if wrong is not None:
+                raise wrong
             raise FormatError(f"{path}: not an embedcli matrix file (expected a .npz written by embedcli cooccur/termdoc)")
         r = NpzReader(path, MATRIX_FORMAT)
         try:

@@ -17,7 +17,7 @@ import numpy as np
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError
-from embedcli.fileio import Progress, spooled
+from embedcli.fileio import Progress, naming_scratch_errors, spooled
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import FastTextSpec, PhrasesSpec, VocabSpec, Word2VecSpec
 from embedcli.vectorfile import save_fasttext  # noqa: F401  (re-exported: the fastText writer)
@@ -258,7 +258,8 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
             fd, cut = tempfile.mkstemp(prefix="embedcli-lines-", suffix=".txt")
             os.close(fd)
             stack.callback(os.unlink, cut)
-            split_long_lines(path, cut)
+            with naming_scratch_errors(cut):
+                split_long_lines(path, cut)
             path = cut
         kwargs = _gensim_kwargs(spec, vocab)
         epochs = kwargs["epochs"]

@@ -376,6 +376,10 @@ def tokenize(
         where = files[0] if len(files) == 1 else f"{len(files)} inputs"
         hint = (f"; with --id-column {spec.id_column} and no --text-column the text is the other tab-separated fields: "
                 "is the file tab-separated?" if spec.id_column and not spec.text_column else "")
+        if skip and n == 0:  # nothing was read: say why, not "empty"
+            first, why = stats.skipped[0]
+            why = why if why.startswith(f"{first}:") else f"{first}: {why}"
+            raise DataError(f"{where}: nothing could be read: {len(stats.skipped)} file(s) skipped ({why})")
         raise DataError(f"{where}: no tokens found (empty corpus?)" + (f"; {len(files) - n} file(s) skipped" if skip and n < len(files) else "") + hint)
     stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records([f for f in files if f not in
                                                                                   {p for p, _ in stats.skipped}])},

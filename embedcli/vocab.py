@@ -168,10 +168,28 @@ def read_vocab(path: str) -> Vocabulary:
     Raises:
         FormatError: a line without exactly two fields, a non-integer count, or a
             repeated word, naming the line.
+        WrongKindError: the file is plainly something else (tokens, vectors, a matrix).
     """
     words: list[str] = []
     counts: list[int] = []
     seen: set[str] = set()
+    try:
+        _read_vocab_lines(path, words, counts, seen)
+    except DataError:  # FormatError too
+        from embedcli.vectorfile.kinds import other_kind_error
+
+        wrong = None if words else other_kind_error(path, "a vocabulary (word<TAB>count per line)", "vocabulary")
+        if wrong is not None:
+            raise wrong from None
+        raise
+    if not words:
+        raise FormatError(f"{path}: empty vocabulary file")
+    prov = file_provenance(path)
+    total = int(((prov.get("stats") or {}).get("tokens")) or sum(counts))
+    return Vocabulary(words, np.asarray(counts, dtype=np.int64), total, prov)
+
+
+def _read_vocab_lines(path: str, words: list, counts: list, seen: set) -> None:
     from embedcli.tokenizer import decode_block
 
     for lineno, data, _ in iter_line_chunks(path):
@@ -193,8 +211,3 @@ def read_vocab(path: str) -> Vocabulary:
             seen.add(w)
             words.append(w)
             counts.append(n)
-    if not words:
-        raise FormatError(f"{path}: empty vocabulary file")
-    prov = file_provenance(path)
-    total = int(((prov.get("stats") or {}).get("tokens")) or sum(counts))
-    return Vocabulary(words, np.asarray(counts, dtype=np.int64), total, prov)

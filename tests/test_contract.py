@@ -189,6 +189,9 @@ def test_include_exclude_and_skip_unreadable(tmp_path):
     res = run("tokenize", d, "-o", tmp_path / "t.txt", "--skip-unreadable")
     assert (tmp_path / "t.txt").read_text() == "good words here\nother words\n"
     assert f"skipped {d / 'b.bin'}" in res.stderr and "2 file(s), 1 skipped" in res.stderr
+    assert f"skipped {d / 'b.bin'}:11: NUL byte" in res.stderr  # the name once, with the line
+    res = run("tokenize", d / "b.bin", "-o", tmp_path / "t2.txt", "--skip-unreadable", ok=False)
+    assert res.exit_code == 3 and "nothing could be read: 1 file(s) skipped" in res.stderr and "NUL byte" in res.stderr
     assert run("tokenize", d, "--include", "*.txt", "-q").stdout == "good words here\n"
     assert run("tokenize", d, "--exclude", "*.bin", "--exclude", "a.*", "-q").stdout == "other words\n"
 

@@ -178,7 +178,15 @@ def test_the_wrong_kind_of_file_exits_2_as_the_readme_says(made, small_tokens):
     for args, says in ((("neighbors", small_tokens, "the"), "looks like a tokens file, not vectors"),
                        (("neighbors", made / "cooccur.npz", "the"), "a count matrix, not vectors"),
                        (("svd", made / "vectors.npz", "-o", made / "x.npz"), "a vectors file (embedcli-vectors), "
-                        "expected a matrix file")):
+                        "expected a matrix file"),
+                       (("svd", small_tokens, "-o", made / "x.npz"), "looks like a tokens file, not a matrix"),
+                       (("svd", made / "vocab.tsv", "-o", made / "x.npz"), "looks like a vocabulary"),
+                       (("cooccur", small_tokens, "--vocab", made / "vectors.npz", "-o", made / "x.npz"),
+                        "looks like a vectors file, not a vocabulary"),
+                       (("cooccur", small_tokens, "--vocab", made / "cooccur.npz", "-o", made / "x.npz"),
+                        "looks like a count matrix (embedcli cooccur/termdoc), not a vocabulary"),
+                       (("cooccur", small_tokens, "--vocab", small_tokens, "-o", made / "x.npz"),
+                        "looks like a tokens file, not a vocabulary")):
         res = run(*args, ok=False)
         assert res.exit_code == 2 and says in res.stderr and "Traceback" not in res.stderr, res.stderr
 
@@ -220,3 +228,23 @@ def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
     writer.join()
     assert res.returncode == 3 and f"{fifo}:" in res.stderr and "embedcli-stream" not in res.stderr
     assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]
+
+
+def test_a_full_tmpdir_is_named(tmp_path, small_tokens, monkeypatch):
+    """No room for a temporary copy (a compressed corpus for gensim) names the copy and TMPDIR; it
+    was blamed on standard output."""
+    import errno
+    import gzip
+
+    import embedcli.fileio as fileio
+
+    gz = tmp_path / "t.txt.gz"
+    gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.shutil, "copyfileobj", full)
+    res = run("word2vec", gz, "-o", tmp_path / "w.npz", ok=False)
+    assert res.exit_code == 2 and "embedcli-spool-" in res.stderr and "set TMPDIR" in res.stderr
+    assert "standard output" not in res.stderr and not (tmp_path / "w.npz").exists()

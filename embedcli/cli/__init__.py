@@ -148,7 +148,8 @@ class _Group(click.Group):
         except EmbedcliError as e:
             _fail(message(e), exit_code(e))
         except KeyboardInterrupt:
-            click.echo("\nembedcli: interrupted", err=True)
+            tty = sys.stderr is not None and sys.stderr.isatty()  # end a progress line redrawn in place
+            click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:
             # downstream closed the pipe (e.g. `| head`): exit 1 quietly, as click does

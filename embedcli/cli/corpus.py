@@ -77,7 +77,7 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
 def report_skipped(skipped, quiet: bool) -> None:
     """Name each input left out on stderr (even with -q: data left out is never silent)."""
     for path, reason in skipped:
-        warn(f"skipped {path}: {reason}")
+        warn(f"skipped {reason}" if reason.startswith(f"{path}:") else f"skipped {path}: {reason}")  # the name once
 
 
 @command(cli)

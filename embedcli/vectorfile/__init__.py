@@ -186,8 +186,10 @@ def _read_stream(path: str, fmt: str | None) -> VectorData:
 
     fd, tmp = tempfile.mkstemp(prefix="embedcli-stream-")
     try:
+        from embedcli.fileio import naming_scratch_errors
+
         try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, open(path, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 22)
         except OSError as e:
             raise InputError(f"{path}: cannot read: {e.strerror or e}") from None

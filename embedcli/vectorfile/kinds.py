@@ -131,6 +131,26 @@ _NOT_TOKENS = {
 }
 
 
+#: What each kind of :func:`sniff_kind` is called in a message.
+_KIND_NAMES = {"tokens": "a tokens file", "vocabulary": "a vocabulary (word<TAB>count)", "vectors": "a vectors file",
+               "words": "a vectors file", "documents": "a document-vectors file", "nodes": "a node-vectors file",
+               "matrix": "a count matrix (embedcli cooccur/termdoc)", "fasttext-model": "a fastText model",
+               "sidecar": "a .meta.json provenance sidecar", "edges": "a graph edge list", "plot": "a plot",
+               "projector-vectors": "export's projector vectors"}
+
+
+def other_kind_error(path: str, expected: str, expected_kind: str):
+    """The :class:`~embedcli.errors.WrongKindError` for ``path`` when :func:`sniff_kind` sees another
+    known kind than ``expected_kind`` (``expected``: what the command wanted, for the message), or
+    None when it sees nothing certain.  Called after a reader failed, to say why in user terms."""
+    from embedcli.errors import WrongKindError
+
+    kind = sniff_kind(path)
+    if kind == expected_kind or kind not in _KIND_NAMES:
+        return None
+    return WrongKindError(f"{path}: this looks like {_KIND_NAMES[kind]}, not {expected}")
+
+
 def check_tokens_input(path: str) -> None:
     """Refuse, before any work, a tokens argument that is plainly something else: a folder, or a
     file that its ``.meta.json`` sidecar or its first 64 kB show to be a vocabulary, vectors, a
