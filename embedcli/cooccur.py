@@ -53,23 +53,26 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     Raises:
         DataError: the file is not UTF-8 text.
     """
-    from embedcli.fileio import plain_size
+    from embedcli.fileio import disk_size
 
     doc_offset = 0
     done = n_bytes = 0
-    total = plain_size(path) if segment is None else segment[1] - segment[0]
+    total = disk_size(path) if segment is None else segment[1] - segment[0]  # bytes as stored (.gz too)
+    at: list = [None]
+    read = 0  # bytes of text read
     open_line = False  # the file's last bytes are a line without its newline
     pending: deque = deque()
     sizes: deque = deque()
     with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
         try:
-            for item in chain(iter_line_chunks(path, None, segment), [None]):
+            for item in chain(iter_line_chunks(path, None, segment, stored=at if segment is None else None), [None]):
                 if item is not None:
                     lineno, data, _ = item
                     if data:
                         open_line = not data.endswith(b"\n")
                     pending.append(runner.submit(data, path, lineno))
-                    sizes.append(len(data))
+                    read += len(data)
+                    sizes.append(at[0] if at[0] is not None and total else read)  # where the input is after it
                 while pending and (len(pending) > runner.in_flight or item is None):
                     ids, ends = pending.popleft().result()
                     # document (line) number of each token: the line ends before it, plus those before the block
@@ -77,7 +80,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
                     doc += doc_offset
                     doc_offset += len(ends)
                     done += len(ids)
-                    n_bytes += sizes.popleft()
+                    n_bytes = sizes.popleft()
                     if progress is not None:
                         progress.update(n_bytes, total, extra=f"{done:,} tokens")
                     yield ids, doc

@@ -73,6 +73,27 @@ def plain_size(path: str) -> int | None:
         return None
 
 
+def disk_size(path: str) -> int | None:
+    """The bytes ``path`` takes where it is stored (compressed or not), or None for stdin or a file
+    that cannot be sized: the total of a progress display in stored bytes (see :func:`iter_line_chunks`'
+    ``stored``)."""
+    if path == "-":
+        return None
+    try:
+        return input_size(path)
+    except Exception:  # noqa: BLE001 -- only a progress display depends on it
+        return None
+
+
+def _stored_position(f) -> int | None:
+    """How far a reader has got in the stored (compressed) file under ``f``, or None."""
+    raw = getattr(f, "fileobj", None) or getattr(f, "_fp", None)  # GzipFile; BZ2File / LZMAFile
+    try:
+        return raw.tell() if raw is not None else f.tell()
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
 def input_size(path: str) -> int:
     """Size in bytes of a local file or an fsspec URL.
 
@@ -301,8 +322,12 @@ def open_binary(path: str) -> IO[bytes]:
 
 
 def iter_line_chunks(path: str, chunk_bytes: int | None = None,
-                     segment: tuple[int, int] | None = None) -> Iterator[tuple[int, bytes, bool]]:
+                     segment: tuple[int, int] | None = None, stored: list | None = None) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
+
+    ``stored``: a one-item list set, before each block is yielded, to the bytes read so far of the
+    file as stored (of the compressed stream for .gz/.bz2/.xz; None when unknown): progress on a
+    compressed input, whose uncompressed size is unknown until the end.
 
     ``segment=(start, end)``: only bytes ``start..end`` of an uncompressed file (cut at line ends by
     :func:`line_segments`), line numbers counted from the segment's first line.
@@ -335,6 +360,8 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
                     left -= len(block)
             except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
                 raise DataError(f"{path}: cannot read: {e}") from None
+            if stored is not None:
+                stored[0] = _stored_position(f)
             if first:
                 first = False
                 if block.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not text

@@ -259,10 +259,13 @@ def tokenize(
     bom = _BOM.get(encoding.lower().replace("_", "-"))
     timeout = None if spec.token_pattern == DEFAULT_TOKEN_PATTERN else REGEX_SECONDS
     files, skipped_paths = find_inputs(inputs, spec.include, spec.exclude)
-    from embedcli.fileio import plain_size
+    from embedcli.fileio import disk_size
 
-    sizes = [plain_size(f) for f in files]
-    total_bytes = None if None in sizes else sum(sizes)  # known for uncompressed files: a percentage and ETA
+    # progress counts the inputs' bytes as stored (compressed ones too): a percentage and ETA unless
+    # an input's size is unknown (stdin)
+    sizes = [disk_size(f) for f in files]
+    total_bytes = None if None in sizes else sum(sizes)
+    read = [0]  # stored bytes of the inputs read so far
     stats = TokenizeStats(skipped=list(skipped_paths))
     progress = progress or Progress(None)
     spaces = 0  # every output document of n tokens holds n - 1 spaces
@@ -283,9 +286,11 @@ def tokenize(
 
         def blocks():
             for fi, path in enumerate(files):
+                before, at = sum(x or 0 for x in sizes[:fi]), [0]
                 try:
                     first = True
-                    for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES):
+                    for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES, stored=at):
+                        read[0] = before + (at[0] if at[0] is not None else 0)
                         if first and bom and data.startswith(bom):  # a UTF-8 byte-order mark is not text
                             data = data[len(bom):]
                         first = False
@@ -368,7 +373,8 @@ def tokenize(
                 stats.n_docs += n_docs
                 stats.n_tokens = spaces + stats.n_docs + is_open
                 stage.write(chunk.encode("utf-8"), "".join(id_parts) if doc != "file" else "")
-                progress.update(stats.n_bytes, total_bytes, extra=f"{stats.n_tokens:,} tokens")
+                progress.update(read[0] if total_bytes is not None else stats.n_bytes, total_bytes,
+                                extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()
     if stats.n_tokens == 0:

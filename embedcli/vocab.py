@@ -110,16 +110,17 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
     """
     from embedcli.tokenizer import decode_block
 
-    from embedcli.fileio import plain_size
+    from embedcli.fileio import disk_size
 
     counter: Counter = Counter()
     done = 0
     progress = progress or Progress(None)
-    total = plain_size(path) if segment is None else segment[1] - segment[0]
-    for lineno, data, _ in iter_line_chunks(path, None, segment):
+    total = disk_size(path) if segment is None else segment[1] - segment[0]  # bytes as stored (.gz too)
+    at = [None]
+    for lineno, data, _ in iter_line_chunks(path, None, segment, stored=at if segment is None else None):
         counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
         done += len(data)
-        progress.update(done, total)
+        progress.update(at[0] if at[0] is not None and total else done, total)
     progress.close()
     return counter
 

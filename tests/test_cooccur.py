@@ -231,7 +231,7 @@ def test_counting_in_several_threads_at_once(small_tokens, monkeypatch):
 
 def test_progress_knows_the_size_of_a_plain_file(tmp_path, small_tokens):
     """Counting stages report bytes against the file's size (a percentage and an ETA on a terminal),
-    with the tokens read as the extra text; a compressed file has no known total."""
+    with the tokens read as the extra text; a compressed file's progress is in its stored bytes."""
     import gzip
 
     from embedcli.cooccur import cooccur
@@ -256,6 +256,35 @@ def test_progress_knows_the_size_of_a_plain_file(tmp_path, small_tokens):
     assert p.calls[-1][:2] == (size, size)
     gz = tmp_path / "t.txt.gz"
     gz.write_bytes(gzip.compress(small_tokens.read_bytes()))
-    p = Seen()
-    count_tokens(str(gz), p)
-    assert p.calls[-1][1] is None
+    for count in (lambda p: count_tokens(str(gz), p),
+                  lambda p: cooccur(str(gz), build_vocab(str(small_tokens), VocabSpec(min_count=3)), CooccurSpec(), p)):
+        p = Seen()
+        count(p)
+        done = [d for d, _, _ in p.calls]
+        assert p.calls[-1][:2] == (gz.stat().st_size, gz.stat().st_size) and done == sorted(done)
+
+
+def test_tokenize_progress_on_compressed_inputs_has_a_total(tmp_path, small_speeches):
+    """A .gz corpus (the usual pipeline input) shows a percentage: progress in stored bytes, against
+    the inputs' stored sizes (it used to show a rate only)."""
+    import gzip
+    import io
+
+    from embedcli.fileio import Progress
+    from embedcli.tokenizer import tokenize
+
+    calls = []
+
+    class Seen(Progress):
+        def __init__(self):
+            super().__init__("test", "bytes")
+
+        def update(self, done, total=None, extra=""):
+            calls.append((done, total))
+
+    gz = tmp_path / "a.txt.gz"
+    gz.write_bytes(gzip.compress(small_speeches.read_bytes()))
+    total = gz.stat().st_size + small_speeches.stat().st_size
+    tokenize([str(gz), str(small_speeches)], io.BytesIO(), progress=Seen())
+    done = [d for d, _ in calls]
+    assert calls and all(t == total for _, t in calls) and done == sorted(done) and done[-1] == total
