@@ -118,6 +118,39 @@ def file_read_share(path: str, workers: int) -> float | None:
 
 
 @contextlib.contextmanager
+def _report_scan(progress: Progress | None, corpus: str, every: float = 1.0):
+    """Progress while gensim reads the corpus once to build its vocabulary (one reader: the share of
+    the file read, :func:`file_read_share`), on a heartbeat thread."""
+    if progress is None or progress.quiet:
+        yield
+        return
+    import threading
+
+    stop = threading.Event()
+    t0 = time.perf_counter()
+
+    def beat():
+        while not stop.wait(every):
+            share = file_read_share(corpus, 1)
+            try:
+                if share is None:
+                    progress.update(0, None, f"reading the vocabulary, {time.perf_counter() - t0:,.0f} s")
+                else:
+                    progress.update(share, 1, "reading the vocabulary")
+            except SystemExit:  # a pending signal: the main thread stops the run
+                return
+
+    thread = threading.Thread(target=beat, name="embedcli-scan-progress", daemon=True)
+    progress.start = t0
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
 def _report_progress(progress: Progress | None, epochs: int, corpus_words: int, corpus: str | None = None,
                      workers: int = 1):
     """Yield the callbacks to pass to gensim's ``train`` (none without progress); ``corpus``: the
@@ -265,7 +298,8 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
         epochs = kwargs["epochs"]
         model = cls(**kwargs)
         t0 = time.perf_counter()
-        model.build_vocab(corpus_file=path)
+        with _report_scan(progress, path):
+            model.build_vocab(corpus_file=path)
         if len(model.wv) == 0:
             raise DataError(f"{tokens}: no word occurs min_count={vocab.min_count} times; lower the minimum count",
                             params=("min_count",))

@@ -251,3 +251,31 @@ def test_long_lines_are_cut_as_gensim_would_before_training(tmp_path, small_toke
     g = Word2Vec(corpus_file=str(corpus), vector_size=10, epochs=1, workers=1, seed=3, min_count=3)
     assert wv.words == g.wv.index_to_key and np.array_equal(np.asarray(wv.vectors), g.wv.vectors)
     assert st["corpus_documents"] == g.corpus_count
+
+
+def test_vocabulary_scan_shows_progress(tmp_path, monkeypatch):
+    """gensim reads the whole corpus once before training (seconds to minutes on a big file): the
+    share read is shown, or the elapsed time when it cannot be known."""
+    import time
+
+    import embedcli.predictive as predictive
+    from embedcli.fileio import Progress
+
+    calls = []
+
+    class Seen(Progress):
+        def update(self, done, total=None, extra=""):
+            calls.append((done, total, extra))
+
+    share = [0.25]
+    monkeypatch.setattr(predictive, "file_read_share", lambda path, workers: share[0])
+    with predictive._report_scan(Seen("word2vec", None), "corpus.txt", every=0.01):
+        time.sleep(0.2)
+        share[0] = None
+        time.sleep(0.2)
+    assert (0.25, 1, "reading the vocabulary") in calls
+    assert any(t is None and e.startswith("reading the vocabulary, ") for _, t, e in calls)
+    calls.clear()
+    with predictive._report_scan(Seen("word2vec", None, quiet=True), "corpus.txt", every=0.01):
+        time.sleep(0.05)
+    assert not calls
