@@ -292,13 +292,14 @@ def read_ids(path: str) -> list[str]:
 
 
 @entry_point
-def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) -> np.ndarray:
+def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, model: Vectors | None = None) -> np.ndarray:
     """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
 
     ``docs`` is a ``docvec`` output (the texts are tokenized as its word vectors' corpus was, then
     combined with its stored weighting and SIF component) or LSA document vectors from ``svd`` or
     ``foldin`` (tokenized likewise, then folded in).  ``model_path``: the word vectors or LSA model
-    to use; default the one recorded in ``docs`` (``meta["source_model"]``).
+    to use; default the one recorded in ``docs`` (``meta["source_model"]``, written by the command
+    line).  ``model``: the word vectors or LSA model themselves (a library caller holding them).
 
     Raises:
         InputError: no model recorded or given, or the model is missing.
@@ -312,19 +313,23 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None) 
 
     recorded = docs.meta.get("source_model")
     path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
+    if model is not None:
+        path = model_path or "the model given"
     if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
         kind = {"nodes": "node", "context": "context"}.get(docs.meta.get("kind"), "word")
         raise InputError("embedding a text needs document vectors (docvec, svd of a term-document matrix, foldin); "
                          f"these are {kind} vectors")
     if not path:
         raise InputError("these document vectors do not record the word vectors or LSA model that made them; "
-                         "give it (model_path; --model on the command line)")
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file (the model of these document vectors; give another: model_path, --model on the command line)")
-    if not model_path and isinstance(recorded, dict) and model_stamp(path) != recorded:
-        raise InputError(f"{path}: changed since these document vectors were made (size or time differs); "
-                         "give it explicitly (model_path; --model on the command line) if it is still the right one")
-    model = Vectors.load(path)
+                         "give it (model= or model_path=; --model on the command line)")
+    if model is None:
+        if not os.path.exists(path):
+            raise InputError(f"{path}: no such file (the model of these document vectors; give another: "
+                             "model_path, --model on the command line)")
+        if not model_path and isinstance(recorded, dict) and model_stamp(path) != recorded:
+            raise InputError(f"{path}: changed since these document vectors were made (size or time differs); "
+                             "give it explicitly (model_path; --model on the command line) if it is still the right one")
+        model = Vectors.load(path)
     if docs.meta.get("docvec") and (model.meta.get("lsa") or model.meta.get("kind") == "documents"):
         raise InputError(f"{path}: is not word vectors, but these document vectors were made by docvec from word "
                          "vectors")

@@ -88,7 +88,9 @@ class Vectors:
         words: ``n`` distinct words; row ``i`` of ``vectors`` belongs to ``words[i]``.
             Files written by embedcli list words most frequent first.
         vectors: ``(n, dim) float32`` (a read-only memory map when loaded from
-            the native format).
+            the native format).  An array of another dtype given to the constructor is kept
+            as it is (queries compute in float32; files are written float32); a list of rows
+            becomes float32.
         counts: ``(n,) int64`` corpus counts, or None when unknown.
         meta: ``provenance`` (the record of the stage that made them, see
             :mod:`embedcli.provenance`), ``singular_values`` for SVD outputs,
@@ -219,7 +221,9 @@ class Vectors:
 
         Raises:
             InputError: the file does not exist or cannot be opened (or is ``-``).
+            WrongKindError: the file is another kind (tokens, a vocabulary, a matrix).
             FormatError: malformed content, naming the line or record.
+            ParameterError: an unknown ``fmt``.
         """
         d = read_vectors(path, fmt, mmap)
         meta = dict(d.meta)
@@ -298,8 +302,9 @@ class Vectors:
         """
         from embedcli.errors import ParameterError
 
-        if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 1:
             raise ParameterError("topn", topn, "must be a whole number of at least 1")
+        topn = int(topn)
         if restrict_vocab is not None and restrict_vocab < 0:
             raise ParameterError("restrict_vocab", restrict_vocab, "must be at least 0 (0 or None: every word)")
         s = self.searcher(restrict_vocab)
@@ -395,7 +400,9 @@ class Vectors:
             up to ``topn`` ``(word, cosine)`` pairs, best first.
 
         Raises:
-            KeyError: a query word has no vector.
+            KeyError: a query word has no vector (its ``args[0]`` is the list of unknown words).
+            ValueError: no query word, or the words cancel out (a zero vector).
+            ParameterError: ``topn`` < 1 or ``restrict_vocab`` < 0.
         """
         q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
         if not q.words:
@@ -406,6 +413,29 @@ class Vectors:
         if ans.error:
             raise ValueError(ans.error)
         return ans.answers
+
+    def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+        """Words closest by cosine to ``vector`` ``(dim,)``, any array-like (gensim
+        ``similar_by_vector``); no word is excluded.
+
+        Returns:
+            up to ``topn`` ``(word, cosine)`` pairs, best first.
+
+        Raises:
+            ValueError: ``vector`` is not ``(dim,)``, is zero, or is not finite.
+            ParameterError: ``topn`` < 1 or ``restrict_vocab`` < 0.
+        """
+        v = np.asarray(vector, dtype=np.float64)
+        if v.shape != (self.dim,):
+            raise ValueError(f"the vector must have shape ({self.dim},), not {v.shape}")
+        n = float(np.linalg.norm(v))
+        if not np.isfinite(n) or n == 0:
+            raise ValueError("the vector is zero or not finite: no direction to search")
+        Q = (v / n).astype(np.float32)[None, :]
+        next(self.most_similar_batch([], topn, restrict_vocab), None)  # validates topn and restrict_vocab
+        s = self.searcher(restrict_vocab)
+        ids, scores = s.search(lambda a, e: s.cosines(Q, a, e), 1, int(topn), [[]])
+        return [(self.words[j], float(sc)) for j, sc in zip(ids[0], scores[0]) if j >= 0]
 
     def most_similar_cosmul(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
                             restrict_vocab: int | None = None) -> list[tuple[str, float]]:

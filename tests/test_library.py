@@ -291,3 +291,28 @@ def test_paths_and_wrong_arguments_from_a_library_review(tmp_path, small_speeche
     a, b = wv.words[:2]
     assert wv.n_similarity(a, b) == pytest.approx(wv.similarity(a, b), abs=1e-6)
     assert Vectors(["x", "y"], [[1, 0], [0, 1]]).vectors.dtype == np.float32
+
+
+def test_query_by_vector_and_embedding_texts_from_the_library(tmp_path, small_tokens):
+    """similar_by_vector answers as gensim's; numpy integers are whole numbers; embed_texts takes the
+    model object when the document vectors were made in Python (nothing recorded on disk)."""
+    from gensim.models import KeyedVectors
+
+    from embedcli.docvec import document_vectors, embed_texts
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=2))
+    wv, _ = factorize(cooccur(str(small_tokens), vocab), spec=SVDSpec(dim=16))
+    kv = KeyedVectors(wv.dim)
+    kv.add_vectors(wv.words, np.asarray(wv.vectors))
+    x = wv.get_vector(wv.words[3]) + wv.get_vector(wv.words[7])
+    got, want = wv.similar_by_vector(x, topn=np.int64(5)), kv.similar_by_vector(x, topn=5)
+    assert [w for w, _ in got] == [w for w, _ in want]
+    assert np.allclose([c for _, c in got], [c for _, c in want], atol=1e-5)
+    with pytest.raises(ValueError, match="shape"):
+        wv.similar_by_vector(x[:3])
+    with pytest.raises(ValueError, match="zero"):
+        wv.similar_by_vector(np.zeros(wv.dim))
+    docs = document_vectors(wv, str(small_tokens))
+    first = small_tokens.read_text().splitlines()[0]
+    emb = embed_texts(docs, [first], model=wv)
+    assert emb.shape == (1, wv.dim) and np.allclose(emb[0], np.asarray(docs.vectors[0]), atol=1e-5)
