@@ -65,3 +65,22 @@ def test_pipeline_folder_is_one_run_and_one_writer(tmp_path, small_speeches):
     (out / LOCK_NAME).write_text(dead.stdout)  # its writer is gone
     run("pipeline", small_speeches, "-o", out, "--min-count", 2, "-q")
     assert not (out / LOCK_NAME).exists()
+
+
+def test_an_interrupted_pipeline_names_what_it_completed(tmp_path, capsys):
+    """Files written since the run started are named (the step-by-step commands go on from them);
+    an earlier run's files are not."""
+    import os
+    import time
+
+    from embedcli.cli.training import _name_completed
+
+    for name in ("tokens.txt", "vocab.tsv", "cooccur.npz"):
+        (tmp_path / name).write_text("x")
+    old = time.time() - 3600
+    os.utime(tmp_path / "cooccur.npz", (old, old))  # left from an earlier run
+    _name_completed(str(tmp_path), time.time() - 60)
+    err = capsys.readouterr().err
+    assert "tokens.txt" in err and "vocab.tsv" in err and "cooccur.npz" not in err
+    _name_completed(str(tmp_path), time.time() + 60)
+    assert capsys.readouterr().err == ""

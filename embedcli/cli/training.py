@@ -217,21 +217,25 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
         specs["word2vec"] = build_spec(FastTextSpec if method == "fasttext" else Word2VecSpec, kw, pop=False)
         if method == "fasttext" and kw.get("bucket") is None:
             specs["word2vec"] = specs["word2vec"].replace(bucket=None)  # sized from the vocabulary
-    t0 = time.perf_counter()
-    if scheduler is not None:
-        from embedcli.distributed import connect
-        from embedcli.pipeline import check_cluster_pipeline
+    t0, started = time.perf_counter(), time.time()
+    try:
+        if scheduler is not None:
+            from embedcli.distributed import connect
+            from embedcli.fileio import expand_inputs
+            from embedcli.pipeline import check_cluster_pipeline
 
-        from embedcli.fileio import expand_inputs
-
-        check_cluster_pipeline(method, specs.get("cooccur"), specs.get("svd"))  # before connecting
-        if corpus:
-            expand_inputs(list(corpus))
-        with connect(scheduler) as client:
-            res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
-                               client=client, **specs)
-    else:
-        res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+            check_cluster_pipeline(method, specs.get("cooccur"), specs.get("svd"))  # before connecting
+            if corpus:
+                expand_inputs(list(corpus))
+            with connect(scheduler) as client:
+                res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
+                                   client=client, **specs)
+        else:
+            res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+    except (KeyboardInterrupt, SystemExit) as e:  # Ctrl-C, or a signal's exit: say what is complete
+        if isinstance(e, KeyboardInterrupt) or (isinstance(e.code, int) and e.code >= 128):
+            _name_completed(output, started)
+        raise
     from embedcli.cli.corpus import report_skipped
 
     report_skipped(res.skipped, quiet)
@@ -245,6 +249,18 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
         click.echo(f"{name:<9} {secs:7.2f} s  {detail}")
     click.echo(f"{'total':<9} {total:7.2f} s  -> {res.files['vectors']}")
     _show_probes(res.vectors, list(probe))
+
+
+def _name_completed(outdir: str, started: float) -> None:
+    """After an interrupted pipeline: the stage files this run completed (written since it started),
+    so that the step-by-step commands can go on from them."""
+    import os
+
+    names = ("tokens.txt", "vocab.tsv", "cooccur.npz")
+    done = [n for n in names if os.path.isfile(p := os.path.join(outdir, n)) and os.path.getmtime(p) >= started]
+    if done:
+        warn(f"pipeline: completed before the interrupt: {', '.join(os.path.join(outdir, n) for n in done)} "
+             "(the step-by-step commands can go on from these)")
 
 
 def _warn_unused(ctx: click.Context, method: str) -> None:
