@@ -11,12 +11,19 @@
   raises a ``TypeError`` naming the parameter and the class expected, before any work -- not an
   ``AttributeError`` from deep inside, after files were written.
 
+With ``entry_point(documents="path")`` the named parameter also takes documents held in memory:
+any iterable (a list, a generator) of token lists or of strings already split by white space.
+They are streamed into a temporary tokens file (in ``$TMPDIR``, removed when the call returns),
+which the function reads as it reads a file: one pass for a generator, so give a list, or write a
+tokens file, to use the same documents in several calls.
+
 A parameter is checked when its annotation is a :class:`~embedcli.specbase.Spec` subclass or one
 of the data classes ``Vectors``, ``Vocabulary``, ``CountMatrix``, ``Graph`` (or such a class ``| None``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -58,13 +65,18 @@ def _spec_classes(func) -> dict[str, type]:
     return out
 
 
-def entry_point(func):
-    """Decorator for a public library function: ``os.PathLike`` arguments become ``str``, and spec
-    arguments are checked for their class (see the module docstring).
+def entry_point(func=None, *, documents: str | None = None):
+    """Decorator for a public library function: ``os.PathLike`` arguments become ``str``, spec
+    arguments are checked for their class, and (``documents``: a parameter's name) in-memory
+    documents are accepted where a tokens file is (see the module docstring).
 
     Raises (from the wrapped call):
-        TypeError: a spec parameter given an object of another class.
+        TypeError: a spec parameter given an object of another class, or documents that are
+            neither a path nor an iterable of token lists / strings.
+        ValueError: a token holding white space (it would become two tokens in a file).
     """
+    if func is None:
+        return functools.partial(entry_point, documents=documents)
     signature = inspect.signature(func)
     specs: dict[str, type] | None = None
 
@@ -75,13 +87,83 @@ def entry_point(func):
         kwargs = {k: _as_str(v) for k, v in kwargs.items()}
         if specs is None:
             specs = _spec_classes(func)
-        if specs:
-            given = signature.bind_partial(*args, **kwargs).arguments
-            for name, cls in specs.items():
-                value = given.get(name)
-                if value is not None and not isinstance(value, cls):
-                    raise TypeError(f"{func.__qualname__}(): {name} must be a {cls.__name__} (or None), "
-                                    f"not {type(value).__name__}")
-        return func(*args, **kwargs)
+        given = signature.bind_partial(*args, **kwargs).arguments if specs or documents else {}
+        for name, cls in (specs or {}).items():
+            value = given.get(name)
+            if value is not None and not isinstance(value, cls):
+                raise TypeError(f"{func.__qualname__}(): {name} must be a {cls.__name__} (or None), "
+                                f"not {type(value).__name__}")
+        docs = given.get(documents) if documents else None
+        if docs is None or isinstance(docs, str):
+            return func(*args, **kwargs)
+        bound = signature.bind_partial(*args, **kwargs)
+        with _documents_file(docs, f"{func.__qualname__}(): {documents}") as path:
+            bound.arguments[documents] = path
+            out = func(*bound.args, **bound.kwargs)
+        _rename(out, path, IN_MEMORY)  # the temporary file is gone: provenance says where the text was
+        return out
 
+    if documents and wrapper.__doc__:
+        wrapper.__doc__ = (wrapper.__doc__.rstrip() + f"\n\n    ``{documents}`` may also be documents held in memory: an "
+                           "iterable of token lists or of\n    white-space-separated strings (see "
+                           ":mod:`embedcli.arguments`).\n")
     return wrapper
+
+
+#: The path that provenance records for documents given in memory.
+IN_MEMORY = "<documents in memory>"
+
+
+def _rename(obj, old: str, new: str, depth: int = 0) -> None:
+    """Replace the string ``old`` by ``new`` in the provenance records of a result (its
+    ``provenance`` or ``meta`` dicts, inside tuples and lists), in place."""
+    if depth > 50:
+        return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if v == old:
+                obj[k] = new
+            else:
+                _rename(v, old, new, depth + 1)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if v == old:
+                obj[i] = new
+            else:
+                _rename(v, old, new, depth + 1)
+    elif isinstance(obj, tuple):
+        for v in obj:
+            _rename(v, old, new, depth + 1)
+    else:
+        for attr in ("provenance", "meta"):
+            d = getattr(obj, attr, None)
+            if isinstance(d, dict):
+                _rename(d, old, new, depth + 1)
+
+
+@contextlib.contextmanager
+def _documents_file(docs, what: str):
+    """Write in-memory documents as a temporary tokens file; yield its path; remove it."""
+    import tempfile
+
+    from embedcli.fileio import naming_scratch_errors
+
+    if isinstance(docs, (bytes, dict)) or not hasattr(docs, "__iter__"):
+        raise TypeError(f"{what} must be a tokens file's path or an iterable of documents (token lists or "
+                        f"strings), not {type(docs).__name__}")
+    fd, path = tempfile.mkstemp(prefix="embedcli-documents-", suffix=".txt")
+    try:
+        with naming_scratch_errors(path), os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for i, doc in enumerate(docs):
+                if isinstance(doc, str):
+                    line = " ".join(doc.split())
+                else:
+                    toks = [str(t) for t in doc]
+                    bad = next((t for t in toks if not t or t.split() != [t]), None)
+                    if bad is not None:
+                        raise ValueError(f"{what}: document {i}: token {bad!r} is empty or holds white space")
+                    line = " ".join(toks)
+                f.write(line + "\n")
+        yield path
+    finally:
+        os.unlink(path)

@@ -192,7 +192,7 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.minimum(p, 1.0)
 
 
-@entry_point
+@entry_point(documents="path")
 def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
             progress: Progress | None = None, client=None) -> CountMatrix:
     """The co-occurrence stage: :func:`cooccurrence_matrix` as a labelled
@@ -218,7 +218,7 @@ def cooccur(path: str, vocab: Vocabulary, spec: CooccurSpec | None = None,
     return CountMatrix(M, vocab.words, vocab.words, vocab.counts, vocab.counts, "cooccurrence", prov)
 
 
-@entry_point
+@entry_point(documents="path")
 def cooccurrence_matrix(
     path: str,
     vocab: Vocabulary,

@@ -34,7 +34,7 @@ from embedcli.specs import DocvecSpec, cores
 from embedcli.vectors import Vectors
 
 
-@entry_point
+@entry_point(documents="tokens_path")
 def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
                      ids: list[str] | None = None, reference: dict | None = None,
                      progress: Progress | None = None, allow_empty: bool = False) -> Vectors:

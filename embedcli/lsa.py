@@ -52,7 +52,7 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
     return U, s, eig, lsa
 
 
-@entry_point
+@entry_point(documents="tokens_path")
 def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, workers: int | None = None,
             progress: Progress | None = None, name: str = "") -> Vectors:
     """Document vectors for each line of ``tokens_path`` in the space of an LSA ``model``.

@@ -335,7 +335,7 @@ def kv_to_vectors(kv, meta: dict, vectors: np.ndarray | None = None) -> Vectors:
     return Vectors(list(kv.index_to_key), vecs, counts, meta)
 
 
-@entry_point
+@entry_point(documents="tokens")
 def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSpec | None = None,
                    progress: Progress | None = None) -> tuple[Vectors, Vectors | None, dict]:
     """The word2vec stage: gensim ``Word2Vec`` on a tokens file (one document per line), through
@@ -383,7 +383,7 @@ def auto_bucket(n_words: int) -> int:
     return min(b, 2_000_000)
 
 
-@entry_point
+@entry_point(documents="tokens")
 def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSpec | None = None,
                    progress: Progress | None = None, n_words: int | None = None):
     """The fastText stage: gensim ``FastText`` (Bojanowski et al. 2017) with character n-grams;

@@ -119,7 +119,7 @@ def normalize_columns(m: sp.csr_matrix) -> sp.csr_matrix:
     return m
 
 
-@entry_point
+@entry_point(documents="path")
 def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None,
                    progress: Progress | None = None, ids: list[str] | None = None, client=None) -> CountMatrix:
     """The term-document stage: a weighted ``(terms, documents)`` :class:`CountMatrix`

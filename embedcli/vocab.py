@@ -125,7 +125,7 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
     return counter
 
 
-@entry_point
+@entry_point(documents="path")
 def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None,
                 client=None) -> Vocabulary:
     """Vocabulary of a tokens file (``-``: stdin), with its provenance.  ``client``: a

@@ -316,3 +316,34 @@ def test_query_by_vector_and_embedding_texts_from_the_library(tmp_path, small_to
     first = small_tokens.read_text().splitlines()[0]
     emb = embed_texts(docs, [first], model=wv)
     assert emb.shape == (1, wv.dim) and np.allclose(emb[0], np.asarray(docs.vectors[0]), atol=1e-5)
+
+
+def test_stages_take_documents_in_memory(tmp_path, small_tokens):
+    """A list or generator of token lists (or of white-space-split strings) gives what the same
+    text in a tokens file gives; the temporary file is removed and provenance says 'in memory'."""
+    import glob
+    import tempfile
+
+    from embedcli.arguments import IN_MEMORY
+    from embedcli.specs import Word2VecSpec
+
+    left = set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents-*"))  # another process's
+    lines = small_tokens.read_text().splitlines()[:8]
+    docs = [line.split() for line in lines]
+    docs[1] = lines[1]  # strings work too
+    path = str(small_tokens.parent / "eight.txt")
+    (small_tokens.parent / "eight.txt").write_text("\n".join(lines) + "\n")
+    a, b = build_vocab(path, VocabSpec(min_count=2)), build_vocab(docs, VocabSpec(min_count=2))
+    assert a.words == b.words and list(a.counts) == list(b.counts)
+    assert b.provenance["inputs"]["tokens"]["path"] == IN_MEMORY
+    assert (cooccur(path, a).matrix != cooccur(iter(docs), a).matrix).nnz == 0  # a generator, read once
+    assert np.allclose(termdoc_matrix(path, a).matrix.toarray(), termdoc_matrix(docs, a).matrix.toarray())
+    spec = Word2VecSpec(epochs=1, vector_size=8, workers=1, seed=2)
+    v1, _, _ = train_word2vec(path, spec, VocabSpec(min_count=2))
+    v2, _, _ = train_word2vec(docs, spec, VocabSpec(min_count=2))
+    assert v1.words == v2.words and np.array_equal(np.asarray(v1.vectors), np.asarray(v2.vectors))
+    with pytest.raises(ValueError, match="document 0: token 'new york'"):
+        build_vocab([["new york"]])
+    with pytest.raises(TypeError, match="iterable of documents"):
+        build_vocab(3)
+    assert set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents-*")) <= left
