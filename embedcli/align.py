@@ -79,13 +79,26 @@ def read_dictionary(path: str) -> list[tuple[str, str]]:
 
 
 def pair_indices(pairs, source: Vectors, target: Vectors) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices ``(int64, int64)`` of the pairs whose two words both exist (case as given)."""
+    """Row indices ``(int64, int64)`` of the pairs whose two words both exist (case as given).
+
+    Raises:
+        TypeError: ``pairs`` is not a sequence of ``(source word, target word)`` pairs.
+    """
+    pairs = _checked_pairs(pairs)
     si, ti = source.index, target.index
     got = [(si[s], ti[t]) for s, t in pairs if s in si and t in ti]
     if not got:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a = np.array(got, dtype=np.int64)
     return a[:, 0], a[:, 1]
+
+
+def _checked_pairs(pairs) -> list:
+    pairs = list(pairs)
+    bad = next((p for p in pairs if isinstance(p, str) or not hasattr(p, "__len__") or len(p) != 2), None)
+    if bad is not None:
+        raise TypeError(f"pairs must be (source word, target word) pairs, e.g. [('chat', 'cat')]; got {bad!r}")
+    return pairs
 
 
 def procrustes(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -217,7 +230,8 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
         ``(aligned, info)``: the normalized source vectors times ``R`` (``(n_source, dim) float32``,
         source words and counts), its meta ``alignment`` holding the normalization, the method,
         the source map ``R`` (a rotation for procrustes) and the target map (multistep; None for
-        procrustes), both ``dim x dim``, the seed and final pair counts; ``info`` the same.
+        procrustes), both ``dim x dim`` as nested lists (JSON-ready; ``np.asarray`` them), the
+        seed and final pair counts; ``info`` the same.
 
     Raises:
         DataError: different dimensions, no seed pair in both vocabularies, or (multistep) no
@@ -294,6 +308,7 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
         T = T[:restrict]
     A = normalize_space(aligned.vectors, "unit")
     gold: dict[str, set[str]] = {}
+    pairs = _checked_pairs(pairs)
     for s, t in pairs:
         gold.setdefault(s, set()).add(t)
     sources = [s for s in gold if s in aligned.index]

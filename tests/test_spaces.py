@@ -255,3 +255,19 @@ def test_drift_dim_keeps_the_largest_singular_directions(tmp_path, sample_run):
     Vectors(["a", "b"], np.ones((2, 100), dtype=np.float32), np.array([99, 99])).save(str(tmp_path / "w.txt"))
     res = run("drift", a, tmp_path / "w.txt", "--dim", "40", ok=False)
     assert res.exit_code == 2 and "--dim" in res.stderr and "singular values" in res.stderr
+
+
+def test_align_names_pairs_that_are_not_pairs():
+    """A flat word list where pairs are expected is a TypeError saying what pairs look like (it was
+    'too many values to unpack')."""
+    import numpy as np
+    import pytest
+
+    from embedcli.align import align, pair_indices
+    from embedcli.vectors import Vectors
+
+    v = Vectors(["war", "peace", "army"], np.eye(3, dtype=np.float32))
+    for bad in (["war", "peace"], [("war",)]):
+        with pytest.raises(TypeError, match=r"\(source word, target word\) pairs"):
+            align(v, v, pairs=bad)
+    assert [list(x) for x in pair_indices([("war", "peace")], v, v)] == [[0], [1]]
