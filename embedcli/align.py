@@ -384,8 +384,8 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
         raise DataError(f"the spaces have {a.dim} and {b.dim} dimensions; the cosine measure needs the same")
     ia = np.array([a.index[w] for w in words])
     ib = np.array([b.index[w] for w in words])
-    sub_a = Vectors(words, np.asarray(a.vectors)[ia], np.array([ca[w] for w in words]))
-    sub_b = Vectors(words, np.asarray(b.vectors)[ib], np.array([cb[w] for w in words]))
+    sub_a = Vectors(words, np.asarray(a.vectors)[ia], np.array([ca[w] for w in words]) if ca else None)
+    sub_b = Vectors(words, np.asarray(b.vectors)[ib], np.array([cb[w] for w in words]) if cb else None)
     aligned, _ = align(sub_b, sub_a, AlignSpec(), [(w, w) for w in words])
     A = normalize_space(sub_a.vectors, "unit-center-unit")
     B = normalize_space(aligned.vectors, "unit")
@@ -413,14 +413,17 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
         y = np.where(dup, 0, np.take_along_axis(sb, union, axis=1)).astype(np.float64)
         denom = np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
         local[i:j] = 1.0 - np.einsum("ij,ij->i", x, y) / denom
-    freq = np.minimum([ca[w] for w in words], [cb[w] for w in words]).astype(np.float64)
+    if ca or cb:  # the smaller count of the spaces that record counts
+        freq = np.array([min(c[w] for c in (ca, cb) if c) for w in words], dtype=np.float64)
+    else:  # none (min_count 0, text formats): A's row order, most frequent first in embedcli's files
+        freq = 1.0 / (1.0 + np.array([a.index[w] for w in words], dtype=np.float64))
     bins = frequency_bins(freq, spec.frequency_bins)
     local_z, cosine_z = binned_z(local, bins), binned_z(cosine, bins)
     key = {"local": local_z, "cosine": cosine_z} if spec.frequency_bins else {"local": local, "cosine": cosine}
     order = np.argsort(-key[spec.measure], kind="stable")
     return {"words": [words[i] for i in order], "cosine": cosine[order], "local": local[order],
             "cosine_z": cosine_z[order], "local_z": local_z[order],
-            "count_a": [ca[words[i]] for i in order], "count_b": [cb[words[i]] for i in order]}
+            "count_a": [ca.get(words[i]) for i in order], "count_b": [cb.get(words[i]) for i in order]}
 
 
 def frequency_bins(freq: np.ndarray, n_bins: int, min_size: int = 25) -> np.ndarray:
@@ -436,8 +439,8 @@ def frequency_bins(freq: np.ndarray, n_bins: int, min_size: int = 25) -> np.ndar
 
 
 def binned_z(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """Robust z-scores of ``x`` within each bin: ``(x - median) / (1.4826 MAD)`` (a MAD of 0 counts as
-    1e-12), ``(n,)`` float64.  Drift is compared among words of similar frequency: a rare word's
+    """Robust z-scores of ``x`` within each bin: ``(x - median) / (1.4826 MAD)`` (a MAD below 1e-6,
+    float32 rounding as between two copies of one space, counts as 1e-6), ``(n,)`` float64.  Drift is compared among words of similar frequency: a rare word's
     vector moves between two samples by noise alone (Hamilton et al. 2016 control for frequency by
     regression; bins make no assumption on the shape of the relation)."""
     z = np.empty(len(x), dtype=np.float64)
@@ -445,5 +448,5 @@ def binned_z(x: np.ndarray, bins: np.ndarray) -> np.ndarray:
         m = bins == b
         med = np.median(x[m])
         mad = 1.4826 * np.median(np.abs(x[m] - med))
-        z[m] = (x[m] - med) / max(mad, 1e-12)
+        z[m] = (x[m] - med) / max(mad, 1e-6)
     return z

@@ -44,9 +44,9 @@ _DATA_CLASSES = {"embedcli.vectors.Vectors", "embedcli.vocab.Vocabulary", "embed
                  "embedcli.graph.Graph"}
 
 
-def _spec_classes(func) -> dict[str, type]:
-    """``{parameter: class}`` for the parameters annotated with a spec or data class (none if the
-    annotations do not resolve)."""
+def _spec_classes(func) -> dict[str, tuple[type, bool]]:
+    """``{parameter: (class, None allowed)}`` for the parameters annotated with a spec or data class
+    (those whose annotations do not resolve are left out)."""
     from embedcli.specbase import Spec
 
     out = {}
@@ -61,7 +61,7 @@ def _spec_classes(func) -> dict[str, type]:
         classes = [c for c in options if isinstance(c, type) and (issubclass(c, Spec) or f"{c.__module__}.{c.__qualname__}"
                                                                   in _DATA_CLASSES)]
         if len(classes) == 1 and name != "return":
-            out[name] = classes[0]
+            out[name] = (classes[0], type(None) in options)
     return out
 
 
@@ -78,7 +78,7 @@ def entry_point(func=None, *, documents: str | None = None):
     if func is None:
         return functools.partial(entry_point, documents=documents)
     signature = inspect.signature(func)
-    specs: dict[str, type] | None = None
+    specs: dict[str, tuple[type, bool]] | None = None
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -88,10 +88,12 @@ def entry_point(func=None, *, documents: str | None = None):
         if specs is None:
             specs = _spec_classes(func)
         given = signature.bind_partial(*args, **kwargs).arguments if specs or documents else {}
-        for name, cls in (specs or {}).items():
-            value = given.get(name)
-            if value is not None and not isinstance(value, cls):
-                raise TypeError(f"{func.__qualname__}(): {name} must be a {cls.__name__} (or None), "
+        for name, (cls, optional) in (specs or {}).items():
+            if name not in given:
+                continue  # left to its default
+            value = given[name]
+            if not isinstance(value, cls) and not (value is None and optional):
+                raise TypeError(f"{func.__qualname__}(): {name} must be a {cls.__name__}{' (or None)' if optional else ''}, "
                                 f"not {type(value).__name__}")
         docs = given.get(documents) if documents else None
         if docs is None or isinstance(docs, str):

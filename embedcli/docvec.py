@@ -295,7 +295,8 @@ def read_ids(path: str) -> list[str]:
 def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, model: Vectors | None = None) -> np.ndarray:
     """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
 
-    ``docs`` is a ``docvec`` output (the texts are tokenized as its word vectors' corpus was, then
+    ``texts``: raw texts (one string is one text).  ``docs`` is a ``docvec`` output (the texts are
+    tokenized as its word vectors' corpus was, then
     combined with its stored weighting and SIF component) or LSA document vectors from ``svd`` or
     ``foldin`` (tokenized likewise, then folded in).  ``model_path``: the word vectors or LSA model
     to use; default the one recorded in ``docs`` (``meta["source_model"]``, written by the command
@@ -306,6 +307,10 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     """
     import os
     import tempfile
+
+    if isinstance(texts, str):
+        texts = [texts]  # one text, not one per character
+    texts = list(texts)
 
     from embedcli.provenance import find_stage
     from embedcli.specs import TokenizeSpec
@@ -343,6 +348,8 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
                            if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
     line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
                                                 load_stopwords(spec.stopwords))
+    if not texts:
+        return np.zeros((0, docs.dim), np.float32)
     lines = [line_tok(" ".join(t.split())) for t in texts]
     if lower_after:
         lines = [x.lower() for x in lines]

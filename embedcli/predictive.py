@@ -129,9 +129,14 @@ def _report_scan(progress: Progress | None, corpus: str, every: float = 1.0):
     stop = threading.Event()
     t0 = time.perf_counter()
 
+    last: list = [None]
+
     def beat():
         while not stop.wait(every):
             share = file_read_share(corpus, 1)
+            if share is None:
+                share = last[0]  # the file closed: gensim is sorting what it read, not starting again
+            last[0] = share
             try:
                 if share is None:
                     progress.update(0, None, f"reading the vocabulary, {time.perf_counter() - t0:,.0f} s")
@@ -217,7 +222,8 @@ _WHITE = np.zeros(256, bool)
 _WHITE[[9, 10, 11, 12, 13, 32]] = True
 
 
-def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22) -> int:
+def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22,
+                     progress: Progress | None = None) -> int:
     """Copy a tokens file, ending a line after every ``max_tokens`` tokens of a longer one.
 
     gensim's ``corpus_file`` training cuts such a line into the same chunks itself, but it first
@@ -225,13 +231,20 @@ def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, 
     gigabytes and quadratic time for a line of millions of tokens (``text8`` is one line of 17M).
     Here the white-space byte before each cut becomes a newline, so the copy has the same size
     and byte offsets (gensim divides the file among its threads by offset): training on it is
-    training on the original.  Streams in ``block_size`` blocks, vectorized.  Returns the lines added.
+    training on the original -- when the file ends with a newline: without one, gensim drops the
+    last line's chunks that it still holds at the end of the file, and the copy (whose last line is
+    short) trains them.  Streams in ``block_size`` blocks, vectorized; ``progress`` gets the bytes
+    read.  Returns the lines added.
     """
+    total, done = os.path.getsize(src), 0
     added, ordinal, prev_white = 0, 0, True  # tokens of the current line so far; the byte before the part
     carry = b""
     with open(src, "rb") as f, open(dst, "wb") as out:
         while True:
             block = f.read(block_size)
+            done += len(block)
+            if progress is not None and not progress.quiet:
+                progress.update(done, total, "cutting lines of over 10,000 tokens (as gensim would)")
             buf = carry + block
             if not buf:
                 break
@@ -292,8 +305,12 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
             os.close(fd)
             stack.callback(os.unlink, cut)
             with naming_scratch_errors(cut):
-                split_long_lines(path, cut)
-            path = cut
+                added = split_long_lines(path, cut, progress=progress)
+            if added:
+                path = cut
+            else:  # long in bytes, not in tokens: the original will do, and the copy goes at once
+                os.unlink(cut)
+                stack.pop_all()
         kwargs = _gensim_kwargs(spec, vocab)
         epochs = kwargs["epochs"]
         model = cls(**kwargs)

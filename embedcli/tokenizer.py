@@ -296,12 +296,12 @@ def tokenize(
                         first = False
                         stats.n_bytes += len(data)
                         yield fi, ends_line, runner.submit(data, path, lineno, encoding, errors, options,
-                                                           doc == "paragraph", want_counts, timeout, fields)
+                                                           doc == "paragraph", want_counts, timeout, fields), read[0]
                 except (DataError, InputError) as e:
                     if not skip:
                         raise
-                    yield fi, e, None  # the file failed while being read
-                yield fi, None, None  # end of file
+                    yield fi, e, None, read[0]  # the file failed while being read
+                yield fi, None, None, read[0]  # end of file
 
         is_open = False  # the current output document has tokens written
         n_futures = 0
@@ -313,7 +313,7 @@ def tokenize(
                 pending.append(item)
                 n_futures += item[2] is not None
             while pending and (n_futures > runner.in_flight or item is None or pending[0][2] is None):
-                fi, ends_line, fut = pending.popleft()
+                fi, ends_line, fut, at_block = pending.popleft()  # at_block: stored bytes read up to this block
                 n_futures -= fut is not None
                 if fut is None and isinstance(ends_line, Exception):
                     failed.setdefault(fi, ends_line)
@@ -373,7 +373,7 @@ def tokenize(
                 stats.n_docs += n_docs
                 stats.n_tokens = spaces + stats.n_docs + is_open
                 stage.write(chunk.encode("utf-8"), "".join(id_parts) if doc != "file" else "")
-                progress.update(read[0] if total_bytes is not None else stats.n_bytes, total_bytes,
+                progress.update(at_block if total_bytes is not None else stats.n_bytes, total_bytes,
                                 extra=f"{stats.n_tokens:,} tokens")
     stats.n_tokens = spaces + stats.n_docs
     progress.close()

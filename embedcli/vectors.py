@@ -515,7 +515,10 @@ class Vectors:
         Raises:
             KeyError: a word has no vector.
             ValueError: fewer than two words.
+            TypeError: a bare string (one word, not a list of them).
         """
+        if isinstance(words, str):
+            raise TypeError(f"doesnt_match needs a list of words, not the string {words!r}")
         words = list(words)
         if len(words) < 2:
             raise ValueError("doesnt_match needs at least two words")

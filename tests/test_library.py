@@ -347,3 +347,20 @@ def test_stages_take_documents_in_memory(tmp_path, small_tokens):
     with pytest.raises(TypeError, match="iterable of documents"):
         build_vocab(3)
     assert set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents-*")) <= left
+
+
+def test_strings_and_none_where_lists_and_objects_are_expected(tmp_path, small_tokens):
+    """From a stranger test: a bare string is one text for embed_texts (it embedded each letter),
+    doesnt_match refuses one, None for a required object is a TypeError naming it; no texts give
+    an empty array."""
+    from embedcli.docvec import document_vectors, embed_texts
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=2))
+    wv, _ = factorize(cooccur(str(small_tokens), vocab), spec=SVDSpec(dim=8))
+    docs = document_vectors(wv, str(small_tokens))
+    assert embed_texts(docs, "war and peace", model=wv).shape == (1, 8)
+    assert embed_texts(docs, [], model=wv).shape == (0, 8)
+    with pytest.raises(TypeError, match="list of words"):
+        wv.doesnt_match("war army")
+    with pytest.raises(TypeError, match=r"vocab must be a Vocabulary, not NoneType"):
+        cooccur(str(small_tokens), None)

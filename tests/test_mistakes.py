@@ -227,6 +227,15 @@ def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
                          text=True, timeout=120)
     writer.join()
     assert res.returncode == 3 and f"{fifo}:" in res.stderr and "embedcli-stream" not in res.stderr
+    # what is plainly not vectors is refused from its first 64 kB, before the rest is copied
+    for data, code, says in ((small_tokens.read_bytes()[:20000], 2, "looks like a tokens file"),
+                             (bytes(50000), 3, "does not start like a vectors file")):
+        writer = threading.Thread(target=(fifo).write_bytes, args=(data,))
+        writer.start()
+        res = subprocess.run([sys.executable, "-m", "embedcli", "neighbors", str(fifo), word], capture_output=True,
+                             text=True, timeout=120)
+        writer.join()
+        assert res.returncode == code and says in res.stderr, res.stderr
     assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]
 
 
@@ -248,3 +257,17 @@ def test_a_full_tmpdir_is_named(tmp_path, small_tokens, monkeypatch):
     res = run("word2vec", gz, "-o", tmp_path / "w.npz", ok=False)
     assert res.exit_code == 2 and "embedcli-spool-" in res.stderr and "set TMPDIR" in res.stderr
     assert "standard output" not in res.stderr and not (tmp_path / "w.npz").exists()
+
+
+def test_a_malformed_file_keeps_its_precise_message(made, small_tokens, tmp_path):
+    """'this looks like ...' is said only on strong signs: a vocabulary with spaces for tabs, a
+    three-column file or garbage bytes keep the reader's own message (line, field count)."""
+    vocab = (made / "vocab.tsv").read_text()
+    (tmp_path / "spaces.tsv").write_text(vocab.replace("\t", " "))
+    (tmp_path / "three.tsv").write_text("a\t1\tx\nb\t2\ty\n")
+    (tmp_path / "g.npz").write_bytes(b"garbage\x00\x01\x02")
+    for args, says in ((("cooccur", small_tokens, "--vocab", tmp_path / "spaces.tsv"), ":1: expected 'word<TAB>count', got 1"),
+                       (("cooccur", small_tokens, "--vocab", tmp_path / "three.tsv"), ":1: expected 'word<TAB>count', got 3"),
+                       (("svd", tmp_path / "g.npz"), "not an embedcli matrix file")):
+        res = run(*args, "-o", tmp_path / "x.npz", ok=False)
+        assert res.exit_code == 3 and says in res.stderr and "looks like" not in res.stderr, res.stderr

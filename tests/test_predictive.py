@@ -244,7 +244,11 @@ def test_long_lines_are_cut_as_gensim_would_before_training(tmp_path, small_toke
     import embedcli.predictive as predictive
 
     cuts = []
-    monkeypatch.setattr(predictive, "split_long_lines", lambda *a: cuts.append(split_long_lines(*a)))
+    def recorded(*a, **k):
+        cuts.append(split_long_lines(*a, **k))
+        return cuts[-1]
+
+    monkeypatch.setattr(predictive, "split_long_lines", recorded)
     wv, _, st = train_word2vec(str(corpus), Word2VecSpec(epochs=1, vector_size=10, workers=1, seed=3),
                                VocabSpec(min_count=3))
     assert cuts == [len(long.split()) // 10_000]  # trained on the cut copy
@@ -267,14 +271,17 @@ def test_vocabulary_scan_shows_progress(tmp_path, monkeypatch):
         def update(self, done, total=None, extra=""):
             calls.append((done, total, extra))
 
-    share = [0.25]
+    share = [None]
     monkeypatch.setattr(predictive, "file_read_share", lambda path, workers: share[0])
     with predictive._report_scan(Seen("word2vec", None), "corpus.txt", every=0.01):
+        time.sleep(0.2)  # not open yet: the elapsed time
+        share[0] = 0.25
         time.sleep(0.2)
-        share[0] = None
+        share[0] = None  # read and closed: the share stays, it does not fall back to the time
         time.sleep(0.2)
-    assert (0.25, 1, "reading the vocabulary") in calls
     assert any(t is None and e.startswith("reading the vocabulary, ") for _, t, e in calls)
+    i = calls.index((0.25, 1, "reading the vocabulary"))
+    assert all(c == (0.25, 1, "reading the vocabulary") for c in calls[i:])
     calls.clear()
     with predictive._report_scan(Seen("word2vec", None, quiet=True), "corpus.txt", every=0.01):
         time.sleep(0.05)

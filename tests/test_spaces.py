@@ -271,3 +271,15 @@ def test_align_names_pairs_that_are_not_pairs():
         with pytest.raises(TypeError, match=r"\(source word, target word\) pairs"):
             align(v, v, pairs=bad)
     assert [list(x) for x in pair_indices([("war", "peace")], v, v)] == [[0], [1]]
+
+
+def test_drift_with_a_space_without_counts(tmp_path, sample_run):
+    """min_count 0 lets a text-format space (no counts) be compared: no traceback, empty count
+    fields, and two copies of one space show no drift (z-scores stay small)."""
+    out, _ = sample_run
+    v = Vectors.load(str(out / "vectors.npz"))
+    v.save(str(tmp_path / "v.txt"), "word2vec")
+    res = run("drift", out / "vectors.npz", tmp_path / "v.txt", "--min-count", 0, "--top", 5, "-q")
+    rows = [line.split("\t") for line in res.stdout.splitlines()[1:]]
+    assert len(rows) == 5 and all(r[7] == "" and r[6] != "" for r in rows)
+    assert all(abs(float(r[5])) < 10 for r in rows)

@@ -77,6 +77,25 @@ class _ClosedStdout(io.TextIOBase):
         return False
 
 
+def _quiet_click_abort_newline() -> None:
+    """click writes an empty line to stderr on Ctrl-C before raising Abort (to end a terminal's
+    line); when stderr is a file that is a blank line before "embedcli: interrupted".  Its call in
+    ``click.core`` (``echo(file=sys.stderr)``, no message) is skipped then; any other echo is not."""
+    import click.core
+
+    echo = click.core.echo
+    if getattr(echo, "embedcli_wrapped", False):
+        return
+
+    def wrapped(message=None, file=None, *args, **kwargs):
+        if message is None and file is sys.stderr and not (sys.stderr is not None and sys.stderr.isatty()):
+            return None
+        return echo(message, file, *args, **kwargs)
+
+    wrapped.embedcli_wrapped = True
+    click.core.echo = wrapped
+
+
 def _fix_std_streams() -> None:
     """Closed standard streams become /dev/null (a read gives nothing, a write a one-line error
     later); output is UTF-8 whatever the locale (tokens and words are UTF-8)."""
@@ -125,6 +144,7 @@ class _Group(click.Group):
         if current is signal.default_int_handler or getattr(current, "embedcli_early", False):  # not when ignored
             signal.signal(signal.SIGINT, on_interrupt)
         _fix_std_streams()
+        _quiet_click_abort_newline()
         try:
             rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
             if PENDING_EXIT:

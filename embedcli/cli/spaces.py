@@ -125,7 +125,8 @@ def drift(a_path, b_path, top, fmt, quiet, **kw):
                                    "cosine_z": round(float(cz), 4), "count_a": na, "count_b": nb},
                                   ensure_ascii=False))
         else:
-            click.echo(f"{r + 1}\t{w}\t{lo:.6f}\t{co:.6f}\t{lz:.4f}\t{cz:.4f}\t{na}\t{nb}")
+            click.echo(f"{r + 1}\t{w}\t{lo:.6f}\t{co:.6f}\t{lz:.4f}\t{cz:.4f}\t{'' if na is None else na}\t"
+                       f"{'' if nb is None else nb}")  # a space without counts: empty fields
     if not quiet:
         how = f" z-score in {spec.frequency_bins} frequency bins" if spec.frequency_bins else ""
         warn(f"drift: {len(res['words']):,} words with count >= {spec.min_count} in both; sorted by "

@@ -190,6 +190,11 @@ def _read_stream(path: str, fmt: str | None) -> VectorData:
 
         try:
             with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                head = b""
+                while len(head) < 65536 and (more := src.read(65536 - len(head))):
+                    head += more
+                _check_stream_head(path, head)  # before copying what may be a corpus, or endless
+                out.write(head)
                 shutil.copyfileobj(src, out, 1 << 22)
         except OSError as e:
             raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
@@ -200,6 +205,38 @@ def _read_stream(path: str, fmt: str | None) -> VectorData:
             raise
     finally:
         os.unlink(tmp)
+
+
+def _check_stream_head(path: str, head: bytes) -> None:
+    """Refuse a piped input whose first bytes are plainly not vectors (tokens, a vocabulary, binary
+    zeros), before it is copied whole: the copy has no other bound.
+
+    Raises:
+        WrongKindError: another kind of file.  FormatError: binary data that is no vectors format.
+    """
+    from embedcli.vectorfile.kinds import _KIND_NAMES, _sniff_not_tokens, _is_number
+
+    if not head or head.startswith(b"PK") or (len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC):
+        return
+    opener = next((o for magic, o in _MAGIC.items() if head.startswith(magic)), None)
+    text = head
+    if opener is not None:
+        try:
+            with opener(io.BytesIO(head), "rb") as f:
+                text = f.read(16384)
+        except (OSError, EOFError, ValueError, lzma.LZMAError):
+            return  # the reader reports corrupt data
+    kind = _sniff_not_tokens(text, FASTTEXT_MAGIC)
+    if kind == "vectors":
+        return
+    if kind in _KIND_NAMES:
+        raise WrongKindError(f"{path}: this looks like {_KIND_NAMES[kind]}, not vectors")
+    first = text.split(b"\n", 1)[0][:4096]
+    if b"\x00" in first or not first.strip():
+        raise FormatError(f"{path}: does not start like a vectors file (binary data or a blank line)")
+    rows = [ln.split() for ln in text.decode("utf-8", "replace").split("\n")[:-1] if ln.strip()][:200] or [first.split()]
+    if sum(len(r) > 1 and all(_is_number(x) for x in r[1:]) for r in rows) < 0.9 * len(rows):
+        raise WrongKindError(f"{path}: this looks like a tokens file (text), not vectors")
 
 
 #: A compressed input may expand to at most this many times its size (plus 64 MB): a bound on memory

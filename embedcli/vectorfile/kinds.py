@@ -140,13 +140,31 @@ _KIND_NAMES = {"tokens": "a tokens file", "vocabulary": "a vocabulary (word<TAB>
 
 
 def other_kind_error(path: str, expected: str, expected_kind: str):
-    """The :class:`~embedcli.errors.WrongKindError` for ``path`` when :func:`sniff_kind` sees another
-    known kind than ``expected_kind`` (``expected``: what the command wanted, for the message), or
-    None when it sees nothing certain.  Called after a reader failed, to say why in user terms."""
-    from embedcli.errors import WrongKindError
+    """The :class:`~embedcli.errors.WrongKindError` for ``path`` when it plainly is another kind of
+    file than ``expected_kind`` (``expected``: what the command wanted, for the message), or None.
+    Called after a reader failed, to say why in user terms -- only on strong signs (its valid
+    ``.meta.json`` sidecar; an embedcli ``.npz``; a fastText model; a word2vec header with a row to
+    match, or word-and-decimals rows; ``word<TAB>count`` on every line), so that a file that is
+    merely malformed keeps the reader's precise message."""
+    from embedcli.errors import InputError, WrongKindError
+    from embedcli.provenance import read_sidecar, sidecar_status
+    from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
 
-    kind = sniff_kind(path)
-    if kind == expected_kind or kind not in _KIND_NAMES:
+    try:
+        doc = read_sidecar(path)
+    except FormatError:
+        doc = None
+    if doc and doc.get("kind") and sidecar_status(path, doc, check_hash=False) == "ok":
+        kind = str(doc["kind"])
+    else:
+        try:
+            sample = read_sample(path)
+        except (OSError, EOFError, InputError, FormatError):
+            return None
+        kind = _sniff_not_tokens(sample, FASTTEXT_MAGIC)
+        if kind in ("vectors", "matrix") and sample.startswith(b"PK") and b"embedcli-" not in sample[:4096]:
+            kind = None  # a zip or .npz that embedcli did not write
+    if kind is None or kind == expected_kind or kind not in _KIND_NAMES:
         return None
     return WrongKindError(f"{path}: this looks like {_KIND_NAMES[kind]}, not {expected}")
 
