@@ -87,7 +87,8 @@ def entry_point(func=None, *, documents: str | None = None):
         kwargs = {k: _as_str(v) for k, v in kwargs.items()}
         if specs is None:
             specs = _spec_classes(func)
-        given = signature.bind_partial(*args, **kwargs).arguments if specs or documents else {}
+        bound = signature.bind_partial(*args, **kwargs) if specs or documents else None
+        given = bound.arguments if bound is not None else {}
         for name, (cls, optional) in (specs or {}).items():
             if name not in given:
                 continue  # left to its default
@@ -98,7 +99,6 @@ def entry_point(func=None, *, documents: str | None = None):
         docs = given.get(documents) if documents else None
         if docs is None or isinstance(docs, str):
             return func(*args, **kwargs)
-        bound = signature.bind_partial(*args, **kwargs)
         with _documents_file(docs, f"{func.__qualname__}(): {documents}") as path:
             bound.arguments[documents] = path
             out = func(*bound.args, **bound.kwargs)

@@ -266,6 +266,9 @@ def tokenize(
     sizes = [disk_size(f) for f in files]
     total_bytes = None if None in sizes else sum(sizes)
     read = [0]  # stored bytes of the inputs read so far
+    starts = [0]  # stored bytes of the inputs before each one
+    for x in sizes:
+        starts.append(starts[-1] + (x or 0))
     stats = TokenizeStats(skipped=list(skipped_paths))
     progress = progress or Progress(None)
     spaces = 0  # every output document of n tokens holds n - 1 spaces
@@ -286,7 +289,7 @@ def tokenize(
 
         def blocks():
             for fi, path in enumerate(files):
-                before, at = sum(x or 0 for x in sizes[:fi]), [0]
+                before, at = starts[fi], [0]
                 try:
                     first = True
                     for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES, stored=at):

@@ -214,7 +214,7 @@ def _check_stream_head(path: str, head: bytes) -> None:
     Raises:
         WrongKindError: another kind of file.  FormatError: binary data that is no vectors format.
     """
-    from embedcli.vectorfile.kinds import _KIND_NAMES, _sniff_not_tokens, _is_number
+    from embedcli.vectorfile.kinds import _KIND_NAMES, _sniff_not_tokens, sniff_kind
 
     if not head or head.startswith(b"PK") or (len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC):
         return
@@ -234,8 +234,7 @@ def _check_stream_head(path: str, head: bytes) -> None:
     first = text.split(b"\n", 1)[0][:4096]
     if b"\x00" in first or not first.strip():
         raise FormatError(f"{path}: does not start like a vectors file (binary data or a blank line)")
-    rows = [ln.split() for ln in text.decode("utf-8", "replace").split("\n")[:-1] if ln.strip()][:200] or [first.split()]
-    if sum(len(r) > 1 and all(_is_number(x) for x in r[1:]) for r in rows) < 0.9 * len(rows):
+    if sniff_kind(path, text) == "tokens":  # the weaker test: most lines are not a word and numbers
         raise WrongKindError(f"{path}: this looks like a tokens file (text), not vectors")
 
 
