@@ -17,9 +17,10 @@ from importlib import resources
 
 from embedcli.arguments import entry_point
 from embedcli.errors import ParameterError
-from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs
+from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs, find_inputs
 from embedcli.outputs import make_folder
 from embedcli.provenance import file_provenance
+from embedcli.resume import same_work, tokens_reusable
 from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec)
 
@@ -136,7 +137,7 @@ def _check_vectors_name(outdir: str, name: str) -> None:
     from embedcli.vectorfile import format_from_extension
 
     target = os.path.normpath(os.path.join(outdir, name))
-    folder = os.path.dirname(target)
+    folder = os.path.dirname(target) or "."  # -o . : the vectors' folder is the current one
     if os.path.isabs(name) or os.path.normpath(name).split(os.sep)[0] == "..":
         raise InputError(f"--vectors-name {name}: a file name inside {outdir}, not a path out of it")
     if not name or name.endswith(("/", os.sep)) or os.path.isdir(target):
@@ -163,6 +164,7 @@ def run_pipeline(
     vectors_name: str = "vectors.npz",
     quiet: bool = True,
     client=None,
+    resume: bool = False,
 ) -> PipelineResult:
     """Run the pipeline on ``corpora`` (None/empty: the bundled sample; one path may be given alone).
 
@@ -177,13 +179,19 @@ def run_pipeline(
     parameters are checked.  ``client``: a ``dask.distributed`` client for the co-occurrence
     counts and the SVD's products (:mod:`embedcli.distributed`; the same results).
 
+    ``resume``: reuse the stage files already in ``outdir`` that an earlier run made from the same
+    inputs with the same parameters (:mod:`embedcli.resume`), and run only the stages after the
+    last of them; reused stages are listed in ``stages`` with 0 seconds and "reused".  The first
+    stage that cannot be reused removes its own and every later file before it runs, so the
+    folder never mixes two runs.
+
     Raises:
         ParameterError: an unknown method, or a word2vec spec for fasttext.
         InputError: a missing corpus, or an output folder that cannot be made.
         DataError: as the individual stages.
     """
     from embedcli.tokenizer import tokenize as run_tokenize
-    from embedcli.vocab import vocab_from_counter
+    from embedcli.vocab import read_vocab, vocab_from_counter
 
     if isinstance(corpora, str):
         corpora = [corpora]
@@ -218,41 +226,78 @@ def run_pipeline(
             del f["matrix"]
         res.files = f
 
+        later = [os.path.join(outdir, n) for n in ("vocab.tsv", "cooccur.npz", "model.bin", vectors_name)]
         t = time.perf_counter()
-        counter: Counter = Counter()
-        side: dict = {}
-        with atomic_output(f["tokens"], "wb", sidecar=side) as out:
-            st = run_tokenize(corpora, out, tokenize, counter=counter, progress=Progress("tokenize", "bytes", quiet),
-                              client=client)
-            side.update(kind="tokens", provenance=st.provenance)
-        # the folder now holds this run's tokens: an earlier run's later files would not match them
-        _drop([os.path.join(outdir, n) for n in ("vocab.tsv", "cooccur.npz", "model.bin", vectors_name)])
-        res.skipped = st.skipped
-        res.stages.append(("tokenize", time.perf_counter() - t, f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
+        counter: Counter | None = None
+        if resume and tokens_reusable(f["tokens"], find_inputs(corpora, tokenize.include, tokenize.exclude)[0],
+                                      tokenize):
+            res.stages.append(("tokenize", 0.0, f"reused {f['tokens']}"))
+        else:
+            resume = False  # every later stage runs
+            counter = Counter()
+            side: dict = {}
+            with atomic_output(f["tokens"], "wb", sidecar=side) as out:
+                st = run_tokenize(corpora, out, tokenize, counter=counter,
+                                  progress=Progress("tokenize", "bytes", quiet), client=client)
+                side.update(kind="tokens", provenance=st.provenance)
+            # the folder now holds this run's tokens: an earlier run's later files would not match them
+            _drop(later)
+            res.skipped = st.skipped
+            res.stages.append(("tokenize", time.perf_counter() - t,
+                               f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 
         t = time.perf_counter()
-        v = vocab_from_counter(counter, vocab, file_provenance(f["tokens"]), f["tokens"])
-        v.save(f["vocab"])
-        v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
-        res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
+        tokens_rec = file_provenance(f["tokens"])
+        if resume and same_work(f["vocab"], "vocab", vocab, {"tokens": tokens_rec}):
+            v = read_vocab(f["vocab"])
+            res.stages.append(("vocab", 0.0, f"reused {f['vocab']}"))
+        else:
+            if resume:
+                resume = False
+                _drop(later)
+            if counter is None:  # the tokens were reused: count them
+                from embedcli.vocab import count_tokens
+
+                counter = count_tokens(f["tokens"], Progress("vocab", "bytes", quiet))
+            v = vocab_from_counter(counter, vocab, tokens_rec, f["tokens"])
+            v.save(f["vocab"])
+            v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it
+            res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
         if not counted:
+            if resume and _trained_reusable(f, outdir, method, word2vec, vocab, tokens_rec):
+                return _reused_vectors(res, method)
+            if resume:
+                _drop(later[2:])
             return _train(res, method, word2vec, vocab, quiet, len(v))
 
         from embedcli.cooccur import cooccur as run_cooccur
-        from embedcli.svd import factorize
+        from embedcli.svd import factorize, resolve_weighting
 
         t = time.perf_counter()
-        cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "bytes", quiet),
-                         client=client)
-        cm.save(f["matrix"])
-        res.stages.append(("cooccur", time.perf_counter() - t, f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
+        if resume and same_work(f["matrix"], "cooccur", cooccur, {"tokens": tokens_rec, "vocabulary": v.provenance}):
+            from embedcli.matrix import CountMatrix
+
+            cm = CountMatrix.load(f["matrix"])
+            res.stages.append(("cooccur", 0.0, f"reused {f['matrix']}"))
+        else:
+            if resume:
+                resume = False
+                _drop(later[1:])
+            cm = run_cooccur(f["tokens"], v, cooccur, Progress("cooccur", "bytes", quiet),
+                             client=client)
+            cm.save(f["matrix"])
+            res.stages.append(("cooccur", time.perf_counter() - t,
+                               f"{cm.matrix.nnz:,} non-zero pairs, window {cooccur.window}"))
 
         t = time.perf_counter()
+        glove = glove or GloveSpec()
+        final = ("glove", glove) if method == "glove" else ("svd", (resolve_weighting(weighting, cm.kind), svd))
+        if resume and same_work(f["vectors"], *final, {"matrix": cm.record()}):
+            return _reused_vectors(res, method)
         if method == "glove":
             from embedcli.glove import train_glove
 
-            glove = glove or GloveSpec()
             wv, st = train_glove(cm, glove, Progress("glove", None, quiet))
             if st["diverged"]:
                 res.warnings.append(f"glove: warning: the cost rose from {st['costs'][0]:.4g} to "
@@ -268,6 +313,24 @@ def run_pipeline(
         res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "
                            f"{wv.provenance['spec']['association']} cds {weighting.cds}, eig {svd.eig}"))
         return res
+
+
+def _trained_reusable(f: dict, outdir: str, method: str, spec, vocab: VocabSpec, tokens_rec: dict) -> bool:
+    """Whether the word2vec/fasttext vectors (and fastText's model) in ``outdir`` were trained with
+    ``spec`` and ``vocab`` on these tokens."""
+    files = [f["vectors"]] + ([os.path.join(outdir, "model.bin")] if method == "fasttext" else [])
+    return all(same_work(p, method, (vocab, spec), {"tokens": tokens_rec}) for p in files)
+
+
+def _reused_vectors(res: PipelineResult, method: str) -> PipelineResult:
+    """Finish a resumed run whose vectors were already made: load them for the report."""
+    from embedcli.vectors import Vectors
+
+    if method == "fasttext":
+        res.files["model"] = os.path.join(res.outdir, "model.bin")
+    res.vectors = Vectors.load(res.files["vectors"])
+    res.stages.append((method, 0.0, f"reused {res.files['vectors']}"))
+    return res
 
 
 def _train(res: PipelineResult, method: str, spec: Word2VecSpec, vocab: VocabSpec, quiet: bool,

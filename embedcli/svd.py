@@ -147,6 +147,15 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
+
+def resolve_weighting(weighting: WeightingSpec, kind: str) -> WeightingSpec:
+    """``weighting`` with its default association made explicit for a matrix of ``kind``: none on a
+    term-document matrix, PPMI on a co-occurrence matrix (as recorded in the vectors' provenance)."""
+    if weighting.association is None:
+        weighting = weighting.replace(association="none" if kind == "termdoc" else "ppmi")
+    return weighting
+
+
 @entry_point
 def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None,
               client=None):
@@ -182,8 +191,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if cm.kind == "termdoc" and spec.vectors != "w":
         raise ParameterError("vectors", spec.vectors, "c and w+c apply to co-occurrence matrices; a term-document "
                              "matrix gives document vectors separately")
-    if weighting.association is None:  # the default depends on the matrix
-        weighting = weighting.replace(association="none" if cm.kind == "termdoc" else "ppmi")
+    weighting = resolve_weighting(weighting, cm.kind)
     X = reweight(cm.matrix, weighting)
     if X.nnz == 0:
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "

@@ -84,3 +84,82 @@ def test_an_interrupted_pipeline_names_what_it_completed(tmp_path, capsys):
     assert "tokens.txt" in err and "vocab.tsv" in err and "cooccur.npz" not in err
     _name_completed(str(tmp_path), time.time() + 60)
     assert capsys.readouterr().err == ""
+
+
+def _stages(res) -> dict:
+    """``stage -> "reused" | "ran"`` from the pipeline's report."""
+    out = {}
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("tokenize", "vocab", "cooccur", "svd", "glove", "word2vec"):
+            out[parts[0]] = "reused" if "reused" in line else "ran"
+    return out
+
+
+def test_resume_reuses_what_matches_and_reruns_the_rest(tmp_path, monkeypatch):
+    """`pipeline --resume` reuses the stage files made from the same corpus with the same options
+    and runs what changed: another --dim reruns the SVD only (same vectors as a fresh run), another
+    --window reruns cooccur and svd, a corpus changed since reruns everything."""
+    import os
+
+    import numpy as np
+
+    from embedcli.pipeline import sample_corpus_path
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(__import__("gzip").open(sample_corpus_path(), "rt").read().splitlines()[:15]) + "\n")
+    out = tmp_path / "out"
+    base = ("pipeline", corpus, "-o", out, "--min-count", 3, "--dim", 20)
+    first = _stages(run(*base))
+    assert set(first.values()) == {"ran"}
+    stamps = {n: os.stat(out / n).st_mtime_ns for n in ("tokens.txt", "vocab.tsv", "cooccur.npz", "vectors.npz")}
+
+    assert _stages(run(*base, "--resume")) == dict.fromkeys(first, "reused")
+    assert stamps == {n: os.stat(out / n).st_mtime_ns for n in stamps}  # nothing rewritten
+    with monkeypatch.context() as m:  # the same folder spelled otherwise (it used to refuse -o .)
+        m.chdir(out)
+        assert _stages(run("pipeline", corpus, "-o", ".", "--min-count", 3, "--dim", 20, "--resume")) == \
+            dict.fromkeys(first, "reused")
+
+    assert _stages(run(*base, "--dim", 10, "--resume")) == {"tokenize": "reused", "vocab": "reused",
+                                                            "cooccur": "reused", "svd": "ran"}
+    fresh = tmp_path / "fresh"
+    run("pipeline", corpus, "-o", fresh, "--min-count", 3, "--dim", 10, "-q")
+    assert np.array_equal(Vectors.load(str(out / "vectors.npz")).vectors, Vectors.load(str(fresh / "vectors.npz")).vectors)
+
+    assert _stages(run(*base, "--window", 2, "--resume")) == {"tokenize": "reused", "vocab": "reused",
+                                                              "cooccur": "ran", "svd": "ran"}
+    assert CountMatrix.load(str(out / "cooccur.npz")).provenance["spec"]["window"] == 2
+    # without --resume every stage runs, as before
+    assert set(_stages(run(*base)).values()) == {"ran"}
+
+    with open(corpus, "a") as f:  # the corpus changed since: tokenized again, and so everything after
+        f.write("a new line about liberty and freedom\n")
+    assert set(_stages(run(*base, "--resume")).values()) == {"ran"}
+
+    (out / "cooccur.npz").unlink()  # as after an interrupt during cooccur
+    assert _stages(run(*base, "--resume")) == {"tokenize": "reused", "vocab": "reused", "cooccur": "ran", "svd": "ran"}
+
+    with open(out / "tokens.txt", "r+b") as f:  # edited in place (same size): not trusted
+        f.write(b"x")
+    assert set(_stages(run(*base, "--resume")).values()) == {"ran"}
+
+
+def test_resume_other_methods_and_library(tmp_path, small_speeches):
+    """word2vec reuses tokens and vocabulary, retrains on another --epochs; the library reports the
+    reused stages with 0 seconds."""
+    from embedcli.pipeline import run_pipeline
+    from embedcli.specs import VocabSpec, Word2VecSpec
+
+    out = tmp_path / "w"
+    args = ("pipeline", small_speeches, "-o", out, "--method", "word2vec", "--min-count", 3, "--dim", 10,
+            "--workers", 1)
+    run(*args, "--epochs", 1, "-q")
+    assert _stages(run(*args, "--epochs", 1, "--resume")) == {"tokenize": "reused", "vocab": "reused",
+                                                              "word2vec": "reused"}
+    assert _stages(run(*args, "--epochs", 2, "--resume")) == {"tokenize": "reused", "vocab": "reused",
+                                                              "word2vec": "ran"}
+    res = run_pipeline(small_speeches, out, method="word2vec", vocab=VocabSpec(min_count=3),
+                       word2vec=Word2VecSpec(vector_size=10, epochs=2, workers=1), resume=True)
+    assert [(name, secs) for name, secs, _ in res.stages] == [("tokenize", 0.0), ("vocab", 0.0), ("word2vec", 0.0)]
+    assert len(res.vectors) > 100

@@ -179,11 +179,15 @@ _PIPELINE_STAGES = [
 @click.option("--vectors-name", default="vectors.npz", show_default=True,
               help="File name of the vectors in DIR; its extension picks the format.")
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
+@click.option("--resume", is_flag=True,
+              help="Reuse the files in DIR that an earlier run made from the same corpus with the same options "
+                   "(read from their provenance; a corpus file changed since is tokenized again) and run only the "
+                   "stages after them: after an interrupt, or to try another --dim on the same counts.")
 @preset_option
 @scheduler_option
 @click.option("-q", "--quiet", is_flag=True,
               help="No progress on stderr and no report (stage times, neighbours) on stdout.")
-def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, quiet, **kw):
+def pipeline(corpus, output, method, vectors_name, probe, resume, preset, scheduler, quiet, **kw):
     """Run tokenize -> vocab -> cooccur -> svd (or -> glove, or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
@@ -197,6 +201,7 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
     \b
     Example:
       embedcli pipeline corpus.txt.gz -o out --dim 300
+      embedcli pipeline corpus.txt.gz -o out --dim 500 --resume   # reuses out's tokens, vocab, counts
       embedcli pipeline corpus.txt.gz -o out-sgns --method word2vec --sg --epochs 5
       embedcli pipeline corpus.txt.gz -o out-glove --method glove --window 10
       embedcli pipeline corpus/ -o out --scheduler tcp://10.0.0.5:8786  # tokenize, cooccur, svd on a cluster
@@ -229,9 +234,10 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
                 expand_inputs(list(corpus))
             with connect(scheduler) as client:
                 res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
-                                   client=client, **specs)
+                                   client=client, resume=resume, **specs)
         else:
-            res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet, **specs)
+            res = run_pipeline(list(corpus), output, method=method, vectors_name=vectors_name, quiet=quiet,
+                               resume=resume, **specs)
     except (KeyboardInterrupt, SystemExit) as e:  # Ctrl-C, or a signal's exit: say what is complete
         if isinstance(e, KeyboardInterrupt) or (isinstance(e.code, int) and e.code >= 128):
             _name_completed(output, started)
@@ -253,14 +259,14 @@ def pipeline(corpus, output, method, vectors_name, probe, preset, scheduler, qui
 
 def _name_completed(outdir: str, started: float) -> None:
     """After an interrupted pipeline: the stage files this run completed (written since it started),
-    so that the step-by-step commands can go on from them."""
+    so that ``--resume`` (or the step-by-step commands) can go on from them."""
     import os
 
     names = ("tokens.txt", "vocab.tsv", "cooccur.npz")
     done = [n for n in names if os.path.isfile(p := os.path.join(outdir, n)) and os.path.getmtime(p) >= started]
     if done:
         warn(f"pipeline: completed before the interrupt: {', '.join(os.path.join(outdir, n) for n in done)} "
-             "(the step-by-step commands can go on from these)")
+             "(the same command with --resume goes on from these)")
 
 
 def _warn_unused(ctx: click.Context, method: str) -> None:

@@ -1,0 +1,79 @@
+"""Which of an earlier pipeline run's stage files can be reused (``pipeline --resume``).
+
+A stage file is reused when the provenance recorded with it says that the same stage made it
+with the same parameters from the same inputs as this run would.  Inputs are compared by
+content where the record allows: tokens and vocabulary files by the SHA-256 their sidecars
+recorded, a matrix by its own provenance (which names its inputs' hashes and parameters), and
+raw corpus files, which are not hashed (they may be huge), by path and size plus a make-like
+rule: a corpus modified after the tokens file was written is tokenized again.  Paths of the
+pipeline's own files are not compared (``-o out`` and ``-o ./out/`` name the same files).
+
+Nothing here changes a file; :func:`embedcli.pipeline.run_pipeline` decides what to run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from embedcli.errors import EmbedcliError
+from embedcli.provenance import SIDECAR_SUFFIX, corpus_records, file_provenance, stage_record
+
+
+def _normal(x):
+    """``x`` as it reads back from JSON, without the ``path`` of records identified by content
+    (a ``sha256`` or a ``stage``): the same file under another spelling is the same input."""
+    x = json.loads(json.dumps(x, sort_keys=True, default=str))
+
+    def strip(v):
+        if isinstance(v, dict):
+            keep = not ("sha256" in v or "stage" in v)
+            return {k: strip(w) for k, w in v.items() if keep or k != "path"}
+        if isinstance(v, list):
+            return [strip(w) for w in v]
+        return v
+
+    return strip(x)
+
+
+def recorded(path: str) -> dict | None:
+    """The provenance recorded with ``path``, or None when there is none to trust: no file, an
+    unreadable record, a stale sidecar (size changed), or a data file modified after its sidecar
+    was written (edited in place)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        rec = file_provenance(path)
+    except (EmbedcliError, OSError, ValueError):
+        return None
+    if rec.get("sidecar") == "stale" or "stage" not in rec:
+        return None
+    side = path + SIDECAR_SUFFIX
+    if os.path.isfile(side) and os.path.getmtime(path) > os.path.getmtime(side):
+        return None
+    return rec
+
+
+def same_work(path: str, stage: str, specs, inputs: dict) -> bool:
+    """Whether ``path`` records ``stage`` run with ``specs`` (one spec or several, merged as
+    :func:`~embedcli.provenance.stage_record` merges them) on ``inputs`` (``name -> record``).
+    Statistics and versions are not compared."""
+    rec = recorded(path)
+    if rec is None:
+        return False
+    want = stage_record(stage, specs, inputs)
+    return (rec.get("stage") == stage and _normal(rec.get("spec")) == _normal(want["spec"])
+            and _normal(rec.get("inputs")) == _normal(want["inputs"]))
+
+
+def tokens_reusable(path: str, files: list[str], spec) -> bool:
+    """Whether the tokens file ``path`` was made by ``spec`` from exactly ``files`` (local files,
+    in this order), none of which has been modified since.  Stdin and URLs are never reused."""
+    from embedcli.fileio import is_url
+
+    if not files or any(f == "-" or is_url(f) or not os.path.isfile(f) for f in files):
+        return False
+    if not same_work(path, "tokenize", spec, {"corpus": corpus_records(files)}):
+        return False
+    written = os.path.getmtime(path)
+    return all(os.path.getmtime(f) < written for f in files)
