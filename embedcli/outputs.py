@@ -125,9 +125,60 @@ def _check_name_fits(path: str) -> None:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         limit = 255
-    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 24 > limit:
+    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 40 > limit:
         raise InputError(f"{path}: file name too long (with its .meta.json and temporary names it would exceed "
                          f"{limit} bytes)")
+
+
+def temp_prefix(target: str) -> str:
+    """The prefix of this process's temporary files beside ``target``: ``.NAME.HOST-PID.``, where
+    HOST is a short hash of the host name, so that a later run can tell a leftover of a killed
+    process (:func:`remove_leftovers`) from a file another run is writing."""
+    import hashlib
+    import socket
+
+    host = hashlib.sha1(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return f".{os.path.basename(target)[:100]}.{host}-{os.getpid()}."
+
+
+def remove_leftovers(target: str) -> list[str]:
+    """Remove the temporary files beside ``target`` left by writers on this host that no longer run
+    (a run killed by SIGKILL or the out-of-memory killer cannot remove its own); returns their paths.
+
+    A file is removed only when its name carries this host's tag and the pid of a process that does
+    not exist; a file of a live process, of another host (a shared folder) or of an older embedcli
+    (no tag) is kept.
+    """
+    folder = os.path.dirname(target) or "."
+    mine = temp_prefix(target)
+    stem, host = mine[: mine.rindex(".", 0, -1) + 1], mine.rsplit(".", 2)[1].split("-")[0]
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(stem) and name.endswith(".tmp")):
+            continue
+        tag = name[len(stem):].split(".", 1)[0]
+        h, _, pid = tag.partition("-")
+        if h != host or not pid.isdigit() or int(pid) == os.getpid() or alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, name))
+            removed.append(os.path.join(folder, name))
+    return removed
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -141,7 +192,8 @@ def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
     permission bits are kept.  When ``sidecar`` is non-empty at the end of the
     block (``kind``, ``provenance`` and extra keys), ``PATH.meta.json`` is
     written for the new file and committed with it: data first, then sidecar,
-    both prepared before either is renamed.
+    both prepared before either is renamed.  Temporary files beside ``path`` left by a killed
+    writer (:func:`remove_leftovers`) are removed first.
 
     Raises:
         InputError: the folder does not exist or is not writable, or the name is too long.
@@ -150,8 +202,9 @@ def atomic_path(path: str, sidecar: dict | None = None) -> Iterator[str]:
     _check_name_fits(path)
     target = os.path.realpath(path)
     folder = os.path.dirname(target)
+    remove_leftovers(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=folder)
     except OSError as e:
         raise InputError(f"{path}: cannot write in {folder}: {e.strerror}") from None
     os.close(fd)

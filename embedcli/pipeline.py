@@ -18,7 +18,7 @@ from importlib import resources
 from embedcli.arguments import entry_point
 from embedcli.errors import ParameterError
 from embedcli.fileio import Progress, atomic_output, check_distinct, expand_inputs, find_inputs
-from embedcli.outputs import make_folder
+from embedcli.outputs import alive, make_folder
 from embedcli.provenance import file_provenance
 from embedcli.resume import same_work, tokens_reusable
 from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
@@ -94,7 +94,7 @@ def _output_lock(outdir: str):
                     pid = int(fh.read().strip() or 0)
             except (OSError, ValueError):
                 pid = 0
-            if pid > 0 and _alive(pid):
+            if pid > 0 and alive(pid):
                 raise InputError(f"{outdir}: another embedcli pipeline (pid {pid}) is writing this folder; wait "
                                  f"for it or give another -o (if no such run exists, remove {path})") from None
             with contextlib.suppress(FileNotFoundError):
@@ -110,16 +110,6 @@ def _output_lock(outdir: str):
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _drop(paths: list[str]) -> None:

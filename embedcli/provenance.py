@@ -84,7 +84,9 @@ def sidecar_tmp_for(data_tmp: str, target: str, sidecar: dict) -> str:
 
     extra = dict(sidecar)
     doc = sidecar_document(data_tmp, extra.pop("kind"), extra.pop("provenance", {}) or {}, **extra)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:100] + ".", suffix=".meta.tmp",
+    from embedcli.outputs import temp_prefix
+
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".meta.tmp",
                                dir=os.path.dirname(target))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:

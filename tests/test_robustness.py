@@ -261,6 +261,36 @@ def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, c
     assert b"Traceback" not in err
 
 
+def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
+    """SIGKILL (e.g. the out-of-memory killer) leaves the hidden temporary file; the next run
+    writing the same output removes it. A live writer's file and an untagged one are kept."""
+    corpus = tmp_path / "big.txt.gz"
+    line = ("The quick brown fox jumps over the lazy dog near the river bank today. " * 40 + "\n").encode()
+    with gzip.open(corpus, "wb", compresslevel=1) as f:
+        for _ in range(20000):
+            f.write(line)
+    out = tmp_path / "tokens.txt"
+    p = subprocess.Popen([sys.executable, "-m", "embedcli", "tokenize", str(corpus), "-o", str(out), "-q"],
+                         stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while not _temp_files(tmp_path) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.01)
+    left = _temp_files(tmp_path)
+    assert left, "the run never started writing"
+    p.kill()
+    p.communicate(timeout=30)
+    assert _temp_files(tmp_path) == left and not out.exists()  # nobody could clean up
+    from embedcli.outputs import temp_prefix
+
+    live = temp_prefix(str(out)).replace(f"-{os.getpid()}.", f"-{os.getppid()}.") + "abc.tmp"
+    (tmp_path / live).write_text("a live writer's")
+    (tmp_path / ".tokens.txt.xyz.tmp").write_text("not ours to judge")
+    (tmp_path / "small.txt").write_text("a b c\n")
+    run("tokenize", tmp_path / "small.txt", "-o", out, "-q")
+    assert sorted(_temp_files(tmp_path)) == sorted([live, ".tokens.txt.xyz.tmp"])
+    assert out.read_text() == "a b c\n"
+
+
 def test_word2vec_interrupted_during_training_writes_nothing(tmp_path, sample_run):
     tokens = tmp_path / "t.txt"
     tokens.write_bytes((sample_run[0] / "tokens.txt").read_bytes() * 4)
