@@ -132,7 +132,7 @@ def distance_weights(window: int, weighting: str) -> np.ndarray:
 
     ``uniform``: 1.  ``harmonic``: 1/d (GloVe, Pennington et al. 2014).
     ``linear``: (window - d + 1)/window, the expected weight of word2vec's
-    dynamic window (Levy, Goldberg & Dagan 2015, section 3.2).
+    dynamic window (Levy, Goldberg & Dagan 2015, section 3.1).
 
     Raises:
         ParameterError: unknown weighting.

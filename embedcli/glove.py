@@ -170,7 +170,8 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
         X, words, counts = C, cm.col_words, cm.col_counts
     else:
         X, words, counts = W + C, cm.row_words, cm.row_counts
-    stats = {"entries": int(len(rows)), "costs": [round(c, 6) for c in costs]}
+    # threads: the result is reproducible with 1 only (Hogwild), so a reader needs to know
+    stats = {"entries": int(len(rows)), "costs": [round(c, 6) for c in costs], "workers": int(threads)}
     rec = stage_record("glove", spec, {"matrix": cm.record()}, stats)
     v = Vectors(list(words), np.ascontiguousarray(X, dtype=np.float32), np.asarray(counts, dtype=np.int64),
                 {"kind": "words", "provenance": rec})

@@ -340,8 +340,10 @@ _TIMING = ("train_seconds", "words_per_second")  # not written to files: outputs
 def _meta(method: str, spec: Word2VecSpec, vocab: VocabSpec, tokens: str, stats: dict) -> dict:
     import gensim
 
-    rec = stage_record(method, (vocab, spec), {"tokens": file_provenance(tokens)},
-                       {k: v for k, v in stats.items() if k not in _TIMING}, gensim_version=gensim.__version__)
+    kept = {k: v for k, v in stats.items() if k not in _TIMING}
+    kept["workers"] = spec.n_workers  # the result is reproducible with 1 only, so a reader needs to know
+    rec = stage_record(method, (vocab, spec), {"tokens": file_provenance(tokens)}, kept,
+                       gensim_version=gensim.__version__)
     return {"provenance": rec}
 
 

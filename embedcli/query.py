@@ -142,7 +142,9 @@ class Searcher:
         ``cos' = (cos + 1) / 2`` (Levy & Goldberg 2014, "Linguistic
         regularities in sparse and explicit word representations"; as gensim's
         ``most_similar`` and ``most_similar_cosmul``).  ``a``, ``b``, ``c`` are
-        never answers.  Yields ``(indices (k,), scores (k,))`` per triple.
+        never answers.  Yields ``(indices (k,), scores (k,))`` per triple.  The 3CosAdd score is
+        gensim's: ``cos(d, unit(b - a + c))`` with unit vectors, which ranks the words as the sum of
+        cosines above does (the same answers) but is not that sum; the 3CosMul score is the ratio.
 
         Raises:
             ParameterError: unknown method.

@@ -131,7 +131,10 @@ class CooccurSpec(Spec):
     dynamic_window: bool = param(False, "word2vec-style: each occurrence's window is drawn uniformly from "
                                  "1..window (seeded); weights multiply with --window-weighting.")
     sample: float = param(0.0, "word2vec's subsampling threshold t: drop frequent tokens before windowing with "
-                          "probability 1-(sqrt(f/(t*N))+1)*(t*N)/f; 0 disables (typical: 1e-5).",
+                          "word2vec.c's probability 1-(sqrt(f/(t*N))+1)*(t*N)/f, f a word's count and N the "
+                          "in-vocabulary token total (hyperwords uses 1-sqrt(t*N/f)); dropped tokens leave no "
+                          "gap ('dirty' subsampling, Levy et al. 2015 sec. 3.1), while out-of-vocabulary tokens "
+                          "keep their positions; 0 disables (typical: 1e-5).",
                           lo=0, hi=1, hi_open=True, metavar="T")
     cross_documents: bool = param(False, "Let windows span document (line) ends. By default they stop at them.")
     seed: int = _seed("Seed of --dynamic-window and --sample.")
@@ -168,9 +171,21 @@ class WeightingSpec(Spec):
                                     "term-document matrix, whose tf-idf/log-entropy weighting is already applied].",
                                     choices=("none", "ppmi", "sppmi", "log"))
     negative: float | None = param(None, "Shift PMI by log(negative), as SGNS with this many negative samples "
-                                   "(Levy & Goldberg 2014) [ppmi: 1, sppmi: 5].", lo=1, hi=1_000_000, metavar="K")
-    cds: float = param(1.0, "Context-distribution smoothing exponent (Levy et al. 2015); 1 disables.",
+                                   "(Levy & Goldberg 2014, 'Neural word embedding as implicit matrix factorization') [ppmi: 1, sppmi: 5]; "
+                                   "ppmi and sppmi only.", lo=1, hi=1_000_000, metavar="K")
+    cds: float = param(1.0, "Context-distribution smoothing exponent (Levy, Goldberg & Dagan 2015, sec. 3.2): "
+                       "context counts raised to it in PMI's P(c); 1 disables; ppmi and sppmi only.",
                        lo=0, hi=1, lo_open=True)
+
+    def _check(self) -> None:
+        # cds and the shift act on PMI only: recording them for none/log would claim what was not done
+        if self.association in ("none", "log"):
+            if self.cds != 1.0:
+                raise ParameterError("cds", self.cds, f"context-distribution smoothing applies to ppmi and sppmi, "
+                                     f"not to association {self.association}")
+            if self.negative is not None:
+                raise ParameterError("negative", self.negative, f"the PMI shift applies to ppmi and sppmi, not to "
+                                     f"association {self.association}")
 
     @property
     def shift(self) -> float:

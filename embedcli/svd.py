@@ -149,10 +149,17 @@ def svd_vectors(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, eig: float, which:
 
 
 def resolve_weighting(weighting: WeightingSpec, kind: str) -> WeightingSpec:
-    """``weighting`` with its default association made explicit for a matrix of ``kind``: none on a
-    term-document matrix, PPMI on a co-occurrence matrix (as recorded in the vectors' provenance)."""
+    """``weighting`` as applied, the form recorded in the vectors' provenance: the default association
+    made explicit for a matrix of ``kind`` (none on a term-document matrix, PPMI on a co-occurrence
+    matrix) and sppmi's default shift (``negative`` 5) written out.
+
+    Raises:
+        ParameterError: ``cds`` or ``negative`` given where the association resolves to none.
+    """
     if weighting.association is None:
         weighting = weighting.replace(association="none" if kind == "termdoc" else "ppmi")
+    if weighting.association == "sppmi" and weighting.negative is None:
+        weighting = weighting.replace(negative=weighting.shift)
     return weighting
 
 

@@ -8,16 +8,17 @@ import scipy.sparse as sp
 from embedcli.specs import WeightingSpec
 
 
-def ppmi(counts: sp.spmatrix, cds: float = 0.75, neg: float = 1.0) -> sp.csr_matrix:
+def ppmi(counts: sp.spmatrix, cds: float = 1.0, neg: float = 1.0) -> sp.csr_matrix:
     """(Shifted) positive pointwise mutual information with context-distribution smoothing.
 
     ``PMI(w, c) = log( #(w,c) * sum_c' #(c')^cds / (#(w) * #(c)^cds) ) - log(neg)``
     where ``#(w)``, ``#(c)`` are the row and column sums of ``counts`` and
     ``#(w,c)/D`` with ``D = sum #(w,c)`` estimates P(w,c); entries <= 0 are
     dropped (PPMI).  ``cds=1`` is plain PMI; ``cds=0.75`` is the smoothing of
-    Levy, Goldberg & Dagan (2015), sec. 3.3; ``neg=k > 1`` gives the shifted
-    PPMI that SGNS with k negative samples implicitly factorizes (Levy &
-    Goldberg 2014).  Reference implementation: hyperwords
+    Levy, Goldberg & Dagan (2015), sec. 3.2 (default 1, as ``WeightingSpec`` and
+    ``svd --cds``); ``neg=k > 1`` gives the shifted PPMI that SGNS with k
+    negative samples implicitly factorizes (Levy & Goldberg 2014, "Neural word
+    embedding as implicit matrix factorization").  Reference implementation: hyperwords
     ``representations/explicit.py``.
 
     Args:

@@ -191,3 +191,24 @@ def test_svd_records_the_energy_it_captures(tmp_path, small_tokens):
         info = _json.loads(run("info", tmp_path / f"v{dim}.npz").stdout)
         got.append(info["energy_captured"])
     assert 0 < got[0] < got[1] <= 1.0 + 1e-6, got
+
+
+def test_weighting_parameters_are_applied_or_refused_and_recorded_as_applied(small_tokens, tmp_path):
+    """cds and the shift act on PMI only: with none/log they are refused, not silently recorded;
+    sppmi records the shift it applied; the library's ppmi() has the CLI's default cds (1)."""
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", 3, "-q")
+    for assoc, opt, val in (("log", "--cds", "0.5"), ("none", "--negative", "5"), ("log", "--negative", "2")):
+        res = run("svd", m, "-o", tmp_path / "v.npz", "--association", assoc, opt, val, "--dim", 5, ok=False)
+        assert res.exit_code == 2 and opt in res.stderr and assoc in res.stderr, res.stderr
+        assert not (tmp_path / "v.npz").exists()
+    run("svd", m, "-o", tmp_path / "s.npz", "--association", "sppmi", "--dim", 5, "-q")
+    assert Vectors.load(str(tmp_path / "s.npz")).provenance["spec"]["negative"] == 5
+    cm = CountMatrix.load(str(m))
+    assert (ppmi(cm.matrix) != reweight(cm.matrix, WeightingSpec(association="ppmi"))).nnz == 0
+    # a term-document matrix resolves to none: a cds given for it is named
+    from embedcli.errors import ParameterError
+    from embedcli.svd import resolve_weighting
+
+    with pytest.raises(ParameterError, match="cds"):
+        resolve_weighting(WeightingSpec(cds=0.75), "termdoc")

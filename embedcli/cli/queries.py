@@ -298,14 +298,14 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
 def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionary, fmt, sections, quiet, **kw):
     """Score vectors on word-similarity (Spearman's rho, Pearson's r) and analogy benchmarks.
 
-    Similarity uses pairs whose words are in the vocabulary (coverage shown).
-    Analogy accuracy is over questions whose four words are among the
-    --restrict most frequent words, with the question words excluded from
-    answers; accuracy over all questions (uncovered ones counted wrong) is
-    shown too. Scores follow gensim's evaluate_word_pairs /
-    evaluate_word_analogies conventions (case-insensitive). Undefined scores
-    (nothing covered) show as '-' in the table and null in JSON. Memory: the
-    vectors plus 64 MB score blocks.
+    Similarity: pairs whose words are among the 300,000 most frequent (gensim's
+    default; --restrict is for analogies), others left out (coverage shown;
+    hyperwords' ws_eval scores them 0). Analogies: accuracy over questions whose
+    four words are among the --restrict most frequent, question words excluded
+    from answers, and over all questions (uncovered ones wrong). gensim's
+    evaluate_word_pairs / evaluate_word_analogies conventions (case-insensitive).
+    Undefined scores: '-' in the table, null in JSON. Memory: the vectors plus
+    64 MB score blocks.
 
     \b
     Example:
