@@ -388,8 +388,8 @@ class Vectors:
         neg = np.prod(sims[npos:], axis=0) if len(q.negative) else np.float32(1)  # empty product, as gensim
         return pos / (neg + _query.COSMUL_EPSILON)
 
-    def most_similar(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def most_similar(self, positive: Iterable[str] | str = (), negative: Iterable[str] = (), topn: int | None = 10,
+                     restrict_vocab: int | None = None):
         """Words closest by cosine to the mean of the positive words' unit vectors minus the
         negative ones' (gensim ``KeyedVectors.most_similar``); the query words are excluded.
 
@@ -397,7 +397,9 @@ class Vectors:
             restrict_vocab: search only the first N rows (the N most frequent words).
 
         Returns:
-            up to ``topn`` ``(word, cosine)`` pairs, best first.
+            up to ``topn`` ``(word, cosine)`` pairs, best first; with ``topn=None``, as gensim,
+            the cosine of every searched word ``(n_words,) float32`` in file order, query words
+            included.
 
         Raises:
             KeyError: a query word has no vector (its ``args[0]`` is the list of unknown words).
@@ -407,6 +409,14 @@ class Vectors:
         q = Query([positive] if isinstance(positive, str) else list(positive), list(negative))
         if not q.words:
             raise ValueError("most_similar needs at least one positive or negative word")
+        if topn is None:
+            unknown = [w for w in q.words if w not in self.index]
+            if unknown:
+                raise KeyError(unknown)
+            s = self.searcher(restrict_vocab)
+            units = s.unit(np.asarray([self.index[w] for w in q.words], dtype=np.int64))
+            signs = np.asarray([1.0] * len(q.positive) + [-1.0] * len(q.negative), dtype=np.float32)
+            return self.similar_by_vector((units * signs[:, None]).mean(axis=0), None, restrict_vocab)
         ans = next(self.most_similar_batch([q], topn, restrict_vocab))
         if ans.unknown:
             raise KeyError(ans.unknown)
@@ -414,12 +424,13 @@ class Vectors:
             raise ValueError(ans.error)
         return ans.answers
 
-    def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def similar_by_vector(self, vector, topn: int | None = 10, restrict_vocab: int | None = None):
         """Words closest by cosine to ``vector`` ``(dim,)``, any array-like (gensim
         ``similar_by_vector``); no word is excluded.
 
         Returns:
-            up to ``topn`` ``(word, cosine)`` pairs, best first.
+            up to ``topn`` ``(word, cosine)`` pairs, best first; with ``topn=None``, as gensim,
+            the cosine of every searched word, ``(n_words,) float32`` in file order.
 
         Raises:
             ValueError: ``vector`` is not ``(dim,)``, is zero, or is not finite.
@@ -432,6 +443,9 @@ class Vectors:
         if not np.isfinite(n) or n == 0:
             raise ValueError("the vector is zero or not finite: no direction to search")
         Q = (v / n).astype(np.float32)[None, :]
+        if topn is None:
+            next(self.most_similar_batch([], 1, restrict_vocab), None)  # validates restrict_vocab
+            return self.searcher(restrict_vocab).cosines(Q)[0]
         next(self.most_similar_batch([], topn, restrict_vocab), None)  # validates topn and restrict_vocab
         s = self.searcher(restrict_vocab)
         ids, scores = s.search(lambda a, e: s.cosines(Q, a, e), 1, int(topn), [[]])

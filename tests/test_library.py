@@ -308,6 +308,14 @@ def test_query_by_vector_and_embedding_texts_from_the_library(tmp_path, small_to
     got, want = wv.similar_by_vector(x, topn=np.int64(5)), kv.similar_by_vector(x, topn=5)
     assert [w for w, _ in got] == [w for w, _ in want]
     assert np.allclose([c for _, c in got], [c for _, c in want], atol=1e-5)
+    # topn=None: every word's cosine, as gensim (most_similar too, query words included)
+    for got, want in ((wv.similar_by_vector(x, topn=None, restrict_vocab=50),
+                       kv.similar_by_vector(x, topn=None, restrict_vocab=50)),
+                      (wv.most_similar([wv.words[3], wv.words[7]], [wv.words[9]], topn=None),
+                       kv.most_similar([wv.words[3], wv.words[7]], [wv.words[9]], topn=None))):
+        assert got.shape == want.shape and np.allclose(got, want, atol=1e-5)
+    with pytest.raises(KeyError):
+        wv.most_similar(["no-such-word"], topn=None)
     with pytest.raises(ValueError, match="shape"):
         wv.similar_by_vector(x[:3])
     with pytest.raises(ValueError, match="zero"):
