@@ -236,6 +236,22 @@ def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
                              text=True, timeout=120)
         writer.join()
         assert res.returncode == code and says in res.stderr, res.stderr
+    # info describes what a pipe holds, as the commands read it; endless zeros stop at 64 kB
+    def feed(data):
+        try:
+            fifo.write_bytes(data)
+        except BrokenPipeError:  # the reader stopped at 64 kB, as it should
+            pass
+
+    for data, code, says in ((text, 0, '"kind": "vectors"'), (bytes(200000), 3, "zero bytes")):
+        writer = threading.Thread(target=feed, args=(data,))
+        writer.start()
+        res = subprocess.run([sys.executable, "-m", "embedcli", "info", str(fifo)], capture_output=True, text=True,
+                             timeout=120)
+        writer.join()
+        assert res.returncode == code and says in res.stdout + res.stderr, res.stderr
+    assert "read from a pipe" in json.loads(subprocess.run(
+        [sys.executable, "-m", "embedcli", "info", "/dev/stdin"], input=text, capture_output=True).stdout)["note"]
     assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]
 
 

@@ -27,6 +27,7 @@ parsing), :mod:`.fasttext` (fastText models), :mod:`.kinds` (what a file is).
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import lzma
@@ -176,35 +177,47 @@ def is_stream(path: str) -> bool:
         return False
 
 
-def _read_stream(path: str, fmt: str | None) -> VectorData:
-    """Read vectors from a pipe: its bytes are copied to a temporary file (in ``TMPDIR``), read from
-    there into memory (not memory-mapped), and the copy is removed.  Messages name ``path``."""
+@contextlib.contextmanager
+def spooled_stream(path: str, check_head=None):
+    """Copy a pipe's bytes to a temporary file (in ``TMPDIR``) and yield its path; the copy is
+    removed afterwards.  ``check_head(path, head)`` sees the first 64 kB before the rest is copied
+    (a pipe has no other bound); errors raised inside name ``path``, not the copy.
+
+    Raises:
+        InputError: the pipe cannot be read, or TMPDIR is full (named).
+    """
     import shutil
     import tempfile
 
     from embedcli.errors import EmbedcliError, InputError
+    from embedcli.fileio import naming_scratch_errors
 
     fd, tmp = tempfile.mkstemp(prefix="embedcli-stream-")
     try:
-        from embedcli.fileio import naming_scratch_errors
-
         try:
             with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, open(path, "rb") as src:
                 head = b""
                 while len(head) < 65536 and (more := src.read(65536 - len(head))):
                     head += more
-                _check_stream_head(path, head)  # before copying what may be a corpus, or endless
+                if check_head is not None:
+                    check_head(path, head)  # before copying what may be a corpus, or endless
                 out.write(head)
                 shutil.copyfileobj(src, out, 1 << 22)
         except OSError as e:
             raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
         try:
-            return read_vectors(tmp, fmt, mmap=False)
+            yield tmp
         except EmbedcliError as e:
             e.args = tuple(a.replace(tmp, path) if isinstance(a, str) else a for a in e.args)
             raise
     finally:
         os.unlink(tmp)
+
+
+def _read_stream(path: str, fmt: str | None) -> VectorData:
+    """Read vectors from a pipe (:func:`spooled_stream`), into memory (not memory-mapped)."""
+    with spooled_stream(path, _check_stream_head) as tmp:
+        return read_vectors(tmp, fmt, mmap=False)
 
 
 def _check_stream_head(path: str, head: bytes) -> None:

@@ -74,6 +74,11 @@ def _sample_kind(sample: bytes, fasttext_magic: int) -> tuple[str | None, list[s
     return None, lines
 
 
+def _refuse_zeros(path: str, head: bytes) -> None:
+    if head and not head.strip(b"\0"):
+        raise FormatError(f"{path}: starts with 64 kB of zero bytes: no embedcli file (a device?)")
+
+
 def describe(path: str) -> dict:
     """What a file is and what made it, as a JSON-serializable dict (``embedcli info``).
 
@@ -88,8 +93,13 @@ def describe(path: str) -> dict:
         FormatError: a pickle, or a file that is none of the above.
     """
     from embedcli.provenance import read_sidecar, sidecar_path, sidecar_status
-    from embedcli.vectorfile import read_vectors
+    from embedcli.vectorfile import is_stream, read_vectors, spooled_stream
 
+    if is_stream(path):  # a named pipe or <(...): described from a copy, as the commands read it
+        with spooled_stream(path, _refuse_zeros) as tmp:
+            out = describe(tmp)
+        out["note"] = f"read from a pipe ({path}); " + out.get("note", "no sidecar metadata: a pipe has none")
+        return out
     head = read_head(path, "embedcli")
     doc = read_sidecar(path)
     if doc is not None:
