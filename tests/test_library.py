@@ -70,7 +70,7 @@ def test_stage_functions_chain(tmp_path, small_speeches):
     assert cm.provenance["inputs"]["vocabulary"]["spec"]["min_count"] == 3
     wv, dv = factorize(cm, WeightingSpec(association="sppmi"), SVDSpec(dim=10, vectors="w+c"))
     assert wv.dim == 10 and dv is None and wv.provenance["spec"]["vectors"] == "w+c"
-    assert wv.provenance["spec"]["negative"] is None  # recorded as given; the effective shift is 5
+    assert wv.provenance["spec"]["negative"] == 5  # recorded as applied: sppmi's default shift
     td = termdoc_matrix(str(tok), v, TermdocSpec(weighting="tfidf"))
     wv2, docs = factorize(td, WeightingSpec(association="none"), SVDSpec(dim=5, eig=1))
     assert len(docs) == 20 and docs.meta["kind"] == "documents"
