@@ -23,7 +23,28 @@ def test_roundtrip_and_detection(vecs, tmp_path, name):
     vecs.save(p)
     back = Vectors.load(p)
     assert back.words == vecs.words
-    np.testing.assert_allclose(back.vectors, vecs.vectors, rtol=1e-7)
+    np.testing.assert_array_equal(back.vectors, vecs.vectors)  # float32 exactly: text keeps 9 digits
+
+
+def test_long_words_and_empty_files(tmp_path):
+    """A word of any length reads back from binary (gensim reads it; a 4 kB cap refused it); an
+    empty model as gensim writes it ('0 5') says it holds no vectors."""
+    from gensim.models import KeyedVectors
+
+    rng = np.random.default_rng(1)
+    long = Vectors(["a", "z" * 5000, "b"], rng.normal(size=(3, 4)).astype(np.float32), None, {})
+    for name in ("l.bin", "l.txt"):
+        long.save(str(tmp_path / name))
+        back = Vectors.load(str(tmp_path / name))
+        assert back.words == long.words and np.array_equal(back.vectors, long.vectors)
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "l.bin"), binary=True)
+    assert kv.index_to_key == long.words
+    KeyedVectors(5).save_word2vec_format(str(tmp_path / "empty.txt"))
+    res = run("neighbors", tmp_path / "empty.txt", "war", ok=False)
+    assert res.exit_code == 3 and "holds no vectors" in res.stderr and "-1" not in res.stderr
+    (tmp_path / "cut.bin").write_bytes((tmp_path / "l.bin").read_bytes()[:30])
+    res = run("neighbors", tmp_path / "cut.bin", "a", ok=False)
+    assert res.exit_code == 3 and "cut.bin" in res.stderr
 
 
 def test_glove_text_is_read(vecs, tmp_path):

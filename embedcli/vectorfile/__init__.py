@@ -125,7 +125,7 @@ def write_vectors(path: str, words: list[str], vectors: np.ndarray, counts: np.n
             else:
                 block = np.asarray(vectors[i : i + step], dtype=np.float32)
                 buf = io.StringIO()
-                np.savetxt(buf, block, fmt="%.8g", delimiter=" ")
+                np.savetxt(buf, block, fmt="%.9g", delimiter=" ")  # 9 digits: float32 read back exactly
                 rows = buf.getvalue().split("\n")
                 f.write("".join(f"{w} {r}\n" for w, r in zip(words[i : i + step], rows)).encode("utf-8"))
     return fmt

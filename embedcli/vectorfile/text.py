@@ -61,6 +61,8 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
     except UnicodeDecodeError:
         raise FormatError(f"{path}:1: not a vectors file (undecodable header)") from None
     header = len(fields) == 2 and all(f.isdigit() for f in fields)
+    if header and int(fields[0]) == 0 and not data[nl + 1 :].strip():  # gensim writes an empty model so
+        raise FormatError(f"{path}:1: the header declares 0 words: the file holds no vectors")
     if fmt is None:
         if not header:
             fmt = "glove"
@@ -90,6 +92,8 @@ def _text_row_values(body: bytes) -> int:
     (k >= 1, every value a number), else 0 (a binary record, or not a vectors row)."""
     end = body.find(b"\n")
     parts = (body[:end] if end >= 0 else body).split()
+    if len(parts) < 2:
+        return 0
     try:
         [float(x) for x in parts[1:]]
     except ValueError:
@@ -166,9 +170,10 @@ def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorD
     for i in range(n):
         while pos < end and data[pos] in (10, 13):  # the C tool ends each row with a newline
             pos += 1
-        sp_ = data.find(b" ", pos, pos + 4096)
-        if sp_ < 0:
-            raise FormatError(f"{path}: record {i + 1} of {n}: truncated file or malformed word")
+        sp_ = data.find(b" ", pos)  # words of any length, as gensim and the C tool read them
+        if sp_ < 0 or b"\n" in data[pos:sp_]:
+            raise FormatError(f"{path}: record {i + 1} of {n}: no space after the word (truncated or malformed "
+                              "file)")
         try:
             words.append(data[pos:sp_].decode("utf-8"))
         except UnicodeDecodeError:
