@@ -329,7 +329,7 @@ def tokenize(
                         continue
                     stats.n_files += 1
                     if is_open:
-                        stage.write(b"\n", (files[fi] if doc == "file" else cur_id) + "\n")
+                        stage.write(b"\n", (id_without_space(files[fi]) if doc == "file" else cur_id) + "\n")
                         stats.n_docs += 1
                         is_open = False
                     stage.commit(spaces, stats.n_docs)
@@ -478,7 +478,8 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     id_col, text_col, header, want_ids = fields
     ids = None
     if want_ids and not id_col:
-        ids = [f"{path}:{lineno + i}" for i in range(len(parts))]
+        where = id_without_space(path)
+        ids = [f"{where}:{lineno + i}" for i in range(len(parts))]
     if id_col or text_col:
         parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1)
         if want_ids:
@@ -498,6 +499,18 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     return toks, blank, counts, ids
 
 
+_ID_SPACE = re.compile(r"\s")
+
+
+def id_without_space(x: str) -> str:
+    """A document id as written by ``--ids-output``: each white-space character percent-encoded
+    (``my docs/a b.txt:3`` -> ``my%20docs/a%20b.txt:3``; a tab is ``%09``), as ids are keys in
+    files whose fields white space separates.  Nothing else is changed."""
+    if not _ID_SPACE.search(x):
+        return x
+    return _ID_SPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), x)
+
+
 def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, path: str = "", lineno: int = 1,
                   skip_first: bool = False) -> tuple[list[str], list[str]]:
     """Tab-separated lines -> (text of each line, id of each line).
@@ -514,7 +527,7 @@ def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, pa
             raise DataError(f"{path}:{lineno + i}: {len(f)} tab-separated field(s); {which} needs more "
                             "(is the file tab-separated?)", params=("id_column",) if "id" in which else
                             ("text_column",))
-        ids.append(f[id_col - 1].strip() if id_col and len(f) >= id_col else "")
+        ids.append(id_without_space(f[id_col - 1].strip()) if id_col and len(f) >= id_col else "")
         if text_col:
             texts.append(f[text_col - 1] if len(f) >= text_col else "")
         else:

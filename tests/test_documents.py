@@ -205,6 +205,19 @@ def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     from embedcli.matrix import CountMatrix
 
     assert CountMatrix.load(str(tmp_path / "b.npz")).col_words == ["d1", "d2", "d3", "d4"]
+    # white space in a path or an id column is percent-encoded, so the ids go on to --ids
+    spaced = tmp_path / "my docs"
+    spaced.mkdir()
+    (spaced / "a b.txt").write_text("one two\nthree one\n")
+    (spaced / "c.tsv").write_text("doc 1\tone two\ndoc\t2\tthree\n")
+    run("tokenize", spaced / "a b.txt", "-o", tmp_path / "s.tok", "--ids-output", tmp_path / "s.ids", "-q")
+    want = str(spaced / "a b.txt").replace(" ", "%20")
+    assert (tmp_path / "s.ids").read_text() == f"{want}:1\n{want}:2\n"
+    run("termdoc", tmp_path / "s.tok", "--ids", tmp_path / "s.ids", "-o", tmp_path / "s.npz", "-q")
+    assert CountMatrix.load(str(tmp_path / "s.npz")).col_words == [f"{want}:1", f"{want}:2"]
+    run("tokenize", spaced / "c.tsv", "--id-column", "1", "--text-column", "2", "-o", tmp_path / "c.tok",
+        "--ids-output", tmp_path / "c.ids", "-q")
+    assert (tmp_path / "c.ids").read_text() == "doc%201\ndoc\n"
 
 
 def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp_path, small_tokens):
