@@ -85,6 +85,16 @@ def test_evaluate_cli_table_and_json(vec_path, tmp_path):
     assert out["vectors"] == str(vec_path)
 
 
+def test_evaluate_exits_4_when_nothing_is_scored(tmp_path, vec_path):
+    """A batch job must see that nothing was measured: no benchmark word covered -> exit 4, a
+    warning, and the JSON still printed (null scores)."""
+    Vectors(["zzq", "qqz", "xxw"], np.ones((3, 2), np.float32), None, {}).save(str(tmp_path / "odd.txt"))
+    res = run("evaluate", tmp_path / "odd.txt", "--format", "json", ok=False)
+    assert res.exit_code == 4 and "nothing was scored" in res.stderr
+    assert json.loads(res.stdout)["similarity"][0]["spearman"] is None
+    assert run("evaluate", vec_path, "-q").exit_code == 0
+
+
 @pytest.mark.parametrize("content,message", [
     ("war\tpeace\n", ":1: expected 'word1<TAB>word2<TAB>score', got 2 field(s)"),
     ("# c\nwar\tpeace\tlots\n", ":2: score 'lots' is not a number"),

@@ -202,7 +202,8 @@ def cli() -> None:
 
     Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
     missing path, the wrong kind of file), 3 data error (unusable input
-    content), 4 a query command answered no query (unknown words), 130/143
+    content), 4 a query command answered no query (unknown words) or
+    evaluate scored nothing (no benchmark word pair covered), 130/143
     interrupted.  Outputs are written atomically: an interrupted run leaves no
     partial file.
 

@@ -156,6 +156,16 @@ class Reporter:
         return 0
 
 
+def scored_status(res: dict, vectors_path: str, quiet: bool) -> int:
+    """``evaluate``'s exit status: 4 (with a warning) when no benchmark pair or question had all its
+    words in the vectors, so that a batch job sees that nothing was measured."""
+    if any(s["pairs_used"] for s in res["similarity"]) or any(a["questions_used"] for a in res["analogy"]):
+        return 0
+    if not quiet:
+        warn(f"evaluate: no benchmark pair or question has all its words in {vectors_path}: nothing was scored")
+    return EXIT_NONE_ANSWERED
+
+
 def _row(row: list) -> str:
     """A TSV line; fields holding a tab or newline (rare: labels are normalized) are cleaned."""
     line = "\t".join(row)

@@ -13,7 +13,8 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
-from embedcli.cli.output import Reporter, dumps, read_queries, skip_unknown_option, verbatim_option
+from embedcli.cli.output import (Reporter, dumps, read_queries, scored_status, skip_unknown_option,
+                                 verbatim_option)
 from embedcli.cli.spaces import bli_report, cross_neighbors, target_options
 from embedcli.markers import FLUSH
 from embedcli.specs import (DISPLAY_FORMATS, REPORT_FORMATS, AnalogySpec, CrossSpec, EvaluateSpec, NeighborsSpec,
@@ -330,10 +331,8 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionar
     v = _load(vectors_path)
     res = run(v, sims, anas, spec.methods, search.limit)
     res["vectors"] = vectors_path
-    if fmt == "json":
-        click.echo(dumps(res))
-        return
-    _print_table(res, search.restrict, sections)
+    click.echo(dumps(res)) if fmt == "json" else _print_table(res, search.restrict, sections)
+    return scored_status(res, vectors_path, quiet)
 
 
 def _num(x, fmt: str = ".4f") -> str:
