@@ -198,8 +198,11 @@ def _read_vocab_lines(path: str, words: list, counts: list, seen: set) -> None:
             if not line.strip():
                 continue
             parts = line.split("\t")
+            if len(parts) == 1:  # GloVe's vocab_count writes 'word count' (a word holds no space)
+                parts = line.rstrip("\r").split(" ")
             if len(parts) != 2:
-                raise FormatError(f"{path}:{lineno + i}: expected 'word<TAB>count', got {len(parts)} field(s)")
+                raise FormatError(f"{path}:{lineno + i}: expected 'word<TAB>count' (or GloVe's 'word count'), got "
+                                  f"{len(parts)} field(s)")
             w, c = parts
             try:
                 n = int(c)

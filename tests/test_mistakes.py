@@ -279,11 +279,20 @@ def test_a_malformed_file_keeps_its_precise_message(made, small_tokens, tmp_path
     """'this looks like ...' is said only on strong signs: a vocabulary with spaces for tabs, a
     three-column file or garbage bytes keep the reader's own message (line, field count)."""
     vocab = (made / "vocab.tsv").read_text()
-    (tmp_path / "spaces.tsv").write_text(vocab.replace("\t", " "))
+    (tmp_path / "spaces.tsv").write_text(vocab.replace("\t", " ").replace("\n", " x\n"))
     (tmp_path / "three.tsv").write_text("a\t1\tx\nb\t2\ty\n")
     (tmp_path / "g.npz").write_bytes(b"garbage\x00\x01\x02")
-    for args, says in ((("cooccur", small_tokens, "--vocab", tmp_path / "spaces.tsv"), ":1: expected 'word<TAB>count', got 1"),
-                       (("cooccur", small_tokens, "--vocab", tmp_path / "three.tsv"), ":1: expected 'word<TAB>count', got 3"),
+    for args, says in ((("cooccur", small_tokens, "--vocab", tmp_path / "spaces.tsv"), ":1: expected 'word<TAB>count' (or GloVe's 'word count'), got 3"),
+                       (("cooccur", small_tokens, "--vocab", tmp_path / "three.tsv"), ":1: expected 'word<TAB>count' (or GloVe's 'word count'), got 3"),
                        (("svd", tmp_path / "g.npz"), "not an embedcli matrix file")):
         res = run(*args, "-o", tmp_path / "x.npz", ok=False)
         assert res.exit_code == 3 and says in res.stderr and "looks like" not in res.stderr, res.stderr
+    # GloVe's vocab_count format ('word count') is a vocabulary too: the same matrix as with tabs
+    (tmp_path / "glove-vocab.txt").write_text(vocab.replace("\t", " "))
+    for name in ("glove-vocab.txt", "vocab.tsv"):
+        run("cooccur", small_tokens, "--vocab", made / "vocab.tsv" if name == "vocab.tsv" else tmp_path / name,
+            "-o", tmp_path / f"{name}.npz", "-q")
+    from embedcli.matrix import CountMatrix
+
+    a, b = (CountMatrix.load(str(tmp_path / f"{n}.npz")) for n in ("glove-vocab.txt", "vocab.tsv"))
+    assert a.row_words == b.row_words and (a.matrix != b.matrix).nnz == 0
