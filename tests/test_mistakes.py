@@ -255,6 +255,21 @@ def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
     assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]
 
 
+def test_vectors_piped_to_stdin_as_dash(made):
+    """'-' as VECTORS reads vectors piped to standard input (it was refused; /dev/stdin worked);
+    the queries must then be arguments; a tokens file piped in is named as such."""
+    text = (made / "plain.txt").read_text()
+    word = text.split("\n", 2)[1].split(" ", 1)[0]
+    res = run("neighbors", "-", word, "-k", 1, input=text)
+    assert res.stdout.startswith(word + "\t")
+    res = run("neighbors", "-", "-", input=text, ok=False)
+    assert res.exit_code == 2 and "give the queries as arguments" in res.stderr
+    res = run("neighbors", "-", word, input="the cat sat on the mat\n" * 100, ok=False)
+    assert res.exit_code == 2 and "standard input: this looks like a tokens file" in res.stderr
+    assert json.loads(run("info", "-", input=text).stdout)["kind"] == "vectors"
+    assert run("neighbors", made / "plain.txt", "-", input=word + "\n").stdout.startswith(word)  # stdin free again
+
+
 def test_a_full_tmpdir_is_named(tmp_path, small_tokens, monkeypatch):
     """No room for a temporary copy (a compressed corpus for gensim) names the copy and TMPDIR; it
     was blamed on standard output."""

@@ -44,6 +44,10 @@ def read_queries(args: tuple[str, ...], flush: bool = False):
         return
     if sys.stdin is None:
         raise OneLineUsageError("standard input is closed; give queries as arguments")
+    from embedcli.vectorfile import STDIN_TAKEN
+
+    if STDIN_TAKEN and STDIN_TAKEN[0] is sys.stdin:
+        raise OneLineUsageError("the vectors were read from standard input ('-'); give the queries as arguments")
     from embedcli.markers import FLUSH
 
     try:

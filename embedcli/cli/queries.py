@@ -52,8 +52,9 @@ def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_u
 
     A QUERY is one word, or several words separated by spaces whose unit
     vectors are averaged; a word written -word is subtracted ('king woman
-    -man'). With '-' queries are read from stdin, one per line (blank lines
-    and '#' lines are skipped). The query's own words are never answers. TSV
+    -man'; a query starting with '-' goes after '--'). With '-' queries are
+    read from stdin, one per line (blank and '#' lines skipped); VECTORS '-'
+    reads the vectors from stdin. The query's own words are never answers. TSV
     output: query, neighbour, cosine; JSON lines: one object per query. Every
     query gives one record; exit code 4 when none could be answered. Memory:
     the vectors are memory-mapped (native files); the scores of a block of

@@ -136,9 +136,9 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
 
     Raises:
         ParameterError: an unknown ``fmt``.
-        InputError: the file does not exist, is a folder, is ``-``, or cannot be opened.  A named
-            pipe or process substitution (``<(zcat v.txt.gz)``) is read whole first
-            (:func:`is_stream`).
+        InputError: the file does not exist, is a folder, or cannot be opened; ``-`` on a terminal.
+            ``-`` (vectors piped to standard input), a named pipe or a process substitution
+            (``<(zcat v.txt.gz)``) is read whole first (:func:`is_stream`).
         FormatError: malformed content (naming the line): truncated file,
             header that disagrees with the rows, rows of different lengths,
             non-numeric/NaN/inf values, duplicate or undecodable words, a
@@ -146,6 +146,8 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     """
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
+    if path == "-":
+        return _read_stdin(fmt)
     if is_stream(path):
         return _read_stream(path, fmt)
     head = read_head(path, "vectors")
@@ -177,11 +179,30 @@ def is_stream(path: str) -> bool:
         return False
 
 
+#: the ``sys.stdin`` the vectors were read from ('-'): the queries cannot come from there too
+STDIN_TAKEN: list = []
+
+
+def _read_stdin(fmt: str | None) -> VectorData:
+    """Vectors piped to standard input (``-``), read as a named pipe is (:func:`spooled_stream`)."""
+    import sys
+
+    from embedcli.errors import InputError
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or sys.stdin.isatty():
+        raise InputError("a vectors file cannot be read from a terminal ('-'); pipe one in or give a file")
+    STDIN_TAKEN[:] = [sys.stdin]
+    with spooled_stream("standard input", _check_stream_head, stream) as tmp:
+        return read_vectors(tmp, fmt, mmap=False)
+
+
 @contextlib.contextmanager
-def spooled_stream(path: str, check_head=None):
+def spooled_stream(path: str, check_head=None, source=None):
     """Copy a pipe's bytes to a temporary file (in ``TMPDIR``) and yield its path; the copy is
     removed afterwards.  ``check_head(path, head)`` sees the first 64 kB before the rest is copied
-    (a pipe has no other bound); errors raised inside name ``path``, not the copy.
+    (a pipe has no other bound); errors raised inside name ``path``, not the copy.  ``source``: an
+    open binary stream to copy instead of opening ``path`` (standard input).
 
     Raises:
         InputError: the pipe cannot be read, or TMPDIR is full (named).
@@ -195,7 +216,8 @@ def spooled_stream(path: str, check_head=None):
     fd, tmp = tempfile.mkstemp(prefix="embedcli-stream-")
     try:
         try:
-            with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, \
+                    (contextlib.nullcontext(source) if source is not None else open(path, "rb")) as src:
                 head = b""
                 while len(head) < 65536 and (more := src.read(65536 - len(head))):
                     head += more

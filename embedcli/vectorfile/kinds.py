@@ -95,8 +95,15 @@ def describe(path: str) -> dict:
     from embedcli.provenance import read_sidecar, sidecar_path, sidecar_status
     from embedcli.vectorfile import is_stream, read_vectors, spooled_stream
 
-    if is_stream(path):  # a named pipe or <(...): described from a copy, as the commands read it
-        with spooled_stream(path, _refuse_zeros) as tmp:
+    if path == "-" or is_stream(path):  # stdin, a named pipe or <(...): described from a copy
+        import sys
+
+        src = getattr(sys.stdin, "buffer", None) if path == "-" else None
+        if path == "-" and (src is None or sys.stdin.isatty()):
+            from embedcli.errors import InputError
+
+            raise InputError("'-': pipe a file to standard input, or give its path")
+        with spooled_stream(path if path != "-" else "standard input", _refuse_zeros, src) as tmp:
             out = describe(tmp)
         out["note"] = f"read from a pipe ({path}); " + out.get("note", "no sidecar metadata: a pipe has none")
         return out
