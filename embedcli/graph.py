@@ -101,6 +101,27 @@ class Graph:
 
 
 @entry_point
+def _refuse_embedcli_files(path: str) -> None:
+    """A file whose ``.meta.json`` says embedcli wrote it as something else (a vocabulary's
+    ``word<TAB>count`` lines parse as edges) is not read as a graph.
+
+    Raises:
+        WrongKindError: naming what the file is.
+    """
+    from embedcli.errors import WrongKindError
+    from embedcli.provenance import read_sidecar, sidecar_status
+    from embedcli.vectorfile.kinds import _KIND_NAMES
+
+    try:
+        doc = read_sidecar(path)
+    except FormatError:
+        return
+    kind = doc and doc.get("kind")
+    if kind and kind != "edges" and sidecar_status(path, doc, check_hash=False) == "ok":
+        raise WrongKindError(f"{path}: this is {_KIND_NAMES.get(kind, 'a ' + str(kind) + ' file')} (its .meta.json "
+                             "says so), not a graph edge list ('u v' or 'u v weight' lines)")
+
+
 def read_graph(path: str, undirected: bool = False) -> Graph:
     """Read an edge list: ``u v`` or ``u v weight`` per line (whitespace-separated; ``.gz``/``.bz2``/
     ``.xz`` ok; ``-`` is stdin), blank lines and comment lines (first field starting with ``#``)
@@ -118,10 +139,12 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
         InputError: the file cannot be opened.
         FormatError: a line without 2 or 3 fields, a weight that is not a positive number, bytes
             that are not UTF-8 (the message names the file and line).
+        WrongKindError: a file embedcli wrote as another kind (a vocabulary, tokens).
         DataError: no edge.
     """
     from embedcli.fileio import iter_line_chunks
 
+    _refuse_embedcli_files(path)
     us: list[np.ndarray] = []
     vs: list[np.ndarray] = []
     ws: list[np.ndarray] = []

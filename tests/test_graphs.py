@@ -202,6 +202,18 @@ def test_binary_and_non_utf8_edge_lists_are_named(tmp_path):
     assert not (tmp_path / "w.txt").exists()
 
 
+
+def test_an_embedcli_vocabulary_is_not_read_as_a_graph(tmp_path, small_tokens):
+    """word<TAB>count lines parse as edges: a vocabulary embedcli wrote (its .meta.json says so) is
+    refused as the wrong kind of file, exit 2; the same lines without a sidecar are a graph."""
+    run("vocab", small_tokens, "-o", tmp_path / "v.tsv", "--min-count", 5, "-q")
+    for cmd in ("netmf", "walks"):
+        res = run(cmd, tmp_path / "v.tsv", "-o", tmp_path / "x.out", ok=False)
+        assert res.exit_code == 2 and "this is a vocabulary" in res.stderr and not (tmp_path / "x.out").exists()
+    (tmp_path / "e.txt").write_text((tmp_path / "v.tsv").read_text())
+    run("walks", tmp_path / "e.txt", "-o", tmp_path / "w.txt", "--walks-per-node", 1, "--walk-length", 5, "-q")
+
+
 def test_deepwalk_names_the_graph_and_refuses_one_word_hierarchical_softmax(tmp_path):
     (tmp_path / "loop.txt").write_text("q q\n")
     res = run("deepwalk", tmp_path / "loop.txt", "-o", tmp_path / "v.npz", ok=False)
