@@ -193,16 +193,17 @@ def read_vocab(path: str) -> Vocabulary:
 def _read_vocab_lines(path: str, words: list, counts: list, seen: set) -> None:
     from embedcli.tokenizer import decode_block
 
+    sep = None  # the first line's: a tab, or the space of GloVe's vocab_count (a word holds no space)
     for lineno, data, _ in iter_line_chunks(path):
         for i, line in enumerate(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).splitlines()):
             if not line.strip():
                 continue
-            parts = line.split("\t")
-            if len(parts) == 1:  # GloVe's vocab_count writes 'word count' (a word holds no space)
-                parts = line.rstrip("\r").split(" ")
+            if sep is None:
+                sep = "\t" if "\t" in line else " "
+            parts = line.rstrip("\r").split(sep) if sep == " " else line.split(sep)
             if len(parts) != 2:
-                raise FormatError(f"{path}:{lineno + i}: expected 'word<TAB>count' (or GloVe's 'word count'), got "
-                                  f"{len(parts)} field(s)")
+                want = "'word<TAB>count'" if sep == "\t" else "'word count' (GloVe's vocab_count form, as line 1)"
+                raise FormatError(f"{path}:{lineno + i}: expected {want}, got {len(parts)} field(s)")
             w, c = parts
             try:
                 n = int(c)

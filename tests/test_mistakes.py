@@ -297,8 +297,8 @@ def test_a_malformed_file_keeps_its_precise_message(made, small_tokens, tmp_path
     (tmp_path / "spaces.tsv").write_text(vocab.replace("\t", " ").replace("\n", " x\n"))
     (tmp_path / "three.tsv").write_text("a\t1\tx\nb\t2\ty\n")
     (tmp_path / "g.npz").write_bytes(b"garbage\x00\x01\x02")
-    for args, says in ((("cooccur", small_tokens, "--vocab", tmp_path / "spaces.tsv"), ":1: expected 'word<TAB>count' (or GloVe's 'word count'), got 3"),
-                       (("cooccur", small_tokens, "--vocab", tmp_path / "three.tsv"), ":1: expected 'word<TAB>count' (or GloVe's 'word count'), got 3"),
+    for args, says in ((("cooccur", small_tokens, "--vocab", tmp_path / "spaces.tsv"), ":1: expected 'word count' (GloVe's vocab_count form, as line 1), got 3"),
+                       (("cooccur", small_tokens, "--vocab", tmp_path / "three.tsv"), ":1: expected 'word<TAB>count', got 3"),
                        (("svd", tmp_path / "g.npz"), "not an embedcli matrix file")):
         res = run(*args, "-o", tmp_path / "x.npz", ok=False)
         assert res.exit_code == 3 and says in res.stderr and "looks like" not in res.stderr, res.stderr
