@@ -270,6 +270,23 @@ def test_vectors_piped_to_stdin_as_dash(made):
     assert run("neighbors", made / "plain.txt", "-", input=word + "\n").stdout.startswith(word)  # stdin free again
 
 
+def test_stdin_of_the_wrong_kind_is_refused(made):
+    """Vectors or a vocabulary piped where tokens belong are named from the bytes waiting on stdin
+    (peeked, not consumed); numeric tokens (random walks) are still tokens."""
+    import subprocess
+    import sys
+
+    def vocab_of(data: bytes):
+        return subprocess.run([sys.executable, "-m", "embedcli", "vocab", "-", "-q"], input=data, capture_output=True,
+                              timeout=120)
+
+    for name, says in (("plain.txt", "this is a vectors file"), ("vocab.tsv", "this is a vocabulary")):
+        res = vocab_of((made / name).read_bytes())
+        assert res.returncode == 2 and b"standard input: " + says.encode() in res.stderr, res.stderr
+    res = vocab_of(b"12 7 12 9\n7 12 3\n" * 50)
+    assert res.returncode == 0 and res.stdout.startswith(b"12\t")
+
+
 def test_a_full_tmpdir_is_named(tmp_path, small_tokens, monkeypatch):
     """No room for a temporary copy (a compressed corpus for gensim) names the copy and TMPDIR; it
     was blamed on standard output."""

@@ -192,7 +192,8 @@ def check_tokens_input(path: str) -> None:
     matrix, a fastText model or a sidecar.  Only strong signs count (a ``word<TAB>count`` on every
     sampled line; a word2vec ``N D`` header followed by a word and ``D`` numbers; word + decimal
     numbers on every line), so a corpus of numbers (random walks over integer node names) is
-    still tokens.  stdin and URLs are not checked.
+    still tokens.  stdin is checked from the bytes already waiting (peeked, not consumed); URLs
+    are not checked.
 
     Raises:
         InputError: the path is missing, a folder, or one of the kinds above.
@@ -204,7 +205,10 @@ def check_tokens_input(path: str) -> None:
     from embedcli.provenance import read_sidecar, sidecar_status
     from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
 
-    if path == "-" or is_url(path):
+    if path == "-":
+        _check_stdin_tokens()
+        return
+    if is_url(path):
         return
     if not os.path.isfile(path):
         raise not_a_file(path, "tokens")
@@ -223,6 +227,26 @@ def check_tokens_input(path: str) -> None:
         kind = _sniff_not_tokens(sample, FASTTEXT_MAGIC)
     if kind in _NOT_TOKENS:
         raise InputError(f"{path}: this is {_NOT_TOKENS[kind]}")
+
+
+def _check_stdin_tokens() -> None:
+    """:func:`check_tokens_input` for ``-``: sniff what is waiting on standard input without
+    consuming it (``peek``; nothing when stdin cannot peek, e.g. a test's in-memory stream)."""
+    import sys
+
+    from embedcli.errors import InputError
+    from embedcli.vectorfile import FASTTEXT_MAGIC
+
+    peek = getattr(getattr(sys.stdin, "buffer", None), "peek", None)
+    if peek is None or sys.stdin.isatty():
+        return
+    try:
+        sample = peek(65536)[:65536]
+    except (OSError, ValueError):
+        return
+    kind = _sniff_not_tokens(sample, FASTTEXT_MAGIC)
+    if kind in _NOT_TOKENS:
+        raise InputError(f"standard input: this is {_NOT_TOKENS[kind]}")
 
 
 def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
