@@ -285,6 +285,8 @@ def run_pipeline(
         final = ("glove", glove) if method == "glove" else ("svd", (resolve_weighting(weighting, cm.kind), svd))
         if resume and same_work(f["vectors"], *final, {"matrix": cm.record()}):
             return _reused_vectors(res, method)
+        if resume:
+            _drop(later[2:])  # other options' vectors: gone before these are made, as after a rerun stage
         if method == "glove":
             from embedcli.glove import train_glove
 
