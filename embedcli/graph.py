@@ -100,7 +100,6 @@ class Graph:
         return np.where(self._keys[pos] == target, A.data[pos], 0.0)
 
 
-@entry_point
 def _refuse_embedcli_files(path: str) -> None:
     """A file whose ``.meta.json`` says embedcli wrote it as something else (a vocabulary's
     ``word<TAB>count`` lines parse as edges) is not read as a graph.
@@ -116,12 +115,13 @@ def _refuse_embedcli_files(path: str) -> None:
         doc = read_sidecar(path)
     except FormatError:
         return
-    kind = doc and doc.get("kind")
-    if kind and kind != "edges" and sidecar_status(path, doc, check_hash=False) == "ok":
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    if isinstance(kind, str) and kind != "edges" and sidecar_status(path, doc, check_hash=False) == "ok":
         raise WrongKindError(f"{path}: this is {_KIND_NAMES.get(kind, 'a ' + str(kind) + ' file')} (its .meta.json "
                              "says so), not a graph edge list ('u v' or 'u v weight' lines)")
 
 
+@entry_point
 def read_graph(path: str, undirected: bool = False) -> Graph:
     """Read an edge list: ``u v`` or ``u v weight`` per line (whitespace-separated; ``.gz``/``.bz2``/
     ``.xz`` ok; ``-`` is stdin), blank lines and comment lines (first field starting with ``#``)

@@ -212,6 +212,15 @@ def test_an_embedcli_vocabulary_is_not_read_as_a_graph(tmp_path, small_tokens):
         assert res.exit_code == 2 and "this is a vocabulary" in res.stderr and not (tmp_path / "x.out").exists()
     (tmp_path / "e.txt").write_text((tmp_path / "v.tsv").read_text())
     run("walks", tmp_path / "e.txt", "-o", tmp_path / "w.txt", "--walks-per-node", 1, "--walk-length", 5, "-q")
+    # the library still takes a Path (read_graph keeps its @entry_point); a sidecar of junk is no crash
+    from embedcli.graph import read_graph
+    from embedcli.netmf import netmf
+    from embedcli.specs import NetMFSpec
+
+    (tmp_path / "g.txt").write_text("a b\nb c\nc a\nc d\n")
+    assert netmf(read_graph(tmp_path / "g.txt"), NetMFSpec(dim=2)) is not None
+    (tmp_path / "g.txt.meta.json").write_text('{"kind": ["x"], "file": {"size": 16}}')
+    run("walks", tmp_path / "g.txt", "-o", tmp_path / "w2.txt", "-q")
 
 
 def test_deepwalk_names_the_graph_and_refuses_one_word_hierarchical_softmax(tmp_path):
