@@ -375,5 +375,9 @@ def model_stamp(path: str) -> dict:
     that ``neighbors --text`` notices when the file was replaced."""
     import os
 
+    from embedcli.vectorfile import is_stream
+
+    if path == "-" or is_stream(path):  # nothing to find again: 'neighbors --text' then needs --model
+        return {"path": path, "note": "read from a pipe; give --model to embed texts"}
     st = os.stat(path)
     return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}

@@ -54,6 +54,14 @@ def _numba():
 SLICE_ENTRIES = 1 << 20
 
 
+def glove_threads(spec: GloveSpec) -> int:
+    """The Hogwild threads a run of ``spec`` uses: ``workers`` (default: the cores), at most numba's
+    thread count.  Recorded as ``stats["workers"]``: the result is reproducible with 1 only."""
+    import numba
+
+    return max(1, min(spec.workers or cores(), numba.config.NUMBA_NUM_THREADS))
+
+
 def glove_entries(matrix: sp.spmatrix, spec: GloveSpec) -> tuple[np.ndarray, ...]:
     """The positive entries in the training order: ``(rows, cols) int32``, ``log X float32`` and
     ``f(X) float32``, each ``(nnz,)``, shuffled once by ``spec.seed`` (the reference's ``shuffle``).
@@ -133,7 +141,7 @@ def train_glove(cm, spec: GloveSpec | None = None, progress=None) -> tuple[Vecto
     bc = ((rng.random(n_cols, dtype=np.float32) - 0.5) / d).astype(np.float32)
     gW, gC = np.ones_like(W), np.ones_like(C)
     gbw, gbc = np.ones_like(bw), np.ones_like(bc)
-    threads = max(1, min(spec.workers or cores(), numba.config.NUMBA_NUM_THREADS))
+    threads = glove_threads(spec)
     from embedcli._glove_kernel import glove_epoch as epoch
 
     costs: list[float] = []

@@ -125,20 +125,27 @@ def _check_name_fits(path: str) -> None:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         limit = 255
-    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + 40 > limit:
+    # the longest name written beside it: NAME.meta.json (temporary names hold at most 100 bytes of NAME)
+    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) + len(".meta.json") > limit:
         raise InputError(f"{path}: file name too long (with its .meta.json and temporary names it would exceed "
                          f"{limit} bytes)")
 
 
 def temp_prefix(target: str) -> str:
     """The prefix of this process's temporary files beside ``target``: ``.NAME.HOST-PID.``, where
-    HOST is a short hash of the host name, so that a later run can tell a leftover of a killed
-    process (:func:`remove_leftovers`) from a file another run is writing."""
+    HOST is a short hash of the host name and PID namespace, so that a later run can tell a leftover
+    of a killed process (:func:`remove_leftovers`) from a file another run is writing."""
     import hashlib
     import socket
 
-    host = hashlib.sha1(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:6]
-    return f".{os.path.basename(target)[:100]}.{host}-{os.getpid()}."
+    try:  # processes in another PID namespace (a container) share the host name, not the pids
+        ns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        ns = ""
+    host = hashlib.sha1((socket.gethostname() + "/" + ns).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    # at most 100 bytes of NAME (cut between characters): the temporary names fit any folder's limit
+    name = os.path.basename(target).encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore")
+    return f".{name}.{host}-{os.getpid()}."
 
 
 def remove_leftovers(target: str) -> list[str]:

@@ -255,7 +255,7 @@ def run_pipeline(
             res.stages.append(("vocab", time.perf_counter() - t, f"{len(v):,} words with count >= {vocab.min_count}"))
 
         if not counted:
-            if resume and _trained_reusable(f, outdir, method, word2vec, vocab, tokens_rec):
+            if resume and _trained_reusable(f, outdir, method, word2vec, vocab, tokens_rec, len(v)):
                 return _reused_vectors(res, method)
             if resume:
                 _drop(later[2:])
@@ -283,7 +283,8 @@ def run_pipeline(
         t = time.perf_counter()
         glove = glove or GloveSpec()
         final = ("glove", glove) if method == "glove" else ("svd", (resolve_weighting(weighting, cm.kind), svd))
-        if resume and same_work(f["vectors"], *final, {"matrix": cm.record()}):
+        if (resume and same_work(f["vectors"], *final, {"matrix": cm.record()})
+                and _same_threads(f["vectors"], method, glove)):
             return _reused_vectors(res, method)
         if resume:
             _drop(later[2:])  # other options' vectors: gone before these are made, as after a rerun stage
@@ -307,11 +308,30 @@ def run_pipeline(
         return res
 
 
-def _trained_reusable(f: dict, outdir: str, method: str, spec, vocab: VocabSpec, tokens_rec: dict) -> bool:
+def _trained_reusable(f: dict, outdir: str, method: str, spec, vocab: VocabSpec, tokens_rec: dict,
+                      n_words: int) -> bool:
     """Whether the word2vec/fasttext vectors (and fastText's model) in ``outdir`` were trained with
-    ``spec`` and ``vocab`` on these tokens."""
+    ``spec`` and ``vocab`` on these tokens, with as many threads (the result depends on them)."""
+    from embedcli.resume import recorded
+
+    if method == "fasttext" and spec.bucket is None:  # sized from the vocabulary, recorded as sized
+        from embedcli.predictive import auto_bucket
+
+        spec = spec.replace(bucket=auto_bucket(n_words))
     files = [f["vectors"]] + ([os.path.join(outdir, "model.bin")] if method == "fasttext" else [])
-    return all(same_work(p, method, (vocab, spec), {"tokens": tokens_rec}) for p in files)
+    return all(same_work(p, method, (vocab, spec), {"tokens": tokens_rec})
+               and ((recorded(p) or {}).get("stats") or {}).get("workers") == spec.n_workers for p in files)
+
+
+def _same_threads(path: str, method: str, glove: GloveSpec) -> bool:
+    """GloVe's result depends on its thread count (Hogwild): reuse only with as many (the SVD's
+    does not)."""
+    if method != "glove":
+        return True
+    from embedcli.glove import glove_threads
+    from embedcli.resume import recorded
+
+    return ((recorded(path) or {}).get("stats") or {}).get("workers") == glove_threads(glove)
 
 
 def _reused_vectors(res: PipelineResult, method: str) -> PipelineResult:

@@ -193,16 +193,19 @@ def _url_provenance(url: str) -> dict:
 
 
 def corpus_records(files: list[str]) -> list[dict]:
-    """Records of raw corpus files: path and size (corpora are not hashed: they may be huge)."""
+    """Records of raw corpus files: path, size and, for local files, modification time in ns
+    (``mtime_ns``; corpora are not hashed: they may be huge).  ``pipeline --resume`` compares them."""
     out = []
     for p in files:
         rec: dict = {"path": p}
         if p != "-":
             from embedcli.errors import EmbedcliError
-            from embedcli.fileio import input_size
+            from embedcli.fileio import input_size, is_url
 
             try:
                 rec["size"] = input_size(p)
+                if not is_url(p):
+                    rec["mtime_ns"] = os.stat(p).st_mtime_ns
             except (OSError, EmbedcliError):
                 pass
         out.append(rec)

@@ -4,8 +4,8 @@ A stage file is reused when the provenance recorded with it says that the same s
 with the same parameters from the same inputs as this run would.  Inputs are compared by
 content where the record allows: tokens and vocabulary files by the SHA-256 their sidecars
 recorded, a matrix by its own provenance (which names its inputs' hashes and parameters), and
-raw corpus files, which are not hashed (they may be huge), by path and size plus a make-like
-rule: a corpus modified after the tokens file was written is tokenized again.  Paths of the
+raw corpus files, which are not hashed (they may be huge), by resolved path, size and modification
+time; a stop-word file modified after the tokens file was written is a change too.  Paths of the
 pipeline's own files are not compared (``-o out`` and ``-o ./out/`` name the same files).
 
 Nothing here changes a file; :func:`embedcli.pipeline.run_pipeline` decides what to run.
@@ -67,13 +67,37 @@ def same_work(path: str, stage: str, specs, inputs: dict) -> bool:
 
 
 def tokens_reusable(path: str, files: list[str], spec) -> bool:
-    """Whether the tokens file ``path`` was made by ``spec`` from exactly ``files`` (local files,
-    in this order), none of which has been modified since.  Stdin and URLs are never reused."""
+    """Whether the tokens file ``path`` was made by ``spec`` from exactly ``files`` (local files, in
+    this order): each the same file (the same path once resolved), of the same size and
+    modification time as recorded, and a stop-word file (``spec.stopwords``) not modified since the
+    tokens were written.  Stdin and URLs are never reused; neither is a run that skipped an
+    unreadable file (which files would be skipped is known only by reading them)."""
     from embedcli.fileio import is_url
 
     if not files or any(f == "-" or is_url(f) or not os.path.isfile(f) for f in files):
         return False
-    if not same_work(path, "tokenize", spec, {"corpus": corpus_records(files)}):
+    rec = recorded(path)
+    if rec is None or rec.get("stage") != "tokenize" or _normal(rec.get("spec")) != _normal(spec.provenance()):
+        return False
+    done = (rec.get("inputs") or {}).get("corpus")
+    if not isinstance(done, list) or len(done) != len(files):
         return False
     written = os.path.getmtime(path)
-    return all(os.path.getmtime(f) < written for f in files)
+    for r, f in zip(done, files, strict=True):
+        if not isinstance(r, dict) or not isinstance(r.get("path"), str) or not _same_path(r["path"], f):
+            return False
+        st = os.stat(f)
+        if r.get("mtime_ns") != st.st_mtime_ns or r.get("size") != corpus_records([f])[0].get("size"):
+            return False
+    from embedcli.tokenizer import stopwords_files
+
+    return all(os.path.isfile(p) and os.path.getmtime(p) < written for p in stopwords_files(spec.stopwords))
+
+
+def _same_path(recorded_path: str, path: str) -> bool:
+    """The recorded corpus path names ``path``: the same file when both exist (``c.txt``,
+    ``./c.txt`` and its absolute path alike), else the same spelling."""
+    try:
+        return os.path.samefile(recorded_path, path)
+    except OSError:
+        return os.path.normpath(recorded_path) == os.path.normpath(path)

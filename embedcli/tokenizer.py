@@ -499,13 +499,14 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     return toks, blank, counts, ids
 
 
-_ID_SPACE = re.compile(r"\s")
+_ID_SPACE = re.compile(r"[\s%]")
 
 
 def id_without_space(x: str) -> str:
-    """A document id as written by ``--ids-output``: each white-space character percent-encoded
-    (``my docs/a b.txt:3`` -> ``my%20docs/a%20b.txt:3``; a tab is ``%09``), as ids are keys in
-    files whose fields white space separates.  Nothing else is changed."""
+    """A document id as written by ``--ids-output``: each white-space character and ``%``
+    percent-encoded (``my docs/a b.txt:3`` -> ``my%20docs/a%20b.txt:3``; a tab is ``%09``, ``%`` is
+    ``%25``), as ids are keys in files whose fields white space separates; one-to-one
+    (``urllib.parse.unquote`` gives the original back).  Nothing else is changed."""
     if not _ID_SPACE.search(x):
         return x
     return _ID_SPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), x)

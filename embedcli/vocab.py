@@ -205,6 +205,8 @@ def _read_vocab_lines(path: str, words: list, counts: list, seen: set) -> None:
                 want = "'word<TAB>count'" if sep == "\t" else "'word count' (GloVe's vocab_count form, as line 1)"
                 raise FormatError(f"{path}:{lineno + i}: expected {want}, got {len(parts)} field(s)")
             w, c = parts
+            if not w:
+                raise FormatError(f"{path}:{lineno + i}: empty word")
             try:
                 n = int(c)
             except ValueError:

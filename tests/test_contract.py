@@ -284,9 +284,12 @@ def test_devices_pipes_links_and_permissions(tmp_path, small_speeches):
 
 
 def test_failure_paths_leave_old_files_whole(tmp_path, small_speeches, monkeypatch):
-    long = tmp_path / ("x" * 240 + ".txt")
+    long = tmp_path / ("x" * 242 + ".txt")  # its NAME.meta.json would exceed 255 bytes
     res = run("tokenize", small_speeches, "-o", long, ok=False)
     assert res.exit_code == 2 and "too long" in res.stderr and not long.exists()
+    fits = tmp_path / ("é" * 110 + "x" * 20 + ".txt")  # 244 bytes: NAME.meta.json fits; temporary names cut NAME
+    run("tokenize", small_speeches, "-o", fits, "-q")
+    assert fits.exists() and (tmp_path / (fits.name + ".meta.json")).exists()
     run("pipeline", tmp_path / "nope.txt", "-o", tmp_path / "newout", ok=False)
     assert not (tmp_path / "newout").exists()
     # the sidecar cannot be written (disk full): neither the data nor the old sidecar change

@@ -209,7 +209,7 @@ def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     spaced = tmp_path / "my docs"
     spaced.mkdir()
     (spaced / "a b.txt").write_text("one two\nthree one\n")
-    (spaced / "c.tsv").write_text("doc 1\tone two\ndoc\t2\tthree\n")
+    (spaced / "c.tsv").write_text("doc 1\tone two\ndoc\t2\tthree\ndoc%201\tfour\n")
     run("tokenize", spaced / "a b.txt", "-o", tmp_path / "s.tok", "--ids-output", tmp_path / "s.ids", "-q")
     want = str(spaced / "a b.txt").replace(" ", "%20")
     assert (tmp_path / "s.ids").read_text() == f"{want}:1\n{want}:2\n"
@@ -217,7 +217,7 @@ def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     assert CountMatrix.load(str(tmp_path / "s.npz")).col_words == [f"{want}:1", f"{want}:2"]
     run("tokenize", spaced / "c.tsv", "--id-column", "1", "--text-column", "2", "-o", tmp_path / "c.tok",
         "--ids-output", tmp_path / "c.ids", "-q")
-    assert (tmp_path / "c.ids").read_text() == "doc%201\ndoc\n"
+    assert (tmp_path / "c.ids").read_text() == "doc%201\ndoc\ndoc%25201\n"  # one-to-one: % is encoded too
 
 
 def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp_path, small_tokens):

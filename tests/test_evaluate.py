@@ -93,6 +93,8 @@ def test_evaluate_exits_4_when_nothing_is_scored(tmp_path, vec_path):
     assert res.exit_code == 4 and "nothing was scored" in res.stderr
     assert json.loads(res.stdout)["similarity"][0]["spearman"] is None
     assert run("evaluate", vec_path, "-q").exit_code == 0
+    (tmp_path / "one.tsv").write_text("the\tof\t3\n")  # covered, but one pair has no rank correlation
+    assert run("evaluate", vec_path, "--no-bundled", "--similarity", tmp_path / "one.tsv", "-q", ok=False).exit_code == 4
 
 
 @pytest.mark.parametrize("content,message", [

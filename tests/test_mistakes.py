@@ -159,9 +159,9 @@ def test_files_from_other_tools_byte_order_mark_and_bad_headers(made, small_toke
         assert run("neighbors", tmp_path / name, word, "-k", 1).stdout.startswith(word + "\t")
     other = rows.split(b"\n", 2)[1].split(b" ", 1)[0].decode()
     (tmp_path / "sim.tsv").write_bytes(f"\ufeff{word}\t{other}\t5.0\n{other}\t{word}\t4\n".encode())
-    rec = json.loads(run("evaluate", made / "vectors.npz", "--similarity", tmp_path / "sim.tsv", "--no-bundled",
-                         "--format", "json").stdout)
-    assert json.dumps(rec).count('"pairs_used": 2')
+    res = run("evaluate", made / "vectors.npz", "--similarity", tmp_path / "sim.tsv", "--no-bundled",
+              "--format", "json", ok=False)  # both pairs read (BOM dropped); one word pair twice has no rank: exit 4
+    assert res.exit_code == 4 and json.dumps(json.loads(res.stdout)).count('"pairs_used": 2')
     n, dim = text.split(b"\n", 1)[0].split()
     cases = [(b"%d %d\n" % (int(n), int(dim) + 3) + rows, ":2: the header says dimension %d but the first row has %d "
               "values" % (int(dim) + 3, int(dim))),

@@ -91,7 +91,7 @@ def _stages(res) -> dict:
     out = {}
     for line in res.stdout.splitlines():
         parts = line.split()
-        if parts and parts[0] in ("tokenize", "vocab", "cooccur", "svd", "glove", "word2vec"):
+        if parts and parts[0] in ("tokenize", "vocab", "cooccur", "svd", "glove", "word2vec", "fasttext"):
             out[parts[0]] = "reused" if "reused" in line else "ran"
     return out
 
@@ -163,3 +163,32 @@ def test_resume_other_methods_and_library(tmp_path, small_speeches):
                        word2vec=Word2VecSpec(vector_size=10, epochs=2, workers=1), resume=True)
     assert [(name, secs) for name, secs, _ in res.stages] == [("tokenize", 0.0), ("vocab", 0.0), ("word2vec", 0.0)]
     assert len(res.vectors) > 100
+
+
+def test_resume_tells_files_apart_by_identity_not_by_name(tmp_path, monkeypatch):
+    """A corpus replaced by another of the same size and an older time, or an edited stop-word
+    file, is tokenized again; the same corpus spelled otherwise is reused; fastText's
+    automatic bucket and the thread count of trained vectors are compared as applied."""
+    import os
+
+    from embedcli.pipeline import sample_corpus_path
+
+    monkeypatch.chdir(tmp_path)
+    lines = __import__("gzip").open(sample_corpus_path(), "rt").read().splitlines()[:12]
+    open("c.txt", "w").write("\n".join(lines) + "\n")
+    open("other.txt", "w").write("\n".join(reversed(lines)) + "\n")  # same size, other order
+    os.utime("other.txt", (1e9, 1e9))  # older than anything: a make-like rule would be fooled
+    open("sw.txt", "w").write("the\nof\n")
+    base = ("pipeline", "c.txt", "-o", "out", "--min-count", 3, "--dim", 10, "--stopwords", "sw.txt")
+    run(*base, "-q")
+    assert set(_stages(run("pipeline", "./c.txt", *base[2:], "--resume")).values()) == {"reused"}
+    os.replace("other.txt", "c.txt")
+    assert _stages(run(*base, "--resume"))["tokenize"] == "ran"
+    open("sw.txt", "a").write("and\n")
+    assert _stages(run(*base, "--resume"))["tokenize"] == "ran"
+    assert " and " not in " " + open("out/tokens.txt").read().replace("\n", " ")
+
+    ft = ("pipeline", "c.txt", "-o", "ft", "--method", "fasttext", "--min-count", 3, "--dim", 8, "--epochs", 1)
+    run(*ft, "--workers", 1, "-q")
+    assert _stages(run(*ft, "--workers", 1, "--resume"))["fasttext"] == "reused"  # bucket sized as before
+    assert _stages(run(*ft, "--workers", 2, "--resume"))["fasttext"] == "ran"  # threads change the result

@@ -17,7 +17,7 @@ from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 @spec_options(TokenizeSpec)
 @click.option("--ids-output", default=None, metavar="FILE",
               help="Also write one id per document written: the --id-column field, else PATH:LINE (PATH for "
-                   "--doc file); white space in an id is percent-encoded (a space is %20) so that each id "
+                   "--doc file); white space and % in an id are percent-encoded (a space is %20) so that each id "
                    "stays one key. termdoc and docvec take it with --ids.")
 @scheduler_option
 @quiet_option

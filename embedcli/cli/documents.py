@@ -47,6 +47,8 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
     from embedcli.vectorfile.kinds import check_tokens_input
 
     spec = build_spec(DocvecSpec, kw)
+    if vectors_path == "-" and tokens == "-":
+        raise click.UsageError("VECTORS and TOKENS cannot both be '-' (standard input): give one as a file")
     check_tokens_input(tokens)
     check_output_path(output)
     from embedcli.tokenizer import stopwords_files

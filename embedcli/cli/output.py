@@ -161,12 +161,15 @@ class Reporter:
 
 
 def scored_status(res: dict, vectors_path: str, quiet: bool) -> int:
-    """``evaluate``'s exit status: 4 (with a warning) when no benchmark pair or question had all its
-    words in the vectors, so that a batch job sees that nothing was measured."""
-    if any(s["pairs_used"] for s in res["similarity"]) or any(a["questions_used"] for a in res["analogy"]):
+    """``evaluate``'s exit status: 4 (with a warning) when no score is defined -- no benchmark pair
+    or question had all its words in the vectors, or too few pairs to rank -- so that a batch job
+    sees that nothing was measured."""
+    if (any(s.get("spearman") is not None for s in res["similarity"])
+            or any(a["questions_used"] for a in res["analogy"])):
         return 0
     if not quiet:
-        warn(f"evaluate: no benchmark pair or question has all its words in {vectors_path}: nothing was scored")
+        warn(f"evaluate: no score could be computed on {vectors_path} (too few benchmark pairs or questions "
+             "have all their words in it): nothing was scored")
     return EXIT_NONE_ANSWERED
 
 

@@ -105,7 +105,8 @@ def describe(path: str) -> dict:
             raise InputError("'-': pipe a file to standard input, or give its path")
         with spooled_stream(path if path != "-" else "standard input", _refuse_zeros, src) as tmp:
             out = describe(tmp)
-        out["note"] = f"read from a pipe ({path}); " + out.get("note", "no sidecar metadata: a pipe has none")
+        where = "standard input" if path == "-" else f"a pipe ({path})"
+        out["note"] = f"read from {where}; " + out.get("note", "no sidecar metadata: a stream has none")
         return out
     head = read_head(path, "embedcli")
     doc = read_sidecar(path)
