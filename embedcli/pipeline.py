@@ -172,8 +172,8 @@ def run_pipeline(
     ``resume``: reuse the stage files already in ``outdir`` that an earlier run made from the same
     inputs with the same parameters (:mod:`embedcli.resume`), and run only the stages after the
     last of them; reused stages are listed in ``stages`` with 0 seconds and "reused".  The first
-    stage that cannot be reused removes its own and every later file before it runs, so the
-    folder never mixes two runs.
+    stage that cannot be reused removes its own and every later file before it runs, so these
+    files never mix two runs (vectors written under another ``vectors_name`` are not touched).
 
     Raises:
         ParameterError: an unknown method, or a word2vec spec for fasttext.

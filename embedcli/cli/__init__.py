@@ -45,7 +45,9 @@ def message(e: EmbedcliError) -> str:
     from embedcli.specs import flag_of
 
     if isinstance(e, ParameterError):  # a switch is named alone (--dynamic-window: ..., not --dynamic-window True)
-        msg = f"{flag_of(e.param)}: {e.reason}" if isinstance(e.value, bool) else f"{flag_of(e.param)} {e.value}: {e.reason}"
+        v = e.value  # --negative 5, as typed, not 5.0
+        shown = int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else v
+        msg = f"{flag_of(e.param)}: {e.reason}" if isinstance(e.value, bool) else f"{flag_of(e.param)} {shown}: {e.reason}"
     else:
         msg = str(e)
     for p in getattr(e, "params", ()):
