@@ -222,9 +222,11 @@ _WHITE = np.zeros(256, bool)
 _WHITE[[9, 10, 11, 12, 13, 32]] = True
 
 
-def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22,
+def split_long_lines(src: str, dst: str | None, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22,
                      progress: Progress | None = None) -> int:
-    """Copy a tokens file, ending a line after every ``max_tokens`` tokens of a longer one.
+    """Copy a tokens file, ending a line after every ``max_tokens`` tokens of a longer one
+    (``dst=None``: in place, writing only the changed bytes -- for a temporary copy that embedcli
+    owns, e.g. a decompressed ``.gz``, so that no second copy is made).
 
     gensim's ``corpus_file`` training cuts such a line into the same chunks itself, but it first
     holds the whole line as C++ strings and re-copies its pending chunks for every batch:
@@ -238,8 +240,8 @@ def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, 
     """
     total, done = os.path.getsize(src), 0
     added, ordinal, prev_white = 0, 0, True  # tokens of the current line so far; the byte before the part
-    carry = b""
-    with open(src, "rb") as f, open(dst, "wb") as out:
+    carry, pos = b"", 0  # pos: the file offset of the part
+    with open(src, "rb") as f, open(dst if dst is not None else src, "wb" if dst is not None else "r+b") as out:
         while True:
             block = f.read(block_size)
             done += len(block)
@@ -267,10 +269,17 @@ def split_long_lines(src: str, dst: str, max_tokens: int = GENSIM_MAX_SENTENCE, 
             cut = np.flatnonzero(start & (rank > 0) & (rank % max_tokens == 0))
             cut = cut[cut > 0]
             if len(cut):
-                a = a.copy()
-                a[cut - 1] = 10
                 added += len(cut)
-            out.write(a.tobytes() if len(cut) else part)
+                if dst is None:  # a few bytes per 10,000 tokens: written where they are
+                    for c in (cut - 1).tolist():
+                        out.seek(pos + c)
+                        out.write(b"\n")
+                else:
+                    a = a.copy()
+                    a[cut - 1] = 10
+            if dst is not None:
+                out.write(a.tobytes() if len(cut) else part)
+            pos += len(part)
             ordinal = int(count[-1] - base[-1])
             prev_white = bool(white[-1])
     return added
@@ -300,7 +309,10 @@ def _gensim_kwargs(spec: Word2VecSpec, vocab: VocabSpec) -> dict:
 def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Progress | None):
     """Build the vocabulary, check it, train; returns (model, stats)."""
     with plain_tokens_file(tokens) as path, contextlib.ExitStack() as stack:
-        if _check_corpus(path, tokens):  # a line gensim would cut into chunks: cut it first (see split_long_lines)
+        long_lines = _check_corpus(path, tokens)
+        if long_lines and path != tokens:  # our own temporary copy (stdin, .gz): cut it in place
+            split_long_lines(path, None, progress=progress)
+        elif long_lines:  # a line gensim would cut into chunks: cut a copy first (see split_long_lines)
             fd, cut = tempfile.mkstemp(prefix="embedcli-lines-", suffix=".txt")
             os.close(fd)
             stack.callback(os.unlink, cut)

@@ -233,6 +233,9 @@ def test_long_lines_are_cut_as_gensim_would_before_training(tmp_path, small_toke
         (tmp_path / "a.txt").write_text(text)
         split_long_lines(str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), m, block_size=rng.randint(1, 9))
         out = (tmp_path / "b.txt").read_text()
+        (tmp_path / "c.txt").write_text(text)  # in place (a temporary copy of ours): the same bytes
+        split_long_lines(str(tmp_path / "c.txt"), None, m, block_size=rng.randint(1, 9))
+        assert (tmp_path / "c.txt").read_text() == out
         want = [line.split()[i:i + m] for line in text.split("\n") for i in range(0, len(line.split()), m)]
         assert len(out) == len(text) and [line.split() for line in out.split("\n") if line.split()] == want
 
@@ -255,6 +258,18 @@ def test_long_lines_are_cut_as_gensim_would_before_training(tmp_path, small_toke
     g = Word2Vec(corpus_file=str(corpus), vector_size=10, epochs=1, workers=1, seed=3, min_count=3)
     assert wv.words == g.wv.index_to_key and np.array_equal(np.asarray(wv.vectors), g.wv.vectors)
     assert st["corpus_documents"] == g.corpus_count
+    # compressed: cut in place in the one decompressed copy, the same vectors
+    import gzip
+    import tempfile
+
+    made = []
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, **k: made.append(k.get("prefix")) or real(*a, **k))
+    (tmp_path / "mix.txt.gz").write_bytes(gzip.compress(corpus.read_bytes()))
+    wz, _, _ = train_word2vec(str(tmp_path / "mix.txt.gz"), Word2VecSpec(epochs=1, vector_size=10, workers=1, seed=3),
+                              VocabSpec(min_count=3))
+    assert np.array_equal(np.asarray(wz.vectors), np.asarray(wv.vectors))
+    assert "embedcli-spool-" in made and "embedcli-lines-" not in made  # one temporary copy, not two
 
 
 def test_vocabulary_scan_shows_progress(tmp_path, monkeypatch):
