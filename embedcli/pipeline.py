@@ -76,8 +76,9 @@ LOCK_NAME = ".embedcli-pipeline.lock"
 
 @contextlib.contextmanager
 def _output_lock(outdir: str):
-    """One pipeline at a time in ``outdir``: ``LOCK_NAME`` holds the writer's pid while it runs (a
-    lock left by a process that no longer exists, e.g. after SIGKILL, is taken over).
+    """One pipeline at a time in ``outdir``: ``LOCK_NAME`` holds the writer's pid and host while it
+    runs (a lock left by a process of this host that no longer exists, e.g. after SIGKILL, is taken
+    over; one of another host is not, as its pid cannot be checked from here).
 
     Raises:
         InputError: another live process holds the folder.
@@ -90,18 +91,20 @@ def _output_lock(outdir: str):
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             try:
-                with open(path, encoding="ascii") as fh:
-                    pid = int(fh.read().strip() or 0)
+                with open(path, encoding="utf-8") as fh:
+                    fields = fh.read().split()
+                pid, host = int(fields[0]) if fields else 0, (fields[1] if len(fields) > 1 else _host())
             except (OSError, ValueError):
-                pid = 0
-            if pid > 0 and alive(pid):
-                raise InputError(f"{outdir}: another embedcli pipeline (pid {pid}) is writing this folder; wait "
+                pid, host = 0, _host()
+            if pid > 0 and (host != _host() or alive(pid)):  # another host's pid cannot be checked from here
+                where = f"pid {pid}" + (f" on {host}" if host != _host() else "")
+                raise InputError(f"{outdir}: another embedcli pipeline ({where}) is writing this folder; wait "
                                  f"for it or give another -o (if no such run exists, remove {path})") from None
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)  # its writer is gone
             continue
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(f"{os.getpid()}\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()} {_host()}\n")
         break
     else:
         raise InputError(f"{outdir}: cannot take the folder ({path} keeps reappearing)")
@@ -110,6 +113,13 @@ def _output_lock(outdir: str):
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+def _host() -> str:
+    """This host's name in a lock file (a shared folder may be written from several machines)."""
+    import socket
+
+    return socket.gethostname().split()[0] if socket.gethostname().strip() else "localhost"
 
 
 def _drop(paths: list[str]) -> None:

@@ -62,6 +62,9 @@ def test_pipeline_folder_is_one_run_and_one_writer(tmp_path, small_speeches):
     r = run("pipeline", small_speeches, "-o", out, ok=False)
     assert r.exit_code == 2 and "another embedcli pipeline" in r.stderr
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / LOCK_NAME).write_text(dead.stdout.strip() + " elsewhere.example\n")  # another host's: not checkable
+    r = run("pipeline", small_speeches, "-o", out, ok=False)
+    assert r.exit_code == 2 and "on elsewhere.example" in r.stderr
     (out / LOCK_NAME).write_text(dead.stdout)  # its writer is gone
     run("pipeline", small_speeches, "-o", out, "--min-count", 2, "-q")
     assert not (out / LOCK_NAME).exists()
