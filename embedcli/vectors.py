@@ -413,6 +413,7 @@ class Vectors:
             unknown = [w for w in q.words if w not in self.index]
             if unknown:
                 raise KeyError(unknown)
+            next(self.most_similar_batch([], 1, restrict_vocab), None)  # validates restrict_vocab
             s = self.searcher(restrict_vocab)
             units = s.unit(np.asarray([self.index[w] for w in q.words], dtype=np.int64))
             signs = np.asarray([1.0] * len(q.positive) + [-1.0] * len(q.negative), dtype=np.float32)
