@@ -292,7 +292,8 @@ def read_ids(path: str) -> list[str]:
 
 
 @entry_point
-def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, model: Vectors | None = None) -> np.ndarray:
+def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, model: Vectors | None = None,
+                unknown: list | None = None) -> np.ndarray:
     """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
 
     ``texts``: raw texts (one string is one text).  ``docs`` is a ``docvec`` output (the texts are
@@ -301,6 +302,8 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     ``foldin`` (tokenized likewise, then folded in).  ``model_path``: the word vectors or LSA model
     to use; default the one recorded in ``docs`` (``meta["source_model"]``, written by the command
     line).  ``model``: the word vectors or LSA model themselves (a library caller holding them).
+    ``unknown``: if a list is given, one list per text of its tokens the model has no vector for
+    (none for a fastText model, which builds one from character n-grams).
 
     Raises:
         InputError: no model recorded or given, or the model is missing.
@@ -353,6 +356,10 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     lines = [line_tok(" ".join(t.split())) for t in texts]
     if lower_after:
         lines = [x.lower() for x in lines]
+    if unknown is not None:
+        known = model.index
+        unknown.extend([] if "minn" in model.meta else list(dict.fromkeys(w for w in x.split() if w not in known))
+                       for x in lines)
     fd, tmp = tempfile.mkstemp(prefix="embedcli-text-", suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -268,6 +268,10 @@ def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_d
     assert res.exit_code == 4 and "no word known" in res.stderr
     res = run("neighbors", out, "--text", "qqqzzz xxyyq", "--format", "json", ok=False)
     assert res.exit_code == 4 and json.loads(res.stdout)["unknown"] == ["qqqzzz", "xxyyq"]
+    res = run("neighbors", out, "--text", war + " Qqqzzz", "-k", "2", "--format", "json")  # partly known
+    rec = json.loads(res.stdout)
+    assert len(rec["neighbors"]) == 2 and rec["unknown"] == ["qqqzzz"] and "left out: qqqzzz" in res.stderr
+    assert "unknown" not in json.loads(run("neighbors", out, "--text", war, "--format", "json").stdout)
     res = run("neighbors", out, "doc00", "--text", "war", ok=False)
     assert res.exit_code == 2
     # LSA document vectors: the text is folded in with the model recorded beside them

@@ -190,22 +190,25 @@ def text_neighbors(docs, texts: list[str], model_path, topn: int, fmt: str, quie
     from embedcli.docvec import embed_texts
     from embedcli.vectors import Query, Vectors
 
-    q = embed_texts(docs, texts, model_path)
+    unknown: list[list[str]] = []
+    q = embed_texts(docs, texts, model_path, unknown=unknown)
     keys = [f"\0text{i}" for i in range(len(texts))]  # never a document id (ids are lines of text)
     both = Vectors(list(docs.words) + keys, np.vstack([np.asarray(docs.vectors, np.float32), q]), None,
                    {"kind": "documents"})
     answered = 0
     batch = both.most_similar_batch([Query([k]) for k in keys], topn, len(docs))  # answers: documents only
-    for text, vec, ans in zip(texts, q, batch):
+    for text, vec, ans, unk in zip(texts, q, batch, unknown):
         label = " ".join(text.split())
         hits = ans.answers if np.any(vec) else []
-        if not hits:
+        if not hits and not quiet:
             warn(f"--text {label[:40]!r}: no word known to the model; no neighbours")
+        elif unk and not quiet:
+            warn(f"--text {label[:40]!r}: not in the model, left out: {' '.join(unk[:20])}")
         answered += bool(hits)
         if fmt == "json":
             rec = {"query": label, "neighbors": [{"word": w, "similarity": round(sc, 6)} for w, sc in hits]}
-            if not hits:  # as a word query's record: the words that found nothing
-                rec["unknown"] = label.split()
+            if unk or not hits:  # as a word query's record: the words that found nothing
+                rec["unknown"] = unk or label.split()
             click.echo(dumps(rec))
         else:
             for w, sc in hits or [("", None)]:
