@@ -33,6 +33,7 @@ def read_labels(path: str, header: bool = False) -> dict[str, list[str]]:
 
     Raises:
         InputError: missing file.  FormatError: a line with one field (naming the line).
+        WrongKindError: a file embedcli wrote as another kind (vectors, a matrix).
     """
     from embedcli.fileio import open_binary
 
@@ -44,7 +45,10 @@ def read_labels(path: str, header: bool = False) -> dict[str, list[str]]:
             try:
                 line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
-                raise FormatError(f"{path}:{lineno}: not UTF-8 text") from None
+                from embedcli.vectorfile.kinds import other_kind_error
+
+                wrong = other_kind_error(path, "a labels file (key<TAB>label lines)", "labels") if path != "-" else None
+                raise (wrong or FormatError(f"{path}:{lineno}: not UTF-8 text")) from None
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             parts = line.split("\t") if "\t" in line else line.split()

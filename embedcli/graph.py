@@ -45,6 +45,9 @@ class Graph:
     weighted: bool = False
     directed: bool = True
     source: str = ""
+    #: comment lines ('#' first) shaped like edges ('#tag alice'): a hashtag node's edges, perhaps
+    edge_like_comments: int = 0
+    edge_like_example: str = ""
     _keys: np.ndarray | None = field(default=None, repr=False)
     _bits: np.ndarray | None = field(default=None, repr=False)
 
@@ -111,6 +114,20 @@ def _refuse_embedcli_files(path: str) -> None:
     from embedcli.provenance import read_sidecar, sidecar_status
     from embedcli.vectorfile.kinds import _KIND_NAMES
 
+    from embedcli.vectorfile import FASTTEXT_MAGIC
+
+    if path != "-":
+        try:
+            with open(path, "rb") as f:
+                head = f.read(4096)
+        except OSError:
+            head = b""
+        if head.startswith(b"PK") and b"embedcli-" in head:
+            kind = "matrix" if b"embedcli-matrix" in head else "vectors"
+            raise WrongKindError(f"{path}: this is {_KIND_NAMES[kind]} (an embedcli .npz), not a graph edge list "
+                                 "('u v' or 'u v weight' lines)")
+        if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC:
+            raise WrongKindError(f"{path}: this is a fastText model, not a graph edge list")
     try:
         doc = read_sidecar(path)
     except FormatError:
@@ -149,6 +166,7 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     vs: list[np.ndarray] = []
     ws: list[np.ndarray] = []
     n_fields = None
+    edge_like, example = 0, ""
     for lineno, data, whole in iter_line_chunks(path):
         if not whole:
             raise FormatError(f"{path}:{lineno}: line too long for an edge")
@@ -164,7 +182,13 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
         lines = data.split(b"\n")
         parts = [line.split() for line in lines]
         counts = np.fromiter(map(len, parts), np.int64, len(parts))
-        keep = (counts > 0) & ~np.fromiter((bool(p) and p[0].startswith(b"#") for p in parts), bool, len(parts))
+        comment = np.fromiter((bool(p) and p[0].startswith(b"#") for p in parts), bool, len(parts))
+        keep = (counts > 0) & ~comment
+        shaped = np.flatnonzero(comment & ((counts == 2) | (counts == 3)))
+        shaped = [i for i in shaped.tolist() if len(parts[i][0]) > 1]  # '#tag alice', not '# a note'
+        if shaped:
+            edge_like += len(shaped)
+            example = example or lines[shaped[0]].decode("utf-8", "replace").strip()[:60]
         if not keep.any():
             continue
         first = int(np.flatnonzero(keep)[0])
@@ -211,7 +235,8 @@ def read_graph(path: str, undirected: bool = False) -> Graph:
     order = np.lexsort((first_seen, -degree))
     A = A[order][:, order].tocsr()
     A.sort_indices()
-    return Graph([decoded[i] for i in order], A, weighted=bool(ws), directed=not undirected, source=path)
+    return Graph([decoded[i] for i in order], A, weighted=bool(ws), directed=not undirected, source=path,
+                 edge_like_comments=edge_like, edge_like_example=example)
 
 
 def _weights(raw: list[bytes], path: str, lineno: int, lines: list[bytes], keep: np.ndarray) -> np.ndarray:
@@ -451,7 +476,7 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
 
     from embedcli.fileio import naming_scratch_errors
     from embedcli.predictive import train_word2vec
-    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.provenance import raw_file_record, stage_record
 
     walks = walks or WalksSpec()
     spec = spec or Word2VecSpec(sg=True, vector_size=128, window=10, hs=1, negative=0, sample=0.0, epochs=1)
@@ -466,7 +491,7 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
             raise DataError(str(e).replace(path, f"{graph.source or 'graph'} (its walks)"), params=e.params) from None
     stats = {"walks": wstats["walks"], "steps": wstats["steps"], **{k: v for k, v in tstats.items()
                                                                      if k.startswith("corpus_")}}
-    inputs = {"graph": file_provenance(graph.source)} if graph.source and graph.source != "-" else {}
+    inputs = {"graph": raw_file_record(graph.source)} if graph.source and graph.source != "-" else {}
     vectors.meta = {"kind": "nodes", "provenance": stage_record("deepwalk", (walks, vocab, spec), inputs,
                                                                 {**graph_stats(graph), **stats},
                                                                 gensim_version=vectors.provenance.get("gensim_version"))}

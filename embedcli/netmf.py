@@ -205,7 +205,7 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
         DataError: see :func:`netmf_matrix`.
         ParameterError: ``dim`` not smaller than the number of nodes.
     """
-    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.provenance import raw_file_record, stage_record
     from embedcli.svd import _flip_signs, randomized_svd
 
     spec = spec or NetMFSpec()
@@ -227,7 +227,7 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
         progress.close()
     A = _symmetric_adjacency(graph)
     degree = np.rint(np.asarray(A.sum(axis=1)).ravel()).astype(np.int64)
-    inputs = {"graph": file_provenance(graph.source)} if graph.source and graph.source != "-" else {}
+    inputs = {"graph": raw_file_record(graph.source)} if graph.source and graph.source != "-" else {}
     rec = stage_record("netmf", spec, inputs, graph_stats(graph))
     return Vectors(list(graph.nodes), X, degree,
                    {"kind": "nodes", "provenance": rec, "singular_values": [float(x) for x in s],

@@ -212,6 +212,16 @@ def corpus_records(files: list[str]) -> list[dict]:
     return out
 
 
+def raw_file_record(path: str) -> dict:
+    """The record of a raw input that embedcli did not write (a graph, a dictionary): its
+    :func:`file_provenance` plus size and ``mtime_ns`` as :func:`corpus_records` gives them, so
+    that the version of the file that was read can be told apart."""
+    rec = file_provenance(path)
+    if path != "-" and os.path.isfile(path):
+        rec.update({k: v for k, v in corpus_records([path])[0].items() if k != "path"})
+    return rec
+
+
 def find_stage(record: dict, stage: str) -> dict | None:
     """The first record of ``stage`` in a provenance chain (depth first), e.g. the tokenizer's settings."""
     if not isinstance(record, dict):

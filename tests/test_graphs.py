@@ -203,6 +203,16 @@ def test_binary_and_non_utf8_edge_lists_are_named(tmp_path):
 
 
 
+def test_hashtag_lines_skipped_as_comments_are_counted(tmp_path):
+    """'#' starts a comment; a skipped line shaped like an edge ('#tag alice') is counted and shown,
+    a comment of prose is not."""
+    (tmp_path / "h.txt").write_text("#tag alice\nalice bob\nbob #tag\n# a note on the data\n#note\ncarl bob\n")
+    res = run("walks", tmp_path / "h.txt", "-o", tmp_path / "w.txt", "--undirected")
+    assert "1 line(s) starting with '#' skipped" in res.stderr and "'#tag alice'" in res.stderr
+    (tmp_path / "p.txt").write_text("# a note\nalice bob\n")
+    assert "as comments" not in run("walks", tmp_path / "p.txt", "-o", tmp_path / "w.txt", "--undirected").stderr
+
+
 def test_an_embedcli_vocabulary_is_not_read_as_a_graph(tmp_path, small_tokens):
     """word<TAB>count lines parse as edges: a vocabulary embedcli wrote (its .meta.json says so) is
     refused as the wrong kind of file, exit 2; the same lines without a sidecar are a graph."""
@@ -221,6 +231,12 @@ def test_an_embedcli_vocabulary_is_not_read_as_a_graph(tmp_path, small_tokens):
     assert netmf(read_graph(tmp_path / "g.txt"), NetMFSpec(dim=2)) is not None
     (tmp_path / "g.txt.meta.json").write_text('{"kind": ["x"], "file": {"size": 16}}')
     run("walks", tmp_path / "g.txt", "-o", tmp_path / "w2.txt", "-q")
+    # an embedcli .npz as the graph, or as the labels: named as what it is, exit 2
+    run("netmf", tmp_path / "g.txt", "--dim", 2, "-o", tmp_path / "g.npz", "-q")
+    res = run("walks", tmp_path / "g.npz", "-o", tmp_path / "w3.txt", ok=False)
+    assert res.exit_code == 2 and "this is a vectors file" in res.stderr
+    res = run("classify", tmp_path / "g.npz", tmp_path / "g.npz", ok=False)
+    assert res.exit_code == 2 and "not a labels file" in res.stderr
 
 
 def test_deepwalk_names_the_graph_and_refuses_one_word_hierarchical_softmax(tmp_path):

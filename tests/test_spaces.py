@@ -73,16 +73,32 @@ def test_align_recovers_a_rotation_and_queries_cross_spaces(tmp_path):
         v = Vectors.load(str(out))
         assert np.abs(np.asarray(v.meta["alignment"]["rotation"]) - R).max() < 1e-5
         assert v.provenance["stage"] == "align" and v.provenance["inputs"]["dictionary"]["path"]
+        assert v.provenance["inputs"]["dictionary"]["size"] > 0  # which version of the dictionary
+    # info shows the 12 x 12 maps by their shape (a 300-dim alignment printed 180k lines); --full prints them
+    meta = json.loads(run("info", out).stdout)
+    assert meta["alignment"]["rotation"] == {"shape": [12, 12], "omitted": "numbers left out; embedcli info --full prints them"}
+    assert np.asarray(json.loads(run("info", out, "--full").stdout)["alignment"]["rotation"]).shape == (12, 12)
     out = tmp_path / "al-none.npz"
     got = run("neighbors", out, "w150", "w7", "--target", b, "-k", "2").stdout.splitlines()
     assert [r.split("\t")[1] for r in got[::2]] == ["w150", "w7"]
     got = run("neighbors", out, "w150", "--target", b, "--csls", "5", "--format", "json").stdout
     assert json.loads(got)["neighbors"][0]["word"] == "w150"
+    # the value is CSLS itself (Conneau et al. 2018): 2 cos(x, y) - r_T(x) - r_S(y), k = 5
+    A = np.asarray(Vectors.load(str(out)).vectors, np.float64)
+    T = np.asarray(Vectors.load(str(b)).vectors, np.float64)
+    A /= np.linalg.norm(A, axis=1, keepdims=True)
+    T /= np.linalg.norm(T, axis=1, keepdims=True)
+    x, y = A[150], T[150]
+    r_x, r_y = np.sort(T @ x)[-5:].mean(), np.sort(A @ y)[-5:].mean()
+    assert abs(json.loads(got)["neighbors"][0]["similarity"] - (2 * x @ y - r_x - r_y)) < 1e-4
     rep = json.loads(run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv", "--format",
                          "json").stdout)
     assert rep["covered"] == 200 and rep["nn"]["p@1"] == 1.0 and rep["csls"]["p@1"] == 1.0
     table = run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv").stdout
     assert "csls k=10" in table and "200 of 200" in table
+    rep = json.loads(run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv", "--restrict", 150,
+                         "--format", "json").stdout)  # candidates: the first 150 target words (it was ignored)
+    assert rep["covered"] == 50 and rep["nn"]["p@1"] == 1.0
     res = run("evaluate", out, "--target", b, ok=False)
     assert res.exit_code == 2 and "--dictionary" in res.stderr
 

@@ -177,7 +177,7 @@ def classify(vectors_path, labels_path, header, fmt, quiet, **kw):
                f"{' (multi-label, one-vs-rest)' if res.multilabel else ''}; logistic regression, C {spec.C:g}")
     rows = [[s["protocol"], str(s["n_train"]), str(s["n_test"]),
              *(f"{s[m]:.4f} ± {s[m + '_std']:.4f}" for m in ("accuracy", "micro_f1", "macro_f1"))] for s in summary]
-    from embedcli.cli.queries import _table
+    from embedcli.cli.output import table as _table
 
     for line in _table(["protocol", "train", "test", "accuracy", "micro-F1", "macro-F1"], rows):
         click.echo(line)

@@ -21,6 +21,10 @@ def _read(graph_path: str, undirected: bool, quiet: bool):
         kind = ("weighted " if g.weighted else "") + ("directed" if g.directed else "undirected")
         warn(f"graph: {g.n_nodes:,} node{'s' * (g.n_nodes != 1)}, {g.n_edges:,} {kind} "
              f"edge{'s' * (g.n_edges != 1)} ({graph_path})")
+    if g.edge_like_comments and not quiet:
+        warn(f"graph: {g.edge_like_comments:,} line(s) starting with '#' skipped as comments although shaped "
+             f"like edges (e.g. {g.edge_like_example!r}); if '#' starts node names, rename them (e.g. "
+             "sed 's/#/%23/g' for every '#')")
     return g
 
 

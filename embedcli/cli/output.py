@@ -160,6 +160,32 @@ class Reporter:
         return 0
 
 
+def compact_numbers(x, limit: int = 100):
+    """``x`` with every matrix (a list of lists) of more than ``limit`` numbers in the metadata, such
+    as an alignment's rotation, replaced by ``{"shape": [...], "omitted": "..."}`` (``info --full``
+    prints them)."""
+    if isinstance(x, dict):
+        return {k: compact_numbers(v, limit) for k, v in x.items()}
+    if isinstance(x, list):
+        flat, shape, level = x, [len(x)], x
+        while level and isinstance(level[0], list):
+            shape.append(len(level[0]))
+            level = level[0]
+        if len(shape) > 1:
+            flat = [v for row in x for v in (row if isinstance(row, list) else [row])]
+        if len(shape) > 1 and len(flat) > limit and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat[:1000]):
+            return {"shape": shape, "omitted": "numbers left out; embedcli info --full prints them"}
+        return [compact_numbers(v, limit) for v in x]
+    return x
+
+
+def table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    """Columns as wide as their widest cell: the first ``left`` left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+            for r in [header] + rows]
+
+
 def scored_status(res: dict, vectors_path: str, quiet: bool) -> int:
     """``evaluate``'s exit status: 4 (with a warning) when no score is defined -- no benchmark pair
     or question had all its words in the vectors, or too few pairs to rank -- so that a batch job

@@ -13,7 +13,7 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import OneLineUsageError, build_spec, command, quiet_option, spec_options, warn
-from embedcli.cli.output import (Reporter, dumps, read_queries, scored_status, skip_unknown_option,
+from embedcli.cli.output import (Reporter, dumps, read_queries, scored_status, skip_unknown_option, table as _table,
                                  verbatim_option)
 from embedcli.cli.spaces import bli_report, cross_neighbors, target_options
 from embedcli.markers import FLUSH
@@ -52,13 +52,13 @@ def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_u
 
     A QUERY is one word, or several words separated by spaces whose unit
     vectors are averaged; a word written -word is subtracted ('king woman
-    -man'; a query starting with '-' goes after '--'). With '-' queries are
-    read from stdin, one per line (blank and '#' lines skipped); VECTORS '-'
-    reads the vectors from stdin. The query's own words are never answers. TSV
-    output: query, neighbour, cosine; JSON lines: one object per query. Every
-    query gives one record; exit code 4 when none could be answered. Memory:
-    the vectors are memory-mapped (native files); the scores of a block of
-    256 queries are computed 64 MB at a time.
+    -man'; a key that starts with '-' is written '\\-key'; a query starting
+    with '-' goes after '--'). With '-' queries are read from stdin, one per
+    line (blank and '#' lines skipped); VECTORS '-' reads the vectors from
+    stdin. The query's own words are never answers. TSV: query, neighbour,
+    cosine (--csls: the CSLS value); JSON lines: one object per query. Every
+    query gives one record; exit 4 when none is answered. Memory: vectors
+    memory-mapped (native files), scores in 64 MB blocks.
 
     \b
     Example:
@@ -321,7 +321,8 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionar
 
     spec, search, cross = build_spec(EvaluateSpec, kw), build_spec(SearchSpec, kw), build_spec(CrossSpec, kw)
     if target_path or dictionary:
-        return bli_report(vectors_path, target_path, dictionary, cross.csls, 0, fmt)
+        given = click.get_current_context().get_parameter_source("restrict").name == "COMMANDLINE"
+        return bli_report(vectors_path, target_path, dictionary, cross.csls, search.restrict if given else 0, fmt)
     sims = [(n, bundled_path(f)) for n, f in BUNDLED_SIMILARITY.items()] if bundled else []
     anas = [(n, bundled_path(f)) for n, f in BUNDLED_ANALOGY.items()] if bundled else []
     check_files(sim_files + ana_files)
@@ -339,13 +340,6 @@ def evaluate(vectors_path, sim_files, ana_files, bundled, target_path, dictionar
 def _num(x, fmt: str = ".4f") -> str:
     """A score for the table: '-' where it is undefined (no covered pair or question)."""
     return "-" if x is None or (isinstance(x, float) and x != x) else format(x, fmt)
-
-
-def _table(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
-    """Columns as wide as their widest cell: the first ``left`` left-aligned, the rest right-aligned."""
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    return ["  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-            for r in [header] + rows]
 
 
 def _print_table(res: dict, restrict: int, sections: bool) -> None:
@@ -375,8 +369,10 @@ def _print_table(res: dict, restrict: int, sections: bool) -> None:
 
 @command(cli)
 @click.argument("path", metavar="FILE")
+@click.option("--full", is_flag=True, help="Print matrices in full (an alignment's maps: dim x dim numbers); "
+              "by default a matrix of over 100 numbers is shown by its shape.")
 @quiet_option
-def info(path, quiet):
+def info(path, full, quiet):
     """Show what a file is and what made it (JSON): the whole provenance chain.
 
     Matrix and native vector files carry this inside; tokens, vocabulary,
@@ -390,9 +386,10 @@ def info(path, quiet):
       embedcli info vectors.npz
       embedcli info tokens.txt | python -m json.tool
     """
+    from embedcli.cli.output import compact_numbers
     from embedcli.vectorfile import describe
 
-    out = describe(path)
+    out = describe(path) if full else compact_numbers(describe(path))
     if (out.get("sidecar") or {}).get("status") == "stale" and not quiet:
         warn(f"{path}: stale metadata: the file changed after {out['sidecar']['path']} was written; "
              "its provenance does not describe it")

@@ -56,7 +56,7 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
     """
     from embedcli.align import align as run, read_dictionary
     from embedcli.fileio import check_distinct, check_output_path
-    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.provenance import file_provenance, raw_file_record, stage_record
     from embedcli.vectors import Vectors
 
     spec = build_spec(AlignSpec, kw)
@@ -70,7 +70,7 @@ def align(source_path, target_path, output, file_format, dictionary, quiet, **kw
              "underdetermined (add pairs, or --refine)")
     inputs = {"source": file_provenance(source_path), "target": file_provenance(target_path)}
     if dictionary:
-        inputs["dictionary"] = file_provenance(dictionary)
+        inputs["dictionary"] = raw_file_record(dictionary)
     v.meta["provenance"] = stage_record("align", spec, inputs, {k: info[k] for k in ("seed_pairs", "pairs")})
     used = v.save(output, file_format)
     if not quiet:
@@ -143,7 +143,7 @@ def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict
 
     from embedcli.align import check_target, knn_mean, normalize_space, retrieve, target_space
     from embedcli.cli.output import read_queries
-    from embedcli.vectors import Vectors
+    from embedcli.vectors import Query, Vectors
 
     tgt = Vectors.load(target_path)
     T = target_space(tgt, check_target(v, tgt, "VECTORS", target_path))[: restrict or None]
@@ -157,7 +157,8 @@ def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict
     for _, text in read_queries(queries):
         if not isinstance(text, str) or not text.split():
             continue
-        terms = [(-1.0, t[1:]) if t.startswith("-") and len(t) > 1 else (1.0, t) for t in text.split()]
+        parsed = Query.from_words(text.split())  # '-word' subtracted, '\-word' a key starting with '-'
+        terms = [(1.0, t) for t in parsed.positive] + [(-1.0, t) for t in parsed.negative]
         unknown = [w for _, w in terms if key(w) not in v.index]
         label = " ".join(text.split())
         if unknown:
@@ -169,6 +170,8 @@ def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict
             q = sum(sign * A[v.index[key(w)]] for sign, w in terms)
             q = normalize_space(np.asarray(q, np.float32)[None, :], "unit")
             idx, val = retrieve(q, T, topn, r_t)
+            if csls:  # the query's own term too: CSLS values as Conneau et al. (2018) define them
+                val = val - knn_mean(q, T, csls)[:, None]
             rec = {"query": label, "retrieval": f"csls k={csls}" if csls else "cosine",
                    "neighbors": [{"word": tgt.words[i], "similarity": round(float(x), 6)}
                                  for i, x in zip(idx[0], val[0])]}
@@ -241,7 +244,7 @@ def export(vectors_path, output, label_files, quiet, **kw):
     from embedcli.fileio import check_distinct
     from embedcli.vectors import Vectors
 
-    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.provenance import file_provenance, raw_file_record, stage_record
 
     spec = build_spec(ExportSpec, kw)
     if output == "-":
@@ -258,7 +261,7 @@ def export(vectors_path, output, label_files, quiet, **kw):
         name = next(f"{name}.{i}" if i > 1 else name for i in range(1, len(taken) + 2)
                     if (f"{name}.{i}" if i > 1 else name) not in taken)  # two files of one name: x, x.2
         labels.append((name, read_labels(path)))
-    inputs = {"vectors": file_provenance(vectors_path), **{f"labels{i + 1}": file_provenance(p)
+    inputs = {"vectors": file_provenance(vectors_path), **{f"labels{i + 1}": raw_file_record(p)
                                                            for i, p in enumerate(label_files)}}
     st = write_projector(v, output, labels, spec.top, stage_record("export", spec, inputs))
     for name, n in st["labelled"].items():
