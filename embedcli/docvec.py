@@ -73,6 +73,10 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
                          "co-occurrence matrix, word2vec, fasttext, GloVe, ...)")
     if reference is not None:
         spec = DocvecSpec(**{k: v for k, v in reference["spec"].items() if k != "workers"}, workers=spec.workers)
+        made = reference.get("vectors")
+        if made is not None and made != model_fingerprint(vectors):
+            raise InputError(f"the reference document vectors were made from other word vectors than these "
+                             f"({len(vectors):,} x {vectors.dim}); give the word vectors that made them")
     progress = progress or Progress(None)
     workers = min(spec.workers or cores(), cores())
     with spooled(tokens_path) as path:
@@ -92,9 +96,15 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         for w in load_stopwords(spec.stopwords):
             if w in index:
                 weight[index[w]] = 0.0
-        fitted: dict = {}
+        fitted: dict = {"vectors": model_fingerprint(vectors)}
         if spec.weighting == "sif":
-            p = _word_probabilities(vectors, V, path, index, workers)
+            if reference is not None and reference.get("sif_p") is not None:  # p(w) of the reference's tokens
+                p = _reference_values(reference["sif_p"], "p", index, V, 0.0)
+            else:
+                p = _word_probabilities(vectors, V, path, index, workers)
+                if not _has_counts(vectors):  # estimated from these documents: kept, so new ones get the same
+                    fitted["sif_p"] = {"words": [w for w in words if p[index[w]] > 0],
+                                       "p": [float(x) for x in p if x > 0]}
             weight *= spec.sif_a / (spec.sif_a + p)
         elif spec.weighting == "tfidf":
             if reference is not None:
@@ -131,6 +141,8 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         ids = [f"d{i + 1}" for i in range(n_docs)]
     elif len(ids) != n_docs:
         raise DataError(f"{len(ids):,} document ids for {n_docs:,} documents (lines) in {tokens_path}")
+    if reference is not None:  # what was applied, so that these vectors can serve as a reference in turn
+        fitted.update({k: reference[k] for k in ("component", "idf", "sif_p") if k in reference})
     meta = {"kind": "documents", "docvec": {"spec": spec.provenance(), **fitted},
             "empty_documents": [int(i) for i in np.flatnonzero(empty)]}
     meta["provenance"] = stage_record("docvec", spec, {"vectors": vectors.provenance or {"format": vectors.meta.get(
@@ -152,10 +164,24 @@ def _file_words(path: str) -> set[str]:
     return seen
 
 
+def model_fingerprint(vectors: Vectors) -> str:
+    """A short identity of word vectors (their shape, first 1,000 words and first 10 rows, float32):
+    the same in every file format, different for another model of the same vocabulary."""
+    import hashlib
+
+    h = hashlib.sha256(f"{len(vectors)} {vectors.dim}\n".encode() + "\n".join(vectors.words[:1000]).encode("utf-8"))
+    h.update(np.ascontiguousarray(np.asarray(vectors.vectors[:10], dtype="<f4")).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _has_counts(vectors: Vectors) -> bool:
+    return vectors.counts is not None and np.asarray(vectors.counts).sum() > 0
+
+
 def _word_probabilities(vectors: Vectors, V: int, path: str, index: dict, workers: int) -> np.ndarray:
     """p(w): the vectors' corpus counts when known, else counts in the tokens file; ``(V,) float64``."""
     counts = np.zeros(V, dtype=np.float64)
-    if vectors.counts is not None and np.asarray(vectors.counts).sum() > 0:
+    if _has_counts(vectors):
         c = np.asarray(vectors.counts, dtype=np.float64)
         counts[: len(c)] = c
     else:
@@ -179,14 +205,18 @@ def _document_frequencies(path: str, index: dict, V: int, workers: int) -> tuple
 
 
 def _reference_idf(reference: dict, index: dict, V: int) -> np.ndarray:
-    idf = np.zeros(V, dtype=np.float64)
     ref = reference.get("idf") or {}
     default = float(np.log(max(ref.get("n_documents", 1), 1)))  # a word no reference document had
-    idf[:] = default
-    for w, x in zip(ref.get("words", []), ref.get("idf", [])):
+    return _reference_values(ref, "idf", index, V, default)
+
+
+def _reference_values(ref: dict, key: str, index: dict, V: int, default: float) -> np.ndarray:
+    """``(V,) float64``: the reference's per-word ``ref[key]`` values (``ref["words"]``), else ``default``."""
+    out = np.full(V, default, dtype=np.float64)
+    for w, x in zip(ref.get("words", []), ref.get(key, [])):
         if w in index:
-            idf[index[w]] = x
-    return idf
+            out[index[w]] = x
+    return out
 
 
 def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: Progress | None = None):
@@ -346,6 +376,14 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
                          "svd on a term-document matrix)")
     if model.dim != docs.dim:
         raise InputError(f"{path}: has {model.dim} dimensions, the document vectors {docs.dim}")
+    made_by = (docs.meta.get("docvec") or {}).get("vectors")
+    if made_by is not None and made_by != model_fingerprint(model):
+        raise InputError(f"{path}: is not the word vectors these document vectors were made from")
+    if docs.provenance.get("stage") == "svd" and model.provenance.get("stage") == "svd":  # one svd run made both
+        from embedcli.resume import _normal
+
+        if _normal(docs.provenance) != _normal(model.provenance):
+            raise InputError(f"{path}: is another SVD's model than the one that made these document vectors")
     tok = find_stage(model.provenance, "tokenize") or {}
     spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()
                            if k in ("lowercase", "token_pattern", "min_length", "stopwords")})

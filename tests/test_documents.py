@@ -61,9 +61,35 @@ def test_docvec_sif_removes_its_stored_component_and_reference_reproduces(tmp_pa
     np.testing.assert_allclose(np.linalg.norm(d.vectors, axis=1), 1, rtol=1e-5)
     # new documents embedded with --reference: the same documents land on the same vectors
     again = tmp_path / "again.npz"
-    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", out, "-o", again, "-q",
-        "--weighting", "mean")  # the reference's weighting wins
+    res = run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", out, "-o", again,
+              "--weighting", "mean", ok=False)  # the reference fixes the weighting: a typed other one is refused
+    assert res.exit_code == 2 and "--weighting" in res.stderr and not again.exists()
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", out, "-o", again, "-q")
     np.testing.assert_allclose(Vectors.load(str(again)).vectors, d.vectors, atol=1e-6)
+    chained = tmp_path / "chained.npz"  # an output made with --reference serves as a reference in turn
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", again, "-o", chained, "-q")
+    np.testing.assert_allclose(Vectors.load(str(chained)).vectors, d.vectors, atol=1e-6)
+    # word vectors without counts (a word2vec text file from elsewhere): p(w) comes from the documents
+    # and is stored, so --reference and --text treat new documents the same way
+    wv = Vectors.load(str(word_vectors))
+    Vectors(wv.words, np.asarray(wv.vectors), None, {}).save(str(tmp_path / "plain.txt"))
+    run("docvec", tmp_path / "plain.txt", topic_docs / "tokens.txt", "--ids", topic_docs / "ids.txt", "-o",
+        tmp_path / "p.npz", "-q")
+    lines = (topic_docs / "tokens.txt").read_text().splitlines()
+    (tmp_path / "three.txt").write_text("\n".join(lines[:3]) + "\n")
+    run("docvec", tmp_path / "plain.txt", tmp_path / "three.txt", "--reference", tmp_path / "p.npz", "-o",
+        tmp_path / "p3.npz", "-q")
+    full = np.asarray(Vectors.load(str(tmp_path / "p.npz")).vectors)
+    np.testing.assert_allclose(Vectors.load(str(tmp_path / "p3.npz")).vectors, full[:3], atol=1e-6)
+    got = json.loads(run("neighbors", tmp_path / "p.npz", "--text", lines[4], "-k", 1, "--format", "json").stdout)
+    assert got["neighbors"][0]["word"] == "doc04" and got["neighbors"][0]["similarity"] > 0.9999
+    # other word vectors than those that made the reference (or the documents) are refused
+    Vectors(wv.words, np.asarray(wv.vectors)[::-1].copy(), None, {}).save(str(tmp_path / "other.txt"))
+    res = run("docvec", tmp_path / "other.txt", tmp_path / "three.txt", "--reference", tmp_path / "p.npz", "-o",
+              tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 2 and "other word vectors" in res.stderr
+    res = run("neighbors", tmp_path / "p.npz", "--text", lines[4], "--model", tmp_path / "other.txt", ok=False)
+    assert res.exit_code == 2 and "not the word vectors" in res.stderr
     # tf-idf stores its idf and reuses it the same way
     run("docvec", word_vectors, topic_docs / "tokens.txt", "--weighting", "tfidf", "-o", tmp_path / "t.npz", "-q")
     run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", tmp_path / "t.npz", "-o",
@@ -285,6 +311,8 @@ def test_neighbors_text_against_document_vectors(tmp_path, word_vectors, topic_d
         tmp_path / "other.docs.npz", "-q")
     res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, ok=False)
     assert res.exit_code == 2 and "changed since" in res.stderr
+    res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "--model", tmp_path / "lsa.npz", ok=False)
+    assert res.exit_code == 2 and "another SVD's model" in res.stderr  # named explicitly, still the wrong one
     res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", first, "--model", word_vectors, ok=False)
     assert res.exit_code == 2 and "not the LSA model" in res.stderr
 

@@ -59,6 +59,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
         ref = Vectors.load(reference).meta.get("docvec")
         if not ref:
             raise click.UsageError(f"--reference {reference}: not a docvec output (no 'docvec' metadata)")
+        _refuse_overridden(ref["spec"], spec.provenance(), reference)
     vectors = Vectors.load(vectors_path)
     ids = read_ids(ids_path) if ids_path else None
     dv = document_vectors(vectors, tokens, spec, ids, ref, progress("docvec", None, quiet))
@@ -115,6 +116,22 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     _warn_empty(dv, "foldin", "no term of the model")
     if not quiet:
         warn(f"foldin: {len(dv):,} documents x {dv.dim} {used} -> {output}")
+
+
+def _refuse_overridden(ref_spec: dict, given: dict, reference: str) -> None:
+    """An option typed with --reference that the reference fixes otherwise (it would be ignored)."""
+    import dataclasses
+
+    from click.core import ParameterSource
+
+    from embedcli.specbase import flag_of
+
+    ctx = click.get_current_context()
+    for f in dataclasses.fields(DocvecSpec):
+        if f.name in ref_spec and f.name != "workers" and ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE \
+                and given.get(f.name) != ref_spec[f.name]:
+            raise click.UsageError(f"{flag_of(f.name, f)}: --reference {reference} fixes it ({ref_spec[f.name]}); "
+                                   "drop the option, or embed without --reference")
 
 
 def _warn_empty(dv, stage: str, what: str) -> None:
