@@ -94,7 +94,8 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     """Cross-validated logistic regression of ``labels`` on ``vectors`` (see the module doc).
 
     Args:
-        vectors: ``(n, dim)`` keyed vectors; keys are looked up as given.
+        vectors: ``(n, dim)`` keyed vectors; keys are looked up as given, else percent-encoded as
+            ``tokenize --ids-output`` writes ids (:func:`embedcli.tokenizer.id_without_space`).
         labels: ``key -> [label, ...]`` (:func:`read_labels`), or ``key -> label`` (a string: one label).
 
     Returns:
@@ -116,13 +117,17 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
     labels = {k: [v] if isinstance(v, str) else list(v) if isinstance(v, (list, tuple, set)) else [str(v)]
               for k, v in labels.items()}
     index = vectors.index
-    keys = [k for k in labels if k in index]
+    from embedcli.tokenizer import id_without_space
+
+    # a key as tokenize --ids-output writes it (white space and % percent-encoded) matches too
+    rows = {k: k if k in index else id_without_space(k) for k in labels}
+    keys = [k for k in labels if rows[k] in index]
     missing = len(labels) - len(keys)
     if len(keys) < 2:
         example = next(iter(labels))
         raise DataError(f"only {len(keys)} of {len(labels):,} labelled keys have a vector (e.g. {example!r} has none; "
                         f"the vectors' keys look like {vectors.words[0]!r})")
-    X = np.asarray(vectors.vectors[[index[k] for k in keys]], dtype=np.float64)
+    X = np.asarray(vectors.vectors[[index[rows[k]] for k in keys]], dtype=np.float64)
     multilabel = any(len(labels[k]) > 1 for k in keys)
     jobs = min(spec.workers or cores(), cores())
     if multilabel:

@@ -407,7 +407,7 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         else:
             from embedcli.lsa import fold_in
 
-            out = fold_in(model, tmp, name=path)
+            out = fold_in(model, tmp, name=path, allow_empty=True)
     finally:
         os.unlink(tmp)
     if out.dim != docs.dim:

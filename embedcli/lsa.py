@@ -54,7 +54,7 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
 
 @entry_point(documents="tokens_path")
 def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, workers: int | None = None,
-            progress: Progress | None = None, name: str = "") -> Vectors:
+            progress: Progress | None = None, name: str = "", allow_empty: bool = False) -> Vectors:
     """Document vectors for each line of ``tokens_path`` in the space of an LSA ``model``.
 
     Returns:
@@ -64,7 +64,8 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
 
     Raises:
         InputError: not an LSA model (see :func:`lsa_parts`), missing tokens file.
-        DataError: the tokens file is not UTF-8 text or is empty; ``ids`` of the wrong length.
+        DataError: the tokens file is not UTF-8 text or is empty; ``ids`` of the wrong length; no
+            document holds a model term (unless ``allow_empty``), as :func:`~embedcli.docvec.document_vectors`.
     """
     from embedcli.docvec import doc_term_blocks
     from embedcli.provenance import file_provenance, stage_record
@@ -92,6 +93,8 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
         raise DataError(f"{tokens_path}: no documents")
     out = np.vstack(parts)
     empty_mask = np.concatenate(empty)
+    if empty_mask.all() and not allow_empty:
+        raise DataError(f"{tokens_path}: no line has a term of the LSA model (is TOKENS tokenized like its corpus?)")
     n = len(out)
     if ids is None:
         ids = [f"d{i + 1}" for i in range(n)]

@@ -310,6 +310,7 @@ def tokenize(
         n_futures = 0
         stage = _Stage(out, counter, skip, ids_out)
         cur_id = ""  # id of the open document
+        seen_ids: set[str] = set()  # --id-column ids so far: they must be unique
         failed: dict[int, Exception] = {}
         for item in chain(blocks(), [None]):
             if item is not None:
@@ -362,6 +363,10 @@ def tokenize(
                             add(" ")
                         elif line_ids is not None:
                             cur_id = line_ids[i]
+                            if cur_id in seen_ids:
+                                raise DataError(f"{files[fi]}: document id {cur_id!r} (--id-column) occurs twice; "
+                                                "ids must be unique", params=("id_column",))
+                            seen_ids.add(cur_id)
                         add(t)
                         is_open = True
                     if doc == "line" and terminated and is_open:
@@ -481,7 +486,7 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         where = id_without_space(path)
         ids = [f"{where}:{lineno + i}" for i in range(len(parts))]
     if id_col or text_col:
-        parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1)
+        parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1, want_ids)
         if want_ids:
             ids = got
     if header and lineno == 1 and parts:
@@ -513,11 +518,12 @@ def id_without_space(x: str) -> str:
 
 
 def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, path: str = "", lineno: int = 1,
-                  skip_first: bool = False) -> tuple[list[str], list[str]]:
+                  skip_first: bool = False, want_ids: bool = False) -> tuple[list[str], list[str]]:
     """Tab-separated lines -> (text of each line, id of each line).
 
     Raises:
-        DataError: a non-blank line without the id or text field (naming file and line).
+        DataError: a non-blank line without the id or text field, or (``want_ids``) a document
+            whose id field is empty (naming file and line).
     """
     texts, ids = [], []
     need = max(id_col or 0, text_col or 0)
@@ -528,7 +534,13 @@ def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, pa
             raise DataError(f"{path}:{lineno + i}: {len(f)} tab-separated field(s); {which} needs more "
                             "(is the file tab-separated?)", params=("id_column",) if "id" in which else
                             ("text_column",))
-        ids.append(id_without_space(f[id_col - 1].strip()) if id_col and len(f) >= id_col else "")
+        key = id_without_space(f[id_col - 1].strip()) if id_col and len(f) >= id_col else ""
+        if want_ids and id_col and not key and line.strip() and not (skip_first and i == 0):
+            text = f[text_col - 1] if text_col and len(f) >= text_col else " ".join(f[:id_col - 1] + f[id_col:])
+            if text.strip():
+                raise DataError(f"{path}:{lineno + i}: empty id in --id-column {id_col} (every document needs one)",
+                                params=("id_column",))
+        ids.append(key)
         if text_col:
             texts.append(f[text_col - 1] if len(f) >= text_col else "")
         else:

@@ -225,6 +225,15 @@ def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     assert res.exit_code == 2 and "--id-column" in res.stderr
     res = run("tokenize", tsv, "--header", "--id-column", "1", "--text-column", "7", ok=False)
     assert res.exit_code == 3 and "r.tsv:2" in res.stderr and "--text-column 7" in res.stderr
+    # ids that the next step would refuse are refused here, naming the line: empty, or repeated
+    (tmp_path / "e.tsv").write_text("id\tlabel\ttext\nr1\tpos\tgood\n  \tpos\tno id here\n")
+    res = run("tokenize", tmp_path / "e.tsv", "--header", "--id-column", "1", "--text-column", "3", "-o",
+              tmp_path / "e.txt", "--ids-output", tmp_path / "e.ids", ok=False)
+    assert res.exit_code == 3 and "e.tsv:3: empty id" in res.stderr and not (tmp_path / "e.ids").exists()
+    (tmp_path / "d.tsv").write_text("id\tlabel\ttext\nr1\tpos\tgood\nr1\tneg\tbad\n")
+    res = run("tokenize", tmp_path / "d.tsv", "--header", "--id-column", "1", "--text-column", "3", "-o",
+              tmp_path / "e.txt", "--ids-output", tmp_path / "e.ids", ok=False)
+    assert res.exit_code == 3 and "'r1'" in res.stderr and "occurs twice" in res.stderr
     # termdoc: every line is a document, trailing blank ones too, so columns line up with ids
     (tmp_path / "b.txt").write_text("one two\n\nthree one\n\n")
     run("termdoc", tmp_path / "b.txt", "-o", tmp_path / "b.npz", "-q")
@@ -330,3 +339,30 @@ def test_documents_spanning_blocks_count_once(tmp_path, monkeypatch):
     assert n == 4 and df.tolist() == [1, 2, 2]
     rows = np.vstack([b.toarray() for b in doc_term_blocks(str(p), index, 3)])
     assert rows.tolist() == [[100, 100, 0], [0, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_classify_finds_keys_that_tokenize_percent_encoded():
+    """Labels keyed by the raw ids ('doc 1') match document vectors keyed by tokenize's encoded ids
+    ('doc%201'), so the README's recipe works for ids with spaces or '%'."""
+    from embedcli.classify import classify
+    from embedcli.specs import ClassifySpec
+    from embedcli.tokenizer import id_without_space
+
+    rng = np.random.default_rng(0)
+    raw = [f"doc {i}" if i % 2 else f"r{i}%" for i in range(40)]
+    y = ["pos" if i < 20 else "neg" for i in range(40)]
+    X = rng.normal(size=(40, 4)).astype(np.float32) + np.where(np.array(y)[:, None] == "pos", 3, -3)
+    docs = Vectors([id_without_space(k) for k in raw], X.astype(np.float32), None, {"kind": "documents"})
+    res = classify(docs, dict(zip(raw, y)), ClassifySpec(folds=4))
+    assert res.missing == 0 and res.n_keys == 40 and res.summary()[0]["accuracy"] == 1.0
+
+
+
+def test_foldin_refuses_documents_with_no_model_term(tmp_path, small_tokens):
+    """As docvec does: a tokens file none of whose lines has a model term (an ids file given as
+    TOKENS, another tokenizer) is an error, not all-zero vectors with exit 0."""
+    run("termdoc", small_tokens, "--min-count", "2", "-o", tmp_path / "td.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "4", "-o", tmp_path / "lsa.npz", "-q")
+    (tmp_path / "unk.txt").write_text("zzqx qqzz\nxxyyzz\n")
+    res = run("foldin", tmp_path / "lsa.npz", tmp_path / "unk.txt", "-o", tmp_path / "f.npz", ok=False)
+    assert res.exit_code == 3 and "no line has a term" in res.stderr and not (tmp_path / "f.npz").exists()

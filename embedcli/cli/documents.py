@@ -182,8 +182,18 @@ def classify(vectors_path, labels_path, header, fmt, quiet, **kw):
     except DataError as e:
         raise DataError(f"{labels_path} on {vectors_path}: {e}") from None
     if res.missing and not quiet:
+        from embedcli.tokenizer import id_without_space
+
+        first = next(iter(labels))
+        hint = ("; is its first line a header? (--header)" if not header and first not in vectors.index
+                and id_without_space(first) not in vectors.index else "")
+        most = "; most keys have none: are these the vectors of these keys?" if res.missing > res.n_keys else ""
         warn(f"classify: {res.missing:,} of {res.missing + res.n_keys:,} labelled keys have no vector in "
-             f"{vectors_path}; left out")
+             f"{vectors_path}; left out{hint}{most}")
+    if res.multilabel and not quiet:
+        several = [k for k, v in labels.items() if len(v) > 1]
+        warn(f"classify: {len(several):,} key(s) have several labels (e.g. {several[0]}: "
+             f"{', '.join(labels[several[0]][:3])}): multi-label, one-vs-rest")
     summary = res.summary()
     if fmt == "json":
         click.echo(dumps({"vectors": vectors_path, "labels": labels_path, "multilabel": res.multilabel,
