@@ -35,6 +35,7 @@ class Searcher:
         self.M = vectors[: self.n]
         norms = norms[: self.n].astype(np.float32)
         self.inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        self.zero = norms == 0  # rows with no direction (an empty document): never an answer
 
     def unit(self, rows: np.ndarray) -> np.ndarray:
         """``(len(rows), dim) float32`` unit vectors of the given rows (any row, not only restricted)."""
@@ -69,7 +70,13 @@ class Searcher:
         for s in range(0, self.n, T):
             e = min(self.n, s + T)
             S = scores(s, e)
-            if not np.isfinite(S).all():
+            blank = self.zero[s:e]
+            if blank.any():
+                finite = np.isfinite(S[:, ~blank]).all()
+                S[:, blank] = -np.inf
+            else:
+                finite = np.isfinite(S).all()
+            if not finite:
                 from embedcli.errors import DataError
 
                 raise DataError("the vectors hold NaN or infinite values: no meaningful similarity")

@@ -48,7 +48,8 @@ class TokenizeSpec(Spec):
     id_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds each line's document "
                                   "id; it is not tokenized. Ids go to --ids-output.", lo=1, hi=100000, metavar="N")
     text_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds the text [the "
-                                    "whole line, or every field but --id-column].", lo=1, hi=100000, metavar="N")
+                                    "whole line, or every field but --id-column: a label column too, so give it "
+                                    "for id<TAB>label<TAB>text files].", lo=1, hi=100000, metavar="N")
     header: bool = param(False, "Skip the first line of every input file (a header line).")
 
     def _check(self) -> None:

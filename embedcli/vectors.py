@@ -362,7 +362,9 @@ class Vectors:
                 yield Answer([], list(rows_or_missing), [])
                 continue
             if i in zero:
-                yield Answer([], [], oov, "the query's vectors cancel out (a zero vector)")
+                one = len(q.words) == 1 and not q.negative
+                yield Answer([], [], oov, f"{q.words[0]!r} has a zero vector (a document with no known word, or an "
+                             "empty node) and no neighbours" if one else "the query's vectors cancel out (a zero vector)")
                 continue
             if i not in results:
                 yield Answer([], [], oov)

@@ -366,3 +366,16 @@ def test_foldin_refuses_documents_with_no_model_term(tmp_path, small_tokens):
     (tmp_path / "unk.txt").write_text("zzqx qqzz\nxxyyzz\n")
     res = run("foldin", tmp_path / "lsa.npz", tmp_path / "unk.txt", "-o", tmp_path / "f.npz", ok=False)
     assert res.exit_code == 3 and "no line has a term" in res.stderr and not (tmp_path / "f.npz").exists()
+
+
+def test_empty_documents_are_never_neighbours(tmp_path, word_vectors):
+    """A document with no known word has a zero vector: it is not ranked among the answers (it came
+    above documents with negative cosines), and querying it says why it has no neighbours."""
+    v = Vectors.load(str(word_vectors))
+    w = v.words[100:103]
+    (tmp_path / "t.txt").write_text(f"{w[0]} {w[1]}\nzzqq xxyy\n{w[1]} {w[2]}\n{w[2]}\n")
+    run("docvec", word_vectors, tmp_path / "t.txt", "--weighting", "mean", "-o", tmp_path / "d.npz", "-q")
+    got = [line.split("\t")[1] for line in run("neighbors", tmp_path / "d.npz", "d1", "-k", 5).stdout.splitlines()]
+    assert "d2" not in got and set(got) == {"d3", "d4"}
+    res = run("neighbors", tmp_path / "d.npz", "d2", ok=False)
+    assert res.exit_code == 4 and "'d2' has a zero vector" in res.stderr
