@@ -136,8 +136,8 @@ def fingerprint(v: Vectors) -> str:
     return h.hexdigest()[:16]
 
 
-def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "VECTORS",
-                 target_name: str = "TARGET") -> dict:
+def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "the aligned space",
+                 target_name: str = "the target") -> dict:
     """The alignment record of ``aligned``, after checking that ``target`` is the space it was
     aligned onto.
 
@@ -284,7 +284,7 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
 
 @entry_point
 def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], csls: int = 10,
-               restrict: int = 0, normalize: str | None = None) -> dict:
+               restrict: int = 0, normalize: str | None = None, names: tuple[str, str] | None = None) -> dict:
     """Bilingual lexicon induction: precision at 1, 5 and 10, nearest neighbour and CSLS.
 
     Precision is over the covered test source words (in ``aligned``, with at least one gold
@@ -292,7 +292,7 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
     targets is among its ``k`` best target words.  ``coverage`` is covered / all test source
     words.  The target is normalized as the alignment recorded and mapped by its recorded
     target map (multistep); ``normalize`` overrides.  Candidates: the first ``restrict`` target
-    words (0: all).
+    words (0: all).  ``names``: the two spaces' names in messages (their files).
 
     Returns:
         ``{"pairs", "sources", "covered", "coverage", "nn": {"p@1", "p@5", "p@10"}, "csls": {...}}``.
@@ -300,7 +300,7 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
     Raises:
         DataError: see :func:`check_target`; no covered test pair.
     """
-    alignment = dict(check_target(aligned, target))
+    alignment = dict(check_target(aligned, target, *(names or ())))
     if normalize:
         alignment["normalize"] = normalize
     T = target_space(target, alignment)

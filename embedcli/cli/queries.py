@@ -74,7 +74,7 @@ def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_u
     search = build_spec(SearchSpec, kw)
     if target_path and queries:
         return cross_neighbors(_load(vectors_path), target_path, queries, spec.topn, cross.csls, search.limit or 0,
-                               fmt, quiet, skip_unknown, verbatim)
+                               fmt, quiet, skip_unknown, verbatim, vectors_path)
     if cross.csls:
         raise OneLineUsageError("--csls applies to --target queries (across two aligned spaces)")
     if bool(queries) == bool(texts):

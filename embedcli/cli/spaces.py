@@ -134,7 +134,7 @@ def drift(a_path, b_path, top, fmt, quiet, **kw):
 
 
 def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict: int, fmt: str, quiet: bool,
-                    skip_unknown: bool = False, verbatim: bool = False):
+                    skip_unknown: bool = False, verbatim: bool = False, vectors_path: str = "VECTORS"):
     """``neighbors ALIGNED QUERY --target TARGET``: TARGET's nearest words to each query of the
     aligned space (one word, or words whose unit vectors are summed, ``-word`` subtracted)."""
     import json
@@ -146,7 +146,7 @@ def cross_neighbors(v, target_path: str, queries, topn: int, csls: int, restrict
     from embedcli.vectors import Query, Vectors
 
     tgt = Vectors.load(target_path)
-    T = target_space(tgt, check_target(v, tgt, "VECTORS", target_path))[: restrict or None]
+    T = target_space(tgt, check_target(v, tgt, vectors_path, target_path))[: restrict or None]
     A = normalize_space(v.vectors, "unit")
     r_t = knn_mean(T, A[: restrict or None], csls) if csls else None
 
@@ -199,7 +199,7 @@ def bli_report(aligned_path: str, target_path: str, dictionary: str | None, csls
     if not target_path:
         raise OneLineUsageError("--dictionary needs --target TARGET (the space VECTORS was aligned onto)")
     res = bli_scores(Vectors.load(aligned_path), Vectors.load(target_path), read_dictionary(dictionary), csls,
-                     restrict)
+                     restrict, names=(aligned_path, target_path))
     res.update(vectors=aligned_path, target=target_path, dictionary=dictionary, csls_k=csls)
     if fmt == "json":
         click.echo(json.dumps(res))
