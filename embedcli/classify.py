@@ -164,10 +164,14 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
         for frac, splitter in plans:
             try:  # too few keys for the folds, or for a stratified split at this fraction: name the option
                 splits = list(splitter.split(X, target))
-            except ValueError as e:
-                what = f"--train-fraction {frac:g}" if frac is not None else f"--folds {spec.folds}"
-                raise DataError(f"{what}: cannot split the {len(keys):,} labelled keys ({n_labels} labels): "
-                                + " ".join(str(e).split())) from None
+            except ValueError:
+                if frac is None:
+                    raise DataError(f"--folds {spec.folds}: cannot split the {len(keys):,} labelled keys "
+                                    f"({n_labels} labels) into {spec.folds} folds") from None
+                n_train = int(np.ceil(frac * len(keys))) if frac < 1 else len(keys)
+                raise DataError(f"--train-fraction {frac:g}: a training part of {n_train:,} of the {len(keys):,} "
+                                f"labelled keys (and a test part of {len(keys) - n_train:,}) cannot hold each of the "
+                                f"{n_labels} labels (a stratified split needs that); use a fraction nearer 0.5") from None
             for train, test in splits:
                 lr = LogisticRegression(C=spec.C, max_iter=2000)
                 if multilabel:
