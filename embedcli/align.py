@@ -377,6 +377,11 @@ def drift(a: Vectors, b: Vectors, spec=None) -> dict:
     ca = dict(zip(a.words, np.asarray(a.counts).tolist())) if a.counts is not None else {}
     cb = dict(zip(b.words, np.asarray(b.counts).tolist())) if b.counts is not None else {}
     words = [w for w in a.words if w in b.index and ca.get(w, 0) >= spec.min_count and cb.get(w, 0) >= spec.min_count]
+    shared = sum(1 for w in a.words if w in b.index)
+    if shared < spec.k + 2:
+        raise DataError(f"the spaces share {shared} word(s); drift compares a word's neighbours in both, so it needs "
+                        f"more than k + 1 = {spec.k + 1} shared words (are these two spaces of one language and "
+                        "tokenizer?)", params=("k",))
     if len(words) < spec.k + 2:
         raise DataError(f"{len(words)} words have count >= {spec.min_count} in both spaces; need more than "
                         f"k + 1 = {spec.k + 1} (lower min_count={spec.min_count} or k={spec.k})", params=("min_count", "k"))

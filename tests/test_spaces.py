@@ -299,3 +299,15 @@ def test_drift_with_a_space_without_counts(tmp_path, sample_run):
     rows = [line.split("\t") for line in res.stdout.splitlines()[1:]]
     assert len(rows) == 5 and all(r[7] == "" and r[6] != "" for r in rows)
     assert all(abs(float(r[5])) < 10 for r in rows)
+
+
+def test_drift_of_spaces_that_share_no_words_says_so(tmp_path):
+    """Two spaces without common words: the message says so (it said 0 words reach --min-count 0)."""
+    rng = np.random.default_rng(3)
+    Vectors([f"a{i}" for i in range(40)], rng.normal(size=(40, 5)).astype(np.float32), np.arange(40, 0, -1)).save(
+        str(tmp_path / "a.npz"))
+    Vectors([f"b{i}" for i in range(40)], rng.normal(size=(40, 5)).astype(np.float32), np.arange(40, 0, -1)).save(
+        str(tmp_path / "b.npz"))
+    res = run("drift", tmp_path / "a.npz", tmp_path / "b.npz", "--min-count", 0, ok=False)
+    assert res.exit_code == 3 and "share 0 word(s)" in res.stderr
+
