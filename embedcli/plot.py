@@ -327,9 +327,10 @@ def matrix_spectrum(cm, weighting=None, spec=None, progress=None) -> tuple[np.nd
     from embedcli.svd import truncated_svd
     from embedcli.weighting import reweight
 
+    from embedcli.svd import resolve_weighting
+
     weighting, spec = weighting or WeightingSpec(), spec or SVDSpec()
-    if weighting.association is None:
-        weighting = weighting.replace(association="none" if cm.kind == "termdoc" else "ppmi")
+    weighting = resolve_weighting(weighting, cm.kind)
     M = reweight(cm.matrix, weighting)
     fro2 = float(np.square(M.data, dtype=np.float64).sum())
     if fro2 == 0:

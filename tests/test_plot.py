@@ -114,6 +114,10 @@ def test_spectrum_of_a_matrix_matches_svd_energy(tmp_path, sample_run):
     # the same spectrum from the vectors file's record
     run("plot", "--spectrum", tmp_path / "v.npz", "-o", tmp_path / "t.svg", "--data", tmp_path / "t.tsv", "-q")
     assert (tmp_path / "t.tsv").read_text() == (tmp_path / "s.tsv").read_text()
+    # --dim given with vectors: the first N of their values (it was ignored)
+    run("plot", "--spectrum", tmp_path / "v.npz", "--dim", 12, "-o", tmp_path / "u.svg", "--data", tmp_path / "u.tsv",
+        "-q")
+    assert (tmp_path / "u.tsv").read_text().splitlines() == (tmp_path / "s.tsv").read_text().splitlines()[:13]
 
 
 def test_spectrum_of_plain_vectors(tmp_path):

@@ -53,7 +53,8 @@ def _keys_from(path: str) -> list[str]:
 @click.option("--title", default=None, help="Title [the input file and method].")
 @spec_options(PlotSpec)
 @spec_options(WeightingSpec, help_prefix="--spectrum of a matrix: ")
-@spec_options(SVDSpec, only=("dim",), help_prefix="--spectrum of a matrix: singular values to compute. ")
+@spec_options(SVDSpec, only=("dim",), help_prefix="--spectrum: singular values to compute (a count matrix) or, "
+              "given, to show (vectors). ")
 @quiet_option
 def plot(input_path, words, output, words_file, color_by, spectrum, data_path, title, quiet, **kw):
     """Draw VECTORS in two dimensions, or (--spectrum) a matrix's spectrum.
@@ -189,6 +190,8 @@ def _spectrum(input_path, output, data_path, title, quiet, weighting, svd_spec):
 
         s, total, source = vectors_spectrum(Vectors.load(input_path))
         used = []
+        if click.get_current_context().get_parameter_source("dim").name == "COMMANDLINE" and svd_spec.dim < len(s):
+            s, source = s[: svd_spec.dim], f"{source}, the first {svd_spec.dim}"  # --dim: the first N values
     from embedcli.provenance import file_provenance, stage_record
 
     rec = stage_record("plot", used, {"input": file_provenance(input_path)},
