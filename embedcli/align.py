@@ -136,6 +136,13 @@ def fingerprint(v: Vectors) -> str:
     return h.hexdigest()[:16]
 
 
+def model_fingerprint(v: Vectors) -> str:
+    """:func:`embedcli.docvec.model_fingerprint` (shape, first words and first rows)."""
+    from embedcli.docvec import model_fingerprint as fp
+
+    return fp(v)
+
+
 def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "the aligned space",
                  target_name: str = "the target") -> dict:
     """The alignment record of ``aligned``, after checking that ``target`` is the space it was
@@ -152,6 +159,10 @@ def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "the ali
     if aligned.dim != target.dim:
         raise DataError(f"{aligned_name} has {aligned.dim} dimensions and {target_name} {target.dim}: not the space "
                         "it was aligned onto")
+    model = alignment.get("target_model")  # words and first rows: another model of the same vocabulary differs
+    if model and model != model_fingerprint(target):
+        raise DataError(f"{target_name} is not the space {aligned_name} was aligned onto (the same words, other "
+                        "vectors: another model of the same corpus?)")
     want = alignment.get("target_fingerprint")
     if want and want != fingerprint(target):
         raise DataError(f"{target_name} is not the space {aligned_name} was aligned onto (other words or shape; "
@@ -277,7 +288,8 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
     info = {"normalize": spec.normalization, "method": spec.method, "seed_pairs": int(len(seed[0])),
             "pairs": int(len(si)), "pairs_per_round": rounds, "rotation": np.round(R, 8).tolist(),
             "target_map": None if Rt is None else np.round(Rt, 8).tolist(),
-            "target_words": len(target), "target_fingerprint": fingerprint(target)}
+            "target_words": len(target), "target_fingerprint": fingerprint(target),
+            "target_model": model_fingerprint(target)}
     meta = {"kind": source.meta.get("kind", "words"), "alignment": info}
     return Vectors(list(source.words), X, source.counts, meta), info
 
@@ -314,9 +326,11 @@ def bli_scores(aligned: Vectors, target: Vectors, pairs: list[tuple[str, str]], 
     sources = [s for s in gold if s in aligned.index]
     covered = [s for s in sources if any(t in target.index and target.index[t] < len(T) for t in gold[s])]
     out = {"pairs": len(pairs), "sources": len(gold), "covered": len(covered),
-           "coverage": len(covered) / len(gold) if gold else 0.0}
+           "coverage": len(covered) / len(gold) if gold else 0.0, "restrict": int(restrict or 0)}
     if not covered:
-        raise DataError("no test pair has its source word in the aligned space and a target word in the target")
+        among = f" among its {len(T):,} most frequent words (restrict)" if restrict else ""
+        raise DataError(f"no test pair has its source word in the aligned space and a target word in the "
+                        f"target{among}", params=("restrict",) if restrict else ())
     sources = covered
     Q = A[[aligned.index[s] for s in sources]]
     r_t = knn_mean(T, A, csls) if csls else None

@@ -168,10 +168,11 @@ def classify(vectors: Vectors, labels: dict[str, list[str]], spec: ClassifySpec 
                 if frac is None:
                     raise DataError(f"--folds {spec.folds}: cannot split the {len(keys):,} labelled keys "
                                     f"({n_labels} labels) into {spec.folds} folds") from None
-                n_train = int(np.ceil(frac * len(keys))) if frac < 1 else len(keys)
-                raise DataError(f"--train-fraction {frac:g}: a training part of {n_train:,} of the {len(keys):,} "
-                                f"labelled keys (and a test part of {len(keys) - n_train:,}) cannot hold each of the "
-                                f"{n_labels} labels (a stratified split needs that); use a fraction nearer 0.5") from None
+                n_train = int(np.floor(frac * len(keys)))  # scikit-learn's rule; the test part is the rest
+                raise DataError(f"--train-fraction {frac:g}: a training part of {n_train:,} and a test part of "
+                                f"{len(keys) - n_train:,} of the {len(keys):,} labelled keys cannot each hold every one "
+                                f"of the {n_labels} labels (a stratified split needs that); use a fraction nearer 0.5"
+                                ) from None
             for train, test in splits:
                 lr = LogisticRegression(C=spec.C, max_iter=2000)
                 if multilabel:

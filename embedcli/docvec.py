@@ -37,7 +37,8 @@ from embedcli.vectors import Vectors
 @entry_point(documents="tokens_path")
 def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
                      ids: list[str] | None = None, reference: dict | None = None,
-                     progress: Progress | None = None, allow_empty: bool = False) -> Vectors:
+                     progress: Progress | None = None, allow_empty: bool = False,
+                     names: tuple[str, str] = ("these word vectors", "the reference")) -> Vectors:
     """One vector per line of ``tokens_path``.
 
     Args:
@@ -46,8 +47,10 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         tokens_path: a tokens file (one document per line, space-separated), or ``-``.
         ids: one key per document; default ``d1 .. dN`` (``N``: the line number).
         reference: the ``docvec`` metadata of an earlier run, to embed new documents with
-            its weighting, idf and SIF component (``spec`` is then taken from it, apart
-            from ``workers``).
+            its weighting, idf, SIF p(w) and component (``spec`` is then taken from it, apart
+            from ``workers``); refused when it was made from other word vectors
+            (:func:`model_fingerprint`).
+        names: the word vectors' and the reference's names in messages (their files).
 
     Returns:
         :class:`~embedcli.vectors.Vectors` keyed by document id, ``(n_docs, dim) float32``;
@@ -58,7 +61,7 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         that rows stay aligned with lines).
 
     Raises:
-        InputError: missing tokens file or stop-word file.
+        InputError: missing tokens file or stop-word file; a reference made from other word vectors.
         DataError: ``ids`` of the wrong length or with a repeated id; the tokens file is not UTF-8 text,
             has no document, or no line has a word of
             ``vectors`` (unless ``allow_empty``).
@@ -71,12 +74,13 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
     if vectors.meta.get("kind") == "documents" or vectors.provenance.get("stage") in ("docvec", "foldin"):
         raise InputError("these are document vectors; docvec combines word vectors (the output of svd on a "
                          "co-occurrence matrix, word2vec, fasttext, GloVe, ...)")
+    vectors_name, reference_name = names
     if reference is not None:
         spec = DocvecSpec(**{k: v for k, v in reference["spec"].items() if k != "workers"}, workers=spec.workers)
         made = reference.get("vectors")
         if made is not None and made != model_fingerprint(vectors):
-            raise InputError(f"the reference document vectors were made from other word vectors than these "
-                             f"({len(vectors):,} x {vectors.dim}); give the word vectors that made them")
+            raise InputError(f"{reference_name} was made from other word vectors than {vectors_name} "
+                             f"({len(vectors):,} x {vectors.dim}); give the word vectors that made it")
     progress = progress or Progress(None)
     workers = min(spec.workers or cores(), cores())
     with spooled(tokens_path) as path:
@@ -100,11 +104,10 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         if spec.weighting == "sif":
             if reference is not None and reference.get("sif_p") is not None:  # p(w) of the reference's tokens
                 p = _reference_values(reference["sif_p"], "p", index, V, 0.0)
-            else:
+            else:  # kept, so that new documents get the same weights whatever file the model is read from
                 p = _word_probabilities(vectors, V, path, index, workers)
-                if not _has_counts(vectors):  # estimated from these documents: kept, so new ones get the same
-                    fitted["sif_p"] = {"words": [w for w in words if p[index[w]] > 0],
-                                       "p": [float(x) for x in p if x > 0]}
+                fitted["sif_p"] = {"words": [w for w in words if p[index[w]] > 0],
+                                   "p": [float(x) for x in p if x > 0]}
             weight *= spec.sif_a / (spec.sif_a + p)
         elif spec.weighting == "tfidf":
             if reference is not None:
@@ -165,11 +168,14 @@ def _file_words(path: str) -> set[str]:
 
 
 def model_fingerprint(vectors: Vectors) -> str:
-    """A short identity of word vectors (their shape, first 1,000 words and first 10 rows, float32):
-    the same in every file format, different for another model of the same vocabulary."""
+    """A short identity of word vectors (their shape, first 1,000 words and first 10 rows, float32,
+    and whether they build vectors for unseen words: a fastText model, not its ``.vec``): the same
+    in every file format, different for another model of the same vocabulary."""
     import hashlib
 
-    h = hashlib.sha256(f"{len(vectors)} {vectors.dim}\n".encode() + "\n".join(vectors.words[:1000]).encode("utf-8"))
+    ngrams = "ngrams" if getattr(vectors, "oov", None) is not None else "words"  # fastText vs its .vec
+    h = hashlib.sha256(f"{len(vectors)} {vectors.dim} {ngrams}\n".encode()
+                       + "\n".join(vectors.words[:1000]).encode("utf-8"))
     h.update(np.ascontiguousarray(np.asarray(vectors.vectors[:10], dtype="<f4")).tobytes())
     return h.hexdigest()[:16]
 
@@ -379,10 +385,13 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     made_by = (docs.meta.get("docvec") or {}).get("vectors")
     if made_by is not None and made_by != model_fingerprint(model):
         raise InputError(f"{path}: is not the word vectors these document vectors were made from")
-    if docs.provenance.get("stage") == "svd" and model.provenance.get("stage") == "svd":  # one svd run made both
+    stage = docs.provenance.get("stage")  # LSA documents: the svd run that made them, or folded into
+    made_by_svd = docs.provenance if stage == "svd" else (docs.provenance.get("inputs") or {}).get("model") \
+        if stage == "foldin" else None
+    if made_by_svd and model.provenance.get("stage") == "svd":
         from embedcli.resume import _normal
 
-        if _normal(docs.provenance) != _normal(model.provenance):
+        if _normal(made_by_svd) != _normal(model.provenance):
             raise InputError(f"{path}: is another SVD's model than the one that made these document vectors")
     tok = find_stage(model.provenance, "tokenize") or {}
     spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()

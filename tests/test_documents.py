@@ -79,6 +79,13 @@ def test_docvec_sif_removes_its_stored_component_and_reference_reproduces(tmp_pa
     (tmp_path / "three.txt").write_text("\n".join(lines[:3]) + "\n")
     run("docvec", tmp_path / "plain.txt", tmp_path / "three.txt", "--reference", tmp_path / "p.npz", "-o",
         tmp_path / "p3.npz", "-q")
+    n_p = len(Vectors.load(str(tmp_path / "p.npz")).meta["docvec"]["sif_p"]["p"])  # p(w) stored per word
+    shown = json.loads(run("info", tmp_path / "p.npz").stdout)["docvec"]["sif_p"]["p"]
+    assert n_p > 50 and len(shown) == n_p  # short lists are shown whole
+    from embedcli.cli.output import compact_numbers
+
+    long = compact_numbers({"sif_p": {"words": [f"w{i}" for i in range(5000)], "p": [0.1] * 5000}})
+    assert long["sif_p"]["p"]["length"] == 5000 and long["sif_p"]["words"]["first"] == ["w0", "w1", "w2"]
     full = np.asarray(Vectors.load(str(tmp_path / "p.npz")).vectors)
     np.testing.assert_allclose(Vectors.load(str(tmp_path / "p3.npz")).vectors, full[:3], atol=1e-6)
     got = json.loads(run("neighbors", tmp_path / "p.npz", "--text", lines[4], "-k", 1, "--format", "json").stdout)
@@ -366,6 +373,12 @@ def test_foldin_refuses_documents_with_no_model_term(tmp_path, small_tokens):
     (tmp_path / "unk.txt").write_text("zzqx qqzz\nxxyyzz\n")
     res = run("foldin", tmp_path / "lsa.npz", tmp_path / "unk.txt", "-o", tmp_path / "f.npz", ok=False)
     assert res.exit_code == 3 and "no line has a term" in res.stderr and not (tmp_path / "f.npz").exists()
+    # folded-in documents remember their model: another SVD's is refused for --text
+    run("foldin", tmp_path / "lsa.npz", small_tokens, "-o", tmp_path / "f.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "4", "--association", "log", "-o", tmp_path / "lsa2.npz", "-q")
+    res = run("neighbors", tmp_path / "f.npz", "--text", "the war", "--model", tmp_path / "lsa2.npz", ok=False)
+    assert res.exit_code == 2 and "another SVD's model" in res.stderr
+    run("neighbors", tmp_path / "f.npz", "--text", "the war", "--model", tmp_path / "lsa.npz", "-k", 1)
 
 
 def test_empty_documents_are_never_neighbours(tmp_path, word_vectors):
@@ -379,3 +392,21 @@ def test_empty_documents_are_never_neighbours(tmp_path, word_vectors):
     assert "d2" not in got and set(got) == {"d3", "d4"}
     res = run("neighbors", tmp_path / "d.npz", "d2", ok=False)
     assert res.exit_code == 4 and "'d2' has a zero vector" in res.stderr
+
+
+def test_reference_stopword_file_by_another_path(tmp_path, word_vectors, topic_docs, monkeypatch):
+    """A reference made with --stopwords FILE: the same file given as ./FILE is no conflict; run
+    from another folder, the reference's relative path is not found and the message says to give it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sw.txt").write_text("the\nof\n")
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--stopwords", "sw.txt", "-o", "d.npz", "-q")
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", "d.npz", "--stopwords", "./sw.txt",
+        "-o", "e.npz", "-q")
+    np.testing.assert_allclose(Vectors.load("e.npz").vectors, Vectors.load("d.npz").vectors, atol=1e-6)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    res = run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", "../d.npz", "-o", "f.npz", ok=False)
+    assert res.exit_code == 2 and "give it with --stopwords PATH" in res.stderr
+    run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", "../d.npz", "--stopwords", "../sw.txt",
+        "-o", "f.npz", "-q")
+    np.testing.assert_allclose(Vectors.load("f.npz").vectors, Vectors.load("../d.npz").vectors, atol=1e-6)

@@ -375,6 +375,8 @@ def test_classify_names_the_option_when_keys_are_too_few_to_split(tmp_path, cliq
     lab.write_text("".join(f"{k}\t{'xyz'[i % 3]}\n" for i, k in enumerate(keys)))
     res = run("classify", v, lab, "--train-fraction", "0.9", ok=False)
     assert res.exit_code == 3 and "--train-fraction 0.9: a training part of" in res.stderr and "Traceback" not in res.stderr
+    n = len(keys)
+    assert f"a training part of {int(0.9 * n)} and a test part of {n - int(0.9 * n)}" in res.stderr
     assert "aforementioned" not in res.stderr  # scikit-learn's own wording is not passed on
     multi = tmp_path / "multi.txt"
     multi.write_text(f"{keys[0]} a\n{keys[0]} b\n{keys[1]} a\n{keys[2]} b\n")

@@ -98,7 +98,10 @@ def test_align_recovers_a_rotation_and_queries_cross_spaces(tmp_path):
     assert "csls k=10" in table and "200 of 200" in table
     rep = json.loads(run("evaluate", out, "--target", b, "--dictionary", tmp_path / "test.tsv", "--restrict", 150,
                          "--format", "json").stdout)  # candidates: the first 150 target words (it was ignored)
-    assert rep["covered"] == 50 and rep["nn"]["p@1"] == 1.0
+    assert rep["covered"] == 50 and rep["nn"]["p@1"] == 1.0 and rep["restrict"] == 150
+    # the same words with other vectors (another model of the corpus) is not the target it was aligned onto
+    res = run("evaluate", out, "--target", a, "--dictionary", tmp_path / "test.tsv", ok=False)
+    assert res.exit_code == 3 and "other vectors" in res.stderr
     res = run("evaluate", out, "--target", b, ok=False)
     assert res.exit_code == 2 and "--dictionary" in res.stderr
 

@@ -28,11 +28,14 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
     binary, GloVe, fastText .bin: a fastText model also covers unseen words).
     Documents are weighted means of their (unit-length) word vectors: mean,
     tf-idf, or SIF (Arora, Liang & Ma 2017: weights a/(a + p(w)) with p(w)
-    from the vectors' corpus counts, then the first principal component
-    removed; the component is stored in the output, see --reference). A
-    document with no known word gets a zero vector and a warning (rows stay
-    aligned with lines; their rows are listed in 'embedcli info'). Memory: the
-    word vectors, the output, and one block of the tokens file.
+    from the vectors' corpus counts, else from TOKENS, then the first principal
+    component removed). What was fitted (idf, p(w), component) and a
+    fingerprint of VECTORS are stored in the output: --reference embeds new
+    documents the same way, refuses other word vectors, and refuses options
+    that differ from the reference's. A document with no known word gets a
+    zero vector and a warning (rows stay aligned with lines; their rows are
+    listed in 'embedcli info'). Memory: the word vectors, the output, and one
+    block of the tokens file.
 
     \b
     Example:
@@ -62,7 +65,8 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
         _refuse_overridden(ref["spec"], spec.provenance(), reference)
     vectors = Vectors.load(vectors_path)
     ids = read_ids(ids_path) if ids_path else None
-    dv = document_vectors(vectors, tokens, spec, ids, ref, progress("docvec", None, quiet))
+    dv = document_vectors(vectors, tokens, spec, ids, ref, progress("docvec", None, quiet),
+                          names=(vectors_path, f"--reference {reference}"))
     dv.meta["source_model"] = model_stamp(vectors_path)  # for 'neighbors --text'
     used = dv.save(output, file_format)
     _warn_empty(dv, "docvec", "no known word")
@@ -126,10 +130,22 @@ def _refuse_overridden(ref_spec: dict, given: dict, reference: str) -> None:
 
     from embedcli.specbase import flag_of
 
+    import os
+
+    from embedcli.tokenizer import stopwords_files
+
     ctx = click.get_current_context()
+    typed = {f.name for f in dataclasses.fields(DocvecSpec)
+             if ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE}
+    ref_stop, my_stop = stopwords_files(ref_spec.get("stopwords")), stopwords_files(given.get("stopwords"))
+    if ref_stop and "stopwords" in typed and my_stop:  # the same file by another path, or found from here
+        if not os.path.exists(ref_stop[0]) or os.path.samefile(ref_stop[0], my_stop[0]):
+            ref_spec["stopwords"] = my_stop[0]
+    elif ref_stop and not os.path.exists(ref_stop[0]):
+        raise click.UsageError(f"--reference {reference} used the stop-word file {ref_stop[0]}, not found from "
+                               "here; give it with --stopwords PATH")
     for f in dataclasses.fields(DocvecSpec):
-        if f.name in ref_spec and f.name != "workers" and ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE \
-                and given.get(f.name) != ref_spec[f.name]:
+        if f.name in ref_spec and f.name != "workers" and f.name in typed and given.get(f.name) != ref_spec[f.name]:
             raise click.UsageError(f"{flag_of(f.name, f)}: --reference {reference} fixes it ({ref_spec[f.name]}); "
                                    "drop the option, or embed without --reference")
 

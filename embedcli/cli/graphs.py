@@ -23,8 +23,8 @@ def _read(graph_path: str, undirected: bool, quiet: bool):
              f"edge{'s' * (g.n_edges != 1)} ({graph_path})")
     if g.edge_like_comments and not quiet:
         warn(f"graph: {g.edge_like_comments:,} line(s) starting with '#' skipped as comments although shaped "
-             f"like edges (e.g. {g.edge_like_example!r}); if '#' starts node names, rename them (e.g. "
-             "sed 's/#/%23/g' for every '#')")
+             f"like edges (e.g. {g.edge_like_example!r}); if '#' starts node names, rename those nodes, in "
+             "every column (comment lines keep their '#')")
     return g
 
 

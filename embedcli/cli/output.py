@@ -162,8 +162,9 @@ class Reporter:
 
 def compact_numbers(x, limit: int = 100):
     """``x`` with every matrix (a list of lists) of more than ``limit`` numbers in the metadata, such
-    as an alignment's rotation, replaced by ``{"shape": [...], "omitted": "..."}`` (``info --full``
-    prints them)."""
+    as an alignment's rotation, replaced by ``{"shape": [...], "omitted": ...}``, and every flat
+    list of more than ``10 * limit`` entries (a docvec output's per-word idf or p(w)) by
+    ``{"length": n, "first": [...], "omitted": ...}`` (``info --full`` prints them whole)."""
     if isinstance(x, dict):
         return {k: compact_numbers(v, limit) for k, v in x.items()}
     if isinstance(x, list):
@@ -175,6 +176,8 @@ def compact_numbers(x, limit: int = 100):
             flat = [v for row in x for v in (row if isinstance(row, list) else [row])]
         if len(shape) > 1 and len(flat) > limit and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat[:1000]):
             return {"shape": shape, "omitted": "numbers left out; embedcli info --full prints them"}
+        if len(shape) == 1 and len(x) > 10 * limit and all(isinstance(v, (int, float, str)) for v in x[:1000]):
+            return {"length": len(x), "first": x[:3], "omitted": "the rest left out; embedcli info --full prints it"}
         return [compact_numbers(v, limit) for v in x]
     return x
 

@@ -204,8 +204,9 @@ def bli_report(aligned_path: str, target_path: str, dictionary: str | None, csls
     if fmt == "json":
         click.echo(json.dumps(res))
         return
+    among = f" (candidates: the {restrict:,} most frequent target words)" if restrict else ""
     click.echo(f"{aligned_path} -> {target_path}: {res['covered']:,} of {res['sources']:,} test source words "
-               f"covered ({100 * res['coverage']:.1f}%), {res['pairs']:,} pairs")
+               f"covered ({100 * res['coverage']:.1f}%), {res['pairs']:,} pairs{among}")
     click.echo("retrieval   P@1     P@5     P@10")
     for name in ("nn", "csls"):
         if name in res:
