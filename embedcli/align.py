@@ -26,7 +26,7 @@ import numpy as np
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError, ParameterError
 from embedcli.specs import AlignSpec
-from embedcli.vectors import Vectors
+from embedcli.vectors import Vectors, model_fingerprint
 
 #: score blocks: rows x columns of one similarity block stay under this many float32 values
 _BLOCK_VALUES = 16_000_000
@@ -134,13 +134,6 @@ def fingerprint(v: Vectors) -> str:
 
     h = hashlib.sha256(f"{len(v)} {v.dim}\n".encode() + "\n".join(v.words[:1000]).encode("utf-8"))
     return h.hexdigest()[:16]
-
-
-def model_fingerprint(v: Vectors) -> str:
-    """:func:`embedcli.docvec.model_fingerprint` (shape, first words and first rows)."""
-    from embedcli.docvec import model_fingerprint as fp
-
-    return fp(v)
 
 
 def check_target(aligned: Vectors, target: Vectors, aligned_name: str = "the aligned space",

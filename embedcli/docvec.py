@@ -31,7 +31,7 @@ from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError, ParameterError
 from embedcli.fileio import Progress, spooled
 from embedcli.specs import DocvecSpec, cores
-from embedcli.vectors import Vectors
+from embedcli.vectors import Vectors, model_fingerprint
 
 
 @entry_point(documents="tokens_path")
@@ -49,7 +49,7 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         reference: the ``docvec`` metadata of an earlier run, to embed new documents with
             its weighting, idf, SIF p(w) and component (``spec`` is then taken from it, apart
             from ``workers``); refused when it was made from other word vectors
-            (:func:`model_fingerprint`).
+            (:func:`~embedcli.vectors.model_fingerprint`).
         names: the word vectors' and the reference's names in messages (their files).
 
     Returns:
@@ -165,19 +165,6 @@ def _file_words(path: str) -> set[str]:
         except UnicodeDecodeError:
             raise DataError(f"{path}: not UTF-8 text") from None
     return seen
-
-
-def model_fingerprint(vectors: Vectors) -> str:
-    """A short identity of word vectors (their shape, first 1,000 words and first 10 rows, float32,
-    and whether they build vectors for unseen words: a fastText model, not its ``.vec``): the same
-    in every file format, different for another model of the same vocabulary."""
-    import hashlib
-
-    ngrams = "ngrams" if getattr(vectors, "oov", None) is not None else "words"  # fastText vs its .vec
-    h = hashlib.sha256(f"{len(vectors)} {vectors.dim} {ngrams}\n".encode()
-                       + "\n".join(vectors.words[:1000]).encode("utf-8"))
-    h.update(np.ascontiguousarray(np.asarray(vectors.vectors[:10], dtype="<f4")).tobytes())
-    return h.hexdigest()[:16]
 
 
 def _has_counts(vectors: Vectors) -> bool:
@@ -389,9 +376,9 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     made_by_svd = docs.provenance if stage == "svd" else (docs.provenance.get("inputs") or {}).get("model") \
         if stage == "foldin" else None
     if made_by_svd and model.provenance.get("stage") == "svd":
-        from embedcli.resume import _normal
+        from embedcli.resume import comparable
 
-        if _normal(made_by_svd) != _normal(model.provenance):
+        if comparable(made_by_svd) != comparable(model.provenance):
             raise InputError(f"{path}: is another SVD's model than the one that made these document vectors")
     tok = find_stage(model.provenance, "tokenize") or {}
     spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()

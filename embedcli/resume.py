@@ -20,7 +20,7 @@ from embedcli.errors import EmbedcliError
 from embedcli.provenance import SIDECAR_SUFFIX, corpus_records, file_provenance, stage_record
 
 
-def _normal(x):
+def comparable(x):
     """``x`` as it reads back from JSON, without the ``path`` of records identified by content
     (a ``sha256`` or a ``stage``): the same file under another spelling is the same input."""
     x = json.loads(json.dumps(x, sort_keys=True, default=str))
@@ -62,8 +62,8 @@ def same_work(path: str, stage: str, specs, inputs: dict) -> bool:
     if rec is None:
         return False
     want = stage_record(stage, specs, inputs)
-    return (rec.get("stage") == stage and _normal(rec.get("spec")) == _normal(want["spec"])
-            and _normal(rec.get("inputs")) == _normal(want["inputs"]))
+    return (rec.get("stage") == stage and comparable(rec.get("spec")) == comparable(want["spec"])
+            and comparable(rec.get("inputs")) == comparable(want["inputs"]))
 
 
 def tokens_reusable(path: str, files: list[str], spec) -> bool:
@@ -77,7 +77,7 @@ def tokens_reusable(path: str, files: list[str], spec) -> bool:
     if not files or any(f == "-" or is_url(f) or not os.path.isfile(f) for f in files):
         return False
     rec = recorded(path)
-    if rec is None or rec.get("stage") != "tokenize" or _normal(rec.get("spec")) != _normal(spec.provenance()):
+    if rec is None or rec.get("stage") != "tokenize" or comparable(rec.get("spec")) != comparable(spec.provenance()):
         return False
     done = (rec.get("inputs") or {}).get("corpus")
     if not isinstance(done, list) or len(done) != len(files):

@@ -544,3 +544,16 @@ class Vectors:
         n = float(np.linalg.norm(mean))
         sims = units.astype(np.float64) @ (mean / n if n > 0 else mean)
         return words[int(np.argmin(sims))]
+
+
+def model_fingerprint(vectors: "Vectors") -> str:
+    """A short identity of word vectors (their shape, first 1,000 words and first 10 rows, float32,
+    and whether they build vectors for unseen words: a fastText model, not its ``.vec``): the same
+    in every file format, different for another model of the same vocabulary."""
+    import hashlib
+
+    ngrams = "ngrams" if getattr(vectors, "oov", None) is not None else "words"  # fastText vs its .vec
+    h = hashlib.sha256(f"{len(vectors)} {vectors.dim} {ngrams}\n".encode()
+                       + "\n".join(vectors.words[:1000]).encode("utf-8"))
+    h.update(np.ascontiguousarray(np.asarray(vectors.vectors[:10], dtype="<f4")).tobytes())
+    return h.hexdigest()[:16]

@@ -237,21 +237,28 @@ def _temp_files(folder):
     return [f for f in os.listdir(folder) if f.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, code):
-    corpus = tmp_path / "big.txt.gz"
+def _tokenize_until_writing(folder, out):
+    """Start ``embedcli tokenize`` of a big .gz corpus into ``out`` and return the process once its
+    temporary file exists."""
+    corpus = folder / "big.txt.gz"
     line = ("The quick brown fox jumps over the lazy dog near the river bank today. " * 40 + "\n").encode()
     with gzip.open(corpus, "wb", compresslevel=1) as f:
         for _ in range(20000):
             f.write(line)
-    out = tmp_path / "tokens.txt"
-    out.write_text("previous content\n")
     p = subprocess.Popen([sys.executable, "-m", "embedcli", "tokenize", str(corpus), "-o", str(out), "-q"],
                          stderr=subprocess.PIPE)
     deadline = time.time() + 30
-    while not _temp_files(tmp_path) and time.time() < deadline and p.poll() is None:
+    while not _temp_files(folder) and time.time() < deadline and p.poll() is None:
         time.sleep(0.01)
-    assert _temp_files(tmp_path), "the run never started writing"
+    assert _temp_files(folder), "the run never started writing"
+    return p
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, code):
+    out = tmp_path / "tokens.txt"
+    out.write_text("previous content\n")
+    p = _tokenize_until_writing(tmp_path, out)
     time.sleep(0.2)
     p.send_signal(sig)
     _, err = p.communicate(timeout=30)
@@ -264,19 +271,9 @@ def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, c
 def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
     """SIGKILL (e.g. the out-of-memory killer) leaves the hidden temporary file; the next run
     writing the same output removes it. A live writer's file and an untagged one are kept."""
-    corpus = tmp_path / "big.txt.gz"
-    line = ("The quick brown fox jumps over the lazy dog near the river bank today. " * 40 + "\n").encode()
-    with gzip.open(corpus, "wb", compresslevel=1) as f:
-        for _ in range(20000):
-            f.write(line)
     out = tmp_path / "tokens.txt"
-    p = subprocess.Popen([sys.executable, "-m", "embedcli", "tokenize", str(corpus), "-o", str(out), "-q"],
-                         stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while not _temp_files(tmp_path) and time.time() < deadline and p.poll() is None:
-        time.sleep(0.01)
+    p = _tokenize_until_writing(tmp_path, out)
     left = _temp_files(tmp_path)
-    assert left, "the run never started writing"
     p.kill()
     p.communicate(timeout=30)
     assert _temp_files(tmp_path) == left and not out.exists()  # nobody could clean up
