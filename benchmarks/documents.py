@@ -8,7 +8,8 @@
               scikit-learn LSA pipeline fit on the training folds only (TfidfVectorizer with
               sublinear tf, TruncatedSVD 100, Normalizer, logistic regression)
   LSA         embedcli termdoc + svd on the training folds' reviews, the test fold folded in
-              (embedcli foldin): nothing of the test fold is seen before prediction
+              (embedcli foldin): nothing of the test fold is seen before prediction (except in the
+              rows whose phrases are learned on all reviews' text, as named)
   docvec      embedcli docvec on word vectors trained on english-mix (which holds these
               reviews' text, not their labels), then embedcli classify (its own 10 folds)
 
@@ -56,6 +57,7 @@ def main() -> None:
 
     from embedcli.docvec import read_ids
     from embedcli.lsa import fold_in
+    from embedcli.phrases import apply_phrases, learn_phrases
     from embedcli.specs import SVDSpec, TermdocSpec, VocabSpec, WeightingSpec
     from embedcli.svd import factorize
     from embedcli.termdoc import termdoc_matrix
@@ -101,12 +103,18 @@ def main() -> None:
     assert len(phrase_lines) == len(lines)
 
     def embedcli_lsa(weighting: str, normalize_docs: bool, dim: int, eig: float, min_count: int = 2,
-                     phrases: bool = False):
+                     phrases: bool | str = False):
         def run(tr, te):
-            lines_ = phrase_lines if phrases else lines
+            lines_ = phrase_lines if phrases is True else lines
             ftr, fte = work / "train.txt", work / "test.txt"
             ftr.write_text("\n".join(lines_[i] for i in tr) + "\n", encoding="utf-8")
             fte.write_text("\n".join(lines_[i] for i in te) + "\n", encoding="utf-8")
+            if phrases == "fold":  # learned on the training folds, applied to the test fold
+                with open(work / "train.p.txt", "wb") as out, open(work / "table.tsv", "wb") as tab:
+                    learn_phrases(str(ftr), out, table_out=tab)
+                with open(work / "test.p.txt", "wb") as out:
+                    apply_phrases(str(fte), out, str(work / "table.tsv"))
+                ftr, fte = work / "train.p.txt", work / "test.p.txt"
             vocab = build_vocab(str(ftr), VocabSpec(min_count=min_count))
             cm = termdoc_matrix(str(ftr), vocab, TermdocSpec(weighting=weighting, normalize=normalize_docs),
                                 ids=[ids[i] for i in tr])
@@ -128,6 +136,9 @@ def main() -> None:
         cv(f"embedcli LSA on `embedcli phrases` tokens (collocations learned on the reviews' text, no labels): "
            f"termdoc --weighting log-entropy --normalize --min-count 2, svd --dim {dim} --eig 0, foldin",
            embedcli_lsa("log-entropy", True, dim, 0.0, phrases=True))
+    cv("embedcli LSA on `embedcli phrases` tokens, phrases learned on the training folds (--phrases-output) "
+       "and applied to the test fold (--apply): termdoc --weighting log-entropy --normalize --min-count 2, "
+       "svd --dim 300 --eig 0, foldin", embedcli_lsa("log-entropy", True, 300, 0.0, phrases="fold"))
 
     if not args.quick and not args.skip_docvec:
         for dim in (100, 300):

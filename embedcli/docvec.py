@@ -326,10 +326,13 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     to use; default the one recorded in ``docs`` (``meta["source_model"]``, written by the command
     line).  ``model``: the word vectors or LSA model themselves (a library caller holding them).
     ``unknown``: if a list is given, one list per text of its tokens the model has no vector for
-    (none for a fastText model, which builds one from character n-grams).
+    (none for a fastText model, which builds one from character n-grams).  When the model's text
+    was joined by ``phrases`` whose table was saved (``--phrases-output``), the texts are joined by
+    the same table.
 
     Raises:
-        InputError: no model recorded or given, or the model is missing.
+        InputError: no model recorded or given, or the model is missing; the model's phrase table
+            is missing or changed.
     """
     import os
     import tempfile
@@ -390,6 +393,11 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     lines = [line_tok(" ".join(t.split())) for t in texts]
     if lower_after:
         lines = [x.lower() for x in lines]
+    from embedcli.phrases import joiner_of
+
+    join = joiner_of(model.provenance)  # the model's text was joined by `phrases --phrases-output`: join alike
+    if join is not None:
+        lines = join(lines)
     if unknown is not None:
         known = model.index
         unknown.extend([] if "minn" in model.meta else list(dict.fromkeys(w for w in x.split() if w not in known))

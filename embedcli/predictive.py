@@ -1,4 +1,4 @@
-"""Predictive embeddings through gensim: word2vec, fastText and phrase detection.
+"""Predictive embeddings through gensim: word2vec and fastText (phrase detection: :mod:`embedcli.phrases`).
 
 gensim does the training; this module feeds it tokens files (gensim's fast
 ``corpus_file`` path), reports progress, validates inputs before long work and
@@ -18,10 +18,12 @@ import numpy as np
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.fileio import Progress, naming_scratch_errors, spooled
+from embedcli.phrases import learn_phrases  # noqa: F401  (re-exported; phrases live in embedcli.phrases)
 from embedcli.provenance import file_provenance, stage_record
-from embedcli.specs import FastTextSpec, PhrasesSpec, VocabSpec, Word2VecSpec
+from embedcli.specs import FastTextSpec, VocabSpec, Word2VecSpec
 from embedcli.vectorfile import save_fasttext  # noqa: F401  (re-exported: the fastText writer)
 from embedcli.vectors import Vectors
+
 
 def plain_tokens_file(path: str):
     """gensim's ``corpus_file`` needs an uncompressed file: stdin or a compressed file is copied to a temporary one."""
@@ -443,69 +445,3 @@ def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSp
         stats["bucket_auto"] = spec.bucket
     model.embedcli_meta = _meta("fasttext", spec, vocab, tokens, stats)
     return model, stats
-
-
-@entry_point
-def learn_phrases(tokens: str, out, spec: PhrasesSpec | None = None, progress: Progress | None = None,
-                  max_vocab_size: int = 40000000) -> dict:
-    """Join frequent collocations (``new york`` -> ``new_york``) with gensim's ``Phrases``.
-
-    Each pass learns bigrams on the previous pass's output, so ``passes=2``
-    can form 3- and 4-word phrases.  ``threshold`` defaults to gensim's 10 for
-    ``default`` scoring (Mikolov et al. 2013) and 0.5 for ``npmi`` (Bouma 2009,
-    range -1..1).  Writes a tokens file to the binary stream ``out``.
-
-    Returns statistics: phrases learned per pass, tokens in and out, and
-    ``provenance`` (the stage record).
-
-    Raises:
-        DataError: an empty corpus or a tokens file that is not UTF-8.
-    """
-    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
-    from gensim.models.word2vec import LineSentence
-
-    spec = spec or PhrasesSpec()
-    min_count, threshold, scoring, passes = spec.min_count, spec.effective_threshold, spec.scoring, spec.passes
-    delimiter, connector_words = spec.delimiter, spec.connector_words
-    connectors = ENGLISH_CONNECTOR_WORDS if connector_words == "english" else frozenset()
-    stats: dict = {"phrases_per_pass": [], "passes": passes}
-    with contextlib.ExitStack() as stack:
-        current = stack.enter_context(plain_tokens_file(tokens))
-        _check_corpus(current)
-        tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="embedcli-phrases-"))
-        for i in range(passes):
-            model = Phrases(LineSentence(current, max_sentence_length=10**9), min_count=min_count,
-                            threshold=threshold, scoring=scoring, delimiter=delimiter,
-                            connector_words=connectors, max_vocab_size=max_vocab_size)
-            frozen = model.freeze()
-            stats["phrases_per_pass"].append(len(frozen.phrasegrams))
-            last = i == passes - 1
-            target = out if last else open(os.path.join(tmpdir, f"pass{i}.txt"), "wb")
-            n_in = n_out = 0
-            done = 0
-            with open(current, "rb") as src:
-                for lineno, raw in enumerate(src, 1):
-                    try:
-                        toks = raw.decode("utf-8").split()
-                    except UnicodeDecodeError:
-                        raise DataError(f"{tokens}:{lineno}: not valid UTF-8 (tokens files are UTF-8)") from None
-                    if not toks:
-                        continue
-                    joined = frozen[toks]
-                    n_in += len(toks)
-                    n_out += len(joined)
-                    target.write((" ".join(joined) + "\n").encode("utf-8"))
-                    done += len(raw)
-                    if progress is not None:
-                        progress.update(done, extra=f"pass {i + 1}/{passes}")
-            if i == 0:
-                stats["tokens_in"] = n_in
-            stats["tokens_out"] = n_out
-            if not last:
-                target.close()
-                current = os.path.join(tmpdir, f"pass{i}.txt")
-    if progress is not None:
-        progress.close()
-    stats["provenance"] = stage_record("phrases", spec, {"tokens": file_provenance(tokens)},
-                                       {k: v for k, v in stats.items()})
-    return stats

@@ -410,3 +410,38 @@ def test_reference_stopword_file_by_another_path(tmp_path, word_vectors, topic_d
     run("docvec", word_vectors, topic_docs / "tokens.txt", "--reference", "../d.npz", "--stopwords", "../sw.txt",
         "-o", "f.npz", "-q")
     np.testing.assert_allclose(Vectors.load("f.npz").vectors, Vectors.load("../d.npz").vectors, atol=1e-6)
+
+
+def test_foldin_and_docvec_warn_when_new_tokens_miss_the_models_phrases(tmp_path, small_tokens):
+    """An LSA space built on `phrases` output takes new documents joined by the same phrase table
+    (`phrases --apply`); unjoined tokens, or tokens joined by other phrases, are named on stderr."""
+    joined, table = tmp_path / "joined.txt", tmp_path / "phrases.tsv"
+    run("phrases", small_tokens, "--min-count", "3", "-o", joined, "--phrases-output", table, "-q")
+    run("termdoc", joined, "--min-count", "2", "-o", tmp_path / "td.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "4", "-o", tmp_path / "lsa.npz", "-q")
+    res = run("foldin", tmp_path / "lsa.npz", small_tokens, "-o", tmp_path / "f1.npz", "-q")
+    assert "were not: join them first with 'embedcli phrases TOKENS --apply TABLE'" in res.stderr
+    run("phrases", small_tokens, "--apply", table, "-o", tmp_path / "applied.txt", "-q")
+    res = run("foldin", tmp_path / "lsa.npz", tmp_path / "applied.txt", "-o", tmp_path / "f2.npz", "-q")
+    assert "phrases" not in res.stderr
+    # the same documents, joined by the same table, fold in onto the training documents' vectors
+    a, b = Vectors.load(str(tmp_path / "f2.npz")), Vectors.load(str(tmp_path / "lsa.docs.npz"))
+    assert np.allclose(a.vectors, b.vectors, atol=1e-4)
+    run("phrases", small_tokens, "--min-count", "8", "-o", tmp_path / "other.txt", "-q")
+    res = run("foldin", tmp_path / "lsa.npz", tmp_path / "other.txt", "-o", tmp_path / "f3.npz", "-q")
+    assert "joined by other phrases" in res.stderr
+    # a query text is joined by the model's table too ('neighbors --text'), which must stay in place
+    from embedcli.docvec import embed_texts
+    from embedcli.lsa import fold_in
+
+    (tmp_path / "q.txt").write_text("the united_states\n")
+    want = fold_in(Vectors.load(str(tmp_path / "lsa.npz")), str(tmp_path / "q.txt")).vectors[0]
+    assert np.allclose(embed_texts(b, ["The United States"])[0], want, atol=1e-5) and np.any(want != 0)
+    table.rename(tmp_path / "moved.tsv")
+    res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", "the united states", ok=False)
+    assert res.exit_code == 2 and f"{table}: not found: the phrase table" in res.stderr
+    # docvec: word vectors from joined text
+    run("word2vec", joined, "--dim", "8", "--epochs", "1", "--min-count", "2", "--workers", "1",
+        "-o", tmp_path / "wv.npz", "-q")
+    res = run("docvec", tmp_path / "wv.npz", small_tokens, "-o", tmp_path / "d.npz", "-q")
+    assert "docvec:" in res.stderr and "--apply TABLE" in res.stderr

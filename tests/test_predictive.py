@@ -129,6 +129,38 @@ def test_phrases(sample_run, tmp_path):
     assert res.exit_code == 2 and "--threshold" in res.stderr
 
 
+def test_phrase_table_applies_as_learned(sample_run, tmp_path):
+    """--phrases-output saves what was learned; --apply joins text exactly as the learning run did."""
+    lines = (sample_run[0] / "tokens.txt").read_text().splitlines()
+    tokens = tmp_path / "t.txt"
+    tokens.write_text("\n".join(lines[:40] + [""] + lines[40:]) + "\n")  # an empty document keeps its line
+    out, table = tmp_path / "p.txt", tmp_path / "phrases.tsv"
+    run("phrases", tokens, "-o", out, "--passes", "2", "--min-count", "5", "--phrases-output", table, "-q")
+    head, *rows = table.read_text().splitlines()
+    settings = json.loads(head.split(" ", 1)[1])
+    assert head.startswith("#embedcli-phrases ") and settings["passes"] == 2 and settings["min_count"] == 5
+    table_rows = {tuple(r.split("\t")[:2]) for r in rows}
+    assert ("1", "united_states") in table_rows and any(p == "2" for p, _ in table_rows)
+    assert out.read_text().splitlines()[40] == "" and len(out.read_text().splitlines()) == len(lines) + 1
+    res = run("phrases", tokens, "--apply", table, "-o", tmp_path / "again.txt")
+    assert (tmp_path / "again.txt").read_bytes() == out.read_bytes() and "phrases of" in res.stderr
+    new = tmp_path / "new.txt"
+    new.write_text("the united states of america\n\nunited states\n")
+    res = run("phrases", new, "--apply", table)
+    assert res.stdout.splitlines()[1:] == ["", "united_states"] and "united_states" in res.stdout.splitlines()[0]
+    # the table is the only source of settings; a malformed table is named by line
+    res = run("phrases", new, "--apply", table, "--threshold", "3", ok=False)
+    assert res.exit_code == 2 and "--threshold" in res.stderr and "--apply" in res.stderr
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(head + "\n1\tunited_states\thigh\n")
+    res = run("phrases", new, "--apply", bad, "-o", tmp_path / "x.txt", ok=False)
+    assert res.exit_code == 3 and f"{bad}:2" in res.stderr and not (tmp_path / "x.txt").exists()
+    res = run("phrases", new, "--apply", tokens, ok=False)
+    assert res.exit_code == 3 and "not a phrase table" in res.stderr
+    res = run("vocab", table, ok=False)  # the table is not tokens
+    assert res.exit_code == 2 and "a phrase table" in res.stderr
+
+
 def test_pipeline_word2vec_method(tmp_path):
     res = run("pipeline", "-o", tmp_path, "--method", "word2vec", "--epochs", "1")
     assert "word2vec" in res.stdout and "nearest neighbours:" in res.stdout

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+
 import click
 
 from embedcli.cli import cli
@@ -127,31 +130,69 @@ def vocab(tokens, output, scheduler, quiet, **kw):
 @click.argument("tokens", metavar="TOKENS")
 @click.option("-o", "--output", default="-", show_default=True, metavar="TOKENS", help="Tokens file to write.")
 @spec_options(PhrasesSpec)
+@click.option("--phrases-output", default=None, metavar="TABLE",
+              help="Also write the learned phrases as a phrase table (pass, phrase, score per line; a JSON "
+                   "settings line first), for --apply on other text.")
+@click.option("--apply", "table", default=None, metavar="TABLE",
+              help="Learn nothing: join the phrases of TABLE (from --phrases-output) as they joined the "
+                   "training text, e.g. in new documents before 'foldin' or 'docvec'.")
 @quiet_option
-def phrases(tokens, output, quiet, **kw):
+def phrases(tokens, output, phrases_output, table, quiet, **kw):
     """Join frequent collocations into single tokens (new york -> new_york) with gensim's Phrases.
 
-    Reads and writes tokens files, so the output feeds every other command.
+    Reads and writes tokens files (one line out per line in, empty lines
+    too), so the output feeds every other command. Text that a model was
+    built from and text given to it later must be joined alike: save the
+    phrases with --phrases-output and join new text with --apply.
     Memory: gensim's Phrases table of words and bigrams (pruned at 40M entries).
 
     \b
     Example:
-      embedcli phrases tokens.txt -o phrased.txt --passes 2
+      embedcli phrases tokens.txt -o phrased.txt --passes 2 --phrases-output phrases.tsv
+      embedcli phrases new.txt --apply phrases.tsv -o new-phrased.txt
     """
-    from embedcli.fileio import atomic_output
-    from embedcli.predictive import learn_phrases
-
-    from embedcli.fileio import check_distinct
-
+    from embedcli.fileio import atomic_output, check_distinct
+    from embedcli.phrases import apply_phrases, learn_phrases
     from embedcli.vectorfile.kinds import check_tokens_input
 
+    if table is not None:
+        _refuse_learning_options(table, phrases_output)
+        if table == "-" and tokens == "-":
+            raise click.UsageError("--apply -: TOKENS already reads standard input; give TABLE as a file")
+    if phrases_output == "-" and output == "-":
+        raise click.UsageError("--phrases-output -: the tokens go to standard output; give -o or a TABLE file")
     spec = build_spec(PhrasesSpec, kw)
     check_tokens_input(tokens)
-    check_distinct([tokens], [output])
+    check_distinct([tokens, table], [output, phrases_output])
     side: dict = {}
-    with atomic_output(output, "wb", sidecar=side) as out:
-        st = learn_phrases(tokens, out, spec, progress=progress("phrases", "bytes", quiet))
+    table_side: dict = {}
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(atomic_output(output, "wb", sidecar=side))
+        bar = progress("phrases", "bytes", quiet)
+        if table is not None:
+            st = apply_phrases(tokens, out, table, progress=bar)
+        else:
+            tab = stack.enter_context(atomic_output(phrases_output, "wb", sidecar=table_side)) if phrases_output \
+                else None
+            st = learn_phrases(tokens, out, spec, progress=bar, table_out=tab, table_name=phrases_output)
+            table_side.update(kind="phrases", provenance=st["provenance"])
         side.update(kind="tokens", provenance=st["provenance"])
     if not quiet:
-        warn(f"phrases: {sum(st['phrases_per_pass']):,} phrases learned in {spec.passes} pass(es); "
-             f"{st['tokens_in']:,} -> {st['tokens_out']:,} tokens")
+        how = f"{sum(st['phrases_per_pass']):,} phrases of {table} applied" if table else \
+            f"{sum(st['phrases_per_pass']):,} phrases learned in {st['passes']} pass(es)"
+        warn(f"phrases: {how}; {st['tokens_in']:,} -> {st['tokens_out']:,} tokens")
+
+
+def _refuse_learning_options(table: str, phrases_output) -> None:
+    """--apply takes every setting from its table: a learning option typed with it would be ignored."""
+    from click.core import ParameterSource
+
+    from embedcli.specbase import flag_of
+
+    ctx = click.get_current_context()
+    if phrases_output:
+        raise click.UsageError("--phrases-output: --apply learns nothing to write (the table is TABLE itself)")
+    for f in dataclasses.fields(PhrasesSpec):
+        if ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"{flag_of(f.name, f)}: --apply {table} fixes every setting of the phrases; "
+                                   "leave it out")

@@ -64,6 +64,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
             raise click.UsageError(f"--reference {reference}: not a docvec output (no 'docvec' metadata)")
         _refuse_overridden(ref["spec"], spec.provenance(), reference)
     vectors = Vectors.load(vectors_path)
+    _warn_phrases("docvec", vectors, tokens)
     ids = read_ids(ids_path) if ids_path else None
     dv = document_vectors(vectors, tokens, spec, ids, ref, progress("docvec", None, quiet),
                           names=(vectors_path, f"--reference {reference}"))
@@ -113,6 +114,7 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     check_output_path(output)
     check_distinct([model_path, tokens, ids_path], [output])
     model = Vectors.load(model_path)
+    _warn_phrases("foldin", model, tokens)
     ids = read_ids(ids_path) if ids_path else None
     dv = fold_in(model, tokens, ids, workers, progress("foldin", None, quiet), name=model_path)
     dv.meta["source_model"] = model_stamp(model_path)  # for 'neighbors --text'
@@ -120,6 +122,16 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     _warn_empty(dv, "foldin", "no term of the model")
     if not quiet:
         warn(f"foldin: {len(dv):,} documents x {dv.dim} {used} -> {output}")
+
+
+def _warn_phrases(command: str, model, tokens: str) -> None:
+    """Warn when TOKENS were not joined by the phrases that joined the model's text (known from provenance)."""
+    from embedcli.phrases import phrases_mismatch
+    from embedcli.provenance import file_provenance
+
+    why = phrases_mismatch(model.provenance, file_provenance(tokens))
+    if why:
+        warn(f"{command}: {tokens}: {why}")
 
 
 def _refuse_overridden(ref_spec: dict, given: dict, reference: str) -> None:

@@ -146,6 +146,7 @@ _NOT_TOKENS = {
     "plot": "a plot; give a tokens file (one document per line)",
     "projector-vectors": "export's projector vectors (numbers only); give a tokens file (one document per line)",
     "projector-metadata": "export's projector metadata; give a tokens file (one document per line)",
+    "phrases": "a phrase table (phrases --phrases-output); give it with 'phrases --apply', and a tokens file here",
 }
 
 
@@ -255,6 +256,8 @@ def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
     a word and ``D`` numbers, or a word and decimal numbers on every line (GloVe)."""
     import re
 
+    if sample.startswith(b"#embedcli-phrases "):
+        return "phrases"
     kind, lines = _sample_kind(sample, fasttext_magic)
     if kind == "vectors" and not sample.startswith(b"PK") and not re.match(rb"\d+ \d+\r?\n", sample):
         return None  # undecodable text without a binary word2vec header: the reader names the bad line
