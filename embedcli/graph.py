@@ -490,7 +490,8 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
         except DataError as e:  # name the graph, not the temporary walks file
             raise DataError(str(e).replace(path, f"{graph.source or 'graph'} (its walks)"), params=e.params) from None
     stats = {"walks": wstats["walks"], "steps": wstats["steps"], **{k: v for k, v in tstats.items()
-                                                                     if k.startswith("corpus_")}}
+                                                                     if k.startswith("corpus_")},
+             "workers": spec.n_workers}  # as word2vec records it: the result is reproducible with 1 only
     inputs = {"graph": raw_file_record(graph.source)} if graph.source and graph.source != "-" else {}
     vectors.meta = {"kind": "nodes", "provenance": stage_record("deepwalk", (walks, vocab, spec), inputs,
                                                                 {**graph_stats(graph), **stats},

@@ -130,7 +130,7 @@ def _passes(tokens: str, out, spec: PhrasesSpec, frozen_for_pass, progress: Prog
     stats: dict = {"passes": spec.passes}
     with contextlib.ExitStack() as stack:
         current = stack.enter_context(plain_tokens_file(tokens))
-        _check_corpus(current, tokens)
+        _check_corpus(current, tokens)  # empty or not UTF-8 (gensim's Phrases splits as str.split)
         tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="embedcli-phrases-"))
         for i in range(spec.passes):
             frozen = frozen_for_pass(i, current)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 
@@ -191,10 +192,18 @@ def _report_progress(progress: Progress | None, epochs: int, corpus_words: int, 
 GENSIM_MAX_SENTENCE = 10_000
 
 
-def _check_corpus(path: str, name: str | None = None) -> bool:
+#: White space that Python's ``str.split`` (gensim's vocabulary scan) splits on and C++'s ``>>`` (gensim's
+#: ``corpus_file`` training reader) does not, as UTF-8 bytes: a token holding one is counted as two words
+#: and trained as one unknown token, so both words keep their random vectors.
+_FOREIGN_SPACE = re.compile(rb"[\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f"
+                            rb"|\xe3\x80\x80")
+
+
+def _check_corpus(path: str, name: str | None = None) -> tuple[bool, bool]:
     """Refuse an empty tokens file, or one that is not UTF-8 (gensim would fail with a traceback),
     naming the line.  Returns whether some line is long enough (over ``2 * GENSIM_MAX_SENTENCE``
-    bytes) that it may hold more than :data:`GENSIM_MAX_SENTENCE` tokens."""
+    bytes) that it may hold more than :data:`GENSIM_MAX_SENTENCE` tokens, and whether the file
+    holds white space gensim's two readers disagree on (:data:`_FOREIGN_SPACE`)."""
     import codecs
 
     name = name or path
@@ -203,8 +212,11 @@ def _check_corpus(path: str, name: str | None = None) -> bool:
     dec = codecs.getincrementaldecoder("utf-8")()
     lineno = 1
     long_line, since_newline = False, 0  # bytes of the current line seen so far
+    foreign, tail = False, b""
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
+            foreign = foreign or _FOREIGN_SPACE.search(tail + block) is not None
+            tail = block[-2:]
             try:
                 dec.decode(block)
             except UnicodeDecodeError as e:
@@ -217,7 +229,22 @@ def _check_corpus(path: str, name: str | None = None) -> bool:
                 gaps = np.diff(ends, prepend=-1 - since_newline) if len(ends) else np.array([since_newline + len(block)])
                 long_line = bool(gaps.max() > 2 * GENSIM_MAX_SENTENCE)
             since_newline = len(block) - 1 - int(ends[-1]) if len(ends) else since_newline + len(block)
-    return long_line or since_newline > 2 * GENSIM_MAX_SENTENCE
+    return long_line or since_newline > 2 * GENSIM_MAX_SENTENCE, foreign
+
+
+def _ascii_spaces_copy(src: str, dst: str) -> int:
+    """Copy a tokens file with every :data:`_FOREIGN_SPACE` made an ASCII space; returns how many were."""
+    n, rest = 0, b""
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1  # whole lines: no character is cut
+            text, k = _FOREIGN_SPACE.subn(b" ", block[:cut])
+            out.write(text)
+            n, rest = n + k, block[cut:]
+        text, k = _FOREIGN_SPACE.subn(b" ", rest)
+        out.write(text)
+    return n + k
 
 
 _WHITE = np.zeros(256, bool)
@@ -301,8 +328,7 @@ def _gensim_kwargs(spec: Word2VecSpec, vocab: VocabSpec) -> dict:
     """gensim's keyword arguments for a spec (names are gensim's already)."""
     kw = {f: getattr(spec, f) for f in ("vector_size", "window", "negative", "hs", "ns_exponent", "sample",
                                          "epochs", "alpha", "min_alpha", "seed")}
-    kw.update(sg=int(spec.sg), workers=spec.n_workers, min_count=vocab.min_count,
-              max_final_vocab=vocab.max_vocab_size)
+    kw.update(sg=int(spec.sg), workers=spec.n_workers, min_count=vocab.min_count)  # max_vocab_size: _top_words_rule
     if isinstance(spec, FastTextSpec):
         kw.update(min_n=spec.minn, max_n=spec.maxn, bucket=spec.bucket)
     return kw
@@ -310,9 +336,18 @@ def _gensim_kwargs(spec: Word2VecSpec, vocab: VocabSpec) -> dict:
 
 def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Progress | None):
     """Build the vocabulary, check it, train; returns (model, stats)."""
+    spaces = 0
     with plain_tokens_file(tokens) as path, contextlib.ExitStack() as stack:
-        long_lines = _check_corpus(path, tokens)
-        if long_lines and path != tokens:  # our own temporary copy (stdin, .gz): cut it in place
+        long_lines, foreign = _check_corpus(path, tokens)
+        owned = path != tokens  # our own temporary copy (stdin, .gz)
+        if foreign:  # train on the words the vocabulary counts: a copy with ASCII spaces
+            fd, copy = tempfile.mkstemp(prefix="embedcli-spaces-", suffix=".txt")
+            os.close(fd)
+            stack.callback(os.unlink, copy)
+            with naming_scratch_errors(copy):
+                spaces = _ascii_spaces_copy(path, copy)
+            path, owned = copy, True
+        if long_lines and owned:  # cut our own copy in place
             split_long_lines(path, None, progress=progress)
         elif long_lines:  # a line gensim would cut into chunks: cut a copy first (see split_long_lines)
             fd, cut = tempfile.mkstemp(prefix="embedcli-lines-", suffix=".txt")
@@ -329,15 +364,18 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
         epochs = kwargs["epochs"]
         model = cls(**kwargs)
         t0 = time.perf_counter()
+        trim = _top_words_rule(path, vocab, progress) if vocab.max_vocab_size is not None else None
         with _report_scan(progress, path):
-            model.build_vocab(corpus_file=path)
+            model.build_vocab(corpus_file=path, trim_rule=trim)
         if len(model.wv) == 0:
             raise DataError(f"{tokens}: no word occurs min_count={vocab.min_count} times; lower the minimum count",
                             params=("min_count",))
         if len(model.wv) == 1 and spec.hs:  # gensim's Huffman tree needs two words (it crashes on one)
-            raise DataError(f"{tokens}: only one word occurs min_count={vocab.min_count} times; hierarchical "
-                            "softmax needs at least two (lower --min-count, or use --hs 0 --negative 5)",
-                            params=("min_count",))
+            fix = "raise --max-vocab-size" if vocab.max_vocab_size == 1 else "lower --min-count"
+            raise DataError(f"{tokens}: only one word is kept (min_count={vocab.min_count}, max_vocab_size="
+                            f"{vocab.max_vocab_size}); hierarchical softmax needs at least two ({fix}, or use "
+                            "--hs 0 --negative 5)", params=("max_vocab_size" if vocab.max_vocab_size == 1
+                                                            else "min_count",))
         with _report_progress(progress, epochs, model.corpus_total_words, path, model.workers) as callbacks:
             trained, raw = model.train(corpus_file=path, total_examples=model.corpus_count,
                                        total_words=model.corpus_total_words, epochs=epochs, callbacks=callbacks)
@@ -345,7 +383,21 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
     stats = {"train_seconds": round(elapsed, 3), "words_trained": int(trained), "raw_words": int(raw),
              "words_per_second": round(raw / elapsed) if elapsed > 0 else None,
              "corpus_words": int(model.corpus_total_words), "corpus_documents": int(model.corpus_count)}
+    if spaces:
+        stats["non_ascii_spaces_replaced"] = spaces
     return model, stats
+
+
+def _top_words_rule(path: str, vocab: VocabSpec, progress: Progress | None):
+    """gensim ``trim_rule`` keeping exactly the words ``embedcli vocab`` keeps: the ``max_vocab_size`` most
+    frequent with count >= ``min_count``, ties broken by word.  (gensim's own ``max_final_vocab`` raises
+    the minimum count instead, dropping every word tied at the cut.)"""
+    from gensim.utils import RULE_DISCARD, RULE_KEEP
+
+    from embedcli.vocab import build_vocab
+
+    keep = set(build_vocab(path, vocab, progress).words)
+    return lambda word, count, min_count: RULE_KEEP if word in keep else RULE_DISCARD
 
 
 _TIMING = ("train_seconds", "words_per_second")  # not written to files: outputs stay byte-reproducible
@@ -376,7 +428,8 @@ def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSp
 
     Args:
         spec: the :class:`~embedcli.specs.Word2VecSpec` (gensim's names and defaults).
-        vocab: ``min_count`` and ``max_vocab_size`` (gensim ``max_final_vocab``).
+        vocab: ``min_count`` and ``max_vocab_size`` (the words ``embedcli vocab`` keeps; not gensim's
+            ``max_final_vocab``, which drops every word tied at the cut).
 
     ``spec.vectors`` says what the main output holds: ``w`` (input vectors,
     ``wv``), ``c`` (output/context vectors, ``syn1neg``) or ``w+c`` (their sum).
@@ -404,7 +457,7 @@ def train_word2vec(tokens: str, spec: Word2VecSpec | None = None, vocab: VocabSp
     elif vectors == "c":
         main = ctx
     else:
-        main = kv_to_vectors(model.wv, {**meta, "vectors": "w+c"}, model.wv.vectors + model.syn1neg)
+        main = kv_to_vectors(model.wv, {**meta, "kind": "words", "vectors": "w+c"}, model.wv.vectors + model.syn1neg)
     return main, ctx, stats
 
 

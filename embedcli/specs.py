@@ -81,7 +81,8 @@ class VocabSpec(Spec):
     """Which words are kept (``embedcli vocab``; also every stage that counts its own vocabulary)."""
 
     min_count: int = param(5, "Keep words seen at least this often.", lo=1)
-    max_vocab_size: int | None = param(None, "Keep at most this many most frequent words [all].", lo=1)
+    max_vocab_size: int | None = param(None, "Keep at most this many most frequent words, ties broken by word "
+                                       "[all].", lo=1)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

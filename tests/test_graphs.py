@@ -130,7 +130,10 @@ def test_netmf_and_deepwalk_find_each_clique(tmp_path, cliques):
             assert all(w[0] == query[0] for w in got), (out.name, query, got)
     meta = Vectors.load(str(outs[0])).meta
     assert meta["kind"] == "nodes" and meta["provenance"]["stage"] == "netmf"
-    assert Vectors.load(str(dw)).provenance["stage"] == "deepwalk"
+    prov = Vectors.load(str(dw)).provenance
+    assert prov["stage"] == "deepwalk" and prov["stats"]["workers"] == 1  # reproducible with 1 only
+    walks_graph = json.loads((tmp_path / "w.txt.meta.json").read_text())["provenance"]["inputs"]["graph"]
+    assert walks_graph["size"] == cliques.stat().st_size and "mtime_ns" in walks_graph
 
 
 def test_netmf_matrix_is_the_papers_formula(tmp_path):

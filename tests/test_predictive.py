@@ -26,6 +26,7 @@ def test_word2vec_cli_formats_context_and_w_plus_c(small_tokens, tmp_path):
     w1 = Vectors.load(str(tmp_path / "w1.txt"))
     c1 = Vectors.load(str(tmp_path / "w1.context.txt"))
     np.testing.assert_allclose(wc.vectors, w1.vectors + c1.vectors, atol=1e-5)
+    assert (wc.meta["kind"], w1.meta["kind"], c1.meta["kind"]) == ("words", "words", "context")
     run("word2vec", small_tokens, "-o", tmp_path / "w.bin", *FAST)
     assert Vectors.load(str(tmp_path / "w.bin")).meta["source_format"] == "binary"
 
@@ -333,3 +334,48 @@ def test_vocabulary_scan_shows_progress(tmp_path, monkeypatch):
     with predictive._report_scan(Seen("word2vec", None, quiet=True), "corpus.txt", every=0.01):
         time.sleep(0.05)
     assert not calls
+
+
+def test_word2vec_max_vocab_size_keeps_the_words_vocab_keeps(tmp_path, small_tokens):
+    """--max-vocab-size N keeps the N words `embedcli vocab --max-vocab-size N` keeps (gensim's
+    max_final_vocab raised the minimum count instead: fewer words, or none at all on ties)."""
+    run("vocab", small_tokens, "--max-vocab-size", "300", "-o", tmp_path / "v.tsv", "-q")
+    want = {line.split("\t")[0] for line in (tmp_path / "v.tsv").read_text().splitlines()}
+    run("word2vec", small_tokens, "--max-vocab-size", "300", "--epochs", "1", "--dim", "8", "--workers", "1",
+        "-o", tmp_path / "w.npz", "-q")
+    assert set(Vectors.load(str(tmp_path / "w.npz")).words) == want and len(want) == 300
+    (tmp_path / "tie.txt").write_text("alpha beta alpha beta\nalpha beta gamma\n")
+    run("word2vec", tmp_path / "tie.txt", "--min-count", "1", "--max-vocab-size", "1", "-o", tmp_path / "t.npz", "-q")
+    assert Vectors.load(str(tmp_path / "t.npz")).words == ["alpha"]
+    res = run("word2vec", tmp_path / "tie.txt", "--min-count", "1", "--max-vocab-size", "1", "--hs", "1",
+              "--negative", "0", "-o", tmp_path / "t.npz", ok=False)
+    assert res.exit_code == 3 and "raise --max-vocab-size" in res.stderr
+
+
+def test_word2vec_trains_words_split_by_non_ascii_white_space(tmp_path):
+    """A no-break space (or U+2028, ...) inside a token: gensim's vocabulary scan splits there, its
+    training reader did not, so those words were counted but never trained."""
+    rng = np.random.default_rng(1)
+    pieces = ["a\u00a0b", "c\u00a0d", "e\u2028f", "g", "h"]
+    (tmp_path / "t.txt").write_text("\n".join(" ".join(rng.choice(pieces, 30)) for _ in range(200)) + "\n",
+                                    encoding="utf-8")
+    run("word2vec", tmp_path / "t.txt", "--min-count", "1", "--sample", "0", "--epochs", "2", "--workers", "1",
+        "-o", tmp_path / "w.npz", "-q")
+    v = Vectors.load(str(tmp_path / "w.npz"))
+    stats = v.meta["provenance"]["stats"]
+    assert set(v.words) == set("abcdefgh") and stats["non_ascii_spaces_replaced"] > 0
+    assert stats["words_trained"] == stats["raw_words"] == 2 * stats["corpus_words"]
+
+
+def test_second_output_named_after_o_needs_a_file_name(tmp_path, small_tokens, monkeypatch):
+    """word2vec --save-context and svd of a term-document matrix write a second file named after -o:
+    with -o - it went to a file called '-.context' (exit 0); now refused before any work."""
+    monkeypatch.chdir(tmp_path)
+    res = run("word2vec", small_tokens, "--save-context", "-o", "-", ok=False)
+    assert res.exit_code == 2 and "needs a file name" in res.stderr
+    run("termdoc", small_tokens, "-o", tmp_path / "td.npz", "-q")
+    res = run("svd", tmp_path / "td.npz", "--dim", "2", "-o", "-", ok=False)
+    assert res.exit_code == 2 and "--doc-output FILE" in res.stderr
+    assert not list(tmp_path.glob("-*"))
+    res = run("svd", tmp_path / "td.npz", "--dim", "2", "-o", "-", "--doc-output", tmp_path / "d.npz", "-q")
+    assert res.stdout and (tmp_path / "d.npz").exists()

@@ -266,6 +266,7 @@ def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, c
     assert out.read_text() == "previous content\n"
     assert _temp_files(tmp_path) == []
     assert b"Traceback" not in err
+    assert (b"embedcli: interrupted" if sig == signal.SIGINT else b"embedcli: stopped by SIGTERM") in err
 
 
 def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):

@@ -133,7 +133,7 @@ class _Group(click.Group):
 
         def on_signal(signum, frame):
             PENDING_EXIT.append(128 + signum)  # remembered, in case the SystemExit below is swallowed
-            raise SystemExit(128 + signum)  # unwinds: temporary files are removed
+            raise SystemExit(128 + signum)  # unwinds: temporary files are removed; said on stderr below
 
         def on_interrupt(signum, frame):
             PENDING_EXIT.append(130)  # remembered: a KeyboardInterrupt swallowed by a library never lets an output commit
@@ -147,6 +147,16 @@ class _Group(click.Group):
             signal.signal(signal.SIGINT, on_interrupt)
         _fix_std_streams()
         _quiet_click_abort_newline()
+        try:
+            self._run(args, prog_name, **kwargs)
+        finally:
+            signals = [n - 128 for n in PENDING_EXIT if n > 128 and n != 130]
+            if signals:  # as Ctrl-C says "interrupted": a batch job's log shows why the run ended
+                click.echo(f"embedcli: stopped by {signal.Signals(signals[0]).name}", err=True)
+
+    def _run(self, args, prog_name, **kwargs):
+        from embedcli.outputs import PENDING_EXIT
+
         try:
             rv = super().main(args=args, prog_name=prog_name or "embedcli", standalone_mode=False, **kwargs)
             if PENDING_EXIT:

@@ -176,8 +176,10 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     if doc_output:
         check_output_path(doc_output)
     cm = CountMatrix.load(matrix)
+    dpath = doc_output
     if cm.kind == "termdoc":
-        check_distinct([matrix], [output, doc_output or sibling_path(output, "docs")])
+        dpath = doc_output or sibling_path(output, "docs", "--doc-output")
+        check_distinct([matrix], [output, dpath])
     if scheduler is not None:
         from embedcli.distributed import check_spec, connect
 
@@ -190,7 +192,6 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     if dv is not None:
         from embedcli.docvec import model_stamp
 
-        dpath = doc_output or sibling_path(output, "docs")
         dv.meta["source_model"] = model_stamp(output)  # the LSA model (saved above), for 'neighbors --text'
         dv.save(dpath, file_format)
         if not quiet:

@@ -63,7 +63,7 @@ def walks(graph_path, output, quiet, **kw):
     """
     from embedcli.fileio import atomic_output, check_distinct
     from embedcli.graph import graph_stats, write_walks
-    from embedcli.provenance import file_provenance, stage_record
+    from embedcli.provenance import raw_file_record, stage_record
 
     spec = build_spec(WalksSpec, kw)
     check_distinct([graph_path], [output])
@@ -71,7 +71,7 @@ def walks(graph_path, output, quiet, **kw):
     side: dict = {}
     with atomic_output(output, "wb", sidecar=side) as out:
         st = write_walks(g, out, spec, progress("walks", "steps", quiet))
-        inputs = {"graph": file_provenance(graph_path)} if graph_path != "-" else {}
+        inputs = {"graph": raw_file_record(graph_path)} if graph_path != "-" else {}
         stats = {**graph_stats(g), "walks": st["walks"], "steps": st["steps"]}
         side.update(kind="tokens", provenance=stage_record("walks", spec, inputs, stats))
     _warn_short_walks("walks", g, spec, st["steps"])

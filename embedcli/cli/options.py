@@ -222,13 +222,27 @@ def vectors_output_options(f):
                              "other (word2vec text; .gz compresses).")(f)
 
 
-def sibling_path(output: str, tag: str) -> str:
-    """``vectors.npz`` -> ``vectors.TAG.npz`` (``.gz`` kept last)."""
+def sibling_path(output: str, tag: str, option: str | None = None) -> str:
+    """``vectors.npz`` -> ``vectors.TAG.npz`` (``.gz`` kept last), checked to be writable.
+
+    Raises:
+        click.UsageError: ``output`` is stdout, a pipe or a device (no name to put TAG into);
+            ``option`` names the flag that gives the second file a name of its own.
+        InputError: the sibling cannot be written (:func:`~embedcli.outputs.check_output_path`).
+    """
     import os
 
+    from embedcli.outputs import check_output_path
+
+    if output == "-" or (os.path.exists(output) and not os.path.isfile(output)):
+        alt = f", or give {option} FILE" if option else ""
+        raise click.UsageError(f"-o {output}: the {tag} vectors go to a second file named after -o, which needs "
+                               f"a file name here{alt}")
     gz = output.endswith(".gz")
     base, ext = os.path.splitext(output[:-3] if gz else output)
-    return f"{base}.{tag}{ext}" + (".gz" if gz else "")
+    path = f"{base}.{tag}{ext}" + (".gz" if gz else "")
+    check_output_path(path)
+    return path
 
 
 def stdin_is_tty() -> bool:

@@ -47,11 +47,12 @@ def word2vec(tokens, output, file_format, save_context, quiet, **kw):
     check_output_path(output)
     from embedcli.fileio import check_distinct
 
-    check_distinct([tokens], [output, sibling_path(output, "context") if save_context else None])
+    context_path = sibling_path(output, "context") if save_context else None
+    check_distinct([tokens], [output, context_path])
     main_v, ctx, t = train_word2vec(tokens, spec, vspec, progress("word2vec", None, quiet))
     used = main_v.save(output, file_format)
     if save_context:
-        ctx.save(sibling_path(output, "context"), file_format)
+        ctx.save(context_path, file_format)
     if not quiet:
         warn(f"word2vec: {len(main_v):,} x {main_v.dim} {used} vectors -> {output} "
              f"({t['train_seconds']:.1f} s, {t['words_per_second']:,} words/s)")
