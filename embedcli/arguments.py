@@ -148,12 +148,12 @@ def _documents_file(docs, what: str):
     """Write in-memory documents as a temporary tokens file; yield its path; remove it."""
     import tempfile
 
-    from embedcli.fileio import naming_scratch_errors
+    from embedcli.fileio import naming_scratch_errors, scratch_prefix
 
     if isinstance(docs, (bytes, dict)) or not hasattr(docs, "__iter__"):
         raise TypeError(f"{what} must be a tokens file's path or an iterable of documents (token lists or "
                         f"strings), not {type(docs).__name__}")
-    fd, path = tempfile.mkstemp(prefix="embedcli-documents-", suffix=".txt")
+    fd, path = tempfile.mkstemp(prefix=scratch_prefix("documents"), suffix=".txt")
     try:
         with naming_scratch_errors(path), os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             for i, doc in enumerate(docs):

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError, ParameterError
-from embedcli.fileio import Progress, spooled
+from embedcli.fileio import Progress, scratch_prefix, spooled
 from embedcli.specs import DocvecSpec, cores
 from embedcli.vectors import Vectors, model_fingerprint
 
@@ -402,7 +402,7 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         known = model.index
         unknown.extend([] if "minn" in model.meta else list(dict.fromkeys(w for w in x.split() if w not in known))
                        for x in lines)
-    fd, tmp = tempfile.mkstemp(prefix="embedcli-text-", suffix=".txt")
+    fd, tmp = tempfile.mkstemp(prefix=scratch_prefix("text"), suffix=".txt")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("".join(x + "\n" for x in lines))

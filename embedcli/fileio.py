@@ -16,7 +16,7 @@ import time
 from typing import IO, Iterator
 
 from embedcli.errors import DataError, InputError
-from embedcli.outputs import (COMPRESSED_SUFFIXES, PENDING_EXIT, atomic_output, atomic_path,  # noqa: F401
+from embedcli.outputs import (COMPRESSED_SUFFIXES, PENDING_EXIT, atomic_output, atomic_path, scratch_prefix,  # noqa: F401
                               check_distinct, check_output_path, compression_of, refuse_compressed, refuse_stdout)
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
@@ -463,7 +463,7 @@ def spooled(path: str, decompress: bool = False) -> Iterator[str]:
     if path != "-" and not (decompress and os.path.splitext(path)[1].lower() in _OPENERS):
         yield path
         return
-    fd, tmp = tempfile.mkstemp(prefix="embedcli-spool-", suffix=".txt")
+    fd, tmp = tempfile.mkstemp(prefix=scratch_prefix("spool"), suffix=".txt")
     try:
         with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out:
             src = open_binary(path)

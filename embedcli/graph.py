@@ -474,14 +474,14 @@ def deepwalk(graph: Graph, walks: WalksSpec | None = None, spec: Word2VecSpec | 
     import os
     import tempfile
 
-    from embedcli.fileio import naming_scratch_errors
+    from embedcli.fileio import naming_scratch_errors, scratch_prefix
     from embedcli.predictive import train_word2vec
     from embedcli.provenance import raw_file_record, stage_record
 
     walks = walks or WalksSpec()
     spec = spec or Word2VecSpec(sg=True, vector_size=128, window=10, hs=1, negative=0, sample=0.0, epochs=1)
     vocab = vocab or VocabSpec(min_count=1)
-    with tempfile.TemporaryDirectory(prefix="embedcli-walks-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("walks")) as tmp:
         path = os.path.join(tmp, "walks.txt")
         with naming_scratch_errors(path), open(path, "wb", buffering=1 << 20) as f:
             wstats = write_walks(graph, f, walks, walk_progress)

@@ -131,10 +131,8 @@ def _check_name_fits(path: str) -> None:
                          f"{limit} bytes)")
 
 
-def temp_prefix(target: str) -> str:
-    """The prefix of this process's temporary files beside ``target``: ``.NAME.HOST-PID.``, where
-    HOST is a short hash of the host name and PID namespace, so that a later run can tell a leftover
-    of a killed process (:func:`remove_leftovers`) from a file another run is writing."""
+def host_tag() -> str:
+    """A short hash of the host name and PID namespace: pids in temporary names are this host's."""
     import hashlib
     import socket
 
@@ -142,10 +140,48 @@ def temp_prefix(target: str) -> str:
         ns = str(os.stat("/proc/self/ns/pid").st_ino)
     except OSError:
         ns = ""
-    host = hashlib.sha1((socket.gethostname() + "/" + ns).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return hashlib.sha1((socket.gethostname() + "/" + ns).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+
+
+def temp_prefix(target: str) -> str:
+    """The prefix of this process's temporary files beside ``target``: ``.NAME.HOST-PID.``, where
+    HOST is :func:`host_tag`, so that a later run can tell a leftover of a killed process
+    (:func:`remove_leftovers`) from a file another run is writing."""
     # at most 100 bytes of NAME (cut between characters): the temporary names fit any folder's limit
     name = os.path.basename(target).encode("utf-8", "surrogateescape")[:100].decode("utf-8", "ignore")
-    return f".{name}.{host}-{os.getpid()}."
+    return f".{name}.{host_tag()}-{os.getpid()}."
+
+
+_SWEPT: list = []
+
+
+def scratch_prefix(kind: str) -> str:
+    """The prefix of a scratch file or folder in the temporary folder (``$TMPDIR``):
+    ``embedcli-KIND.HOST-PID.`` (a decompressed corpus, walks, ...).  The first call in a process
+    removes the scratch files of this host's embedcli runs that no longer exist: a run killed by
+    SIGKILL or the out-of-memory killer cannot remove its own, and a decompressed corpus can be
+    gigabytes.  A live run's files, another host's and untagged ones are kept."""
+    import re
+    import shutil
+
+    mine = host_tag()
+    if not _SWEPT:
+        _SWEPT.append(True)
+        folder = tempfile.gettempdir()
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        for name in names:
+            m = re.match(r"embedcli-[a-z]+\.([0-9a-f]{6})-(\d+)\.", name)
+            if m and m.group(1) == mine and int(m.group(2)) != os.getpid() and not alive(int(m.group(2))):
+                path = os.path.join(folder, name)
+                with contextlib.suppress(OSError):
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        os.unlink(path)
+    return f"embedcli-{kind}.{mine}-{os.getpid()}."
 
 
 def remove_leftovers(target: str) -> list[str]:

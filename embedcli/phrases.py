@@ -25,7 +25,7 @@ import tempfile
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError
-from embedcli.fileio import Progress, is_url, open_binary
+from embedcli.fileio import Progress, is_url, open_binary, scratch_prefix
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import PhrasesSpec
 
@@ -131,7 +131,7 @@ def _passes(tokens: str, out, spec: PhrasesSpec, frozen_for_pass, progress: Prog
     with contextlib.ExitStack() as stack:
         current = stack.enter_context(plain_tokens_file(tokens))
         _check_corpus(current, tokens)  # empty or not UTF-8 (gensim's Phrases splits as str.split)
-        tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="embedcli-phrases-"))
+        tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix=scratch_prefix("phrases")))
         for i in range(spec.passes):
             frozen = frozen_for_pass(i, current)
             last = i == spec.passes - 1

@@ -18,7 +18,7 @@ import numpy as np
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError
-from embedcli.fileio import Progress, naming_scratch_errors, spooled
+from embedcli.fileio import Progress, naming_scratch_errors, scratch_prefix, spooled
 from embedcli.phrases import learn_phrases  # noqa: F401  (re-exported; phrases live in embedcli.phrases)
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import FastTextSpec, VocabSpec, Word2VecSpec
@@ -341,7 +341,7 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
         long_lines, foreign = _check_corpus(path, tokens)
         owned = path != tokens  # our own temporary copy (stdin, .gz)
         if foreign:  # train on the words the vocabulary counts: a copy with ASCII spaces
-            fd, copy = tempfile.mkstemp(prefix="embedcli-spaces-", suffix=".txt")
+            fd, copy = tempfile.mkstemp(prefix=scratch_prefix("spaces"), suffix=".txt")
             os.close(fd)
             stack.callback(os.unlink, copy)
             with naming_scratch_errors(copy):
@@ -350,7 +350,7 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
         if long_lines and owned:  # cut our own copy in place
             split_long_lines(path, None, progress=progress)
         elif long_lines:  # a line gensim would cut into chunks: cut a copy first (see split_long_lines)
-            fd, cut = tempfile.mkstemp(prefix="embedcli-lines-", suffix=".txt")
+            fd, cut = tempfile.mkstemp(prefix=scratch_prefix("lines"), suffix=".txt")
             os.close(fd)
             stack.callback(os.unlink, cut)
             with naming_scratch_errors(cut):

@@ -335,7 +335,7 @@ def test_stages_take_documents_in_memory(tmp_path, small_tokens):
     from embedcli.arguments import IN_MEMORY
     from embedcli.specs import Word2VecSpec
 
-    left = set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents-*"))  # another process's
+    left = set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents.*"))  # another process's
     lines = small_tokens.read_text().splitlines()[:8]
     docs = [line.split() for line in lines]
     docs[1] = lines[1]  # strings work too
@@ -354,7 +354,7 @@ def test_stages_take_documents_in_memory(tmp_path, small_tokens):
         build_vocab([["new york"]])
     with pytest.raises(TypeError, match="iterable of documents"):
         build_vocab(3)
-    assert set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents-*")) <= left
+    assert set(glob.glob(f"{tempfile.gettempdir()}/embedcli-documents.*")) <= left
 
 
 def test_strings_and_none_where_lists_and_objects_are_expected(tmp_path, small_tokens):

@@ -252,7 +252,7 @@ def test_vectors_from_a_pipe_are_read(made, small_tokens, tmp_path):
         assert res.returncode == code and says in res.stdout + res.stderr, res.stderr
     assert "read from a pipe" in json.loads(subprocess.run(
         [sys.executable, "-m", "embedcli", "info", "/dev/stdin"], input=text, capture_output=True).stdout)["note"]
-    assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream-")]
+    assert not [p for p in os.listdir(os.environ.get("TMPDIR", "/tmp")) if p.startswith("embedcli-stream.")]
 
 
 def test_vectors_piped_to_stdin_as_dash(made):
@@ -303,7 +303,7 @@ def test_a_full_tmpdir_is_named(tmp_path, small_tokens, monkeypatch):
 
     monkeypatch.setattr(fileio.shutil, "copyfileobj", full)
     res = run("word2vec", gz, "-o", tmp_path / "w.npz", ok=False)
-    assert res.exit_code == 2 and "embedcli-spool-" in res.stderr and "set TMPDIR" in res.stderr
+    assert res.exit_code == 2 and "embedcli-spool." in res.stderr and "set TMPDIR" in res.stderr
     assert "standard output" not in res.stderr and not (tmp_path / "w.npz").exists()
 
 

@@ -375,3 +375,31 @@ def test_workers_are_forked_with_signals_blocked_then_ignore_ctrl_c(monkeypatch)
                 runner.submit(0)
         finally:
             PENDING_EXIT.clear()
+
+
+def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(tmp_path):
+    """A decompressed corpus or DeepWalk's walks live in $TMPDIR while a run works; SIGKILL (the
+    out-of-memory killer) leaves them, gigabytes for a big corpus. The next run removes the scratch
+    files of dead runs of this host, and keeps a live run's and untagged ones."""
+    from embedcli.outputs import host_tag
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tag = host_tag()
+    (scratch / f"embedcli-spool.{tag}-{dead.pid}.abc.txt").write_text("a killed run's corpus copy")
+    (scratch / f"embedcli-walks.{tag}-{dead.pid}.xyz").mkdir()
+    (scratch / f"embedcli-walks.{tag}-{dead.pid}.xyz" / "walks.txt").write_text("1 2 3\n")
+    keep = [f"embedcli-spool.{tag}-{os.getpid()}.live.txt", "embedcli-spool-untagged.txt",
+            f"embedcli-spool.000000-{dead.pid}.other-host.txt"]
+    for name in keep:
+        (scratch / name).write_text("kept")
+    src = tmp_path / "c.txt.gz"
+    with gzip.open(src, "wt") as f:
+        f.write("the cat sat on the mat\n" * 50)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    p = subprocess.run([sys.executable, "-m", "embedcli", "word2vec", str(src), "--min-count", "1", "--epochs", "1", "--workers", "1",
+                                   "-o", str(tmp_path / "w.npz"), "-q"], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(scratch)) == sorted(keep)

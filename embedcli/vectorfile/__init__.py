@@ -39,7 +39,7 @@ import numpy as np
 
 from embedcli import __version__
 from embedcli.errors import DataError, FormatError, ParameterError, WrongKindError
-from embedcli.fileio import atomic_output, read_head
+from embedcli.fileio import atomic_output, read_head, scratch_prefix
 from embedcli.npzfile import text_blob, write_npz
 from embedcli.specs import VECTOR_FORMATS
 
@@ -213,7 +213,7 @@ def spooled_stream(path: str, check_head=None, source=None):
     from embedcli.errors import EmbedcliError, InputError
     from embedcli.fileio import naming_scratch_errors
 
-    fd, tmp = tempfile.mkstemp(prefix="embedcli-stream-")
+    fd, tmp = tempfile.mkstemp(prefix=scratch_prefix("stream"))
     try:
         try:
             with naming_scratch_errors(tmp), os.fdopen(fd, "wb") as out, \
