@@ -49,6 +49,8 @@ def connect(scheduler: str) -> Iterator:
     # a gather cut short by Ctrl-C leaves asyncio tasks whose errors nobody reads ("Task exception was
     # never retrieved"): not the user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # dask logs its own view of failures (a lost scheduler: a 35-line traceback) before embedcli's one line
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
     if scheduler.startswith("local:"):
         n = scheduler[len("local:"):]
         most = 4 * (os.cpu_count() or 1)
@@ -59,14 +61,17 @@ def connect(scheduler: str) -> Iterator:
             with _no_sigint():  # Ctrl-C goes to the whole process group: only this process handles it
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                    host="127.0.0.1", silence_logs=logging.CRITICAL))
+                    host="127.0.0.1", silence_logs=logging.CRITICAL + 1))  # CRITICAL itself still printed
             client = stack.enter_context(Client(cluster))
             client.register_plugin(_ignore_interrupt_plugin())  # also for a worker restarted later
-            with _cluster_errors():
+            with _cluster_errors(client=client):
                 yield client
         return
     try:
         client = _client_within(Client, scheduler, CONNECT_WAIT)
+    except MemoryError:  # dask read a length from bytes that were not its protocol (an HTTP answer, say)
+        raise InputError(f"--scheduler {scheduler}: something answered there, not a dask scheduler (a web server, "
+                         "the dashboard's port?)") from None
     except Exception as e:  # noqa: BLE001  whatever dask raises for an address it cannot use (a worker's, tls://)
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there: {why}") from None
@@ -76,8 +81,39 @@ def connect(scheduler: str) -> Iterator:
         except TimeoutError:
             raise InputError(f"--scheduler {scheduler}: no worker joined within {WORKER_WAIT:g} s "
                              "(start some: dask worker ADDRESS)") from None
-        with _watchdog(client) as lost, _cluster_errors(lost, scheduler):
+        check_workers(client)
+        with _watchdog(client) as lost, _cluster_errors(lost, scheduler, client):
             yield client
+
+
+def embedcli_version() -> str:
+    """Worker: the embedcli version it imports (sent by reference: a worker without embedcli fails to load it)."""
+    from embedcli import __version__
+
+    return __version__
+
+
+def check_workers(client) -> None:
+    """Refuse, before any task is sent, a cluster whose workers cannot import embedcli or import
+    another version (a task that cannot be unpickled ends the worker process; another version may
+    count differently).
+
+    Raises:
+        InputError: naming a worker and what it lacks.
+    """
+    from embedcli import __version__
+
+    try:
+        seen = client.run(embedcli_version)
+    except Exception as e:  # noqa: BLE001  ModuleNotFoundError from the worker, as dask relays it
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"--scheduler: a worker cannot run embedcli ({type(e).__name__}: {why}); install the same "
+                         "embedcli on every worker") from None
+    other = {w: v for w, v in seen.items() if v != __version__}
+    if other:
+        w, v = next(iter(other.items()))
+        raise InputError(f"--scheduler: worker {w} runs embedcli {v}, this is {__version__}; install the same "
+                         "embedcli on every worker")
 
 
 @contextlib.contextmanager
@@ -183,12 +219,14 @@ def _watchdog(client):
 
 
 @contextlib.contextmanager
-def _cluster_errors(lost=None, scheduler: str = ""):
+def _cluster_errors(lost=None, scheduler: str = "", client=None):
     """Dask's own failures (work lost with a worker that held the only copy, a cancelled future, no
-    worker left) as one-line DataErrors; embedcli's errors raised in a task pass through unchanged."""
+    worker left, the scheduler gone, a task that killed its workers) as one-line DataErrors;
+    embedcli's errors raised in a task pass through unchanged."""
     import asyncio
 
     from dask.distributed import CancelledError
+    from distributed.scheduler import KilledWorker
 
     from embedcli.errors import DataError
 
@@ -198,7 +236,13 @@ def _cluster_errors(lost=None, scheduler: str = ""):
         if lost is not None and lost.is_set():
             raise DataError(f"--scheduler {scheduler}: no worker left for {WORKER_WAIT:g} s; the run stopped (start "
                             "workers and run again)") from None
+        if isinstance(e, KilledWorker):
+            raise DataError("--scheduler: one task's workers died each time they ran it (out of memory? see the "
+                            "workers' logs; give them more memory or use fewer threads per worker)") from None
         if isinstance(e, (CancelledError, asyncio.CancelledError, TimeoutError)):
+            if "scheduler-connection-lost" in str(e) or (client is not None and client.status != "running"):
+                raise DataError(f"--scheduler {scheduler}: the connection to the scheduler was lost; the run stopped "
+                                "(check that the scheduler runs, then run again)") from None
             first = str(e).splitlines()[0] if str(e) else ""
             raise DataError(f"the cluster lost work ({type(e).__name__}: {first}); run again") from None
         raise

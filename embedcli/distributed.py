@@ -143,7 +143,7 @@ def _track(futures: list, sizes: list[int], progress, keep=None) -> None:
 
 def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[tuple[int, int]]]:
     """``(absolute path or URL, byte ranges)``, after checking that every worker sees the same file
-    (same size) there.
+    there (same size, same first and last 64 kB).
 
     Raises:
         InputError: stdin, a compressed or missing file, or a file the workers see differently.
@@ -155,29 +155,43 @@ def _segments(client, path: str, segment_bytes: int | None) -> tuple[str, list[t
     if not is_url(path):
         path = os.path.abspath(path)
     segs = line_segments(path, segment_bytes or SEGMENT_BYTES)
+    mine = _identity_or_why(path)
     try:
-        seen = client.run(_size_or_none, path)
+        seen = client.run(_identity_or_why, path)
     except Exception as e:  # noqa: BLE001  e.g. embedcli (or its version) missing on a worker
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise InputError(f"--scheduler: a worker cannot run embedcli ({type(e).__name__}: {why}); install the same "
                          "embedcli on every worker") from None
-    bad = {w: got for w, got in seen.items() if got != size}
+    bad = {w: got for w, got in seen.items() if got != mine}
     if bad:
         w, got = next(iter(bad.items()))
-        why = f"cannot read it ({got})" if isinstance(got, str) else f"sees {got:,} bytes, not {size:,}"
+        why = f"cannot read it ({got})" if isinstance(got, str) else f"sees {got[0]:,} bytes, not {size:,}" \
+            if got[0] != size else "sees another file of the same size (its first or last 64 kB differ)"
         where = "the same URL (and its fsspec backend)" if is_url(path) else "the same file at the same path: a " \
             "shared filesystem"
         raise InputError(f"{path}: worker {w} {why} (the workers need {where})")
     return path, segs
 
 
-def _size_or_none(path: str):
-    """Worker: the file's size, or why it cannot be read (a string)."""
+def _identity_or_why(path: str):
+    """Worker and client: ``[size, SHA-1 of the first and last 64 kB]`` of a file (``[size, ""]`` for a
+    URL), or why it cannot be read (a string).  Cheap, and tells a stale copy of the same size apart."""
+    import hashlib
+
     from embedcli.errors import EmbedcliError
-    from embedcli.fileio import input_size
+    from embedcli.fileio import input_size, is_url
 
     try:
-        return input_size(path)
+        size = input_size(path)
+        if is_url(path):
+            return [size, ""]
+        h = hashlib.sha1()
+        with open(path, "rb") as f:
+            h.update(f.read(1 << 16))
+            if size > 1 << 16:
+                f.seek(max(size - (1 << 16), 1 << 16))
+                h.update(f.read(1 << 16))
+        return [size, h.hexdigest()]
     except (EmbedcliError, OSError) as e:
         return str(e)
 

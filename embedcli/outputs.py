@@ -389,6 +389,22 @@ def _umask() -> int:
     return mask
 
 
+def check_output_folder(path: str) -> None:
+    """Fail early (before long work) when :func:`make_folder` could not create ``path`` or it cannot be written.
+
+    Raises:
+        InputError: ``path`` exists and is not a folder, or its nearest existing ancestor is not a
+            writable folder.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise InputError(f"{path}: exists and is not a folder")
+    p = os.path.abspath(path)
+    while not os.path.exists(p):
+        p = os.path.dirname(p)
+    if not os.path.isdir(p) or not os.access(p, os.W_OK):
+        raise InputError(f"{path}: cannot write: {p} is not a writable folder")
+
+
 def make_folder(path: str) -> None:
     """Create the output folder ``path`` (and its parents) unless it exists.
 

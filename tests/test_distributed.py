@@ -80,6 +80,13 @@ def test_scheduler_errors_are_one_line(tmp_path, small_tokens):
         (("vocab", small_tokens, "--scheduler", "", "-o", tmp_path / "x.tsv"), 2, "--scheduler"),
         (("vocab", "-", "--scheduler", "local:1", "-o", tmp_path / "x.tsv"), 2, "standard input"),
         (("vocab", tmp_path / "empty.txt", "--scheduler", "local:1", "-o", tmp_path / "x.tsv"), 3, "no tokens"),
+        # refused before connecting (an unreachable address would take seconds to say so)
+        (("cooccur", small_tokens, "--scheduler", "tcp://127.0.0.1:1", "--workers", "2", "-o", tmp_path / "x.npz"), 2,
+         "--workers: with --scheduler"),
+        (("tokenize", small_tokens, "--scheduler", "tcp://127.0.0.1:1", "-o", tmp_path / "no" / "x.txt"), 2,
+         "does not exist"),
+        (("pipeline", small_tokens, "--scheduler", "tcp://127.0.0.1:1", "-o", tmp_path / "empty.txt"), 2,
+         "not a folder"),
     ]:
         res = run(*args, ok=False)
         assert res.exit_code == code, (args, res.stderr)
@@ -181,6 +188,71 @@ def test_a_server_that_never_answers_is_an_error_not_a_hang(tmp_path, small_toke
         port = srv.getsockname()[1]
         res = run("vocab", small_tokens, "--scheduler", f"tcp://127.0.0.1:{port}", "-o", tmp_path / "v.tsv", ok=False)
     assert res.exit_code == 2 and "no dask scheduler answered" in res.stderr and not (tmp_path / "v.tsv").exists()
+
+
+def test_an_http_answer_is_named_as_not_a_scheduler(tmp_path, small_tokens):
+    """A web server (a proxy, the dashboard's port) answers with bytes dask read as a length: it
+    said 'Unable to allocate 3.07 EiB'."""
+    import socket
+    import threading
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+
+        def answer():
+            for _ in range(4):
+                try:
+                    conn, _ = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 8)
+
+        threading.Thread(target=answer, daemon=True).start()
+        port = srv.getsockname()[1]
+        res = run("vocab", small_tokens, "--scheduler", f"tcp://127.0.0.1:{port}", "-o", tmp_path / "v.tsv", ok=False)
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "EiB" not in res.stderr and "--scheduler" in res.stderr
+
+
+def test_cluster_failures_are_one_line_errors(tmp_path):
+    """A task that killed its workers (out of memory), a lost scheduler, workers without embedcli or with
+    another version, a worker's stale copy of the same size: each a one-line error naming it."""
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    from embedcli.cluster import _cluster_errors, check_workers
+    from embedcli.errors import DataError, InputError
+
+    with pytest.raises(DataError, match="died each time they ran it"):
+        with _cluster_errors():
+            raise KilledWorker("_segment_units-1", None, 3)
+    with pytest.raises(DataError, match="connection to the scheduler was lost"):
+        with _cluster_errors(scheduler="tcp://h:8786"):
+            raise FutureCancelledError("_add-1", "scheduler-connection-lost")
+
+    class Fake:
+        def __init__(self, answer):
+            self.answer = answer
+
+        def run(self, fn, *args):
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+
+    from embedcli import __version__
+
+    check_workers(Fake({"tcp://a:1": __version__}))
+    with pytest.raises(InputError, match="runs embedcli 0.0.1"):
+        check_workers(Fake({"tcp://a:1": __version__, "tcp://b:1": "0.0.1"}))
+    with pytest.raises(InputError, match="cannot run embedcli .*No module named 'embedcli'"):
+        check_workers(Fake(ModuleNotFoundError("No module named 'embedcli'")))
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("aaaa bbbb\n")
+    b.write_text("cccc dddd\n")
+    with pytest.raises(InputError, match="another file of the same size"):
+        D._segments(Fake({"w": D._identity_or_why(str(b))}), str(a), None)
 
 
 def _sigint_state():

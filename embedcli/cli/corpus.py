@@ -8,7 +8,8 @@ import dataclasses
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, scheduler_option, spec_options,
+from embedcli.cli.options import (alias, build_spec, command, progress, quiet_option, refuse_workers_with,
+                                  scheduler_option, spec_options,
                                   warn)
 from embedcli.specs import PhrasesSpec, TokenizeSpec, VocabSpec
 
@@ -66,7 +67,9 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
             from embedcli.distributed import connect
             from embedcli.fileio import expand_inputs
 
+            refuse_workers_with(scheduler)
             expand_inputs(inputs)  # a missing input fails before connecting
+            check_output_path(output) if output != "-" else None
             client = stack.enter_context(connect(scheduler))
         ids = stack.enter_context(atomic_output(ids_output, "wb")) if ids_output else None
         out = stack.enter_context(atomic_output(output, "wb", sidecar=side))

@@ -6,7 +6,8 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, apply_preset, build_spec, command, preset_option, progress, quiet_option,
-                                  scheduler_option, sibling_path, spec_options, vectors_output_options, warn)
+                                  refuse_workers_with, scheduler_option, sibling_path, spec_options,
+                                  vectors_output_options, warn)
 from embedcli.specs import CooccurSpec, SVDSpec, TermdocSpec, VocabSpec, WeightingSpec, choices_of
 
 vocab_file_option = click.option(
@@ -41,6 +42,7 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
     check_tokens_input(tokens)
     check_output_path(output)
     check_distinct([tokens, vocab_path], [output])
+    refuse_workers_with(scheduler)
     if scheduler is not None:
         from embedcli.distributed import check_input, check_spec, connect
 
@@ -180,6 +182,7 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     if cm.kind == "termdoc":
         dpath = doc_output or sibling_path(output, "docs", "--doc-output")
         check_distinct([matrix], [output, dpath])
+    refuse_workers_with(scheduler)
     if scheduler is not None:
         from embedcli.distributed import check_spec, connect
 

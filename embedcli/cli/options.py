@@ -325,6 +325,17 @@ def apply_preset(kw: dict, preset: str) -> None:
             kw[key] = value
 
 
+def refuse_workers_with(scheduler) -> None:
+    """--workers sizes this process's own pool; with --scheduler the cluster's workers do the work, so a
+    typed --workers would be ignored: refused instead."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    if scheduler is not None and ctx.get_parameter_source("workers") == ParameterSource.COMMANDLINE:
+        raise click.UsageError("--workers: with --scheduler the cluster's workers do the work (start more of "
+                               "them, or local:N); leave --workers out")
+
+
 scheduler_option = click.option(
     "--scheduler", default=None, metavar="ADDRESS|local:N",
     help="Run on a Dask cluster: the address of a running dask scheduler (tcp://host:8786), or local:N for N "

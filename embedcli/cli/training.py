@@ -6,7 +6,8 @@ import click
 
 from embedcli.cli import cli
 from embedcli.cli.options import (alias, apply_preset, build_spec, command, merged_spec_options, preset_option,
-                                  progress, quiet_option, scheduler_option, sibling_path, spec_options,
+                                  progress, quiet_option, refuse_workers_with, scheduler_option, sibling_path,
+                                  spec_options,
                                   vectors_output_options, warn)
 from embedcli.specs import (CooccurSpec, FastTextSpec, GloveSpec, PipelineSpec, SVDSpec, TokenizeSpec, VocabSpec,
                             WeightingSpec, Word2VecSpec, choices_of)
@@ -229,9 +230,12 @@ def pipeline(corpus, output, method, vectors_name, probe, resume, preset, schedu
         if scheduler is not None:
             from embedcli.distributed import connect
             from embedcli.fileio import expand_inputs
+            from embedcli.outputs import check_output_folder
             from embedcli.pipeline import check_cluster_pipeline
 
             check_cluster_pipeline(method, specs.get("cooccur"), specs.get("svd"))  # before connecting
+            refuse_workers_with(scheduler)
+            check_output_folder(output)
             if corpus:
                 expand_inputs(list(corpus))
             with connect(scheduler) as client:
