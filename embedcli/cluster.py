@@ -50,7 +50,9 @@ def connect(scheduler: str) -> Iterator:
     # never retrieved"): not the user's business
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     # dask logs its own view of failures (a lost scheduler: a 35-line traceback) before embedcli's one line
-    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+    for name in ["distributed", *logging.root.manager.loggerDict]:  # dask's config gives some their own
+        if name == "distributed" or name.startswith("distributed."):  # handler and level (distributed.client)
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     if scheduler.startswith("local:"):
         n = scheduler[len("local:"):]
         most = 4 * (os.cpu_count() or 1)
@@ -64,7 +66,7 @@ def connect(scheduler: str) -> Iterator:
                     host="127.0.0.1", silence_logs=logging.CRITICAL + 1))  # CRITICAL itself still printed
             client = stack.enter_context(Client(cluster))
             client.register_plugin(_ignore_interrupt_plugin())  # also for a worker restarted later
-            with _cluster_errors(client=client):
+            with _cluster_errors(scheduler=scheduler, client=client):
                 yield client
         return
     try:
@@ -96,7 +98,8 @@ def embedcli_version() -> str:
 def check_workers(client) -> None:
     """Refuse, before any task is sent, a cluster whose workers cannot import embedcli or import
     another version (a task that cannot be unpickled ends the worker process; another version may
-    count differently).
+    count differently).  Versions are compared as strings (two development checkouts of one version
+    look alike); workers that join later are not checked.
 
     Raises:
         InputError: naming a worker and what it lacks.
@@ -104,16 +107,17 @@ def check_workers(client) -> None:
     from embedcli import __version__
 
     try:
-        seen = client.run(embedcli_version)
-    except Exception as e:  # noqa: BLE001  ModuleNotFoundError from the worker, as dask relays it
-        why = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"--scheduler: a worker cannot run embedcli ({type(e).__name__}: {why}); install the same "
-                         "embedcli on every worker") from None
-    other = {w: v for w, v in seen.items() if v != __version__}
-    if other:
-        w, v = next(iter(other.items()))
-        raise InputError(f"--scheduler: worker {w} runs embedcli {v}, this is {__version__}; install the same "
-                         "embedcli on every worker")
+        seen = client.run(embedcli_version, on_error="return")  # a failing worker's exception, by worker
+    except Exception as e:  # noqa: BLE001  as dask relays it
+        seen = {"(one of them)": e}
+    for w, v in seen.items():
+        if isinstance(v, BaseException):
+            why = str(v).splitlines()[0] if str(v) else type(v).__name__
+            raise InputError(f"--scheduler: worker {w} cannot run embedcli ({type(v).__name__}: {why}); install the "
+                             "same embedcli on every worker")
+        if v != __version__:
+            raise InputError(f"--scheduler: worker {w} runs embedcli {v}, this is {__version__}; install the same "
+                             "embedcli on every worker")
 
 
 @contextlib.contextmanager

@@ -316,7 +316,7 @@ def read_ids(path: str) -> list[str]:
 
 @entry_point
 def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, model: Vectors | None = None,
-                unknown: list | None = None) -> np.ndarray:
+                unknown: list | None = None, notes: list | None = None) -> np.ndarray:
     """Embed raw ``texts`` as the documents of ``docs`` were: ``(len(texts), dim) float32``.
 
     ``texts``: raw texts (one string is one text).  ``docs`` is a ``docvec`` output (the texts are
@@ -328,7 +328,8 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     ``unknown``: if a list is given, one list per text of its tokens the model has no vector for
     (none for a fastText model, which builds one from character n-grams).  When the model's text
     was joined by ``phrases`` whose table was saved (``--phrases-output``), the texts are joined by
-    the same table.
+    the same table; when it was not saved, ``notes`` (if a list) gets a sentence saying the texts are
+    not joined.
 
     Raises:
         InputError: no model recorded or given, or the model is missing; the model's phrase table
@@ -395,7 +396,7 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         lines = [x.lower() for x in lines]
     from embedcli.phrases import joiner_of
 
-    join = joiner_of(model.provenance)  # the model's text was joined by `phrases --phrases-output`: join alike
+    join = joiner_of(model.provenance, notes)  # the model's text was joined by `phrases --phrases-output`: alike
     if join is not None:
         lines = join(lines)
     if unknown is not None:

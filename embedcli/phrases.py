@@ -63,17 +63,22 @@ def table_bytes(spec: PhrasesSpec, tables: list[dict]) -> bytes:
 def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
     """Read a phrase table: ``(spec, [{phrase: score} per pass], sha256 of its text)``.
 
+    Blank lines and a leading byte-order mark are ignored (hand-edited tables).
+
     Raises:
         InputError: the file cannot be opened.
         FormatError: not a phrase table (naming the line): a missing or unreadable settings line,
-            a line without three tab-separated fields, a pass out of order or a score that is not a number.
+            a line without three tab-separated fields, a pass out of range, a score that is not a number
+            above the threshold, or a last line without its end (a cut file).
     """
     with contextlib.closing(open_binary(path)) as f:
         data = f.read()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark from an editor
     except UnicodeDecodeError:
         raise FormatError(f"{path}: not UTF-8 text (a phrase table from 'embedcli phrases --phrases-output')") from None
+    if text and not text.endswith("\n"):
+        raise FormatError(f"{path}: the last line has no end: a cut table? (write it again with --phrases-output)")
     lines = text.splitlines()
     head = lines[0] if lines else ""
     if not head.startswith(TABLE_MAGIC + " "):
@@ -86,6 +91,8 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
         raise FormatError(f"{path}:1: unreadable phrase-table settings ({e})") from None
     tables: list[dict] = [{} for _ in range(spec.passes)]
     for lineno, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
         fields = line.split("\t")
         try:
             if len(fields) != 3 or not fields[1] or fields[1] != fields[1].strip():
@@ -97,6 +104,9 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
                 raise ValueError(f"score {fields[2]!r} is not a number") from None
             if not 1 <= p <= spec.passes:
                 raise ValueError(f"pass {p} outside 1..{spec.passes}")
+            if not score > spec.effective_threshold:  # NaN too: gensim would never join it
+                raise ValueError(f"score {fields[2]} is not above the table's threshold {spec.effective_threshold:g}: "
+                                 "the phrase would never be joined")
         except ValueError as e:
             raise FormatError(f"{path}:{lineno}: {e}") from None
         tables[p - 1][fields[1]] = score
@@ -243,9 +253,10 @@ def phrases_mismatch(model_record: dict, tokens_record: dict) -> str | None:
     return None
 
 
-def joiner_of(model_record: dict):
+def joiner_of(model_record: dict, notes: list | None = None):
     """A function joining tokenized lines (``list[str]`` -> ``list[str]``) with the phrases that joined the
-    text behind a model, or None when no ``phrases`` stage is recorded (or its table was not saved).
+    text behind a model, or None when no ``phrases`` stage is recorded or its table was not saved (then
+    ``notes``, if a list, gets a sentence saying so).
 
     Raises:
         InputError: the recorded phrase table is missing or no longer the one that joined the text.
@@ -253,9 +264,14 @@ def joiner_of(model_record: dict):
     from embedcli.errors import InputError
     from embedcli.provenance import find_stage
 
-    stats = (find_stage(model_record, "phrases") or {}).get("stats") or {}
+    stage = find_stage(model_record, "phrases")
+    stats = (stage or {}).get("stats") or {}
     path = stats.get("phrase_table")
     if not path or path == "-":
+        if stage is not None and notes is not None:
+            notes.append("the model's text was joined by 'embedcli phrases' without a saved table, so this text "
+                         "is not joined (rerun phrases with --phrases-output TABLE: the same options give the same "
+                         "text, and the table is then used)")
         return None
     if not is_url(path) and not os.path.isfile(path):
         raise InputError(f"{path}: not found: the phrase table that joined the model's text (texts must be joined "

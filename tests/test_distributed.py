@@ -236,7 +236,7 @@ def test_cluster_failures_are_one_line_errors(tmp_path):
         def __init__(self, answer):
             self.answer = answer
 
-        def run(self, fn, *args):
+        def run(self, fn, *args, on_error="raise"):
             if isinstance(self.answer, Exception):
                 raise self.answer
             return self.answer
@@ -246,8 +246,8 @@ def test_cluster_failures_are_one_line_errors(tmp_path):
     check_workers(Fake({"tcp://a:1": __version__}))
     with pytest.raises(InputError, match="runs embedcli 0.0.1"):
         check_workers(Fake({"tcp://a:1": __version__, "tcp://b:1": "0.0.1"}))
-    with pytest.raises(InputError, match="cannot run embedcli .*No module named 'embedcli'"):
-        check_workers(Fake(ModuleNotFoundError("No module named 'embedcli'")))
+    with pytest.raises(InputError, match="worker tcp://b:1 cannot run embedcli .*No module named 'embedcli'"):
+        check_workers(Fake({"tcp://a:1": __version__, "tcp://b:1": ModuleNotFoundError("No module named 'embedcli'")}))
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("aaaa bbbb\n")
     b.write_text("cccc dddd\n")

@@ -440,6 +440,12 @@ def test_foldin_and_docvec_warn_when_new_tokens_miss_the_models_phrases(tmp_path
     table.rename(tmp_path / "moved.tsv")
     res = run("neighbors", tmp_path / "lsa.docs.npz", "--text", "the united states", ok=False)
     assert res.exit_code == 2 and f"{table}: not found: the phrase table" in res.stderr
+    # phrases whose table was not saved: the query cannot be joined, and the user is told
+    run("phrases", small_tokens, "--min-count", "3", "-o", tmp_path / "unsaved.txt", "-q")
+    run("termdoc", tmp_path / "unsaved.txt", "--min-count", "2", "-o", tmp_path / "td2.npz", "-q")
+    run("svd", tmp_path / "td2.npz", "--dim", "4", "-o", tmp_path / "lsa2.npz", "-q")
+    res = run("neighbors", tmp_path / "lsa2.docs.npz", "--text", "the united states", "-k", "1")
+    assert "without a saved table, so this text is not joined" in res.stderr
     # docvec: word vectors from joined text
     run("word2vec", joined, "--dim", "8", "--epochs", "1", "--min-count", "2", "--workers", "1",
         "-o", tmp_path / "wv.npz", "-q")

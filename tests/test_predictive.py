@@ -160,6 +160,17 @@ def test_phrase_table_applies_as_learned(sample_run, tmp_path):
     assert res.exit_code == 3 and "not a phrase table" in res.stderr
     res = run("vocab", table, ok=False)  # the table is not tokens
     assert res.exit_code == 2 and "a phrase table" in res.stderr
+    # hand-edited tables: a byte-order mark and blank lines pass; a cut last line, a NaN score or one at or
+    # below the threshold (gensim would never join it) are named
+    text = table.read_text()
+    (tmp_path / "bom.tsv").write_text("\ufeff" + text + "\n\n")
+    assert run("phrases", new, "--apply", tmp_path / "bom.tsv").stdout == run("phrases", new, "--apply", table).stdout
+    for name, body, why in [("cut.tsv", text[: len(text) - 3], "no end"),
+                            ("nan.tsv", head + "\n1\tunited_states\tnan\n", "not above the table's threshold"),
+                            ("low.tsv", head + "\n1\tunited_states\t5\n", "not above the table's threshold")]:
+        (tmp_path / name).write_text(body)
+        res = run("phrases", new, "--apply", tmp_path / name, ok=False)
+        assert res.exit_code == 3 and why in res.stderr, (name, res.stderr)
 
 
 def test_pipeline_word2vec_method(tmp_path):
@@ -379,3 +390,9 @@ def test_second_output_named_after_o_needs_a_file_name(tmp_path, small_tokens, m
     assert not list(tmp_path.glob("-*"))
     res = run("svd", tmp_path / "td.npz", "--dim", "2", "-o", "-", "--doc-output", tmp_path / "d.npz", "-q")
     assert res.stdout and (tmp_path / "d.npz").exists()
+    res = run("svd", tmp_path / "td.npz", "--dim", "2", "-o", "-", "--doc-output", "-", ok=False)
+    assert res.exit_code == 2 and "one of them needs a file" in res.stderr and not res.stdout
+    run("cooccur", small_tokens, "-o", tmp_path / "co.npz", "-q")
+    res = run("svd", tmp_path / "co.npz", "--dim", "2", "-o", tmp_path / "w.npz", "--doc-output", tmp_path / "x.npz",
+              ok=False)
+    assert res.exit_code == 2 and "term-document matrix" in res.stderr and not (tmp_path / "w.npz").exists()

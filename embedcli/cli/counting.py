@@ -182,6 +182,11 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     if cm.kind == "termdoc":
         dpath = doc_output or sibling_path(output, "docs", "--doc-output")
         check_distinct([matrix], [output, dpath])
+        if output == dpath == "-":
+            raise click.UsageError("-o - and --doc-output -: one of them needs a file (one stream holds one file)")
+    elif doc_output:
+        raise click.UsageError(f"--doc-output: {matrix} is a {cm.kind} matrix; document vectors come from a "
+                               "term-document matrix (termdoc)")
     refuse_workers_with(scheduler)
     if scheduler is not None:
         from embedcli.distributed import check_spec, connect

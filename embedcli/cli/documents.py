@@ -246,7 +246,10 @@ def text_neighbors(docs, texts: list[str], model_path, topn: int, fmt: str, quie
     from embedcli.vectors import Query, Vectors
 
     unknown: list[list[str]] = []
-    q = embed_texts(docs, texts, model_path, unknown=unknown)
+    notes: list[str] = []
+    q = embed_texts(docs, texts, model_path, unknown=unknown, notes=notes)
+    for note in notes if not quiet else ():
+        warn(f"--text: {note}")
     keys = [f"\0text{i}" for i in range(len(texts))]  # never a document id (ids are lines of text)
     both = Vectors(list(docs.words) + keys, np.vstack([np.asarray(docs.vectors, np.float32), q]), None,
                    {"kind": "documents"})

@@ -236,7 +236,7 @@ def sibling_path(output: str, tag: str, option: str | None = None) -> str:
 
     if output == "-" or (os.path.exists(output) and not os.path.isfile(output)):
         alt = f", or give {option} FILE" if option else ""
-        raise click.UsageError(f"-o {output}: the {tag} vectors go to a second file named after -o, which needs "
+        raise click.UsageError(f"-o {output}: the second output (NAME.{tag}.EXT) is named after -o, which needs "
                                f"a file name here{alt}")
     gz = output.endswith(".gz")
     base, ext = os.path.splitext(output[:-3] if gz else output)
