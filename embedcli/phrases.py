@@ -27,7 +27,7 @@ from embedcli.arguments import entry_point
 from embedcli.errors import DataError, FormatError
 from embedcli.fileio import Progress, is_url, open_binary, scratch_prefix
 from embedcli.provenance import file_provenance, stage_record
-from embedcli.specs import PhrasesSpec
+from embedcli.specs import PhrasesSpec, cores
 
 TABLE_MAGIC = "#embedcli-phrases"
 _SETTINGS = ("min_count", "threshold", "scoring", "passes", "delimiter", "connector_words")
@@ -113,24 +113,72 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
     return spec, tables, hashlib.sha256(data).hexdigest()
 
 
-def _join(src_path: str, target, frozen, name: str, progress: Progress | None, label: str) -> tuple[int, int]:
-    """Write each line of ``src_path`` with ``frozen``'s phrases joined; empty lines stay (documents keep
-    their line).  Returns the tokens read and written."""
-    n_in = n_out = done = 0
-    with open(src_path, "rb") as src:
-        for lineno, raw in enumerate(src, 1):
-            try:
-                toks = raw.decode("utf-8").split()
-            except UnicodeDecodeError:
-                raise DataError(f"{name}:{lineno}: not valid UTF-8 (tokens files are UTF-8)") from None
-            joined = frozen[toks] if toks else toks
-            n_in += len(toks)
-            n_out += len(joined)
-            target.write((" ".join(joined) + "\n").encode("utf-8"))
-            done += len(raw)
-            if progress is not None:
-                progress.update(done, extra=label)
-    return n_in, n_out
+_FROZEN: list = [None]  # the FrozenPhrases of the current pass, in this process and in forked workers
+
+
+def _install_frozen(frozen) -> None:
+    _FROZEN[0] = frozen
+
+
+def _join_block(data: bytes, name: str, lineno: int) -> tuple[bytes, int, int]:
+    """Worker: whole lines of a tokens file with the installed phrases joined, one line out per line in."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = lineno + data[: e.start].count(b"\n")
+        raise DataError(f"{name}:{line}: not valid UTF-8 (tokens files are UTF-8)") from None
+    frozen, out, n_in, n_out = _FROZEN[0], [], 0, 0
+    for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
+        toks = line.split()
+        joined = frozen[toks] if toks else toks
+        n_in += len(toks)
+        n_out += len(joined)
+        out.append(" ".join(joined))
+    return ("\n".join(out) + "\n").encode("utf-8"), n_in, n_out
+
+
+def _join(src_path: str, target, frozen, name: str, progress: Progress | None, label: str,
+          workers: int = 1) -> tuple[int, int]:
+    """Write each line of ``src_path`` with ``frozen``'s phrases joined, blocks of lines on ``workers``
+    processes (in order: the output does not depend on them); empty lines stay (documents keep their
+    line).  Returns the tokens read and written."""
+    from collections import deque
+
+    from embedcli.fileio import iter_line_chunks
+    from embedcli.parallel import ProcessBlocks
+
+    size = os.path.getsize(src_path)
+    counts = [0, 0, 0]  # tokens in, tokens out, bytes done
+    pending: deque = deque()
+
+    def write_first() -> None:
+        future, n_bytes = pending.popleft()
+        data, a, b = future.result()
+        target.write(data)
+        counts[0] += a
+        counts[1] += b
+        counts[2] += n_bytes
+        if progress is not None:
+            progress.update(counts[2], size, extra=label)
+
+    piece, first = b"", 1  # a line longer than a block comes in pieces: joined whole, as gensim would
+    with ProcessBlocks(_join_block, workers, _install_frozen, (frozen,)) as runner:
+        try:
+            for lineno, data, ends_line in iter_line_chunks(src_path):
+                first = first if piece else lineno
+                piece += data
+                if ends_line:
+                    pending.append((runner.submit(piece, name, first), len(piece)))
+                    piece = b""
+                    while len(pending) > runner.in_flight:
+                        write_first()
+            if piece:
+                pending.append((runner.submit(piece, name, first), len(piece)))
+            while pending:
+                write_first()
+        finally:
+            _install_frozen(None)
+    return counts[0], counts[1]
 
 
 def _passes(tokens: str, out, spec: PhrasesSpec, frozen_for_pass, progress: Progress | None) -> dict:
@@ -148,7 +196,8 @@ def _passes(tokens: str, out, spec: PhrasesSpec, frozen_for_pass, progress: Prog
             nxt = os.path.join(tmpdir, f"pass{i}.txt")
             with contextlib.ExitStack() as s2:
                 target = out if last else s2.enter_context(open(nxt, "wb"))
-                n_in, n_out = _join(current, target, frozen, tokens, progress, f"pass {i + 1}/{spec.passes}")
+                n_in, n_out = _join(current, target, frozen, tokens, progress, f"pass {i + 1}/{spec.passes}",
+                                    min(spec.workers or cores(), cores()))
             stats.setdefault("tokens_in", n_in)
             stats["tokens_out"] = n_out
             current = nxt

@@ -98,6 +98,9 @@ class PhrasesSpec(Spec):
     delimiter: str = param("_", "Joins the words of a phrase.")
     connector_words: str = param("none", "Words allowed inside phrases without scoring (gensim's "
                                  "ENGLISH_CONNECTOR_WORDS: 'of', 'the', ...).", choices=("none", "english"))
+    workers: int | None = param(None, "Processes joining the phrases into the text [number of cores]; the output "
+                                "does not depend on it (learning them is gensim's, on one core).", lo=1, hi=1024,
+                                provenance=False)
 
     def _check(self) -> None:
         if not self.delimiter or any(c.isspace() for c in self.delimiter):

@@ -173,6 +173,30 @@ def test_phrase_table_applies_as_learned(sample_run, tmp_path):
         assert res.exit_code == 3 and why in res.stderr, (name, res.stderr)
 
 
+def test_phrases_join_in_parallel_blocks_as_in_one(sample_run, tmp_path, monkeypatch):
+    """Joining runs on blocks of lines in worker processes: the same bytes for any --workers, a line
+    longer than a block joined whole, a bad byte named by its line in the whole file."""
+    import embedcli.fileio
+
+    monkeypatch.setattr(embedcli.fileio, "CHUNK_BYTES", 3000)  # many blocks on the small corpus
+    lines = (sample_run[0] / "tokens.txt").read_text().splitlines()[:60]
+    tokens = tmp_path / "t.txt"
+    tokens.write_text("\n".join(lines[:30] + [" ".join(lines[30:40])] + lines[40:]) + "\n")  # one line of 10
+    outs = []
+    for w in ("1", "2"):
+        run("phrases", tokens, "--min-count", "5", "--passes", "2", "--workers", w, "-o", tmp_path / f"p{w}.txt",
+            "--phrases-output", tmp_path / f"t{w}.tsv", "-q")
+        outs.append((tmp_path / f"p{w}.txt").read_bytes())
+    assert outs[0] == outs[1] and (tmp_path / "t1.tsv").read_bytes() == (tmp_path / "t2.tsv").read_bytes()
+    assert len(outs[0].splitlines()) == 51 and b"united_states" in outs[0].splitlines()[30]
+    run("phrases", tokens, "--apply", tmp_path / "t1.tsv", "--workers", "2", "-o", tmp_path / "a.txt", "-q")
+    assert (tmp_path / "a.txt").read_bytes() == outs[0]
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(tokens.read_bytes() + b"ok \xff\n")
+    res = run("phrases", bad, "--apply", tmp_path / "t1.tsv", "--workers", "2", ok=False)
+    assert res.exit_code == 3 and f"{bad}:52: not valid UTF-8" in res.stderr
+
+
 def test_pipeline_word2vec_method(tmp_path):
     res = run("pipeline", "-o", tmp_path, "--method", "word2vec", "--epochs", "1")
     assert "word2vec" in res.stdout and "nearest neighbours:" in res.stdout

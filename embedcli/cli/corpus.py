@@ -196,6 +196,6 @@ def _refuse_learning_options(table: str, phrases_output) -> None:
     if phrases_output:
         raise click.UsageError("--phrases-output: --apply learns nothing to write (the table is TABLE itself)")
     for f in dataclasses.fields(PhrasesSpec):
-        if ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE:
+        if f.name != "workers" and ctx.get_parameter_source(f.name) == ParameterSource.COMMANDLINE:
             raise click.UsageError(f"{flag_of(f.name, f)}: --apply {table} fixes every setting of the phrases; "
                                    "leave it out")
