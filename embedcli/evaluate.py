@@ -41,11 +41,19 @@ def check_files(paths) -> None:
 
 
 def _read_lines(path: str) -> list[str]:
+    """The lines of a benchmark file (.gz/.bz2/.xz decompressed).
+
+    Raises:
+        InputError: the file cannot be opened.
+        FormatError: not UTF-8 (naming the line), or corrupt compressed data.
+    """
+    from embedcli.fileio import open_binary
+
     try:
-        with open(path, "rb") as f:
+        with open_binary(path) as f:
             data = f.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot open: {e.strerror}") from None
+    except (OSError, EOFError, ValueError) as e:  # open_binary names an unopenable file itself
+        raise FormatError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     try:
         return data.decode("utf-8-sig").splitlines()  # -sig: a byte order mark is not part of line 1
     except UnicodeDecodeError as e:

@@ -150,7 +150,7 @@ def test_info_and_readers_recognize_tokens_and_vocabulary(tmp_path, small_speech
     assert strict_json(run("info", t).stdout.replace("\n", " "))[0]["kind"] == "tokens"
     assert strict_json(run("info", v).stdout.replace("\n", " "))[0]["kind"] == "vocabulary"
     one_line(run("neighbors", t, "the", ok=False), 2, "looks like a tokens file")  # the wrong kind: 2
-    one_line(run("neighbors", v, "the", ok=False), 2, "looks like a vocabulary file")
+    one_line(run("neighbors", v, "the", ok=False), 2, "looks like a vocabulary (word<TAB>count)")
     one_line(run("svd", "-", "-o", tmp_path / "x.npz", ok=False), 2, "cannot be read from stdin")
 
 

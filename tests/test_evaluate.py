@@ -83,6 +83,12 @@ def test_evaluate_cli_table_and_json(vec_path, tmp_path):
     a = out["analogy"][0]
     assert a["questions_total"] == 2 and a["method"] == "3cosadd" and a["sections"][0]["section"] == "mine"
     assert out["vectors"] == str(vec_path)
+    import gzip  # compressed benchmark files are read like every other input
+
+    (tmp_path / "mine.tsv.gz").write_bytes(gzip.compress(own.read_bytes()))
+    gz = json.loads(run("evaluate", vec_path, "--no-bundled", "--similarity", tmp_path / "mine.tsv.gz",
+                        "--format", "json").stdout)
+    assert gz["similarity"][0]["spearman"] == s["spearman"]
 
 
 def test_evaluate_exits_4_when_nothing_is_scored(tmp_path, vec_path):

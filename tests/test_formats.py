@@ -17,13 +17,23 @@ def vecs():
     return Vectors(words, rng.normal(size=(5, 7)).astype(np.float32), np.array([50, 40, 3, 2, 1]), {"note": "t"})
 
 
-@pytest.mark.parametrize("name", ["v.npz", "v.txt", "v.vec", "v.bin", "v.txt.gz"])
+@pytest.mark.parametrize("name", ["v.npz", "v.txt", "v.vec", "v.bin", "v.txt.gz", "v.bin.xz", "v.bin.BZ2"])
 def test_roundtrip_and_detection(vecs, tmp_path, name):
     p = str(tmp_path / name)
     vecs.save(p)
     back = Vectors.load(p)
     assert back.words == vecs.words
     np.testing.assert_array_equal(back.vectors, vecs.vectors)  # float32 exactly: text keeps 9 digits
+    if ".bin" in name:  # the format is that of the name under the compression suffix (was text for .xz/.bz2)
+        assert back.meta["source_format"] == "binary"
+
+
+def test_compressed_native_names_are_refused(vecs, tmp_path):
+    from embedcli.errors import InputError
+
+    for name in ("v.npz.gz", "v.npz.xz", "v.NPZ.bz2"):
+        with pytest.raises(InputError, match="cannot be compressed"):
+            vecs.save(str(tmp_path / name))
 
 
 def test_long_words_and_empty_files(tmp_path):
@@ -106,3 +116,44 @@ def test_info_command(tmp_path, vecs):
     assert out["format"] == "embedcli-vectors" and out["shape"] == [5, 7] and "embedcli_version" in out
     vecs.save(str(tmp_path / "v.txt"))
     assert json.loads(run("info", tmp_path / "v.txt").stdout)["shape"] == [5, 7]
+
+
+def test_text_vectors_are_parsed_in_blocks_as_whole(tmp_path, monkeypatch):
+    """Text rows are parsed a block at a time (memory: the file, the output and a few blocks, not
+    several copies of the text); the result and the line numbers of errors are those of one pass."""
+    import embedcli.vectorfile.text as text
+
+    rng = np.random.default_rng(3)
+    V = rng.standard_normal((500, 7)).astype(np.float32)
+    rows = [f"w{i} " + " ".join(f"{x:.9g}" for x in v) for i, v in enumerate(V)]
+    (tmp_path / "v.txt").write_text("500 7\n" + "\n".join(rows) + "\n\n")
+    (tmp_path / "g.txt").write_text("\n".join(rows) + "\n")  # GloVe: no header
+    monkeypatch.setattr(text, "TEXT_BLOCK", 1000)  # about 10 rows a block
+    for name in ("v.txt", "g.txt"):
+        v = Vectors.load(str(tmp_path / name))
+        assert v.words == [f"w{i}" for i in range(500)] and np.array_equal(np.asarray(v.vectors), V)
+    bad = rows[:300] + ["w300 1 2 x 4 5 6 7"] + rows[301:]
+    (tmp_path / "bad.txt").write_text("500 7\n" + "\n".join(bad) + "\n")
+    with pytest.raises(FormatError, match=r"bad.txt:302: non-numeric value"):
+        Vectors.load(str(tmp_path / "bad.txt"))
+    (tmp_path / "short.txt").write_text("500 7\n" + "\n".join(rows[:250] + rows[251:]) + "\n")
+    with pytest.raises(FormatError, match="header says 500 words but the file has 499 rows"):
+        Vectors.load(str(tmp_path / "short.txt"))
+    (tmp_path / "blank.txt").write_text("500 7\n" + "\n".join(rows[:400] + [""] + rows[400:]) + "\n")
+    with pytest.raises(FormatError, match=r"blank.txt:402: a blank line among the vectors"):
+        Vectors.load(str(tmp_path / "blank.txt"))
+
+
+def test_convert_writes_another_format_and_keeps_metadata(tmp_path, sample_run):
+    """A big text file is slow and memory-hungry to read at every query: convert it once to .npz."""
+    src = sample_run[0] / "vectors.npz"
+    run("convert", src, "-o", tmp_path / "v.txt.gz", "-q")
+    run("convert", tmp_path / "v.txt.gz", "-o", tmp_path / "v.npz", "-q")
+    a, b = Vectors.load(str(src)), Vectors.load(str(tmp_path / "v.npz"))
+    assert a.words == b.words and np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    assert b.provenance == a.provenance and b.meta["converted_from"]["format"] == "word2vec"
+    run("convert", src, "--top", "50", "-o", tmp_path / "top.bin", "-q")
+    top = Vectors.load(str(tmp_path / "top.bin"))
+    assert top.words == a.words[:50] and top.meta["source_format"] == "binary"
+    res = run("convert", src, "-o", src, ok=False)
+    assert res.exit_code == 2 and "also an input" in res.stderr

@@ -328,3 +328,9 @@ def test_a_malformed_file_keeps_its_precise_message(made, small_tokens, tmp_path
 
     a, b = (CountMatrix.load(str(tmp_path / f"{n}.npz")) for n in ("glove-vocab.txt", "vocab.tsv"))
     assert a.row_words == b.row_words and (a.matrix != b.matrix).nnz == 0
+
+
+def test_exports_projector_file_given_as_vectors_is_named(tmp_path, sample_run):
+    run("export", sample_run[0] / "vectors.npz", "--top", "20", "-o", tmp_path / "exp", "-q")
+    res = run("neighbors", tmp_path / "exp" / "vectors.tsv", "war", ok=False)
+    assert res.exit_code == 2 and "looks like export's projector vectors" in res.stderr

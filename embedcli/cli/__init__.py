@@ -211,6 +211,7 @@ def cli() -> None:
     Predictive:   tokenize [-> phrases] -> word2vec|fasttext      (gensim)
     Documents:    docvec (from word vectors), termdoc -> svd -> foldin (LSA), classify
     Queries:      neighbors, analogy, similarity, doesnt-match, evaluate, info
+    Files:        convert (another vectors format), export (Embedding Projector)
 
     Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
     missing path, the wrong kind of file), 3 data error (unusable input

@@ -219,7 +219,7 @@ def vectors_output_options(f):
                      help="Vectors file format, instead of the one implied by the extension.")(f)
     return click.option("-o", "--output", required=True, metavar="VECTORS",
                         help="Vectors file: .npz (native, memory-mapped), .bin (word2vec binary), "
-                             "other (word2vec text; .gz compresses).")(f)
+                             "other (word2vec text); .gz/.bz2/.xz compress (v.bin.gz: binary).")(f)
 
 
 def sibling_path(output: str, tag: str, option: str | None = None) -> str:

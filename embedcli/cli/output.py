@@ -197,8 +197,9 @@ def scored_status(res: dict, vectors_path: str, quiet: bool) -> int:
             or any(a["questions_used"] for a in res["analogy"])):
         return 0
     if not quiet:
-        warn(f"evaluate: no score could be computed on {vectors_path} (too few benchmark pairs or questions "
-             "have all their words in it): nothing was scored")
+        warn(f"evaluate: no score could be computed on {vectors_path} (no analogy question had all its words in "
+             "it, and no similarity benchmark had two or more covered pairs with gold scores that vary): nothing "
+             "was scored")
     return EXIT_NONE_ANSWERED
 
 

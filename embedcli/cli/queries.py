@@ -57,8 +57,9 @@ def neighbors(vectors_path, queries, texts, model_path, target_path, fmt, skip_u
     line (blank and '#' lines skipped); VECTORS '-' reads the vectors from
     stdin. The query's own words are never answers. TSV: query, neighbour,
     cosine (--csls: the CSLS value); JSON lines: one object per query. Every
-    query gives one record; exit 4 when none is answered. Memory: vectors
-    memory-mapped (native files), scores in 64 MB blocks.
+    query gives one record; exit 4 when none is answered. Memory: native .npz
+    memory-mapped; text/binary read whole (about 2.5x the file); scores in
+    64 MB blocks.
 
     \b
     Example:

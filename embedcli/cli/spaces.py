@@ -1,5 +1,6 @@
 """Commands about whole vector spaces: align (Procrustes), export (the Embedding Projector's TSV
-files), and the cross-space parts of neighbors and evaluate (``--target``)."""
+files), convert (another vectors format), and the cross-space parts of neighbors and evaluate
+(``--target``)."""
 
 from __future__ import annotations
 
@@ -272,3 +273,42 @@ def export(vectors_path, output, label_files, quiet, **kw):
         extra = "".join(f", {name}: {n:,} labelled" for name, n in st["labelled"].items())
         warn(f"export: {st['rows']:,} x {st['dim']} -> {os.path.join(output, 'vectors.tsv')}, metadata.tsv "
              f"({st['columns']} column{'s' * (st['columns'] > 1)}{extra})")
+
+
+@command(cli)
+@click.argument("vectors_path", metavar="VECTORS")
+@vectors_output_options
+@click.option("--top", type=click.IntRange(1), default=None, metavar="N",
+              help="Keep the first N rows (the N most frequent words of a frequency-ordered file) [all].")
+@quiet_option
+def convert(vectors_path, output, file_format, top, quiet):
+    """Write VECTORS in another format, e.g. a big text file as .npz for fast queries.
+
+    VECTORS is any vectors file embedcli reads (word2vec text or binary,
+    GloVe, fastText .vec, .gz; '-' reads stdin); a fastText .bin model gives
+    its in-vocabulary vectors. The output format follows the extension
+    (.npz native and memory-mapped, .bin binary, else text) or
+    --file-format. Metadata and provenance are kept, with 'converted_from'.
+    Memory: the vectors (a text or binary file is read whole, about 2.5x its
+    size).
+
+    \b
+    Example:
+      embedcli convert crawl-300d-2M.vec.gz -o crawl.npz
+      embedcli convert vectors.npz --top 50000 -o vectors.bin
+    """
+    from embedcli.fileio import check_distinct, check_output_path
+    from embedcli.vectors import Vectors
+
+    check_output_path(output)
+    check_distinct([vectors_path], [output])
+    v = Vectors.load(vectors_path)
+    if top is not None and top < len(v):
+        v = Vectors(v.words[:top], v.vectors[:top], None if v.counts is None else v.counts[:top], dict(v.meta))
+    v.meta["converted_from"] = {"path": vectors_path, "format": v.meta.get("source_format") or "native"}
+    if getattr(v, "oov", None) is not None and not quiet:
+        warn(f"convert: {vectors_path} is a fastText model: its in-vocabulary vectors are written (vectors for "
+             "unseen words need the model itself)")
+    used = v.save(output, file_format)
+    if not quiet:
+        warn(f"convert: {len(v):,} x {v.dim} {used} vectors -> {output}")

@@ -162,8 +162,10 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
         return _parse_text_or_binary(path, data, fmt)
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
-        if kind in ("tokens", "vocabulary", "sidecar"):
-            raise WrongKindError(f"{path}: this looks like a {kind} file, not vectors; give a vectors file "
+        if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors"):
+            from embedcli.vectorfile.kinds import _KIND_NAMES
+
+            raise WrongKindError(f"{path}: this looks like {_KIND_NAMES.get(kind, kind)}, not vectors; give a vectors file "
                               "(from embedcli svd, word2vec or fasttext)") from None
         raise e from None
 
@@ -332,8 +334,12 @@ def row_norms(m: np.ndarray) -> np.ndarray:
 
 
 def format_from_extension(path: str) -> str:
-    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text)."""
-    p = path[:-3] if path.endswith(".gz") else path
+    """``native`` for .npz, ``binary`` for .bin, else ``word2vec`` (text); a compression suffix
+    (.gz/.bz2/.xz, any case) is looked through: ``v.bin.xz`` is binary."""
+    from embedcli.outputs import compression_of
+
+    ext = compression_of(path)
+    p = path[: -len(ext)] if ext else path
     ext = os.path.splitext(p)[1].lower()
     return {".npz": "native", ".bin": "binary"}.get(ext, "word2vec")
 

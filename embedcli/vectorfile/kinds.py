@@ -33,6 +33,8 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
         return "unknown"
     rows = [ln.split() for ln in lines]
     if all(2 <= len(r) <= 3 and r[0].lstrip("-").isdigit() and r[1].lstrip("-").isdigit() for r in rows):
+        if len(rows) == 1 and len(rows[0]) == 2:
+            return "unknown"  # one 'N D' line: as much an empty model's header (gensim writes '0 5') as an edge
         return "edges"  # 'u v [weight]': a graph edge list with integer node names
     cells = [ln.split("\t") for ln in lines]
     if all(len(c) > 1 and len(c) == len(cells[0]) and all(map(_is_number, c)) for c in cells):

@@ -81,7 +81,7 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
         return _parse_binary(path, data, nl + 1, n, dim)
     if fmt == "word2vec":
         n, dim = int(fields[0]), int(fields[1])
-        return _parse_text(path, data[nl + 1 :], 2, n, dim)
+        return _parse_text(path, data, 2, n, dim, start=nl + 1)  # no copy of the rows' bytes
     if fmt == "glove":
         return _parse_text(path, data, 1, None, None)
     raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
@@ -101,36 +101,88 @@ def _text_row_values(body: bytes) -> int:
     return len(parts) - 1
 
 
-def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None) -> VectorData:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = first_lineno + data[: e.start].count(b"\n")
-        raise FormatError(f"{path}:{line}: word or value is not valid UTF-8") from None
-    lines = text.split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
+#: Bytes of text rows parsed at a time: memory is the file's bytes, the float32 output and a few
+#: times this, not several copies of the whole text.
+TEXT_BLOCK = 32 << 20
+
+
+def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None,
+                start: int = 0) -> VectorData:
+    """The text rows of ``data[start:]`` (``first_lineno`` is their first line's number)."""
     if dim == 0 or n == 0:
         raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
+    end = len(data)  # trailing blank lines and spaces are not rows (found without copying the data)
+    while end and data[end - 1] in b" \t\r\n\x0b\x0c":
+        end -= 1
+    if end <= start:
+        raise FormatError(f"{path}: no vectors in file")
+    if n is not None:
+        rows = data.count(b"\n", start, end) + 1
+        if rows != n:
+            lineno = first_lineno
+            for pos, stop in _row_blocks(data, start, end):  # a blank or indented line is the better answer
+                lineno += len(_split_rows(path, data[pos:stop], lineno)[0])
+            why = "truncated?" if rows < n else "a wrong header?"
+            raise FormatError(f"{path}: the header says {n} words but the file has {rows} rows ({why})")
+    words: list[str] = []
+    parts: list[np.ndarray] = []
+    out = None  # (n, dim) float32, filled block by block when the header gives n
+    lineno = first_lineno
+    for pos, stop in _row_blocks(data, start, end):
+        block_words, rests = _split_rows(path, data[pos:stop], lineno)
+        if dim is None:
+            dim = len(rests[0].split())
+            if dim == 0:
+                raise FormatError(f"{path}:{first_lineno}: a word with no values")
+        values = _row_values(path, rests, dim, lineno)
+        if n is not None:
+            out = np.empty((n, dim), np.float32) if out is None else out
+            out[len(words) : len(words) + len(block_words)] = values
+        else:
+            parts.append(values)
+        words.extend(block_words)
+        lineno += len(block_words)
+    vecs = out if out is not None else np.concatenate(parts) if len(parts) > 1 else parts[0]
+    _validate_rows(path, words, vecs, first_lineno)
+    return VectorData(words, vecs, None, {"source_format": "word2vec" if n is not None else "glove"})
+
+
+def _row_blocks(data: bytes, start: int, end: int):
+    """``(start, stop)`` byte ranges of about :data:`TEXT_BLOCK` whole lines of ``data[start:end]``."""
+    pos = start
+    while pos < end:
+        stop = end if end - pos <= TEXT_BLOCK else data.rfind(b"\n", pos, pos + TEXT_BLOCK) + 1
+        if stop <= pos:  # one line longer than a block
+            stop = data.find(b"\n", pos + TEXT_BLOCK) + 1 or end
+        yield pos, stop
+        pos = stop
+
+
+def _split_rows(path: str, chunk: bytes, lineno: int) -> tuple[list[str], list[str]]:
+    """Whole text rows -> (words, the rest of each row); ``lineno`` is the first row's line number."""
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = lineno + chunk[: e.start].count(b"\n")
+        raise FormatError(f"{path}:{line}: word or value is not valid UTF-8") from None
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
     words: list[str] = []
     rests: list[str] = []
     for line in lines:
         word, _, rest = line.rstrip().partition(" ")
         words.append(word)
         rests.append(rest)
-    if not words:
-        raise FormatError(f"{path}: no vectors in file")
-    if dim is None:
-        dim = len(rests[0].split())
-        if dim == 0:
-            raise FormatError(f"{path}:{first_lineno}: a word with no values")
     if "" in words:  # a blank line, or one starting with white space
         i = words.index("")
         what = "a blank line among the vectors" if not rests[i].strip() else "a row that starts with white space"
-        raise FormatError(f"{path}:{first_lineno + i}: {what}")
-    if n is not None and len(words) != n:
-        why = "truncated?" if len(words) < n else "a wrong header?"
-        raise FormatError(f"{path}: the header says {n} words but the file has {len(words)} rows ({why})")
+        raise FormatError(f"{path}:{lineno + i}: {what}")
+    return words, rests
+
+
+def _row_values(path: str, rests: list[str], dim: int, lineno: int) -> np.ndarray:
+    """``(len(rests), dim) float32`` from the value parts of text rows, naming the first bad line."""
     bad = next((i for i, r in enumerate(rests) if r.count(" ") != dim - 1), None)
     if bad is not None:
         # tolerate repeated spaces/tabs: recheck the slow way before failing
@@ -138,7 +190,7 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
             if rests[i].count(" ") != dim - 1:
                 parts = rests[i].split()
                 if len(parts) != dim:
-                    raise FormatError(f"{path}:{first_lineno + i}: expected {dim} values after the word, got {len(parts)}")
+                    raise FormatError(f"{path}:{lineno + i}: expected {dim} values after the word, got {len(parts)}")
                 rests[i] = " ".join(parts)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -146,16 +198,14 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
             values = np.fromstring(" ".join(rests), dtype=np.float32, sep=" ")
         except (ValueError, DeprecationWarning):
             values = np.empty(0, np.float32)
-    if values.size != len(words) * dim:
+    if values.size != len(rests) * dim:
         for i, r in enumerate(rests):
             try:
                 np.array(r.split(), dtype=np.float32)
             except ValueError:
-                raise FormatError(f"{path}:{first_lineno + i}: non-numeric value") from None
+                raise FormatError(f"{path}:{lineno + i}: non-numeric value") from None
         raise FormatError(f"{path}: could not parse values")
-    vecs = values.reshape(len(words), dim)
-    _validate_rows(path, words, vecs, first_lineno)
-    return VectorData(words, vecs, None, {"source_format": "word2vec" if n is not None else "glove"})
+    return values.reshape(len(rests), dim)
 
 
 def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorData:
