@@ -59,11 +59,21 @@ def connect(scheduler: str) -> Iterator:
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= most:
             raise ParameterError("scheduler", scheduler, f"local:N needs a number of worker processes N from 1 to "
                                  f"{most} (4 per core)")
+        import tempfile
+
+        from embedcli.outputs import scratch_prefix
+
         with contextlib.ExitStack() as stack:
+            # dask's worker scratch space: ours, removed afterwards (or by a later run, after SIGKILL)
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix=scratch_prefix("dask")))
+            import dask
+
+            stack.enter_context(dask.config.set({"temporary-directory": scratch}))
             with _no_sigint():  # Ctrl-C goes to the whole process group: only this process handles it
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=int(n), threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
-                    host="127.0.0.1", silence_logs=logging.CRITICAL + 1))  # CRITICAL itself still printed
+                    host="127.0.0.1", silence_logs=logging.CRITICAL + 1,  # CRITICAL itself still printed
+                    local_directory=scratch))
             client = stack.enter_context(Client(cluster))
             client.register_plugin(_ignore_interrupt_plugin())  # also for a worker restarted later
             with _cluster_errors(scheduler=scheduler, client=client):

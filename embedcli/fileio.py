@@ -389,7 +389,7 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
                 data, buf = buf[:cut], buf[cut:]
                 yield lineno, data, False
     finally:
-        if f is not sys.stdin.buffer:
+        if f is not getattr(sys.stdin, "buffer", None):
             f.close()
 
 

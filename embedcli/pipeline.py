@@ -86,9 +86,10 @@ def _output_lock(outdir: str):
     from embedcli.errors import InputError
 
     path = os.path.join(outdir, LOCK_NAME)
+    mine = f"{os.getpid()} {_host()}\n"
     for _ in range(3):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create_with(path, mine)
         except FileExistsError:
             try:
                 with open(path, encoding="utf-8") as fh:
@@ -103,8 +104,6 @@ def _output_lock(outdir: str):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)  # its writer is gone
             continue
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()} {_host()}\n")
         break
     else:
         raise InputError(f"{outdir}: cannot take the folder ({path} keeps reappearing)")
@@ -112,7 +111,37 @@ def _output_lock(outdir: str):
         yield
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(path)
+            with open(path, encoding="utf-8") as fh:
+                ours = fh.read() == mine
+            if ours:  # not a lock another run took over meanwhile
+                os.unlink(path)
+
+
+def _create_with(path: str, text: str) -> None:
+    """Create ``path`` holding ``text``, atomically: no reader sees it empty (a hard link of a
+    finished temporary file; where links are not supported, O_EXCL then a write).
+
+    Raises:
+        FileExistsError: ``path`` exists.
+    """
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".embedcli-lock.", dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            os.link(tmp, path)
+            return
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here
+            pass
+    finally:
+        os.unlink(tmp)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _host() -> str:

@@ -504,17 +504,18 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     return toks, blank, counts, ids
 
 
-_ID_SPACE = re.compile(r"[\s%]")
+_ID_SPACE = re.compile(r"[\s%\udc80-\udcff]")  # and a file name's bytes that are not UTF-8 (surrogate escapes)
 
 
 def id_without_space(x: str) -> str:
     """A document id as written by ``--ids-output``: each white-space character and ``%``
     percent-encoded (``my docs/a b.txt:3`` -> ``my%20docs/a%20b.txt:3``; a tab is ``%09``, ``%`` is
     ``%25``), as ids are keys in files whose fields white space separates; one-to-one
-    (``urllib.parse.unquote`` gives the original back).  Nothing else is changed."""
+    (``urllib.parse.unquote`` gives the original back).  A file name's bytes that are not UTF-8
+    (``\xff``) are percent-encoded too (``%FF``).  Nothing else is changed."""
     if not _ID_SPACE.search(x):
         return x
-    return _ID_SPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), x)
+    return _ID_SPACE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogateescape")), x)
 
 
 def _split_fields(lines: list[str], id_col: int | None, text_col: int | None, path: str = "", lineno: int = 1,

@@ -403,3 +403,34 @@ def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(tmp_path):
                                    "-o", str(tmp_path / "w.npz"), "-q"], env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert sorted(os.listdir(scratch)) == sorted(keep)
+
+
+def test_closed_stdin_ignored_hup_and_closed_stdout_in_batch_jobs(tmp_path, small_tokens):
+    """Daemons and cron: stdin closed (no command here reads it), SIGHUP ignored by nohup (a hang-up
+    must not stop the run), stdout closed for a pipeline that writes files."""
+    emb = [sys.executable, "-m", "embedcli"]
+    p = subprocess.run(emb + ["vocab", str(small_tokens), "-o", str(tmp_path / "v.tsv"), "-q"],
+                       preexec_fn=lambda: os.close(0), capture_output=False, stderr=subprocess.PIPE)
+    assert p.returncode == 0 and (tmp_path / "v.tsv").exists(), p.stderr
+
+    def ignore_hup():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    p = subprocess.Popen(emb + ["word2vec", str(small_tokens), "--epochs", "60", "--workers", "1",
+                                "-o", str(tmp_path / "w.npz"), "-q"], preexec_fn=ignore_hup, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    assert p.poll() is None  # still working when the hang-up comes
+    p.send_signal(signal.SIGHUP)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and (tmp_path / "w.npz").exists(), err
+    p = subprocess.run(emb + ["pipeline", str(small_tokens), "-o", str(tmp_path / "p")],
+                       preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE)
+    assert p.returncode == 0 and (tmp_path / "p" / "vectors.npz").exists(), p.stderr
+
+
+def test_ids_of_files_whose_names_are_not_utf8(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / os.fsdecode(b"\xffa b.txt")).write_text("one two\nthree\n")
+    run("tokenize", folder, "-o", tmp_path / "t.txt", "--ids-output", tmp_path / "ids.txt", "-q")
+    assert (tmp_path / "ids.txt").read_text().split() == [f"{folder}/%FFa%20b.txt:1", f"{folder}/%FFa%20b.txt:2"]

@@ -113,6 +113,10 @@ def _fix_std_streams() -> None:
             pass
 
 
+_OUT_OF_MEMORY = ("out of memory (the command's --help states its memory use; for cooccur, svd and pipeline try a "
+                  "smaller --window/--dim or a larger --min-count/--max-vocab-size)")
+
+
 class _Group(click.Group):
     def main(self, args=None, prog_name=None, **kwargs):  # noqa: D401
         """Run; a signal received on the way decides the exit code (128 + signal) whatever happened
@@ -140,7 +144,7 @@ class _Group(click.Group):
             raise KeyboardInterrupt
 
         for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
-            if hasattr(signal, name):
+            if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN:  # nohup's HUP
                 signal.signal(getattr(signal, name), on_signal)
         current = signal.getsignal(signal.SIGINT)
         if current is signal.default_int_handler or getattr(current, "embedcli_early", False):  # not when ignored
@@ -188,7 +192,11 @@ class _Group(click.Group):
             sys.stdout = open(os.devnull, "w")
             sys.exit(1)
         except MemoryError:
-            _fail("out of memory (try a smaller --window/--dim, a larger --min-count or --max-vocab-size)", EXIT_DATA)
+            _fail(_OUT_OF_MEMORY, EXIT_DATA)
+        except ImportError as e:  # a library's shared object that could not be mapped: memory, not a bug
+            if "failed to map segment" in str(e) or "cannot allocate memory" in str(e).lower():
+                _fail(_OUT_OF_MEMORY + f" [{str(e).splitlines()[0][:120]}]", EXIT_DATA)
+            raise
         except OSError as e:
             if getattr(e, "filename", None):
                 _fail(f"{e.filename}: {e.strerror}", EXIT_USAGE)

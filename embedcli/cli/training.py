@@ -253,7 +253,9 @@ def pipeline(corpus, output, method, vectors_name, probe, resume, preset, schedu
     report_skipped(res.skipped, quiet)
     for line in res.warnings:
         warn(line)
-    if quiet:
+    import sys
+
+    if quiet or type(sys.stdout).__name__ == "_ClosedStdout":  # the files are written: a summary nobody reads
         return
     total = time.perf_counter() - t0
     click.echo(f"corpus: {', '.join(corpus) if corpus else sample_corpus_path() + ' (bundled sample)'}")
