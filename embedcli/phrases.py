@@ -255,12 +255,13 @@ def learn_phrases(tokens: str, out, spec: PhrasesSpec | None = None, progress: P
 
 
 @entry_point(documents="tokens")
-def apply_phrases(tokens: str, out, table: str, progress: Progress | None = None) -> dict:
+def apply_phrases(tokens: str, out, table: str, progress: Progress | None = None, workers: int | None = None) -> dict:
     """Join the phrases of a saved phrase table (:func:`read_table`) in ``tokens``, learning nothing.
 
     Text joined by :func:`learn_phrases` comes out byte-identical when its own table is applied to
     it again; new text is joined the same way (gensim's ``FrozenPhrases``, pass after pass).
-    Writes a tokens file to the binary stream ``out``, one line per input line.
+    Writes a tokens file to the binary stream ``out``, one line per input line; ``workers``:
+    processes joining blocks of lines (default: the cores; the output does not depend on it).
 
     Returns statistics as :func:`learn_phrases` (``phrases_per_pass`` counts the table's phrases).
 
@@ -269,6 +270,7 @@ def apply_phrases(tokens: str, out, table: str, progress: Progress | None = None
         DataError: an empty corpus or a tokens file that is not UTF-8.
     """
     spec, tables, sha = read_table(table)
+    spec = spec.replace(workers=workers)  # processes joining: this run's, not the table's
     stats = _passes(tokens, out, spec, lambda i, _current: _frozen(spec, tables[i]), progress)
     stats["phrases_per_pass"] = [len(t) for t in tables]
     stats["phrase_table"] = table if table == "-" or is_url(table) else os.path.abspath(table)

@@ -191,6 +191,14 @@ def test_phrases_join_in_parallel_blocks_as_in_one(sample_run, tmp_path, monkeyp
     assert len(outs[0].splitlines()) == 51 and b"united_states" in outs[0].splitlines()[30]
     run("phrases", tokens, "--apply", tmp_path / "t1.tsv", "--workers", "2", "-o", tmp_path / "a.txt", "-q")
     assert (tmp_path / "a.txt").read_bytes() == outs[0]
+    import embedcli.parallel
+
+    seen = []
+    real_init = embedcli.parallel.ProcessBlocks.__init__
+    monkeypatch.setattr(embedcli.parallel.ProcessBlocks, "__init__",
+                        lambda self, fn, workers, *a: seen.append(workers) or real_init(self, fn, workers, *a))
+    run("phrases", tokens, "--apply", tmp_path / "t1.tsv", "--workers", "1", "-o", tmp_path / "a1.txt", "-q")
+    assert seen == [1, 1] and (tmp_path / "a1.txt").read_bytes() == outs[0]  # this run's --workers, per pass
     bad = tmp_path / "bad.txt"
     bad.write_bytes(tokens.read_bytes() + b"ok \xff\n")
     res = run("phrases", bad, "--apply", tmp_path / "t1.tsv", "--workers", "2", ok=False)

@@ -173,7 +173,7 @@ def phrases(tokens, output, phrases_output, table, quiet, **kw):
         out = stack.enter_context(atomic_output(output, "wb", sidecar=side))
         bar = progress("phrases", "bytes", quiet)
         if table is not None:
-            st = apply_phrases(tokens, out, table, progress=bar)
+            st = apply_phrases(tokens, out, table, progress=bar, workers=spec.workers)
         else:
             tab = stack.enter_context(atomic_output(phrases_output, "wb", sidecar=table_side)) if phrases_output \
                 else None
