@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,16 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if not Path(args.corpus).is_file():
+        sys.exit(f"{args.corpus}: not found (give --corpus PATH)")
     work = Path(tempfile.mkdtemp(prefix="embedcli-bench-phrases-"))
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work: Path) -> None:
     with gzip.open(args.corpus, "rt", encoding="utf-8") as f, open(work / "c.txt", "w", encoding="utf-8") as out:
         for i, line in enumerate(f):
             if i >= args.lines:
@@ -52,7 +62,7 @@ def main() -> None:
                                               work / "l1.txt"))
         runs["learn (default)"].append(wall("phrases", work / "t.txt", "--passes", 2, "-o", work / "l2.txt"))
     assert (work / "a1.txt").read_bytes() == (work / "a2.txt").read_bytes() == (work / "p.txt").read_bytes()
-    assert (work / "l1.txt").read_bytes() == (work / "p.txt").read_bytes()
+    assert (work / "l1.txt").read_bytes() == (work / "l2.txt").read_bytes() == (work / "p.txt").read_bytes()
     med = {k: statistics.median(v) for k, v in runs.items()}
     print(f"phrases on {args.lines:,} lines of {Path(args.corpus).name}, {time.strftime('%Y-%m-%d')}\n")
     print("| run | seconds (each round) | median |\n| --- | --- | ---: |")

@@ -105,6 +105,8 @@ def check_distinct(inputs, outputs) -> None:
         for src in ins:
             if _same_file(out, src):
                 raise InputError(f"{out}: is also an input of this run ({src}); refusing to overwrite it")
+            if _same_file(out, src + ".meta.json"):  # the input's provenance: the input would not read again
+                raise InputError(f"{out}: is the .meta.json sidecar of the input {src}; refusing to overwrite it")
         for other in outs[i + 1:]:
             if _same_file(out, other):
                 raise InputError(f"{out}: is given for two outputs of this run ({other}); give distinct names")

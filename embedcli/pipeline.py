@@ -101,8 +101,7 @@ def _output_lock(outdir: str):
                 where = f"pid {pid}" + (f" on {host}" if host != _host() else "")
                 raise InputError(f"{outdir}: another embedcli pipeline ({where}) is writing this folder; wait "
                                  f"for it or give another -o (if no such run exists, remove {path})") from None
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)  # its writer is gone
+            _remove_if_still(path, f"{pid} {host}" if pid > 0 else None)  # its writer is gone
             continue
         break
     else:
@@ -115,6 +114,28 @@ def _output_lock(outdir: str):
                 ours = fh.read() == mine
             if ours:  # not a lock another run took over meanwhile
                 os.unlink(path)
+
+
+def _remove_if_still(path: str, holder: str | None) -> None:
+    """Remove a stale lock, unless another run took it over since it was read: it is first renamed
+    to a name of this process's own (atomic), then checked; a fresh lock moved by mistake goes back."""
+    import tempfile
+
+    moved = tempfile.mktemp(prefix=".embedcli-stale.", dir=os.path.dirname(path) or ".")
+    try:
+        os.rename(path, moved)
+    except FileNotFoundError:
+        return  # another run removed it first
+    try:
+        with open(moved, encoding="utf-8") as fh:
+            fields = fh.read().split()
+        now = " ".join(fields[:2]) if len(fields) >= 2 else None
+        if holder is not None and now is not None and now != holder:  # a live run's fresh lock: put it back
+            with contextlib.suppress(FileExistsError):
+                os.link(moved, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(moved)
 
 
 def _create_with(path: str, text: str) -> None:

@@ -229,6 +229,11 @@ def _check_corpus(path: str, name: str | None = None) -> tuple[bool, bool]:
                 gaps = np.diff(ends, prepend=-1 - since_newline) if len(ends) else np.array([since_newline + len(block)])
                 long_line = bool(gaps.max() > 2 * GENSIM_MAX_SENTENCE)
             since_newline = len(block) - 1 - int(ends[-1]) if len(ends) else since_newline + len(block)
+    try:
+        dec.decode(b"", final=True)  # a character cut by the end of the file
+    except UnicodeDecodeError:
+        raise DataError(f"{name}:{lineno}: not valid UTF-8 (the file ends inside a "
+                        "character)") from None
     return long_line or since_newline > 2 * GENSIM_MAX_SENTENCE, foreign
 
 
@@ -340,6 +345,12 @@ def _train(cls, tokens: str, spec: Word2VecSpec, vocab: VocabSpec, progress: Pro
     with plain_tokens_file(tokens) as path, contextlib.ExitStack() as stack:
         long_lines, foreign = _check_corpus(path, tokens)
         owned = path != tokens  # our own temporary copy (stdin, .gz)
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:  # gensim's reader threads die on such a name and training never ends
+            tmpdir = stack.enter_context(tempfile.TemporaryDirectory(prefix=scratch_prefix("link")))
+            os.symlink(os.path.abspath(path), os.path.join(tmpdir, "tokens.txt"))
+            path = os.path.join(tmpdir, "tokens.txt")
         if foreign:  # train on the words the vocabulary counts: a copy with ASCII spaces
             fd, copy = tempfile.mkstemp(prefix=scratch_prefix("spaces"), suffix=".txt")
             os.close(fd)

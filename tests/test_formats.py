@@ -157,3 +157,19 @@ def test_convert_writes_another_format_and_keeps_metadata(tmp_path, sample_run):
     assert top.words == a.words[:50] and top.meta["source_format"] == "binary"
     res = run("convert", src, "-o", src, ok=False)
     assert res.exit_code == 2 and "also an input" in res.stderr
+
+
+def test_text_rows_with_tabs_or_double_spaces_cannot_shift_values(tmp_path):
+    """One row with a value too many (after a tab) and one with a value too few (after two spaces)
+    made the right total: the values were read under the wrong words. A last line of a no-break
+    space is a trailing blank, as before."""
+    (tmp_path / "shift.txt").write_text("3 2\nz 0 1\na 1\t2 3\nb  4\n")
+    with pytest.raises(FormatError, match=r"shift.txt:3: expected 2 values after the word, got 3"):
+        Vectors.load(str(tmp_path / "shift.txt"))
+    (tmp_path / "missing.txt").write_text("3 3\na 1 2 3\nb 1  2\nc 1 2 3\n")
+    with pytest.raises(FormatError, match=r"missing.txt:3: expected 3 values after the word, got 2"):
+        Vectors.load(str(tmp_path / "missing.txt"))
+    (tmp_path / "tabs.txt").write_text("2 2\na 1\t2\nb  3   4\n")
+    assert np.array_equal(np.asarray(Vectors.load(str(tmp_path / "tabs.txt")).vectors), [[1, 2], [3, 4]])
+    (tmp_path / "nbsp.txt").write_text("2 2\na 1 2\nb 3 4\n\u00a0\n")
+    assert Vectors.load(str(tmp_path / "nbsp.txt")).words == ["a", "b"]

@@ -434,3 +434,34 @@ def test_ids_of_files_whose_names_are_not_utf8(tmp_path):
     (folder / os.fsdecode(b"\xffa b.txt")).write_text("one two\nthree\n")
     run("tokenize", folder, "-o", tmp_path / "t.txt", "--ids-output", tmp_path / "ids.txt", "-q")
     assert (tmp_path / "ids.txt").read_text().split() == [f"{folder}/%FFa%20b.txt:1", f"{folder}/%FFa%20b.txt:2"]
+
+
+def test_second_stranger_test_findings(tmp_path, small_tokens):
+    """word2vec on a tokens file whose name is not UTF-8 (gensim's threads died on it and training
+    never ended); a character cut by the end of the file; a second output keeps the compression
+    suffix last; an output over an input's sidecar; a stale lock taken over only while still stale."""
+    name = tmp_path / os.fsdecode(b"t\xfe.txt")
+    name.write_bytes(small_tokens.read_bytes()[:30000])
+    p = subprocess.run([sys.executable, "-m", "embedcli", "word2vec", str(name), "--dim", "4", "--epochs", "1",
+                        "--workers", "1", "-o", str(tmp_path / "w.npz"), "-q"], capture_output=True, timeout=120)
+    assert p.returncode == 0 and (tmp_path / "w.npz").exists(), p.stderr
+    (tmp_path / "cut.txt").write_bytes(b"a b\nc d \xe9")
+    res = run("phrases", tmp_path / "cut.txt", "-o", tmp_path / "x.txt", ok=False)
+    assert res.exit_code == 3 and "cut.txt:2: not valid UTF-8" in res.stderr
+    run("termdoc", small_tokens, "-o", tmp_path / "td.npz", "-q")
+    run("svd", tmp_path / "td.npz", "--dim", "2", "-o", tmp_path / "lsa.bin.xz", "-q")
+    assert (tmp_path / "lsa.docs.bin.xz").exists() and not (tmp_path / "lsa.bin.docs.xz").exists()
+    from embedcli.vectors import Vectors
+
+    assert Vectors.load(str(tmp_path / "lsa.docs.bin.xz")).meta["source_format"] == "binary"
+    res = run("convert", tmp_path / "lsa.bin.xz", "-o", tmp_path / "lsa.bin.xz.meta.json", ok=False)
+    assert res.exit_code == 2 and "sidecar of the input" in res.stderr
+
+    from embedcli.pipeline import _remove_if_still
+
+    lock = tmp_path / "lock"
+    lock.write_text("123 otherhost\n")  # a fresh lock that another run wrote after this one read a stale one
+    _remove_if_still(str(lock), "999999 host")
+    assert lock.read_text() == "123 otherhost\n" and sorted(os.listdir(tmp_path)).count("lock") == 1
+    _remove_if_still(str(lock), "123 otherhost")
+    assert not lock.exists() and not [n for n in os.listdir(tmp_path) if n.startswith(".embedcli-stale")]

@@ -223,7 +223,7 @@ def vectors_output_options(f):
 
 
 def sibling_path(output: str, tag: str, option: str | None = None) -> str:
-    """``vectors.npz`` -> ``vectors.TAG.npz`` (``.gz`` kept last), checked to be writable.
+    """``vectors.npz`` -> ``vectors.TAG.npz`` (a compression suffix kept last), checked to be writable.
 
     Raises:
         click.UsageError: ``output`` is stdout, a pipe or a device (no name to put TAG into);
@@ -238,9 +238,11 @@ def sibling_path(output: str, tag: str, option: str | None = None) -> str:
         alt = f", or give {option} FILE" if option else ""
         raise click.UsageError(f"-o {output}: the second output (NAME.{tag}.EXT) is named after -o, which needs "
                                f"a file name here{alt}")
-    gz = output.endswith(".gz")
-    base, ext = os.path.splitext(output[:-3] if gz else output)
-    path = f"{base}.{tag}{ext}" + (".gz" if gz else "")
+    from embedcli.outputs import compression_of
+
+    comp = compression_of(output) or ""  # .gz/.bz2/.xz in any case stays last: v.bin.xz -> v.TAG.bin.xz
+    base, ext = os.path.splitext(output[: len(output) - len(comp)])
+    path = f"{base}.{tag}{ext}{output[len(output) - len(comp):]}"
     check_output_path(path)
     return path
 

@@ -198,8 +198,8 @@ def scored_status(res: dict, vectors_path: str, quiet: bool) -> int:
         return 0
     if not quiet:
         warn(f"evaluate: no score could be computed on {vectors_path} (no analogy question had all its words in "
-             "it, and no similarity benchmark had two or more covered pairs with gold scores that vary): nothing "
-             "was scored")
+             "it, and Spearman's rho was undefined for every similarity benchmark: fewer than two covered pairs, or "
+             "constant gold scores or cosines): nothing was scored")
     return EXIT_NONE_ANSWERED
 
 

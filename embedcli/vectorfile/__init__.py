@@ -192,7 +192,9 @@ def _read_stdin(fmt: str | None) -> VectorData:
     from embedcli.errors import InputError
 
     stream = getattr(sys.stdin, "buffer", None)
-    if stream is None or sys.stdin.isatty():
+    if stream is None:
+        raise InputError("standard input is closed ('-' as VECTORS); pipe a vectors file in or give a file")
+    if sys.stdin.isatty():
         raise InputError("a vectors file cannot be read from a terminal ('-'); pipe one in or give a file")
     STDIN_TAKEN[:] = [sys.stdin]
     with spooled_stream("standard input", _check_stream_head, stream) as tmp:

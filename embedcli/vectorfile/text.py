@@ -112,8 +112,13 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
     if dim == 0 or n == 0:
         raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
     end = len(data)  # trailing blank lines and spaces are not rows (found without copying the data)
-    while end and data[end - 1] in b" \t\r\n\x0b\x0c":
-        end -= 1
+    while True:
+        while end > start and data[end - 1] in b" \t\r\n\x0b\x0c":
+            end -= 1
+        last = data.rfind(b"\n", start, end) + 1
+        if end == start or data[last:end].decode("utf-8", "replace").strip():
+            break
+        end = last  # a last line of other white space only (a no-break space)
     if end <= start:
         raise FormatError(f"{path}: no vectors in file")
     if n is not None:
@@ -183,11 +188,14 @@ def _split_rows(path: str, chunk: bytes, lineno: int) -> tuple[list[str], list[s
 
 def _row_values(path: str, rests: list[str], dim: int, lineno: int) -> np.ndarray:
     """``(len(rests), dim) float32`` from the value parts of text rows, naming the first bad line."""
-    bad = next((i for i, r in enumerate(rests) if r.count(" ") != dim - 1), None)
+    def odd(r: str) -> bool:  # not exactly dim values separated by single spaces (a tab, two spaces)
+        return r.count(" ") != dim - 1 or "\t" in r or "  " in r or r[:1] == " "
+
+    bad = next((i for i, r in enumerate(rests) if odd(r)), None)
     if bad is not None:
         # tolerate repeated spaces/tabs: recheck the slow way before failing
         for i in range(bad, len(rests)):
-            if rests[i].count(" ") != dim - 1:
+            if odd(rests[i]):
                 parts = rests[i].split()
                 if len(parts) != dim:
                     raise FormatError(f"{path}:{lineno + i}: expected {dim} values after the word, got {len(parts)}")
