@@ -334,3 +334,21 @@ def test_exports_projector_file_given_as_vectors_is_named(tmp_path, sample_run):
     run("export", sample_run[0] / "vectors.npz", "--top", "20", "-o", tmp_path / "exp", "-q")
     res = run("neighbors", tmp_path / "exp" / "vectors.tsv", "war", ok=False)
     assert res.exit_code == 2 and "looks like export's projector vectors" in res.stderr
+
+
+def test_more_wrong_kinds_given_as_vectors(tmp_path, sample_run):
+    """A phrase table, export's metadata.tsv and a gzipped .npz given as VECTORS are named as such."""
+    import gzip
+    import shutil
+
+    tokens = sample_run[0] / "tokens.txt"
+    run("phrases", tokens, "-o", tmp_path / "p.txt", "--phrases-output", tmp_path / "t.tsv", "-q")
+    shutil.copy(tmp_path / "t.tsv", tmp_path / "copy.tsv")  # no sidecar: known by its first line
+    run("export", sample_run[0] / "vectors.npz", "--top", "5", "-o", tmp_path / "exp", "-q")
+    (tmp_path / "v.npz.gz").write_bytes(gzip.compress((sample_run[0] / "vectors.npz").read_bytes()))
+    for path, says in ((tmp_path / "t.tsv", "looks like a phrase table"), (tmp_path / "copy.tsv", "a phrase table"),
+                       (tmp_path / "exp" / "metadata.tsv", "export's projector metadata"),
+                       (tmp_path / "v.npz.gz", "a compressed native .npz")):
+        res = run("neighbors", path, "the", ok=False)
+        assert res.exit_code in (2, 3) and says in res.stderr, (path, res.stderr)
+    assert '"kind": "phrases"' in run("info", tmp_path / "copy.tsv").stdout

@@ -158,11 +158,14 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     if fmt == "native":
         return _load_native(path, mmap)
     data = read_bounded(path, head)
+    if data.startswith(b"PK") and not head.startswith(b"PK"):  # a compressed .npz
+        raise FormatError(f"{path}: a compressed native .npz; decompress it first (native files are read "
+                          "memory-mapped, and are not compressed)")
     try:
         return _parse_text_or_binary(path, data, fmt)
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
-        if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors"):
+        if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors", "projector-metadata", "phrases"):
             from embedcli.vectorfile.kinds import _KIND_NAMES
 
             raise WrongKindError(f"{path}: this looks like {_KIND_NAMES.get(kind, kind)}, not vectors; give a vectors file "

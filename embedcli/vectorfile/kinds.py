@@ -10,7 +10,8 @@ from embedcli.npzfile import NpzReader
 def sniff_kind(path: str, sample: bytes | None = None) -> str:
     """A guess of what an embedcli-related file is, from its sidecar or its first 64 kB:
     ``matrix``, ``vectors``, ``fasttext-model``, ``vocabulary``, ``edges`` (a graph edge list with integer
-    nodes), ``projector-vectors`` (tab-separated numbers, no keys), ``tokens``, ``sidecar`` or ``unknown``."""
+    nodes), ``projector-vectors`` (tab-separated numbers, no keys), ``phrases`` (a phrase table), ``tokens``,
+    ``sidecar`` or ``unknown``."""
     from embedcli.errors import InputError
     from embedcli.provenance import read_sidecar
     from embedcli.vectorfile import FASTTEXT_MAGIC, read_sample
@@ -26,6 +27,8 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
             sample = read_sample(path)
         except (FormatError, InputError, OSError, EOFError):
             return "unknown"
+    if sample.startswith(b"#embedcli-phrases "):
+        return "phrases"
     kind, lines = _sample_kind(sample, FASTTEXT_MAGIC)
     if kind is not None:
         return kind
@@ -124,7 +127,7 @@ def describe(path: str) -> dict:
             r.close()
     note = "no embedcli metadata: not written by embedcli (or its .meta.json was removed)"
     kind = sniff_kind(path)
-    if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors"):
+    if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors", "projector-metadata", "phrases"):
         return {"kind": kind, "note": note if kind != "sidecar" else "provenance of " + path[: -len(".meta.json")]}
     d = read_vectors(path)
     out = {"kind": "vectors", "format": d.meta.get("source_format"), "shape": [len(d.words), int(d.vectors.shape[1])],
@@ -157,7 +160,8 @@ _KIND_NAMES = {"tokens": "a tokens file", "vocabulary": "a vocabulary (word<TAB>
                "words": "a vectors file", "documents": "a document-vectors file", "nodes": "a node-vectors file",
                "matrix": "a count matrix (embedcli cooccur/termdoc)", "fasttext-model": "a fastText model",
                "sidecar": "a .meta.json provenance sidecar", "edges": "a graph edge list", "plot": "a plot",
-               "projector-vectors": "export's projector vectors"}
+               "projector-vectors": "export's projector vectors", "projector-metadata": "export's projector metadata",
+               "phrases": "a phrase table (phrases --phrases-output)"}
 
 
 def other_kind_error(path: str, expected: str, expected_kind: str):
