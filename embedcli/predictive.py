@@ -215,7 +215,9 @@ def _check_corpus(path: str, name: str | None = None) -> tuple[bool, bool]:
     foreign, tail = False, b""
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
-            foreign = foreign or _FOREIGN_SPACE.search(tail + block) is not None
+            # the block, and its first bytes after the last block's (a character cut by the block's edge)
+            foreign = foreign or _FOREIGN_SPACE.search(block) is not None or \
+                _FOREIGN_SPACE.search(tail + block[:2]) is not None
             tail = block[-2:]
             try:
                 dec.decode(block)

@@ -84,8 +84,17 @@ def test_predictive_stage_functions(tmp_path, small_tokens):
     model, _ = train_fasttext(str(small_tokens), FastTextSpec(vector_size=8, epochs=1, bucket=1000, workers=1))
     assert model.wv.vector_size == 8
     out = io.BytesIO()
-    st = learn_phrases(str(small_tokens), out, PhrasesSpec(min_count=3, threshold=5))
+    table = io.BytesIO()
+    st = learn_phrases(str(small_tokens), out, PhrasesSpec(min_count=3, threshold=5), table_out=table)
     assert st["provenance"]["spec"]["threshold"] == 5 and out.getvalue()
+    from embedcli.phrases import apply_phrases, read_table
+
+    (tmp_path / "table.tsv").write_bytes(table.getvalue())
+    spec, tables, sha = read_table(str(tmp_path / "table.tsv"))
+    assert spec.threshold == 5 and sum(map(len, tables)) == st["phrases_per_pass"][0] == len(tables[0])
+    again = io.BytesIO()
+    st2 = apply_phrases(str(small_tokens), again, str(tmp_path / "table.tsv"), workers=1)
+    assert again.getvalue() == out.getvalue() and st2["phrase_table_sha256"] == sha == st["phrase_table_sha256"]
 
 
 # --------------------------------------------------------------------------- Vectors queries

@@ -52,7 +52,7 @@ def _load_native(path: str, mmap: bool) -> VectorData:
 def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData:
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Windows editors): not part of the first word
         data = data[3:]
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():  # (the whole file is copied only when its start is blank)
         raise FormatError(f"{path}: empty vectors file")
     nl = data.find(b"\n")
     first = data[: nl if nl >= 0 else len(data)]
@@ -134,12 +134,13 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
     out = None  # (n, dim) float32, filled block by block when the header gives n
     lineno = first_lineno
     for pos, stop in _row_blocks(data, start, end):
-        block_words, rests = _split_rows(path, data[pos:stop], lineno)
+        chunk = data[pos:stop]
+        block_words, rests = _split_rows(path, chunk, lineno)
         if dim is None:
             dim = len(rests[0].split())
             if dim == 0:
                 raise FormatError(f"{path}:{first_lineno}: a word with no values")
-        values = _row_values(path, rests, dim, lineno)
+        values = _row_values(path, rests, dim, lineno, any(c in chunk for c in _IRREGULAR))
         if n is not None:
             out = np.empty((n, dim), np.float32) if out is None else out
             out[len(words) : len(words) + len(block_words)] = values
@@ -186,10 +187,20 @@ def _split_rows(path: str, chunk: bytes, lineno: int) -> tuple[list[str], list[s
     return words, rests
 
 
-def _row_values(path: str, rests: list[str], dim: int, lineno: int) -> np.ndarray:
-    """``(len(rests), dim) float32`` from the value parts of text rows, naming the first bad line."""
+#: White space other than spaces between values.  Without it, a row with ``dim - 1`` spaces holds at
+#: most ``dim`` values, so the block's total (checked after parsing) catches any row short of values
+#: (two spaces in a row); with it, a row may also hold more, and two such rows could add up: then
+#: every row is counted.  (Searching for two spaces in a row would cost more than the parse's tenth.)
+_IRREGULAR = (b"\t", b"\x0b", b"\x0c")
+
+
+def _row_values(path: str, rests: list[str], dim: int, lineno: int, irregular: bool = True) -> np.ndarray:
+    """``(len(rests), dim) float32`` from the value parts of text rows, naming the first bad line.
+    ``irregular``: the rows may hold white space other than single spaces (:data:`_IRREGULAR`,
+    checked once per block by the caller), so each row's values are counted the slow way."""
     def odd(r: str) -> bool:  # not exactly dim values separated by single spaces (a tab, two spaces)
-        return r.count(" ") != dim - 1 or "\t" in r or "  " in r or r[:1] == " "
+        return r.count(" ") != dim - 1 or (irregular and ("\t" in r or "  " in r or r[:1] == " " or
+                                                          "\x0b" in r or "\x0c" in r))
 
     bad = next((i for i, r in enumerate(rests) if odd(r)), None)
     if bad is not None:
@@ -208,8 +219,11 @@ def _row_values(path: str, rests: list[str], dim: int, lineno: int) -> np.ndarra
             values = np.empty(0, np.float32)
     if values.size != len(rests) * dim:
         for i, r in enumerate(rests):
+            parts = r.split()
+            if len(parts) != dim:  # two spaces in a row where a value is missing
+                raise FormatError(f"{path}:{lineno + i}: expected {dim} values after the word, got {len(parts)}")
             try:
-                np.array(r.split(), dtype=np.float32)
+                np.array(parts, dtype=np.float32)
             except ValueError:
                 raise FormatError(f"{path}:{lineno + i}: non-numeric value") from None
         raise FormatError(f"{path}: could not parse values")
