@@ -7,6 +7,7 @@ from conftest import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import embedcli.cooccur as co
 import embedcli.fileio as eio
 from embedcli.cooccur import cooccurrence_matrix
 from embedcli.specs import CooccurSpec, VocabSpec
@@ -49,16 +50,18 @@ docs_strategy = st.lists(st.lists(st.sampled_from("a b c d e f g h".split()), ma
     cross=st.booleans(),
     min_count=st.integers(1, 3),
     chunk=st.sampled_from([8, 24, 1 << 20]),
+    dense=st.sampled_from([0, 6, 1 << 21]),
 )
-def test_matches_brute_force(tmp_path_factory, docs, window, context, weighting, cross, min_count, chunk):
+def test_matches_brute_force(tmp_path_factory, docs, window, context, weighting, cross, min_count, chunk, dense):
     counter = Counter(t for d in docs for t in d)
     if not counter or max(counter.values()) < min_count:
         return
     path = tmp_path_factory.mktemp("h") / "tokens.txt"
     path.write_text("".join(" ".join(d) + "\n" for d in docs))
     vocab = Vocabulary.from_counter(counter, VocabSpec(min_count=min_count))
-    old = eio.CHUNK_BYTES
+    old, old_dense = eio.CHUNK_BYTES, co.DENSE_PRODUCT
     eio.CHUNK_BYTES = chunk  # small blocks: exercises the carry-over between blocks and long-line pieces
+    co.DENSE_PRODUCT = dense  # all pairs sparse, some in the dense table, or all there
     try:
         p = CooccurSpec(window=window, context=context, window_weighting=weighting, cross_documents=cross)
         try:
@@ -67,7 +70,7 @@ def test_matches_brute_force(tmp_path_factory, docs, window, context, weighting,
             assert "no token of the vocabulary" in str(e)
             return
     finally:
-        eio.CHUNK_BYTES = old
+        eio.CHUNK_BYTES, co.DENSE_PRODUCT = old, old_dense
     np.testing.assert_allclose(M, brute_force(docs, vocab, window, context, weighting, cross), rtol=1e-6, atol=1e-9)
 
 
@@ -152,6 +155,34 @@ def test_matrix_does_not_depend_on_workers(small_tokens, monkeypatch, options):
         for a in ("data", "indices", "indptr"):
             assert np.array_equal(getattr(M, a), getattr(got[0], a))
     assert got[0].nnz > 1000
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(window_weighting="linear", window=7, context="left"),
+    dict(dynamic_window=True, sample=1e-3, seed=7),
+])
+def test_dense_table_gives_the_same_bits(small_tokens, monkeypatch, options):
+    """Pairs of two frequent words are summed in a dense table, the others in sparse blocks: any
+    split of the pairs between them gives the same matrix (integer weight units), and the split
+    really happens on this text (the real vocabulary's pairs fall on both sides)."""
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=2))
+    monkeypatch.setattr(eio, "CHUNK_BYTES", 30_000)
+    got = []
+    for product in (0, 40, 5_000, co.DENSE_PRODUCT):
+        monkeypatch.setattr(co, "DENSE_PRODUCT", product)
+        got.append(cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(**options)))
+    for M in got[1:]:
+        for a in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(M, a), getattr(got[0], a))
+    rows, cols = got[0].nonzero()
+    in_table = (rows + 1) * (cols + 1) <= 5_000
+    assert 0.05 < in_table.mean() < 0.95 and len(vocab) ** 2 > 5_000
+    monkeypatch.setattr(co, "DENSE_PRODUCT", 0)  # float32 weights (beyond lcm 2**20): equal to rounding
+    a = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=20))
+    monkeypatch.setattr(co, "DENSE_PRODUCT", 5_000)
+    b = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec(window=20))
+    assert (a != 0).nnz == (b != 0).nnz and (abs(a - b) > 1e-4 * abs(a)).nnz == 0
 
 
 def test_termdoc_does_not_depend_on_workers(small_tokens, monkeypatch):
