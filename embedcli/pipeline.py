@@ -374,7 +374,9 @@ def _trained_reusable(f: dict, outdir: str, method: str, spec, vocab: VocabSpec,
     ``spec`` and ``vocab`` on these tokens, with as many threads (the result depends on them)."""
     from embedcli.resume import recorded
 
-    if method == "fasttext" and spec.bucket is None:  # sized from the vocabulary, recorded as sized
+    if method == "fasttext" and not spec.ngrams:  # no n-grams: recorded with no table
+        spec = spec.replace(bucket=0)
+    elif method == "fasttext" and spec.bucket is None:  # sized from the vocabulary, recorded as sized
         from embedcli.predictive import auto_bucket
 
         spec = spec.replace(bucket=auto_bucket(n_words))

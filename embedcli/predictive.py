@@ -498,6 +498,8 @@ def train_fasttext(tokens: str, spec: FastTextSpec | None = None, vocab: VocabSp
 
     spec = spec or FastTextSpec()
     vocab = vocab or VocabSpec()
+    if not spec.ngrams:  # fastText's -maxn 0: no n-grams, no table (recorded as such)
+        spec = spec.replace(bucket=0)
     auto = spec.bucket is None
     if auto:
         if n_words is None:

@@ -259,16 +259,26 @@ class FastTextSpec(Word2VecSpec):
     """gensim ``FastText`` (``embedcli fasttext``): word2vec's parameters plus character n-grams."""
 
     minn: int = param(3, "Shortest character n-gram.", lo=1, hi=100)
-    maxn: int = param(6, "Longest character n-gram.", lo=1, hi=100)
+    maxn: int = param(6, "Longest character n-gram; 0: no character n-grams (as fastText's -maxn 0: plain "
+                      "word vectors, no hash table, so no vectors for unseen words).", lo=0, hi=100)
     bucket: int | None = param(2000000, "Hash buckets for character n-grams: fastText's default, 4 x dim bytes "
                                "each (800 MB at 100 dims). pipeline sizes it from the vocabulary instead "
-                               "(embedcli.predictive.auto_bucket); None in the library does the same.",
-                               lo=1, hi=2**31 - 1)
+                               "(embedcli.predictive.auto_bucket); None in the library does the same. "
+                               "Ignored (0) with maxn 0.", lo=0, hi=2**31 - 1)
 
     def _check(self) -> None:
         super()._check()
-        if self.maxn < self.minn:
-            raise ParameterError("maxn", self.maxn, f"must be at least minn={self.minn}", also=("minn",))
+        if self.maxn and self.maxn < self.minn:
+            raise ParameterError("maxn", self.maxn, f"must be 0 (no character n-grams) or at least minn={self.minn}",
+                                 also=("minn",))
+        if self.bucket == 0 and self.maxn:
+            raise ParameterError("bucket", 0, "leaves no room for character n-grams: give maxn=0 to train "
+                                 "without them", also=("maxn",))
+
+    @property
+    def ngrams(self) -> bool:
+        """Whether the model has character n-grams (``maxn`` > 0)."""
+        return self.maxn > 0
 
 
 # --------------------------------------------------------------------------- documents

@@ -99,6 +99,26 @@ def test_fasttext_model_metadata_and_vectors_output(fasttext_model, tmp_path, sa
     assert v.dim == 50 and v.meta["minn"] == 3 and v.meta["maxn"] == 6 and v.meta["bucket"] == 100000
 
 
+def test_fasttext_without_character_ngrams(tmp_path, sample_run):
+    """--maxn 0 is fastText's way to train plain word vectors: no hash table (bucket 0, recorded),
+    unseen words have no vector; such a model (minn 3 > maxn 0 in its header, as fastText itself
+    writes it) reads back; impossible n-gram settings are one-line errors."""
+    tokens = sample_run[0] / "tokens.txt"
+    out = tmp_path / "plain.bin"
+    run("fasttext", tokens, "-o", out, "--maxn", "0", "--epochs", "1", "--dim", "20", "-q")
+    assert out.stat().st_size < 20 * 4 * 50_000  # no 2M x dim table
+    v = Vectors.load(str(out))
+    assert v.meta["maxn"] == 0 and v.meta["bucket"] == 0 and v.oov is None
+    assert json.loads((tmp_path / "plain.bin.meta.json").read_text())["provenance"]["spec"]["bucket"] == 0
+    assert run("neighbors", out, "war", "-k", "3").stdout.count("\n") == 3
+    res = run("neighbors", out, "warr", ok=False)
+    assert res.exit_code == 4 and "not in vocabulary: warr" in res.stderr
+    for args, text in ((("--maxn", "2"), "--maxn 2: must be 0 (no character n-grams) or at least --minn 3"),
+                       (("--bucket", "0"), "--bucket 0: leaves no room for character n-grams: give --maxn 0")):
+        res = run("fasttext", tokens, "-o", tmp_path / "x.bin", *args, ok=False)
+        assert res.exit_code == 2 and text in res.stderr and res.stderr.count("\n") == 1
+
+
 def test_not_a_fasttext_model(tmp_path, fasttext_model):
     fake = tmp_path / "model.bin"
     fake.write_bytes(b"this is not a model at all\n" * 10)

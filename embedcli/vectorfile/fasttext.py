@@ -71,7 +71,8 @@ def _check_fasttext_size(path: str) -> None:
     args = struct.unpack("<2i12id", head[:64])
     dim, bucket, minn, maxn = args[2], args[10], args[11], args[12]
     vocab_size, nwords, nlabels = struct.unpack("<3i", head[64:76])
-    if not (0 < dim <= 100000 and 0 <= bucket and 0 <= nwords <= vocab_size and 0 <= minn <= maxn < 1000):
+    if not (0 < dim <= 100000 and 0 <= bucket and 0 <= nwords <= vocab_size and 0 <= minn < 1000 and 0 <= maxn < 1000
+            and (maxn == 0 or minn <= maxn)):  # -maxn 0: no character n-grams (any minn)
         raise FormatError(f"{path}: corrupt fastText model header")
     if nlabels:
         raise FormatError(f"{path}: supervised fastText models (labels) are not supported")
@@ -142,8 +143,11 @@ def load_fasttext(path: str) -> VectorData:
     def oov(word: str) -> np.ndarray:
         return np.asarray(kv.get_vector(word), dtype=np.float32)
 
+    ngrams = kv.bucket > 0 and 0 < kv.max_n and kv.min_n <= kv.max_n  # else unseen words have no vector
+
     from embedcli.vectorfile import VectorData
 
-    return VectorData(list(kv.index_to_key), np.asarray(kv.vectors, dtype=np.float32), counts, meta, None, oov)
+    return VectorData(list(kv.index_to_key), np.asarray(kv.vectors, dtype=np.float32), counts, meta, None,
+                      oov if ngrams else None)
 
 
