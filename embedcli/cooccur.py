@@ -157,7 +157,7 @@ MAX_WEIGHT_SCALE = 2**20
 def weight_units(window: int, weighting: str) -> tuple[np.ndarray, int]:
     """The distance weights as integers over a common denominator: ``(units (window,), scale)`` with
     ``weight(d) = units[d-1] / scale``; ``units`` int32 or int64 (whichever cannot overflow in one
-    product), or float32 weights and ``scale`` 1 when the denominator would exceed
+    piece), or float32 weights and ``scale`` 1 when the denominator would exceed
     :data:`MAX_WEIGHT_SCALE` (harmonic weights beyond window 16).
 
     Counting in integer units makes every sum exact, so the matrix does not depend on how the
@@ -176,7 +176,7 @@ def weight_units(window: int, weighting: str) -> tuple[np.ndarray, int]:
     if scale > MAX_WEIGHT_SCALE:
         return distance_weights(window, weighting).astype(np.float32), 1
     units = np.rint(distance_weights(window, weighting) * scale).astype(np.int64)
-    # one product sums at most PAIRS_PER_PRODUCT // window tokens' contexts per cell
+    # one piece sums at most PAIRS_PER_PRODUCT // window tokens' contexts per cell
     fits32 = scale * (PAIRS_PER_PRODUCT // window + 1) * window < 2**31
     return units.astype(np.int32 if fits32 else np.int64), scale
 
@@ -395,8 +395,8 @@ class _DenseTable:
         return sp.csr_matrix((t[nz].astype(np.float64), cols, indptr), shape=(V, V))
 
 
-#: Most (token, context) slots one sparse product handles: bounds the working set of a block
-#: (about 13 bytes a slot) whatever the window, e.g. 4,000 tokens a product at window 1,000.
+#: Most (token, context) slots counted at once (one piece of a block): bounds the working set
+#: (tens of bytes a slot) whatever the window, e.g. 4,000 tokens a piece at window 1,000.
 PAIRS_PER_PRODUCT = 4_000_000
 
 
@@ -460,9 +460,9 @@ def _pair_counts(ids: np.ndarray, ctx: np.ndarray, valid: np.ndarray, wts: np.nd
     ``key`` instead."""
     if dense is not None:
         word = np.maximum(ids, 0)  # -1 (out of the vocabulary) is not valid anyway
-        sq = valid & (ctx < dense.limit[word])
-        dense.add(key, (dense.start[word] + ctx)[sq], np.repeat(wts, sq.sum(axis=1)))
-        valid = valid & ~sq
+        in_table = valid & (ctx < dense.limit[word])
+        dense.add(key, (dense.start[word] + ctx)[in_table], np.repeat(wts, in_table.sum(axis=1)))
+        valid = valid & ~in_table
     rows = np.broadcast_to(ids, ctx.shape)[valid]
     # duplicates summed in weight units (exact; float32 weights only beyond MAX_WEIGHT_SCALE)
     return sp.csr_matrix((np.repeat(wts, valid.sum(axis=1)), (rows, ctx[valid])), shape=(V, V))
