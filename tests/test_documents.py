@@ -394,6 +394,21 @@ def test_empty_documents_are_never_neighbours(tmp_path, word_vectors):
     assert res.exit_code == 4 and "'d2' has a zero vector" in res.stderr
 
 
+def test_zero_vectors_in_pair_queries_are_noted(tmp_path):
+    """similarity, analogy and doesnt-match answer with a zero vector as gensim does (cosine 0) but
+    say so on stderr, once per word; --quiet keeps stderr empty."""
+    vec = tmp_path / "z.txt"
+    vec.write_text("4 3\nd2 0 0 0\nking 1 0.5 0\nqueen 0.9 0.6 0.1\nman 0.2 0.1 0.9\n")
+    note = "zero vector (cosine 0 with every word, by convention): d2"
+    res = run("similarity", vec, "d2", "king")
+    assert res.stdout == "d2\tking\t0.000000\n" and res.stderr.count(note) == 1
+    assert note not in run("similarity", vec, "queen", "king").stderr
+    assert run("analogy", vec, "man", "king", "d2").stderr.count(note) == 1
+    res = run("doesnt-match", vec, "d2", "d2", "king", "queen")
+    assert res.stderr.count(note) == 1 and res.stdout.endswith("\td2\n")
+    assert run("similarity", vec, "d2", "king", "-q").stderr == ""
+
+
 def test_reference_stopword_file_by_another_path(tmp_path, word_vectors, topic_docs, monkeypatch):
     """A reference made with --stopwords FILE: the same file given as ./FILE is no conflict; run
     from another folder, the reference's relative path is not found and the message says to give it."""

@@ -115,9 +115,15 @@ class Reporter:
     def words(self, text: str) -> list[str]:
         return [self.key(w) for w in text.split()]
 
-    def note(self, lineno, unknown: list[str], oov: list[str]) -> None:
+    def note(self, lineno, unknown: list[str], oov: list[str], words: list[str] = ()) -> None:
+        """Notes on stderr: unknown words (with suggestions), words built from character n-grams,
+        and ``words`` whose vector is zero (a document with no known word, an empty node), whose
+        cosine with anything is 0 by convention (as gensim's)."""
         if self.quiet:
             return
+        zero = [w for w in dict.fromkeys(words) if w in self.v and not self.v.get_vector(w).any()]
+        if zero:
+            warn(f"{_where(lineno)}zero vector (cosine 0 with every word, by convention): {' '.join(zero)}")
         if unknown:
             hint = ""
             if self.suggested < 20:  # suggestions cost a scan of the vocabulary: the first few only

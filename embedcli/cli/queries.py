@@ -176,7 +176,7 @@ def analogy(vectors_path, words, fmt, skip_unknown, verbatim, quiet, **kw):
         if error:
             rep.malformed(lineno, text, error, {"query": parts}, 5)
             continue
-        rep.note(lineno, ans.unknown, ans.oov)
+        rep.note(lineno, ans.unknown, ans.oov, keys[:3])
         rec = {"query": parts[:3], "method": spec.method,
                "answers": [{"word": w, "score": round(sc, 6)} for w, sc in ans.answers]}
         if ans.unknown:
@@ -229,7 +229,7 @@ def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
         w1, w2 = " ".join(sets[0]), " ".join(sets[1])
         unknown = [w for w in sets[0] + sets[1] if w not in v and v.oov is None]
         oov = [w for w in sets[0] + sets[1] if v.is_oov(w)]
-        rep.note(lineno, unknown, oov)
+        rep.note(lineno, unknown, oov, sets[0] + sets[1])
         rec: dict = {"w1": w1, "w2": w2, "similarity": None}
         if unknown:
             rec["unknown"] = unknown
@@ -274,7 +274,7 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
             rep.malformed(lineno, q, "needs at least two words", {"words": ws}, 2)
             continue
         unknown = [w for w in ws if w not in v and v.oov is None]
-        rep.note(lineno, unknown, [w for w in ws if v.is_oov(w)])
+        rep.note(lineno, unknown, [w for w in ws if v.is_oov(w)], ws)
         if unknown:
             rep.emit({"words": ws, "doesnt_match": None, "unknown": unknown}, [[" ".join(ws), ""]], False)
             continue
