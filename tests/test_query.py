@@ -111,6 +111,12 @@ def test_doesnt_match_and_set_similarity(vec_path, unit):
     assert abs(float(res.stdout.split("\t")[2]) - a @ b / np.linalg.norm(a) / np.linalg.norm(b)) < 1e-5
     res = run("similarity", vec_path, "-", input="war army\tpeace law\nwar peace\n")
     assert len(res.stdout.splitlines()) == 2
+    # queries are echoed as typed (a batch job joins its input on them), answers too
+    res = run("similarity", vec_path, "-", input="War  Army\tpeace\nWAR Peace\n")
+    assert [line.split("\t")[:2] for line in res.stdout.splitlines()] == [["War Army", "peace"], ["WAR", "Peace"]]
+    assert res.stdout.splitlines()[1].split("\t")[2] == run("similarity", vec_path, "war", "peace").stdout.split("\t")[2].strip()
+    rec = json.loads(run("doesnt-match", vec_path, "War", "Army", "NAVY", "Happiness", "--format", "json").stdout)
+    assert rec["words"] == ["War", "Army", "NAVY", "Happiness"] and rec["doesnt_match"] in rec["words"]
 
 
 def test_quiet_query_commands_print_no_notes(vec_path):

@@ -226,7 +226,7 @@ def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
         if len(sets) != 2 or not all(sets):
             rep.malformed(lineno, q, f"expected 'W1 W2' (or two tab-separated word sets), got {q!r}", {"line": q}, 3)
             continue
-        w1, w2 = " ".join(sets[0]), " ".join(sets[1])
+        w1, w2 = (" ".join(p.split()) for p in q.split("\t")) if "\t" in q else q.split()  # as typed
         unknown = [w for w in sets[0] + sets[1] if w not in v and v.oov is None]
         oov = [w for w in sets[0] + sets[1] if v.is_oov(w)]
         rep.note(lineno, unknown, oov, sets[0] + sets[1])
@@ -235,7 +235,7 @@ def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
             rec["unknown"] = unknown
             rep.emit(rec, [[w1, w2, ""]], False)
             continue
-        sim = v.similarity(w1, w2) if len(sets[0]) == len(sets[1]) == 1 else v.n_similarity(sets[0], sets[1])
+        sim = v.similarity(*sets[0], *sets[1]) if len(sets[0]) == len(sets[1]) == 1 else v.n_similarity(*sets)
         rec["similarity"] = round(sim, 6)
         if oov:
             rec["oov"] = oov
@@ -276,10 +276,11 @@ def doesnt_match(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
         unknown = [w for w in ws if w not in v and v.oov is None]
         rep.note(lineno, unknown, [w for w in ws if v.is_oov(w)], ws)
         if unknown:
-            rep.emit({"words": ws, "doesnt_match": None, "unknown": unknown}, [[" ".join(ws), ""]], False)
+            rep.emit({"words": q.split(), "doesnt_match": None, "unknown": unknown}, [[" ".join(q.split()), ""]], False)
             continue
-        odd = v.doesnt_match(ws)
-        rep.emit({"words": ws, "doesnt_match": odd}, [[" ".join(ws), odd]], True)
+        typed = q.split()  # echoed as typed; the answer too
+        odd = typed[ws.index(v.doesnt_match(ws))]
+        rep.emit({"words": typed, "doesnt_match": odd}, [[" ".join(typed), odd]], True)
     return rep.status()
 
 
