@@ -60,7 +60,7 @@ def write_projector(vectors: Vectors, outdir: str, labels: list[tuple[str, dict[
     with atomic_output(os.path.join(outdir, "vectors.tsv"), "wb", sidecar=side("projector-vectors")) as f:
         for i in range(0, n, 4096):
             buf = io.StringIO()
-            np.savetxt(buf, X[i:i + 4096], fmt="%.7g", delimiter="\t")
+            np.savetxt(buf, X[i:i + 4096], fmt="%.9g", delimiter="\t")  # 9 digits: float32 read back exactly
             f.write(buf.getvalue().encode("utf-8"))
     labelled = {}
     with atomic_output(os.path.join(outdir, "metadata.tsv"), "wb", sidecar=side("projector-metadata")) as f:

@@ -296,7 +296,9 @@ def read_head(path: str, what: str = "input") -> bytes:
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
     if head[:2] in _PICKLE_MAGIC or head[:1] == b"(":
-        raise FormatError(f"{path}: looks like a Python pickle; embedcli never loads pickles")
+        raise FormatError(f"{path}: looks like a Python pickle; embedcli never loads pickles (a gensim model or "
+                          "KeyedVectors: write it with save_word2vec_format, or a fastText model with "
+                          "gensim.models.fasttext.save_facebook_model)")
     return head
 
 

@@ -4,8 +4,10 @@ A matrix file is an embedcli ``.npz`` (see :mod:`embedcli.npzfile`) with members
 ``data``, ``indices``, ``indptr`` (CSR), ``shape``, ``row_words``/``col_words``
 (newline-joined UTF-8), ``row_counts``/``col_counts`` and ``embedcli_meta``
 (JSON: format, format_version, kind, embedcli version, the parameters that
-built it).  ``numpy.load`` reads it; ``scipy.sparse.csr_matrix((data, indices,
-indptr), shape)`` rebuilds the matrix.
+built it), and ``format`` (``b"csr"``).  ``scipy.sparse.load_npz`` reads the matrix (files
+of embedcli 0.3 and later); ``numpy.load`` reads every member, and
+``scipy.sparse.csr_matrix((data, indices, indptr), shape)`` rebuilds the matrix.  A matrix
+made elsewhere becomes an input of ``embedcli svd`` through :class:`CountMatrix` and :meth:`CountMatrix.save`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class CountMatrix:
                 "indices": m.indices,
                 "indptr": m.indptr,
                 "shape": np.asarray(m.shape, dtype=np.int64),
+                "format": np.asarray(b"csr"),  # what scipy.sparse.load_npz needs to read the matrix
                 "row_words": text_blob(self.row_words),
                 "col_words": text_blob(self.col_words),
                 "row_counts": np.asarray(self.row_counts, dtype=np.int64),

@@ -130,7 +130,11 @@ class NpzReader:
         except Exception as e:  # a corrupt zip directory raises BadZipFile, ValueError, struct.error, ...
             raise FormatError(f"{path}: not a valid .npz file ({type(e).__name__}: {e})") from None
         if META not in self.names:
-            raise FormatError(f"{path}: not an embedcli file (no {META} member)")
+            scipy = {"data", "indices", "indptr", "shape", "format"} <= self.names
+            raise FormatError(f"{path}: not an embedcli file (no {META} member)" + (
+                "; a scipy.sparse.save_npz matrix has no row or column words: make an embedcli matrix of it with "
+                "embedcli.matrix.CountMatrix(matrix, words, words, counts, counts, 'cooccurrence').save(path)"
+                if scipy else ""))
         try:
             self.meta = json.loads(bytes(self.array(META)).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:

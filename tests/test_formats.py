@@ -173,3 +173,26 @@ def test_text_rows_with_tabs_or_double_spaces_cannot_shift_values(tmp_path):
     assert np.array_equal(np.asarray(Vectors.load(str(tmp_path / "tabs.txt")).vectors), [[1, 2], [3, 4]])
     (tmp_path / "nbsp.txt").write_text("2 2\na 1 2\nb 3 4\n\u00a0\n")
     assert Vectors.load(str(tmp_path / "nbsp.txt")).words == ["a", "b"]
+
+
+def test_matrices_are_read_by_scipy_and_made_from_scipy(tmp_path, small_tokens):
+    """scipy.sparse.load_npz reads a matrix embedcli wrote; a scipy-saved matrix (no words) is refused
+    with the way to make one, and that way works through svd."""
+    import scipy.sparse as sp
+
+    from embedcli.matrix import CountMatrix
+
+    run("cooccur", small_tokens, "--min-count", "3", "-o", tmp_path / "m.npz", "-q")
+    M = sp.load_npz(tmp_path / "m.npz")
+    cm = CountMatrix.load(str(tmp_path / "m.npz"))
+    assert M.format == "csr" and (M != cm.matrix).nnz == 0 and M.nnz > 1000
+    sp.save_npz(tmp_path / "scipy.npz", M)
+    res = run("svd", tmp_path / "scipy.npz", "-o", tmp_path / "v.npz", ok=False)
+    assert res.exit_code == 3 and "CountMatrix(matrix, words, words, counts, counts" in res.stderr
+    assert res.stderr.count("\n") == 1
+    CountMatrix(sp.load_npz(tmp_path / "scipy.npz"), cm.row_words, cm.col_words, cm.row_counts, cm.col_counts,
+                "cooccurrence").save(str(tmp_path / "mine.npz"))
+    run("svd", tmp_path / "mine.npz", "--dim", "20", "-o", tmp_path / "v.npz", "-q")
+    run("svd", tmp_path / "m.npz", "--dim", "20", "-o", tmp_path / "w.npz", "-q")
+    a, b = Vectors.load(str(tmp_path / "v.npz")), Vectors.load(str(tmp_path / "w.npz"))
+    assert a.words == b.words and np.allclose(a.vectors, b.vectors, atol=1e-5)
