@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from embedcli.arguments import entry_point
-from embedcli.errors import DataError, InputError, ParameterError
+from embedcli.errors import DataError, FormatError, InputError, ParameterError
 from embedcli.fileio import Progress, scratch_prefix, spooled
 from embedcli.specs import DocvecSpec, cores
 from embedcli.vectors import Vectors, model_fingerprint
@@ -76,6 +76,7 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
                          "co-occurrence matrix, word2vec, fasttext, GloVe, ...)")
     vectors_name, reference_name = names
     if reference is not None:
+        check_reference(reference, reference_name)
         spec = DocvecSpec(**{k: v for k, v in reference["spec"].items() if k != "workers"}, workers=spec.workers)
         made = reference.get("vectors")
         if made is not None and made != model_fingerprint(vectors):
@@ -195,6 +196,28 @@ def _document_frequencies(path: str, index: dict, V: int, workers: int) -> tuple
         df += np.bincount(tf.indices, minlength=V)  # one entry per (document, term) present
         n_docs += tf.shape[0]
     return n_docs, df
+
+
+def check_reference(reference: dict, name: str) -> None:
+    """A reference's fields (``meta["docvec"]`` of a docvec output) have the types docvec reads
+    them as; the component's length is checked against the vectors later.
+
+    Raises:
+        FormatError: naming the reference (an edited or corrupt file).
+    """
+    def numbers(x) -> bool:
+        return isinstance(x, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in x)
+
+    def per_word(x, key) -> bool:
+        return isinstance(x, dict) and isinstance(x.get("words", []), list) and numbers(x.get(key, []))
+
+    ok = (isinstance(reference.get("spec"), dict)
+          and (reference.get("component") is None or numbers(reference["component"]))  # its length: below
+          and (reference.get("sif_p") is None or per_word(reference["sif_p"], "p"))
+          and (reference.get("idf") is None or per_word(reference["idf"], "idf")))
+    if not ok:
+        raise FormatError(f"{name}: corrupt docvec metadata (spec, component, sif_p or idf of the wrong type)")
 
 
 def _reference_idf(reference: dict, index: dict, V: int) -> np.ndarray:
@@ -344,10 +367,13 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
 
     from embedcli.provenance import find_stage
     from embedcli.specs import TokenizeSpec
-    from embedcli.tokenizer import load_stopwords, make_line_tokenizer
+    from embedcli.tokenizer import REGEX_SECONDS, load_stopwords, make_line_tokenizer
 
     recorded = docs.meta.get("source_model")
     path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
+    if not isinstance(path, (str, type(None))):
+        raise InputError("these document vectors' record of their model (source_model) is not a path; give the "
+                         "model (model_path; --model on the command line)")
     if model is not None:
         path = model_path or "the model given"
     if not (docs.meta.get("docvec") or docs.meta.get("kind") == "documents"):
@@ -361,6 +387,9 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         if not os.path.exists(path):
             raise InputError(f"{path}: no such file (the model of these document vectors; give another: "
                              "model_path, --model on the command line)")
+        if not model_path and not os.path.isfile(path):  # a recorded pipe or device is never read
+            raise InputError(f"{path}: not a regular file (recorded as the model of these document vectors; "
+                             "give the model: model_path, --model on the command line)")
         if not model_path and isinstance(recorded, dict) and model_stamp(path) != recorded:
             raise InputError(f"{path}: changed since these document vectors were made (size or time differs); "
                              "give it explicitly (model_path; --model on the command line) if it is still the right one")
@@ -385,13 +414,21 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         if comparable(made_by_svd) != comparable(model.provenance):
             raise InputError(f"{path}: is another SVD's model than the one that made these document vectors")
     tok = find_stage(model.provenance, "tokenize") or {}
-    spec = TokenizeSpec(**{k: v for k, v in (tok.get("spec") or {}).items()
-                           if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
-    line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
-                                                load_stopwords(spec.stopwords))
+    try:  # settings read from the model's provenance: a bad value is the file's fault, not an option's
+        recorded_spec = tok.get("spec") or {}
+        spec = TokenizeSpec(**{k: v for k, v in recorded_spec.items()
+                               if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
+        line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
+                                                    load_stopwords(spec.stopwords), timeout=REGEX_SECONDS)
+    except (ParameterError, TypeError, AttributeError) as e:
+        raise InputError(f"{path}: the tokenizer settings recorded in its provenance are unusable ({e})") from None
     if not texts:
         return np.zeros((0, docs.dim), np.float32)
-    lines = [line_tok(" ".join(t.split())) for t in texts]
+    try:
+        lines = [line_tok(" ".join(t.split())) for t in texts]
+    except TimeoutError:
+        raise InputError(f"{path}: the token pattern recorded in its provenance took more than {REGEX_SECONDS:g} s on "
+                         "the text (a pattern with catastrophic backtracking?)") from None
     if lower_after:
         lines = [x.lower() for x in lines]
     from embedcli.phrases import joiner_of

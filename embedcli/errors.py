@@ -69,3 +69,30 @@ class DependencyError(EmbedcliError, ImportError):
 
 #: Former name of :class:`InputError` (embedcli 0.1); kept for callers of the library.
 UsageError = InputError
+
+
+#: Deepest nesting accepted in the JSON of a file's metadata (provenance chains nest a few levels a
+#: stage); deeper documents would exhaust the recursion of the code that walks them.
+MAX_JSON_DEPTH = 200
+
+
+def parse_json(text: str | bytes):
+    """``json.loads`` for the metadata of files embedcli reads, which may come from anyone.
+
+    Raises:
+        ValueError: not JSON, or nested more than :data:`MAX_JSON_DEPTH` levels deep.
+    """
+    import json
+
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    stack = [(doc, 1)]
+    while stack:
+        x, depth = stack.pop()
+        if isinstance(x, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+            stack.extend((v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
+    return doc

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sys
+import zlib
 import tempfile
 import time
 from typing import IO, Iterator
@@ -18,6 +19,9 @@ from typing import IO, Iterator
 from embedcli.errors import DataError, InputError
 from embedcli.outputs import (COMPRESSED_SUFFIXES, PENDING_EXIT, atomic_output, atomic_path, scratch_prefix,  # noqa: F401
                               check_distinct, check_output_path, compression_of, refuse_compressed, refuse_stdout)
+
+#: What reading corrupt gzip/bz2/xz data raises (zlib.error and LZMAError are not OSErrors).
+CORRUPT_DATA_ERRORS = (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)
 
 #: Bytes read per chunk by the streaming readers.  Memory use of every streaming
 #: command is a small multiple of this, independent of the corpus length.
@@ -317,10 +321,45 @@ def open_binary(path: str) -> IO[bytes]:
     ext = os.path.splitext(path)[1].lower()
     try:
         if is_url(path):
-            return _open_raw(path, {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}.get(ext))
-        return _OPENERS.get(ext, open)(path, "rb")
+            f = _open_raw(path, {".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}.get(ext))
+        else:
+            f = _OPENERS.get(ext, open)(path, "rb")
     except OSError as e:
         raise InputError(f"{path}: cannot open: {e.strerror or e}") from None
+    return _CheckedReader(f, path) if ext in _OPENERS else f
+
+
+class _CheckedReader:
+    """A decompressing reader whose errors on corrupt data (zlib.error, LZMAError, "Invalid data
+    stream", EOFError) are :class:`DataError` naming the file; everything else is the reader's."""
+
+    def __init__(self, f, path: str):
+        self._f, self._path = f, path
+
+    def _call(self, name: str, *args):
+        try:
+            return getattr(self._f, name)(*args)
+        except CORRUPT_DATA_ERRORS as e:
+            raise DataError(f"{self._path}: cannot read: corrupt compressed data ({e})") from None
+
+    def read(self, *args) -> bytes:
+        return self._call("read", *args)
+
+    def readline(self, *args) -> bytes:
+        return self._call("readline", *args)
+
+    def __iter__(self):
+        while line := self.readline():
+            yield line
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._f.close()
+
+    def __getattr__(self, name: str):
+        return getattr(self._f, name)
 
 
 def iter_line_chunks(path: str, chunk_bytes: int | None = None,
@@ -360,7 +399,7 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
                 block = f.read(chunk_bytes if left is None else min(chunk_bytes, left))
                 if left is not None:
                     left -= len(block)
-            except (OSError, EOFError, lzma.LZMAError, ValueError) as e:
+            except CORRUPT_DATA_ERRORS as e:
                 raise DataError(f"{path}: cannot read: {e}") from None
             if stored is not None:
                 stored[0] = _stored_position(f)

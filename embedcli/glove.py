@@ -219,7 +219,7 @@ def read_glove_cooccurrence(path: str, vocab_path: str):
         with open(vocab_path, encoding="utf-8", errors="strict") as fh:
             for ln, line in enumerate(fh, 1):
                 parts = line.rstrip("\n").split(" ")
-                if len(parts) != 2 or not parts[0] or not parts[1].isdigit():
+                if len(parts) != 2 or not parts[0] or not (parts[1].isascii() and parts[1].isdigit()):
                     raise FormatError(f"{vocab_path}:{ln}: expected 'word count' (GloVe's vocab_count output)")
                 words.append(parts[0])
                 counts.append(int(parts[1]))

@@ -17,10 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from embedcli.arguments import entry_point
-from embedcli.errors import DataError, InputError
+from embedcli.errors import DataError, FormatError, InputError
 from embedcli.fileio import Progress, spooled
 from embedcli.specs import cores
 from embedcli.vectors import Vectors
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
 def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, float, dict]:
@@ -29,6 +33,7 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
     Raises:
         InputError: not the term vectors of an SVD of a term-document matrix, or made with an
             association (PPMI) that cannot be applied to one new document.
+        FormatError: its LSA metadata has fields of the wrong type or length (an edited file).
     """
     lsa = model.meta.get("lsa")
     s = model.meta.get("singular_values")
@@ -43,7 +48,12 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
                          "fold-in needs 'svd --association none' (the default) or log")
     if lsa.get("term_weights") is None and lsa.get("termdoc_weighting") != "count":
         raise InputError(where + "no stored term weights (made by an older embedcli); rebuild it")
-    spec = (model.provenance.get("spec") or {})
+    spec = model.provenance.get("spec") or {}
+    tw = lsa.get("term_weights")
+    if not (isinstance(spec, dict) and _number(spec.get("eig", 0.0)) and len(s) == model.dim
+            and (tw is None or (isinstance(tw, list) and len(tw) == len(model) and all(map(_number, tw))))):
+        raise FormatError(where + "corrupt LSA metadata (eig, singular values or term weights of the wrong type or "
+                          "length)")
     eig = float(spec.get("eig", 0.0))
     s = np.asarray(s, dtype=np.float64)
     if np.any(s <= 0):

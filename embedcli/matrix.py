@@ -142,7 +142,15 @@ class CountMatrix:
                 raise FormatError(f"{path}: matrix holds NaN or infinite values")
             if len(data) and data.min() < 0:
                 raise FormatError(f"{path}: matrix holds negative values (counts and weights are never negative)")
+            if len(data) and data.max() > np.finfo(np.float32).max:
+                raise FormatError(f"{path}: matrix holds values beyond float32's range (up to {data.max():.3g}); "
+                                  "the factorizations work in float32")
+            if data.dtype not in (np.float32, np.float64):  # float16, longdouble: computed in float64
+                data = data.astype(np.float64)
             matrix = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
+            if not matrix.has_canonical_format:  # unsorted or repeated columns in a row (not written by embedcli)
+                matrix = matrix.copy()  # the file's arrays may be read-only memory maps
+                matrix.sum_duplicates()
             row_words = blob_words(r.array("row_words"), path, n_rows)
             col_words = blob_words(r.array("col_words"), path, n_cols)
             row_counts, col_counts = r.array("row_counts"), r.array("col_counts")

@@ -45,8 +45,13 @@ class _DenseSymmetric:
     rmatmul = matmul
 
 
-def _symmetric_adjacency(graph: Graph) -> sp.csr_matrix:
+def _symmetric_adjacency(graph: Graph, scaled: bool = False) -> sp.csr_matrix:
+    """``A`` (symmetrized when directed); ``scaled``: divided by its largest weight first, which
+    leaves NetMF's matrix unchanged (``P`` and ``vol(G) D^-1`` do not depend on the scale) and keeps
+    weights near 1e308 from overflowing the sums."""
     A = graph.adjacency
+    if scaled and A.nnz:
+        A = (A * (1.0 / float(A.data.max()))).tocsr()
     return ((A + A.T) * 0.5).tocsr() if graph.directed else A
 
 
@@ -76,7 +81,7 @@ def netmf_matrix(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> 
     spec = spec or NetMFSpec()
     n = graph.n_nodes
     _check_size(graph, spec)
-    A = _symmetric_adjacency(graph)
+    A = _symmetric_adjacency(graph, scaled=True)
     degree = np.asarray(A.sum(axis=1)).ravel()
     vol = float(degree.sum())
     scale = 1.0 / np.sqrt(degree)
@@ -226,7 +231,8 @@ def netmf(graph: Graph, spec: NetMFSpec | None = None, progress=None) -> Vectors
     if progress is not None:
         progress.close()
     A = _symmetric_adjacency(graph)
-    degree = np.rint(np.asarray(A.sum(axis=1)).ravel()).astype(np.int64)
+    with np.errstate(over="ignore", invalid="ignore"):  # weights near 1e308: the largest counts saturate
+        degree = np.rint(np.minimum(np.asarray(A.sum(axis=1)).ravel(), 2.0**62)).astype(np.int64)
     inputs = {"graph": raw_file_record(graph.source)} if graph.source and graph.source != "-" else {}
     rec = stage_record("netmf", spec, inputs, graph_stats(graph))
     return Vectors(list(graph.nodes), X, degree,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from embedcli.errors import FormatError
+from embedcli.errors import FormatError, parse_json
 from embedcli.fileio import atomic_output
 
 META = "embedcli_meta"
@@ -136,8 +136,8 @@ class NpzReader:
                 "embedcli.matrix.CountMatrix(matrix, words, words, counts, counts, 'cooccurrence').save(path)"
                 if scipy else ""))
         try:
-            self.meta = json.loads(bytes(self.array(META)).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            self.meta = parse_json(bytes(self.array(META)).decode("utf-8"))
+        except ValueError as e:  # UnicodeDecodeError and JSONDecodeError too
             raise FormatError(f"{path}: corrupt metadata ({e})") from None
         if not isinstance(self.meta, dict):
             raise FormatError(f"{path}: corrupt metadata")

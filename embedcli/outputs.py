@@ -107,6 +107,9 @@ def check_distinct(inputs, outputs) -> None:
                 raise InputError(f"{out}: is also an input of this run ({src}); refusing to overwrite it")
             if _same_file(out, src + ".meta.json"):  # the input's provenance: the input would not read again
                 raise InputError(f"{out}: is the .meta.json sidecar of the input {src}; refusing to overwrite it")
+            if _same_file(out + ".meta.json", src):  # the output's provenance would replace the input
+                raise InputError(f"{src}: is an input of this run and would be replaced by the .meta.json sidecar "
+                                 f"of the output {out}; give another output name")
         for other in outs[i + 1:]:
             if _same_file(out, other):
                 raise InputError(f"{out}: is given for two outputs of this run ({other}); give distinct names")
@@ -207,7 +210,7 @@ def remove_leftovers(target: str) -> list[str]:
             continue
         tag = name[len(stem):].split(".", 1)[0]
         h, _, pid = tag.partition("-")
-        if h != host or not pid.isdigit() or int(pid) == os.getpid() or alive(int(pid)):
+        if h != host or not (pid.isascii() and pid.isdigit()) or int(pid) == os.getpid() or alive(int(pid)):
             continue
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, name))

@@ -24,7 +24,7 @@ import os
 import tempfile
 
 from embedcli.arguments import entry_point
-from embedcli.errors import DataError, FormatError
+from embedcli.errors import DataError, FormatError, parse_json
 from embedcli.fileio import Progress, is_url, open_binary, scratch_prefix
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import PhrasesSpec, cores
@@ -85,9 +85,9 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
         raise FormatError(f"{path}:1: not a phrase table: it should start with '{TABLE_MAGIC} {{settings}}' "
                           "(write one with 'embedcli phrases --phrases-output')")
     try:
-        settings = json.loads(head[len(TABLE_MAGIC) + 1:])
+        settings = parse_json(head[len(TABLE_MAGIC) + 1:])
         spec = PhrasesSpec(**{k: settings[k] for k in _SETTINGS})
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise FormatError(f"{path}:1: unreadable phrase-table settings ({e})") from None
     tables: list[dict] = [{} for _ in range(spec.passes)]
     for lineno, line in enumerate(lines[1:], 2):
@@ -97,7 +97,7 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
         try:
             if len(fields) != 3 or not fields[1] or fields[1] != fields[1].strip():
                 raise ValueError("expected pass<TAB>phrase<TAB>score")
-            p = int(fields[0]) if fields[0].isdigit() else 0
+            p = int(fields[0]) if fields[0].isascii() and fields[0].isdigit() else 0
             try:
                 score = float(fields[2])
             except ValueError:

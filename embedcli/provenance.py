@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 
-from embedcli.errors import EmbedcliError, FormatError
+from embedcli.errors import EmbedcliError, FormatError, parse_json
 
 SIDECAR_SUFFIX = ".meta.json"
 
@@ -102,6 +102,9 @@ def sidecar_tmp_for(data_tmp: str, target: str, sidecar: dict) -> str:
 def read_sidecar(path: str) -> dict | None:
     """The sidecar of ``path`` as a dict, or None when there is none.
 
+    Fields of the wrong type (``provenance``, ``file`` or ``meta`` not an object, ``kind`` not a
+    string) are left out, as if absent.
+
     Raises:
         FormatError: the sidecar exists but is not a JSON object.
     """
@@ -110,11 +113,15 @@ def read_sidecar(path: str) -> dict | None:
         return None
     try:
         with open(sc, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = parse_json(f.read())
     except (OSError, ValueError) as e:
         raise FormatError(f"{sc}: unreadable metadata ({e})") from None
     if not isinstance(doc, dict):
         raise FormatError(f"{sc}: unreadable metadata (not a JSON object)")
+    # fields of the wrong type (an edited or foreign file) are as good as absent: nothing reads them
+    for key, kind in (("provenance", dict), ("file", dict), ("meta", dict), ("kind", str)):
+        if key in doc and not isinstance(doc[key], kind):
+            del doc[key]
     return doc
 
 
@@ -184,7 +191,7 @@ def _url_provenance(url: str) -> dict:
         fs, p = url_fs(url)
         if not fs.isfile(p + ".meta.json"):
             return {"path": url}
-        doc = json.loads(fs.cat_file(p + ".meta.json"))
+        doc = parse_json(fs.cat_file(p + ".meta.json"))
         if not isinstance(doc, dict) or (doc.get("file") or {}).get("size") != fs.size(p):
             return {"path": url, "sidecar": "stale"}
     except (OSError, ValueError, EmbedcliError):

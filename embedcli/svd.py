@@ -33,6 +33,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
 
     Raises:
         ParameterError: ``dim`` >= min(n, m).
+        DataError: the randomized solver failed (values that overflow float32 arithmetic).
     """
     params = params or SVDSpec()
     n, m = X.shape
@@ -52,7 +53,11 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
             op = SparseOperator(X32, threads=params.workers or cores())
         del X32
         with op:
-            U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
+            try:
+                U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
+            except np.linalg.LinAlgError as e:  # NaN or overflow in the products
+                raise DataError(f"the SVD failed ({e}): the matrix's values overflow float32 arithmetic; "
+                                "scale them down") from None
         if progress is not None:
             progress.close()  # ends the status line on a terminal
     else:
@@ -199,8 +204,10 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
         raise ParameterError("vectors", spec.vectors, "c and w+c apply to co-occurrence matrices; a term-document "
                              "matrix gives document vectors separately")
     weighting = resolve_weighting(weighting, cm.kind)
+    if not cm.matrix.data.any():
+        raise DataError(f"{cm.path or 'matrix'}: every entry is zero; nothing to factorize")
     X = reweight(cm.matrix, weighting)
-    if X.nnz == 0:
+    if X.nnz == 0 or not X.data.any():
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
     U, s, Vt = truncated_svd(X, spec, progress, client)

@@ -9,6 +9,7 @@ corpus.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -60,13 +61,16 @@ def load_stopwords(spec: str | None) -> frozenset[str]:
     A file holds one word per line (``#`` starts a comment); UTF-8.
 
     Raises:
-        InputError: the file does not exist or cannot be decoded.
+        InputError: the file does not exist, is not a regular file (a pipe or device) or cannot
+            be decoded.
     """
     if spec is None or spec == "none":
         return frozenset()
     if spec == "english":
         text = resources.files("embedcli").joinpath("data/stopwords-english.txt").read_text("utf-8")
     else:
+        if os.path.exists(spec) and not os.path.isfile(spec):  # a pipe or device (also named in a file's metadata)
+            raise InputError(f"--stopwords {spec}: not a regular file; stop words are read from a file")
         try:
             with open(spec, "rb") as f:
                 data = f.read(MAX_STOPWORDS_BYTES + 1)

@@ -228,12 +228,15 @@ class Vectors:
         d = read_vectors(path, fmt, mmap)
         meta = dict(d.meta)
         if "provenance" not in meta:
-            from embedcli.provenance import read_sidecar, sidecar_status
+            from embedcli.provenance import read_sidecar, sidecar_path, sidecar_status
 
             doc = read_sidecar(path)
             if doc is not None and sidecar_status(path, doc, check_hash=False) == "ok":
+                from embedcli.vectorfile.text import check_vectors_meta
+
                 meta.update(doc.get("meta") or {})
                 meta["provenance"] = doc.get("provenance") or {}
+                check_vectors_meta(sidecar_path(path), meta)
         return cls(d.words, d.vectors, d.counts, meta, d.oov, _norms=d.norms)
 
     # ------------------------------------------------------------------ vectors

@@ -254,7 +254,12 @@ def _return_freed_memory() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.  numpy's RuntimeWarnings (overflow, invalid value) are not shown:
+    the commands check their inputs and results and say in one line what is wrong, and a
+    warning's source line before that message is noise to a shell user."""
+    import warnings
+
+    warnings.simplefilter("ignore", RuntimeWarning)
     _return_freed_memory()
     cli.main()
 

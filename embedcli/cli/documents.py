@@ -54,6 +54,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
         raise click.UsageError("VECTORS and TOKENS cannot both be '-' (standard input): give one as a file")
     check_tokens_input(tokens)
     check_output_path(output)
+    from embedcli.docvec import check_reference
     from embedcli.tokenizer import stopwords_files
 
     check_distinct([vectors_path, tokens, ids_path, reference, *stopwords_files(spec.stopwords)], [output])
@@ -62,6 +63,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
         ref = Vectors.load(reference).meta.get("docvec")
         if not ref:
             raise click.UsageError(f"--reference {reference}: not a docvec output (no 'docvec' metadata)")
+        check_reference(ref, f"--reference {reference}")
         _refuse_overridden(ref["spec"], spec.provenance(), reference)
     vectors = Vectors.load(vectors_path)
     _warn_phrases("docvec", vectors, tokens)

@@ -39,7 +39,7 @@ import numpy as np
 
 from embedcli import __version__
 from embedcli.errors import DataError, FormatError, ParameterError, WrongKindError
-from embedcli.fileio import atomic_output, read_head, scratch_prefix
+from embedcli.fileio import CORRUPT_DATA_ERRORS, atomic_output, read_head, scratch_prefix
 from embedcli.npzfile import text_blob, write_npz
 from embedcli.specs import VECTOR_FORMATS
 
@@ -266,7 +266,7 @@ def _check_stream_head(path: str, head: bytes) -> None:
         try:
             with opener(io.BytesIO(head), "rb") as f:
                 text = f.read(16384)
-        except (OSError, EOFError, ValueError, lzma.LZMAError):
+        except CORRUPT_DATA_ERRORS:
             return  # the reader reports corrupt data
     kind = _sniff_not_tokens(text, FASTTEXT_MAGIC)
     if kind == "vectors":
@@ -290,12 +290,15 @@ def read_sample(path: str, size: int = 65536) -> bytes:
     """The first ``size`` bytes of a file, decompressed when it is gzip/bz2/xz (detected by content).
 
     Raises:
-        InputError: the file cannot be opened.  OSError/EOFError: corrupt compressed data.
+        InputError: the file cannot be opened.  FormatError: corrupt compressed data.
     """
     head = read_head(path, "file")
     opener = next((o for magic, o in _MAGIC.items() if head.startswith(magic)), open)
-    with opener(path, "rb") as f:
-        return f.read(size)
+    try:
+        with opener(path, "rb") as f:
+            return f.read(size)
+    except CORRUPT_DATA_ERRORS as e:
+        raise FormatError(f"{path}: corrupt compressed data ({e})") from None
 
 
 def read_bounded(path: str, head: bytes | None = None) -> bytes:
@@ -323,7 +326,7 @@ def read_bounded(path: str, head: bytes | None = None) -> bytes:
                     raise FormatError(f"{path}: decompresses to more than {limit:,} bytes ({MAX_EXPANSION}x its "
                                       "size): refusing it (a decompression bomb or not a vectors file)")
                 chunks.append(block)
-    except (OSError, EOFError, ValueError) as e:
+    except CORRUPT_DATA_ERRORS as e:
         raise FormatError(f"{path}: corrupt compressed data ({e})") from None
     return b"".join(chunks)
 

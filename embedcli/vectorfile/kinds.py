@@ -270,7 +270,7 @@ def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
     if kind is not None or not lines:
         return kind
     head = lines[0].split()
-    if len(lines) > 1 and len(head) == 2 and all(x.isdigit() for x in head):  # word2vec text header
+    if len(lines) > 1 and len(head) == 2 and all(x.isascii() and x.isdigit() for x in head):  # word2vec text header
         second = lines[1].split()
         if len(second) == int(head[1]) + 1 and all(map(_is_number, second[1:])):
             return "vectors"

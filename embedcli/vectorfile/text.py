@@ -19,6 +19,33 @@ def _check_words_writable(words: list[str]) -> None:
                             "file; write .npz")
 
 
+def check_vectors_meta(path: str, meta: dict) -> None:
+    """The metadata fields that commands read without further checks have the right types.
+
+    Raises:
+        FormatError: naming the field (a corrupt or edited file).
+    """
+    import math
+
+    def number(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    bad = None
+    if not isinstance(meta.get("provenance", {}), dict):
+        bad = "provenance"
+    elif not isinstance(meta.get("kind", ""), str):
+        bad = "kind"
+    elif "singular_values" in meta and not (isinstance(meta["singular_values"], list)
+                                            and all(number(x) for x in meta["singular_values"])):
+        bad = "singular_values"
+    elif meta.get("energy_captured") is not None and not number(meta["energy_captured"]):
+        bad = "energy_captured"
+    else:
+        bad = next((k for k in ("lsa", "docvec", "alignment") if not isinstance(meta.get(k) or {}, dict)), None)
+    if bad is not None:
+        raise FormatError(f"{path}: corrupt metadata (the field {bad!r} has the wrong type)")
+
+
 def _load_native(path: str, mmap: bool) -> VectorData:
     r = NpzReader(path)
     try:
@@ -29,21 +56,33 @@ def _load_native(path: str, mmap: bool) -> VectorData:
             raise FormatError(f"{path}: not an embedcli vectors file")
         r.check_version(VECTORS_FORMAT_VERSION)
         vecs = r.array("vectors", mmap=mmap)
-        if vecs.ndim != 2 or vecs.dtype not in (np.float32, np.float64):
-            raise FormatError(f"{path}: vectors must be a 2-d float32 array, got {vecs.dtype} {vecs.shape}")
+        if vecs.ndim != 2 or vecs.dtype not in (np.float32, np.float64) or vecs.shape[1] == 0:
+            raise FormatError(f"{path}: vectors must be a 2-d float32 array of dimension >= 1, got {vecs.dtype} "
+                              f"{vecs.shape}")
         n = vecs.shape[0]
         words = blob_words(r.array("words"), path, n)
         if len(set(words)) != n:
             raise FormatError(f"{path}: duplicate words in vocabulary")
+        if "" in set(words) or "\x00" in "".join(words):
+            raise FormatError(f"{path}: an empty word, or a word holding a NUL byte")
         norms = r.array("norms") if "norms" in r.names else None
-        if norms is not None and norms.shape != (n,):
+        if norms is not None and (norms.shape != (n,) or norms.dtype.kind != "f"):
             raise FormatError(f"{path}: norms do not match vectors")
-        if norms is not None and not np.isfinite(norms).all():
-            raise FormatError(f"{path}: vectors hold NaN or infinite values")
+        if norms is not None and not (np.isfinite(norms).all() and (norms >= 0).all()):
+            raise FormatError(f"{path}: vectors hold NaN or infinite values (or the stored norms are negative)")
+        if norms is not None and n:  # stored norms are trusted by every query: check a sample of rows
+            rows = np.unique(np.linspace(0, n - 1, min(n, 257)).astype(np.int64))
+            with np.errstate(over="ignore", invalid="ignore"):
+                got = np.linalg.norm(np.asarray(vecs[rows], dtype=np.float64), axis=1)
+            if not np.isfinite(got).all():
+                raise FormatError(f"{path}: vectors hold NaN or infinite values")
+            if not np.allclose(got, norms[rows], rtol=1e-3, atol=1e-6):
+                raise FormatError(f"{path}: the stored norms do not match the vectors (a corrupt or edited file)")
         counts = r.array("counts") if "counts" in r.names else None
-        if counts is not None and counts.shape != (n,):
-            raise FormatError(f"{path}: counts do not match vectors")
+        if counts is not None and (counts.shape != (n,) or counts.dtype.kind not in "iu"):
+            raise FormatError(f"{path}: counts do not match vectors (one whole number per word)")
         meta = {k: v for k, v in r.meta.items() if k not in ("format", "format_version")}
+        check_vectors_meta(path, meta)
         return VectorData(words, vecs, counts, meta, None if norms is None else norms.astype(np.float32))
     finally:
         r.close()
@@ -60,7 +99,7 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
         fields = first.decode("utf-8").split()
     except UnicodeDecodeError:
         raise FormatError(f"{path}:1: not a vectors file (undecodable header)") from None
-    header = len(fields) == 2 and all(f.isdigit() for f in fields)
+    header = len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)
     if header and int(fields[0]) == 0 and not data[nl + 1 :].strip():  # gensim writes an empty model so
         raise FormatError(f"{path}:1: the header declares 0 words: the file holds no vectors")
     if fmt is None:
