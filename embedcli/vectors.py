@@ -134,6 +134,34 @@ class Vectors:
         return self.index
 
     @property
+    def index_to_key(self) -> list[str]:
+        """gensim's name for :attr:`words`."""
+        return self.words
+
+    @property
+    def vector_size(self) -> int:
+        """gensim's name for :attr:`dim`."""
+        return self.dim
+
+    def get_index(self, word: str, default: int | None = None) -> int:
+        """Row of ``word`` (gensim ``get_index``).
+
+        Raises:
+            KeyError: an unknown word and no ``default``."""
+        if word in self.index:
+            return self.index[word]
+        if default is not None:
+            return default
+        raise KeyError(word)
+
+    def distance(self, w1: str, w2: str) -> float:
+        """Cosine distance ``1 - similarity`` (gensim ``distance``).
+
+        Raises:
+            KeyError: a word has no vector."""
+        return 1.0 - self.similarity(w1, w2)
+
+    @property
     def dim(self) -> int:
         return int(self.vectors.shape[1])
 

@@ -131,6 +131,12 @@ def test_queries_agree_with_gensim(vk, abc):
     words = ["war", "army", "navy", "happiness"]
     assert v.doesnt_match(words) == kv.doesnt_match(words)
     np.testing.assert_allclose(v.get_vector("war", norm=True), kv.get_vector("war", norm=True), atol=1e-6)
+    # gensim's names for the same things
+    assert v.index_to_key == kv.index_to_key and v.vector_size == kv.vector_size
+    assert v.get_index("war") == kv.get_index("war") and v.get_index("zzzq", -1) == -1
+    with pytest.raises(KeyError):
+        v.get_index("zzzq")
+    assert abs(v.distance("war", "peace") - kv.distance("war", "peace")) < 1e-5
 
 
 def test_cosmul_and_analogy(vk, abc):
