@@ -241,11 +241,13 @@ class Vectors:
 
     @classmethod
     @entry_point
-    def load(cls, path: str, fmt: str | None = None, mmap: bool = True) -> "Vectors":
+    def load(cls, path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False) -> "Vectors":
         """Read a vectors file (any format of :mod:`embedcli.vectorfile`, detected from the content).
 
         The metadata of a sidecar ``PATH.meta.json`` is merged in when it still
-        matches the file (size).
+        matches the file (size).  ``lenient``: repair what gensim tolerates (words that are not
+        UTF-8, repeated words, a wrong word count in a text header), counted in
+        ``meta["repaired"]`` (see :func:`~embedcli.vectorfile.read_vectors`).
 
         Raises:
             InputError: the file does not exist or cannot be opened (or is ``-``).
@@ -253,7 +255,7 @@ class Vectors:
             FormatError: malformed content, naming the line or record.
             ParameterError: an unknown ``fmt``.
         """
-        d = read_vectors(path, fmt, mmap)
+        d = read_vectors(path, fmt, mmap, lenient)
         meta = dict(d.meta)
         if "provenance" not in meta:
             from embedcli.provenance import read_sidecar, sidecar_path, sidecar_status

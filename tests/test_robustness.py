@@ -168,6 +168,34 @@ def test_non_utf8_word(tmp_path):
     assert ":3: word or value is not valid UTF-8" in res.stderr
 
 
+def test_convert_lenient_repairs_what_gensim_tolerates(tmp_path):
+    """Words cut mid-character (word2vec.c), repeated words and a wrong header count are refused by
+    every command, with the way out; convert --lenient repairs them once (bad bytes as gensim's
+    unicode_errors='replace'; the first row of a repeated word kept), says what it did, and the
+    output is an ordinary file."""
+    import struct
+
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"4 2\nthe 1 2\nna\xc3 3 4\nthe 5 6\n")
+    res = run("neighbors", text, "the", ok=False)
+    assert res.exit_code == 3 and "'embedcli convert --lenient' repairs such a file" in res.stderr
+    res = run("convert", text, "--lenient", "-o", tmp_path / "t.npz")
+    assert "1 word(s) that were not UTF-8" in res.stderr and "1 repeated word(s) dropped" in res.stderr
+    assert "the header declared 4 words, the file has 3 rows" in res.stderr
+    v = Vectors.load(str(tmp_path / "t.npz"))
+    assert v.words == ["the", "na\ufffd"] and v.vectors[0].tolist() == [1, 2]
+    assert v.meta["repaired"] == {"words_not_utf8": 1, "duplicates_dropped": 1,
+                                  "header_words": {"declared": 4, "rows": 3}}
+    binary = tmp_path / "b.bin"
+    rows = [(b"the", (1, 2)), (b"na\xc3", (3, 4)), (b"the", (5, 6))]
+    binary.write_bytes(b"3 2\n" + b"".join(w + b" " + struct.pack("<2f", *x) + b"\n" for w, x in rows))
+    assert run("neighbors", binary, "the", ok=False).exit_code == 3
+    res = run("convert", binary, "--lenient", "-o", tmp_path / "b.txt", "-q")
+    assert res.stderr == "" and (tmp_path / "b.txt").read_text().splitlines()[1:] == [
+        "the 1 2", "na\ufffd 3 4"]
+    assert run("neighbors", tmp_path / "b.txt", "the").stdout.startswith("the\tna\ufffd\t")
+
+
 def test_non_numeric_value(tmp_path):
     res = bad_vectors(tmp_path, "x.txt", "2 2\nthe 1 2\nof 1 two\n")
     assert ":3: non-numeric value" in res.stderr

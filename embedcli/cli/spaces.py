@@ -280,8 +280,12 @@ def export(vectors_path, output, label_files, quiet, **kw):
 @vectors_output_options
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
               help="Keep the first N rows (the N most frequent words of a frequency-ordered file) [all].")
+@click.option("--lenient", is_flag=True,
+              help="Repair what gensim's reader tolerates instead of refusing the file: words that are not "
+                   "UTF-8 (bad bytes become U+FFFD), repeated words (the first row is kept), a text header's "
+                   "wrong word count. Each repair is counted on stderr and in the metadata.")
 @quiet_option
-def convert(vectors_path, output, file_format, top, quiet):
+def convert(vectors_path, output, file_format, top, lenient, quiet):
     """Write VECTORS in another format, e.g. a big text file as .npz for fast queries.
 
     VECTORS is any vectors file embedcli reads (word2vec text or binary,
@@ -290,19 +294,27 @@ def convert(vectors_path, output, file_format, top, quiet):
     (.npz native and memory-mapped, .bin binary, else text) or
     --file-format. Metadata and provenance are kept, with 'converted_from'.
     Memory: the vectors (a text or binary file is read whole, about 2.5x its
-    size).
+    size). Other commands refuse a file with undecodable or repeated words;
+    convert --lenient repairs such a file once.
 
     \b
     Example:
       embedcli convert crawl-300d-2M.vec.gz -o crawl.npz
       embedcli convert vectors.npz --top 50000 -o vectors.bin
+      embedcli convert old-word2vec.bin --lenient -o repaired.npz
     """
     from embedcli.fileio import check_distinct, check_output_path
     from embedcli.vectors import Vectors
 
     check_output_path(output)
     check_distinct([vectors_path], [output])
-    v = Vectors.load(vectors_path)
+    v = Vectors.load(vectors_path, lenient=lenient)
+    rep = v.meta.get("repaired") or {}
+    for what, text in (("words_not_utf8", "{} word(s) that were not UTF-8 (bad bytes are now U+FFFD)"),
+                       ("duplicates_dropped", "{} repeated word(s) dropped (the first row of each kept)"),
+                       ("header_words", "the header declared {0[declared]:,} words, the file has {0[rows]:,} rows")):
+        if what in rep and not quiet:
+            warn("convert: repaired: " + text.format(rep[what]))
     if top is not None and top < len(v):
         v = Vectors(v.words[:top], v.vectors[:top], None if v.counts is None else v.counts[:top], dict(v.meta))
     v.meta["converted_from"] = {"path": vectors_path, "format": v.meta.get("source_format") or "native"}

@@ -131,8 +131,14 @@ def write_vectors(path: str, words: list[str], vectors: np.ndarray, counts: np.n
     return fmt
 
 
-def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> VectorData:
+def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False) -> VectorData:
     """Read a vectors file; the format is detected from the content unless ``fmt`` is given.
+
+    ``lenient`` (text and binary formats) repairs what gensim's reader tolerates instead of
+    refusing it: words that are not valid UTF-8 (their bad bytes become U+FFFD, as gensim's
+    ``unicode_errors="replace"``; word2vec.c cuts long words mid-character), repeated words (the
+    first row is kept) and, in text files, a header whose word count differs from the rows.
+    ``meta["repaired"]`` counts each repair.
 
     Raises:
         ParameterError: an unknown ``fmt``.
@@ -147,9 +153,9 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
     if path == "-":
-        return _read_stdin(fmt)
+        return _read_stdin(fmt, lenient)
     if is_stream(path):
-        return _read_stream(path, fmt)
+        return _read_stream(path, fmt, lenient)
     head = read_head(path, "vectors")
     if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
         return load_fasttext(path)
@@ -162,7 +168,7 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True) -> Vector
         raise FormatError(f"{path}: a compressed native .npz; decompress it first (native files are read "
                           "memory-mapped, and are not compressed)")
     try:
-        return _parse_text_or_binary(path, data, fmt)
+        return _parse_text_or_binary(path, data, fmt, lenient)
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
         if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors", "projector-metadata", "phrases"):
@@ -188,7 +194,7 @@ def is_stream(path: str) -> bool:
 STDIN_TAKEN: list = []
 
 
-def _read_stdin(fmt: str | None) -> VectorData:
+def _read_stdin(fmt: str | None, lenient: bool = False) -> VectorData:
     """Vectors piped to standard input (``-``), read as a named pipe is (:func:`spooled_stream`)."""
     import sys
 
@@ -201,7 +207,7 @@ def _read_stdin(fmt: str | None) -> VectorData:
         raise InputError("a vectors file cannot be read from a terminal ('-'); pipe one in or give a file")
     STDIN_TAKEN[:] = [sys.stdin]
     with spooled_stream("standard input", _check_stream_head, stream) as tmp:
-        return read_vectors(tmp, fmt, mmap=False)
+        return read_vectors(tmp, fmt, mmap=False, lenient=lenient)
 
 
 @contextlib.contextmanager
@@ -243,10 +249,10 @@ def spooled_stream(path: str, check_head=None, source=None):
         os.unlink(tmp)
 
 
-def _read_stream(path: str, fmt: str | None) -> VectorData:
+def _read_stream(path: str, fmt: str | None, lenient: bool = False) -> VectorData:
     """Read vectors from a pipe (:func:`spooled_stream`), into memory (not memory-mapped)."""
     with spooled_stream(path, _check_stream_head) as tmp:
-        return read_vectors(tmp, fmt, mmap=False)
+        return read_vectors(tmp, fmt, mmap=False, lenient=lenient)
 
 
 def _check_stream_head(path: str, head: bytes) -> None:

@@ -88,7 +88,7 @@ def _load_native(path: str, mmap: bool) -> VectorData:
         r.close()
 
 
-def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData:
+def _parse_text_or_binary(path: str, data: bytes, fmt: str | None, lenient: bool = False) -> VectorData:
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Windows editors): not part of the first word
         data = data[3:]
     if not data[:65536].strip() and not data.strip():  # (the whole file is copied only when its start is blank)
@@ -117,12 +117,12 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None) -> VectorData
         raise FormatError(f"{path}:1: expected a 'count dim' header line")
     if fmt == "binary":
         n, dim = int(fields[0]), int(fields[1])
-        return _parse_binary(path, data, nl + 1, n, dim)
+        return _parse_binary(path, data, nl + 1, n, dim, lenient)
     if fmt == "word2vec":
         n, dim = int(fields[0]), int(fields[1])
-        return _parse_text(path, data, 2, n, dim, start=nl + 1)  # no copy of the rows' bytes
+        return _parse_text(path, data, 2, n, dim, start=nl + 1, lenient=lenient)  # no copy of the rows' bytes
     if fmt == "glove":
-        return _parse_text(path, data, 1, None, None)
+        return _parse_text(path, data, 1, None, None, lenient=lenient)
     raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
 
 
@@ -140,14 +140,19 @@ def _text_row_values(body: bytes) -> int:
     return len(parts) - 1
 
 
+#: How a user repairs what the strict reader refuses and gensim's reader tolerates.
+LENIENT_HINT = "'embedcli convert --lenient' repairs such a file"
+
 #: Bytes of text rows parsed at a time: memory is the file's bytes, the float32 output and a few
 #: times this, not several copies of the whole text.
 TEXT_BLOCK = 32 << 20
 
 
 def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: int | None,
-                start: int = 0) -> VectorData:
-    """The text rows of ``data[start:]`` (``first_lineno`` is their first line's number)."""
+                start: int = 0, lenient: bool = False) -> VectorData:
+    """The text rows of ``data[start:]`` (``first_lineno`` is their first line's number);
+    ``lenient``: see :func:`~embedcli.vectorfile.read_vectors`."""
+    repaired: dict = {}
     if dim == 0 or n == 0:
         raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
     end = len(data)  # trailing blank lines and spaces are not rows (found without copying the data)
@@ -162,11 +167,14 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
         raise FormatError(f"{path}: no vectors in file")
     if n is not None:
         rows = data.count(b"\n", start, end) + 1
+        if rows != n and lenient:
+            repaired["header_words"] = {"declared": n, "rows": rows}
+            n = rows
         if rows != n:
             lineno = first_lineno
             for pos, stop in _row_blocks(data, start, end):  # a blank or indented line is the better answer
                 lineno += len(_split_rows(path, data[pos:stop], lineno)[0])
-            why = "truncated?" if rows < n else "a wrong header?"
+            why = f"truncated? or a wrong header: {LENIENT_HINT}"
             raise FormatError(f"{path}: the header says {n} words but the file has {rows} rows ({why})")
     words: list[str] = []
     parts: list[np.ndarray] = []
@@ -174,7 +182,7 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
     lineno = first_lineno
     for pos, stop in _row_blocks(data, start, end):
         chunk = data[pos:stop]
-        block_words, rests = _split_rows(path, chunk, lineno)
+        block_words, rests = _split_rows(path, chunk, lineno, repaired if lenient else None)
         if dim is None:
             dim = len(rests[0].split())
             if dim == 0:
@@ -188,8 +196,9 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
         words.extend(block_words)
         lineno += len(block_words)
     vecs = out if out is not None else np.concatenate(parts) if len(parts) > 1 else parts[0]
-    _validate_rows(path, words, vecs, first_lineno)
-    return VectorData(words, vecs, None, {"source_format": "word2vec" if n is not None else "glove"})
+    words, vecs = _validate_rows(path, words, vecs, first_lineno, repaired if lenient else None)
+    meta = {"source_format": "word2vec" if n is not None else "glove"}
+    return VectorData(words, vecs, None, {**meta, "repaired": repaired} if repaired else meta)
 
 
 def _row_blocks(data: bytes, start: int, end: int):
@@ -203,13 +212,18 @@ def _row_blocks(data: bytes, start: int, end: int):
         pos = stop
 
 
-def _split_rows(path: str, chunk: bytes, lineno: int) -> tuple[list[str], list[str]]:
-    """Whole text rows -> (words, the rest of each row); ``lineno`` is the first row's line number."""
+def _split_rows(path: str, chunk: bytes, lineno: int, repaired: dict | None = None) -> tuple[list[str], list[str]]:
+    """Whole text rows -> (words, the rest of each row); ``lineno`` is the first row's line number.
+    With ``repaired`` (a dict), bytes that are not UTF-8 become U+FFFD and are counted there."""
     try:
         text = chunk.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = lineno + chunk[: e.start].count(b"\n")
-        raise FormatError(f"{path}:{line}: word or value is not valid UTF-8") from None
+        if repaired is None:
+            line = lineno + chunk[: e.start].count(b"\n")
+            raise FormatError(f"{path}:{line}: word or value is not valid UTF-8 ({LENIENT_HINT})") from None
+        text = chunk.decode("utf-8", "replace")
+        bad = sum(1 for line in text.split("\n") if "\ufffd" in line.partition(" ")[0])
+        repaired["words_not_utf8"] = repaired.get("words_not_utf8", 0) + bad
     lines = text.split("\n")
     if text.endswith("\n"):
         lines.pop()
@@ -269,10 +283,11 @@ def _row_values(path: str, rests: list[str], dim: int, lineno: int, irregular: b
     return values.reshape(len(rests), dim)
 
 
-def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorData:
+def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int, lenient: bool = False) -> VectorData:
     if n == 0 or dim == 0:
         raise FormatError(f"{path}:1: header declares {n} words of dimension {dim}")
     width = dim * 4
+    repaired: dict = {}
     if n * (width + 2) > len(data) - pos:
         raise FormatError(f"{path}: header declares {n} words of dimension {dim}, the file is too short (truncated?)")
     words: list[str] = []
@@ -288,7 +303,10 @@ def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorD
         try:
             words.append(data[pos:sp_].decode("utf-8"))
         except UnicodeDecodeError:
-            raise FormatError(f"{path}: record {i + 1}: word is not valid UTF-8") from None
+            if not lenient:
+                raise FormatError(f"{path}: record {i + 1}: word is not valid UTF-8 ({LENIENT_HINT})") from None
+            words.append(data[pos:sp_].decode("utf-8", "replace"))
+            repaired["words_not_utf8"] = repaired.get("words_not_utf8", 0) + 1
         starts[i] = sp_ + 1
         pos = sp_ + 1 + width
         if pos > end:
@@ -299,11 +317,14 @@ def _parse_binary(path: str, data: bytes, pos: int, n: int, dim: int) -> VectorD
     buf = np.frombuffer(data, dtype=np.uint8)
     raw = buf[starts[:, None] + np.arange(width)]
     vecs = raw.view("<f4").reshape(n, dim).astype(np.float32)
-    _validate_rows(path, words, vecs, None)
-    return VectorData(words, vecs, None, {"source_format": "binary"})
+    words, vecs = _validate_rows(path, words, vecs, None, repaired if lenient else None)
+    return VectorData(words, vecs, None, {"source_format": "binary", **({"repaired": repaired} if repaired else {})})
 
 
-def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: int | None) -> None:
+def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: int | None,
+                   repaired: dict | None = None) -> tuple[list[str], np.ndarray]:
+    """Refuse NaN, huge values, empty words and repeated words (naming the line or record); with
+    ``repaired`` (a dict), a repeated word's later rows are dropped instead and counted there."""
     where = (lambda i: f"{path}:{first_lineno + i}") if first_lineno is not None else (lambda i: f"{path}: record {i + 1}")
     finite = np.isfinite(vecs).all(axis=1)
     if not finite.all():
@@ -313,14 +334,20 @@ def _validate_rows(path: str, words: list[str], vecs: np.ndarray, first_lineno: 
     if big.any():
         i = int(np.flatnonzero(big)[0])
         raise FormatError(f"{where(i)}: value too large (> 1e18) for word {words[i]!r}")
-    if len(set(words)) != len(words):
-        seen: set[str] = set()
-        for i, w in enumerate(words):
-            if w in seen:
-                raise FormatError(f"{where(i)}: duplicate word {w!r}")
-            seen.add(w)
     if any(not w for w in words):
         i = words.index("")
         raise FormatError(f"{where(i)}: empty word")
+    if len(set(words)) != len(words):
+        seen: set[str] = set()
+        keep = []
+        for i, w in enumerate(words):
+            if w in seen and repaired is None:
+                raise FormatError(f"{where(i)}: duplicate word {w!r} ({LENIENT_HINT})")
+            if w not in seen:
+                keep.append(i)
+            seen.add(w)
+        repaired["duplicates_dropped"] = len(words) - len(keep)
+        words, vecs = [words[i] for i in keep], vecs[keep]
+    return words, vecs
 
 
