@@ -224,7 +224,8 @@ def similarity(vectors_path, words, fmt, skip_unknown, verbatim, quiet):
     for lineno, q in queries:
         sets = [rep.words(p) for p in q.split("\t")] if "\t" in q else [[w] for w in rep.words(q)]
         if len(sets) != 2 or not all(sets):
-            rep.malformed(lineno, q, f"expected 'W1 W2' (or two tab-separated word sets), got {q!r}", {"line": q}, 3)
+            rep.malformed(lineno, q, f"expected 'W1 W2' (or two tab-separated word sets), got {q!r} (pairs with "
+                          "scores, a benchmark: embedcli evaluate VECTORS --similarity FILE)", {"line": q}, 3)
             continue
         w1, w2 = (" ".join(p.split()) for p in q.split("\t")) if "\t" in q else q.split()  # as typed
         unknown = [w for w in sets[0] + sets[1] if w not in v and v.oov is None]
