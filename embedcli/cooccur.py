@@ -279,7 +279,10 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
         totals["Lr"] = sp.csr_matrix((V, V), dtype=np.float64)
     n_in_vocab = 0
     pending: list = []
-    dense = _DenseTable(V, units.dtype, totals, DENSE_PRODUCT)
+    from embedcli.fileio import disk_size
+
+    size = disk_size(path) if segment is None else segment[1] - segment[0]
+    dense = _DenseTable(V, units.dtype, totals, dense_product(V, W, size))
 
     # Partial sums as a binary counter: a block joins the stack, and two sums of equal weight merge,
     # so each count is copied O(log blocks) times, not once per later block.  Sums are exact
@@ -360,6 +363,25 @@ def assemble(totals: dict, p: CooccurSpec, scale: int) -> sp.csr_matrix:
 DENSE_PRODUCT = 2**21
 
 
+def _table_cells(V: int, product: int) -> int:
+    return int(np.minimum(V, product // np.arange(1, V + 1, dtype=np.int64)).sum())
+
+
+def dense_product(V: int, window: int, n_bytes: int | None) -> int:
+    """The rank-product bound of the dense table for ``V`` words: :data:`DENSE_PRODUCT`, halved
+    while the table would have more cells than the text has (left) pairs, estimated as
+    ``window * n_bytes / 6`` (about 6 bytes a token of English; a compressed file's stored size
+    underestimates, so the table is smaller).  A large vocabulary on a small text then pays for no
+    table it cannot fill.  ``n_bytes`` None (unknown size): the full bound."""
+    product = DENSE_PRODUCT
+    if n_bytes is None:
+        return product
+    pairs = window * n_bytes / 6
+    while product > 1 and _table_cells(V, product) > pairs:
+        product //= 2
+    return product if _table_cells(V, product) <= pairs else 0
+
+
 class _DenseTable:
     """Summed weights of the pairs ``(r, c)`` with ``(r + 1) (c + 1) <= product`` (two frequent
     words; the region is symmetric), row ``r`` holding columns ``0 .. limit[r] - 1`` from flat
@@ -368,7 +390,7 @@ class _DenseTable:
     float64."""
 
     def __init__(self, V: int, dtype, keys, product: int) -> None:
-        limit = np.minimum(V, product // np.arange(1, V + 1, dtype=np.int64))
+        limit = np.minimum(V, product // np.arange(1, V + 1, dtype=np.int64)) if product else np.zeros(V, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(limit)])  # (V + 1,) int64
         cells = int(self.offsets[-1])
         self.limit = limit.astype(np.int32)

@@ -98,7 +98,7 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
             n = np.linalg.norm(X, axis=1, keepdims=True)
             X = X / np.where(n > 0, n, 1)
         weight = np.ones(V, dtype=np.float64)
-        for w in load_stopwords(spec.stopwords):
+        for w in load_stopwords(spec.stopwords, recorded=reference is not None):
             if w in index:
                 weight[index[w]] = 0.0
         fitted: dict = {"vectors": model_fingerprint(vectors)}
@@ -419,7 +419,8 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         spec = TokenizeSpec(**{k: v for k, v in recorded_spec.items()
                                if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
         line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
-                                                    load_stopwords(spec.stopwords), timeout=REGEX_SECONDS)
+                                                    load_stopwords(spec.stopwords, recorded=True),
+                                                    timeout=REGEX_SECONDS)
     except (ParameterError, TypeError, AttributeError) as e:
         raise InputError(f"{path}: the tokenizer settings recorded in its provenance are unusable ({e})") from None
     if not texts:

@@ -107,7 +107,7 @@ def check_distinct(inputs, outputs) -> None:
                 raise InputError(f"{out}: is also an input of this run ({src}); refusing to overwrite it")
             if _same_file(out, src + ".meta.json"):  # the input's provenance: the input would not read again
                 raise InputError(f"{out}: is the .meta.json sidecar of the input {src}; refusing to overwrite it")
-            if _same_file(out + ".meta.json", src):  # the output's provenance would replace the input
+            if os.path.exists(src) and _same_file(out + ".meta.json", src):  # its provenance would replace the input
                 raise InputError(f"{src}: is an input of this run and would be replaced by the .meta.json sidecar "
                                  f"of the output {out}; give another output name")
         for other in outs[i + 1:]:

@@ -17,8 +17,9 @@ COSMUL_EPSILON = 0.001  # Levy & Goldberg (2014); gensim uses 1e-6
 
 
 class Searcher:
-    """Cosine search over the rows of ``vectors`` ``(n, dim)`` with ``norms`` ``(n,)``,
-    restricted to the first ``restrict`` rows (None: all).
+    """Cosine search over the rows of ``vectors`` ``(n, dim)``, restricted to the first
+    ``restrict`` rows (None: all).  Norms are computed from the searched rows (float64 sums, one
+    pass over them); a ``norms`` argument (older callers) is ignored.
 
     Files written by embedcli list words most frequent first, so ``restrict``
     keeps the most frequent words (gensim's ``restrict_vocab``).
@@ -27,20 +28,24 @@ class Searcher:
         ParameterError: ``restrict`` < 1.
     """
 
-    def __init__(self, vectors: np.ndarray, norms: np.ndarray, restrict: int | None = None):
+    def __init__(self, vectors: np.ndarray, norms: np.ndarray | None = None, restrict: int | None = None):
         if restrict is not None and restrict < 1:
             raise ParameterError("restrict", restrict, "must be at least 1")
-        self.all, self.all_norms = vectors, norms
+        from embedcli.vectorfile import row_norms
+
+        self.all = vectors
         self.n = len(vectors) if restrict is None else min(restrict, len(vectors))
         self.M = vectors[: self.n]
-        norms = norms[: self.n].astype(np.float32)
+        # the searched rows' norms from the rows themselves (one pass over what the search reads
+        # anyway): norms stored in a file are not trusted for answers; ``norms`` is ignored
+        norms = row_norms(self.M)
         self.inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         self.zero = norms == 0  # rows with no direction (an empty document): never an answer
 
     def unit(self, rows: np.ndarray) -> np.ndarray:
         """``(len(rows), dim) float32`` unit vectors of the given rows (any row, not only restricted)."""
         m = np.asarray(self.all[rows], dtype=np.float32)
-        n = self.all_norms[rows].astype(np.float32)
+        n = np.linalg.norm(np.asarray(m, dtype=np.float64), axis=1).astype(np.float32)
         return m * np.divide(1.0, n, out=np.zeros_like(n), where=n > 0)[:, None]
 
     def cosines(self, Q: np.ndarray, start: int = 0, end: int | None = None) -> np.ndarray:

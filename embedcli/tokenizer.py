@@ -55,22 +55,26 @@ def stopwords_files(spec: str | None) -> list[str]:
     return [] if spec is None or spec == "none" or spec == "english" else [spec]
 
 
-def load_stopwords(spec: str | None) -> frozenset[str]:
+def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
     """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
 
-    A file holds one word per line (``#`` starts a comment); UTF-8.
+    A file holds one word per line (``#`` starts a comment); UTF-8; a typed path may be a pipe
+    (``<(...)``).  ``recorded``: the path comes from a file's metadata (a reference, a model's
+    provenance), which may come from anyone: it must name a regular file (a pipe could block for
+    ever, a device such as ``/dev/stdin`` read what it should not).
 
     Raises:
-        InputError: the file does not exist, is not a regular file (a pipe or device) or cannot
-            be decoded.
+        InputError: the file does not exist, is recorded but not a regular file, or cannot be
+            decoded.
     """
     if spec is None or spec == "none":
         return frozenset()
     if spec == "english":
         text = resources.files("embedcli").joinpath("data/stopwords-english.txt").read_text("utf-8")
     else:
-        if os.path.exists(spec) and not os.path.isfile(spec):  # a pipe or device (also named in a file's metadata)
-            raise InputError(f"--stopwords {spec}: not a regular file; stop words are read from a file")
+        if recorded and os.path.exists(spec) and not os.path.isfile(spec):
+            raise InputError(f"{spec}: the stop-word file recorded in the reference or model is not a regular file "
+                             "(a pipe or device), and is not read")
         try:
             with open(spec, "rb") as f:
                 data = f.read(MAX_STOPWORDS_BYTES + 1)

@@ -104,7 +104,9 @@ def test_recorded_paths_to_pipes_and_devices_are_not_read(files, tmp_path):
     dv, vec, tokens = files["dv"], files["vectors"], files["tokens"]
     f = edited(dv, tmp_path / "dv.npz", lambda m: m["docvec"]["spec"].update(stopwords=str(fifo)))
     one_line(run("docvec", vec, tokens, "--reference", f, "-o", tmp_path / "d.npz", ok=False), 2,
-             "not a regular file")
+             "recorded in the reference or model is not a regular file")
+    # typed, a pipe is the user's choice (process substitution): read
+    assert run("tokenize", tokens, "--stopwords", "/dev/null", "-q").stdout
     f = edited(dv, tmp_path / "dv2.npz", lambda m: m.update(source_model={"path": "/dev/stdin"}))
     one_line(run("neighbors", f, "--text", "the war", ok=False), 2, "/dev/stdin: not a regular file")
     f = edited(dv, tmp_path / "dv3.npz", lambda m: m.update(source_model=["a"]))

@@ -85,9 +85,10 @@ def cooccur(tokens, output, vocab_path, scheduler, quiet, **kw):
     before windowing), as in hyperwords and GloVe. Memory: the distinct pairs
     (12 bytes each) times the partial sums held at once, which grow with the
     log of the corpus length; a dense table for the pairs of frequent words, as
-    in GloVe's cooccur (114 MiB for 31k words, at most about 250 MiB); and a
-    working set of about 100 MB whatever the window (measured with 31k words:
-    375 MB for 4.3M tokens, 487 MB for 43M).
+    in GloVe's cooccur (114 MiB for 31k words, at most about 250 MiB, twice
+    that with --dynamic-window; smaller when the text is too short to fill
+    it); and a working set of about 100 MB whatever the window (measured with
+    31k words: 375 MB for 4.3M tokens, 487 MB for 43M).
 
     \b
     Example:
