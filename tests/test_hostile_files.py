@@ -64,6 +64,11 @@ def test_edited_vectors_files(files, tmp_path):
     for name, (change, new_arrays, text) in cases.items():
         f = edited(v, tmp_path / "v.npz", lambda m: m.update(change), **new_arrays)
         one_line(run("neighbors", f, "war", ok=False), 3, text)
+    norms = arr["norms"].copy()
+    norms[1] = 1e-30  # a row the load-time sample skips: queries compute their own norms
+    f = edited(v, tmp_path / "n.npz", norms=norms)
+    got = run("neighbors", f, members(v)[1]["words"].tobytes().decode().split("\n")[0], "-k", "5").stdout
+    assert all(float(line.split("\t")[2]) <= 1.0 + 1e-6 for line in got.splitlines())
     meta["x"] = "DEEP"
     text = json.dumps(meta).replace('"DEEP"', "[" * 5000 + "]" * 5000)  # too deep for json.dumps itself
     with zipfile.ZipFile(tmp_path / "deep.npz", "w") as z:
@@ -142,6 +147,7 @@ def test_corrupt_compressed_inputs_are_one_line(files, tmp_path):
 
 
 def test_sidecar_of_the_output_never_replaces_an_input(files, tmp_path):
+    one_line(run("vocab", tmp_path / "x.meta.json", "-o", tmp_path / "x", ok=False), 2, "no such file")
     src = tmp_path / "toks.meta.json"
     src.write_bytes(files["tokens"].read_bytes())
     one_line(run("vocab", src, "-o", tmp_path / "toks", ok=False), 2, "would be replaced by the .meta.json sidecar")
@@ -164,3 +170,14 @@ def test_odd_numbers_in_text_inputs(tmp_path):
     if ref.exit_code == 0:  # the same spectrum (the vectors of a repeated singular value may rotate)
         sv = [members(tmp_path / f)[0]["singular_values"] for f in ("n.npz", "n1.npz")]
         assert np.allclose(sv[0], sv[1], rtol=1e-4)
+
+
+def test_dense_table_fits_the_text():
+    """A large vocabulary on a small text gets a smaller table (it could not fill it), a big text the
+    full one."""
+    from embedcli.cooccur import DENSE_PRODUCT, _table_cells, dense_product
+
+    assert dense_product(31146, 5, 24_000_000) == DENSE_PRODUCT
+    small = dense_product(515_000, 5, 3_000_000)
+    assert 0 < small < DENSE_PRODUCT and _table_cells(515_000, small) <= 5 * 3_000_000 / 6
+    assert dense_product(515_000, 5, None) == DENSE_PRODUCT
