@@ -238,12 +238,15 @@ def align(source: Vectors, target: Vectors, spec: AlignSpec | None = None,
         seed and final pair counts; ``info`` the same.
 
     Raises:
-        DataError: different dimensions, no seed pair in both vocabularies, or (multistep) no
-            more seed pairs than dimensions.
+        DataError: different dimensions, NaN or infinite values, no seed pair in both
+            vocabularies, or (multistep) no more seed pairs than dimensions.
     """
     spec = spec or AlignSpec()
     if source.dim != target.dim:
         raise DataError(f"the spaces have {source.dim} and {target.dim} dimensions; Procrustes needs the same")
+    for name, X in (("source", source.vectors), ("target", target.vectors)):
+        if not np.isfinite(X).all():
+            raise DataError(f"the {name} vectors hold NaN or infinite values: no rotation can be fitted")
     S = normalize_space(source.vectors, spec.normalization)
     T = normalize_space(target.vectors, spec.normalization)
     if pairs is None:

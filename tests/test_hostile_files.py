@@ -69,6 +69,10 @@ def test_edited_vectors_files(files, tmp_path):
     f = edited(v, tmp_path / "n.npz", norms=norms)
     got = run("neighbors", f, members(v)[1]["words"].tobytes().decode().split("\n")[0], "-k", "5").stdout
     assert all(float(line.split("\t")[2]) <= 1.0 + 1e-6 for line in got.splitlines())
+    vecs = arr["vectors"].copy()
+    vecs[1, 0] = np.inf  # outside the load-time sample
+    f = edited(v, tmp_path / "inf.npz", vectors=vecs)
+    one_line(run("align", f, v, "-o", tmp_path / "al.npz", ok=False), 3, "NaN or infinite values")
     meta["x"] = "DEEP"
     text = json.dumps(meta).replace('"DEEP"', "[" * 5000 + "]" * 5000)  # too deep for json.dumps itself
     with zipfile.ZipFile(tmp_path / "deep.npz", "w") as z:
