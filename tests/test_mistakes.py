@@ -166,7 +166,7 @@ def test_files_from_other_tools_byte_order_mark_and_bad_headers(made, small_toke
     cases = [(b"%d %d\n" % (int(n), int(dim) + 3) + rows, ":2: the header says dimension %d but the first row has %d "
               "values" % (int(dim) + 3, int(dim))),
              (b"%d %s\n" % (int(n) - 5, dim) + rows, "the header says %d words but the file has %d rows (a wrong "
-              "header?)" % (int(n) - 5, int(n))),
+              "header? 'embedcli convert --lenient' repairs such a file)" % (int(n) - 5, int(n))),
              (text.replace(b"\n", b"\n\n", 3).replace(b"\n\n", b"\n", 2), ":4: a blank line among the vectors")]  # after rows 1, 2
     for data, says in cases:
         (tmp_path / "bad.txt").write_bytes(data)

@@ -174,7 +174,7 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
             lineno = first_lineno
             for pos, stop in _row_blocks(data, start, end):  # a blank or indented line is the better answer
                 lineno += len(_split_rows(path, data[pos:stop], lineno)[0])
-            why = f"truncated? or a wrong header: {LENIENT_HINT}"
+            why = f"{'truncated?' if rows < n else 'a wrong header?'} {LENIENT_HINT}"
             raise FormatError(f"{path}: the header says {n} words but the file has {rows} rows ({why})")
     words: list[str] = []
     parts: list[np.ndarray] = []
