@@ -286,8 +286,8 @@ class Vectors:
         else:
             vec = self.oov(word)
         if norm:
-            n = float(np.linalg.norm(vec))
-            vec = vec / n if n > 0 else vec
+            n = float(np.linalg.norm(vec.astype(np.float64)))  # float32 squares overflow beyond ~1e19
+            vec = (vec / n).astype(np.float32) if n > 0 else vec
         return vec
 
     def is_oov(self, word: str) -> bool:

@@ -185,3 +185,14 @@ def test_dense_table_fits_the_text():
     small = dense_product(515_000, 5, 3_000_000)
     assert 0 < small < DENSE_PRODUCT and _table_cells(515_000, small) <= 5 * 3_000_000 / 6
     assert dense_product(515_000, 5, None) == DENSE_PRODUCT
+
+
+def test_huge_but_finite_vectors_are_answered(tmp_path):
+    """A float32 vector of norm 2.7e30: its square overflows float32, so it was taken for a zero vector."""
+    from embedcli.vectors import Vectors
+
+    V = np.array([[2.5e30, 1e30], [1, 0.5], [0.1, 1]], np.float32)
+    Vectors(["big", "small", "other"], V, np.array([3, 2, 1]), {}).save(str(tmp_path / "v.npz"))
+    got = run("neighbors", tmp_path / "v.npz", "big").stdout.splitlines()
+    assert [line.split("\t")[1] for line in got] == ["small", "other"]
+    assert abs(float(got[0].split("\t")[2]) - (2.5 + 0.5) / np.hypot(2.5, 1) / np.hypot(1, 0.5)) < 1e-5
