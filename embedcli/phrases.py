@@ -60,6 +60,10 @@ def table_bytes(spec: PhrasesSpec, tables: list[dict]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+#: Largest phrase table read (decompressed): millions of phrases, and a bound on memory.
+MAX_TABLE_BYTES = 1 << 30
+
+
 def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
     """Read a phrase table: ``(spec, [{phrase: score} per pass], sha256 of its text)``.
 
@@ -67,12 +71,19 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
 
     Raises:
         InputError: the file cannot be opened.
-        FormatError: not a phrase table (naming the line): a missing or unreadable settings line,
+        FormatError: more than :data:`MAX_TABLE_BYTES`, or not a phrase table (naming the line): a
+            missing or unreadable settings line,
             a line without three tab-separated fields, a pass out of range, a score that is not a number
             above the threshold, or a last line without its end (a cut file).
     """
     with contextlib.closing(open_binary(path)) as f:
-        data = f.read()
+        data = f.read(65536)
+        if not data.removeprefix(b"\xef\xbb\xbf").startswith(TABLE_MAGIC.encode()):  # before reading the rest
+            raise FormatError(f"{path}:1: not a phrase table: it should start with '{TABLE_MAGIC} {{settings}}' "
+                              "(write one with 'embedcli phrases --phrases-output')")
+        data += f.read(max(0, MAX_TABLE_BYTES + 1 - len(data)))
+    if len(data) > MAX_TABLE_BYTES:  # a decompression bomb, or not a table: memory stays bounded
+        raise FormatError(f"{path}: more than {MAX_TABLE_BYTES:,} bytes (decompressed): not a phrase table")
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark from an editor
     except UnicodeDecodeError:

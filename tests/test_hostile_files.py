@@ -196,3 +196,21 @@ def test_huge_but_finite_vectors_are_answered(tmp_path):
     got = run("neighbors", tmp_path / "v.npz", "big").stdout.splitlines()
     assert [line.split("\t")[1] for line in got] == ["small", "other"]
     assert abs(float(got[0].split("\t")[2]) - (2.5 + 0.5) / np.hypot(2.5, 1) / np.hypot(1, 0.5)) < 1e-5
+
+
+def test_phrase_table_bombs_are_refused_early(tmp_path, monkeypatch, files):
+    """A compressed file that is no table is refused after its first 64 kB; a table is read up to a
+    bound (decompressed), not until memory runs out."""
+    import lzma
+
+    import embedcli.phrases as ph
+
+    bomb = tmp_path / "t.tsv.xz"
+    bomb.write_bytes(lzma.compress(b"\0" * (20 << 20)))
+    one_line(run("phrases", files["tokens"], "--apply", bomb, "-o", tmp_path / "o.txt", ok=False), 3,
+             "not a phrase table")
+    run("phrases", files["tokens"], "--min-count", "2", "--threshold", "1", "--phrases-output", tmp_path / "p.tsv",
+        "-o", tmp_path / "j.txt", "-q")
+    monkeypatch.setattr(ph, "MAX_TABLE_BYTES", 100)
+    one_line(run("phrases", files["tokens"], "--apply", tmp_path / "p.tsv", "-o", tmp_path / "o.txt", ok=False), 3,
+             "more than 100 bytes (decompressed)")
