@@ -98,7 +98,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     configs = [("scikit-learn range finder (as 0.2), n_iter 5, 1 thread", 12, 1, lambda op: sklearn_default(X))]
     for w in sorted({1, n}):
-        configs.append((f"subspace n_iter 5, {w} thread(s) (new default)" if w == n else
+        configs.append((f"subspace n_iter 5, {w} thread(s) (the solver of 0.3; default 15 iterations)" if w == n else
                         f"subspace n_iter 5, {w} thread(s)", 12, w, lambda op: randomized_svd(op, K, 20, 5, 0)))
     for it in (3, 4, 6, 7):
         configs.append((f"subspace n_iter {it}", 2 * it + 2, n, lambda op, it=it: randomized_svd(op, K, 20, it, 0)))

@@ -145,6 +145,10 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         ids = [f"d{i + 1}" for i in range(n_docs)]
     elif len(ids) != n_docs:
         raise DataError(f"{len(ids):,} document ids for {n_docs:,} documents (lines) in {tokens_path}")
+    elif len(set(ids)) != len(ids):
+        seen: set = set()
+        repeated = next(d for d in ids if d in seen or seen.add(d))
+        raise DataError(f"document id {repeated!r} is given twice (ids are the keys of the document vectors)")
     if reference is not None:  # what was applied, so that these vectors can serve as a reference in turn
         fitted.update({k: reference[k] for k in ("component", "idf", "sif_p") if k in reference})
     meta = {"kind": "documents", "docvec": {"spec": spec.provenance(), **fitted},

@@ -46,7 +46,7 @@ class TokenizeSpec(Spec):
                                   "decoded, instead of stopping. Each file's output is then staged until the "
                                   "file is read whole.")
     id_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds each line's document "
-                                  "id; it is not tokenized. Ids go to --ids-output.", lo=1, hi=100000, metavar="N")
+                                  "id; it is not tokenized. tokenize writes the ids with --ids-output; pipeline keeps none.", lo=1, hi=100000, metavar="N")
     text_column: int | None = param(None, "Tab-separated input: the field (1-based) that holds the text [the "
                                     "whole line, or every field but --id-column: a label column too, so give it "
                                     "for id<TAB>label<TAB>text files].", lo=1, hi=100000, metavar="N")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import run, shared_path
 
+from embedcli.errors import DataError
 from embedcli.vectors import Vectors
 
 
@@ -122,6 +123,10 @@ def test_docvec_stopwords_and_bad_input(tmp_path, word_vectors, topic_docs):
     dup.write_text("a\na\n")
     res = run("docvec", word_vectors, toks, "--ids", dup, "-o", tmp_path / "x.npz", ok=False)
     assert res.exit_code == 3 and "dup.ids:2" in res.stderr and "repeats line 1" in res.stderr
+    from embedcli.docvec import document_vectors  # the library refuses them too
+
+    with pytest.raises(DataError, match="document id 'a' is given twice"):
+        document_vectors(Vectors.load(str(word_vectors)), [["war"], ["peace"]], ids=["a", "a"])
     dup.write_text("a\nb c\n")
     res = run("termdoc", toks, "--ids", dup, "-o", tmp_path / "x.npz", ok=False)
     assert res.exit_code == 3 and "dup.ids:2" in res.stderr

@@ -215,8 +215,10 @@ def cli() -> None:
     """Word and document embeddings from raw text.
 
     \b
-    Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd      (or: pipeline)
+    Count-based:  tokenize -> vocab -> cooccur|termdoc -> svd|glove (or: pipeline)
     Predictive:   tokenize [-> phrases] -> word2vec|fasttext      (gensim)
+    Graphs:       walks -> word2vec, deepwalk, netmf, then classify
+    Spaces:       align, drift, plot
     Documents:    docvec (from word vectors), termdoc -> svd -> foldin (LSA), classify
     Queries:      neighbors, analogy, similarity, doesnt-match, evaluate, info
     Files:        convert (another vectors format), export (Embedding Projector)
@@ -224,7 +226,8 @@ def cli() -> None:
     Exit codes: 0 ok, 1 output pipe closed early, 2 usage error (bad option,
     missing path, the wrong kind of file), 3 data error (unusable input
     content), 4 a query command answered no query (unknown words) or
-    evaluate scored nothing (no benchmark word pair covered), 130/143
+    evaluate scored nothing (no analogy question covered, Spearman's rho
+    undefined for every similarity set), 130/143
     interrupted.  Outputs are written atomically: an interrupted run leaves no
     partial file.
 

@@ -194,10 +194,11 @@ def pipeline(corpus, output, method, vectors_name, probe, resume, preset, schedu
     """Run tokenize -> vocab -> cooccur -> svd (or -> glove, or -> word2vec / fasttext) with good defaults.
 
     Without CORPUS it runs on the bundled sample corpus (US presidential
-    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd) or model.bin
+    speeches). Keeps tokens.txt, vocab.tsv, cooccur.npz (svd, glove) or model.bin
     (fasttext), and the vectors in DIR, and prints each stage's wall time
-    and a few nearest neighbours (a report, on stdout; progress goes to stderr). Every option of the stages it runs is
-    available; options marked [svd], [glove], [word2vec] or [fasttext] apply
+    and a few nearest neighbours (a report, on stdout; progress goes to stderr). The options of its stages that shape
+    the vectors are available (not those naming other outputs, such as
+    --ids-output); options marked [svd], [glove], [word2vec] or [fasttext] apply
     to that method only. Memory: the largest of its stages' (see their --help); for
     fasttext the bucket table is sized from the vocabulary unless --bucket is given.
 
