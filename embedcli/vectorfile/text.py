@@ -61,9 +61,10 @@ def _load_native(path: str, mmap: bool) -> VectorData:
                               f"{vecs.shape}")
         n = vecs.shape[0]
         words = blob_words(r.array("words"), path, n)
-        if len(set(words)) != n:
+        distinct = set(words)
+        if len(distinct) != n:
             raise FormatError(f"{path}: duplicate words in vocabulary")
-        if "" in set(words) or "\x00" in "".join(words):
+        if "" in distinct or "\x00" in "".join(words):
             raise FormatError(f"{path}: an empty word, or a word holding a NUL byte")
         norms = r.array("norms") if "norms" in r.names else None
         if norms is not None and (norms.shape != (n,) or norms.dtype.kind != "f"):
