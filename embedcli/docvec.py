@@ -209,15 +209,13 @@ def check_reference(reference: dict, name: str) -> None:
     Raises:
         FormatError: naming the reference (an edited or corrupt file).
     """
-    def numbers(x) -> bool:
-        return isinstance(x, list) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in x)
+    from embedcli.errors import json_numbers
 
     def per_word(x, key) -> bool:
-        return isinstance(x, dict) and isinstance(x.get("words", []), list) and numbers(x.get(key, []))
+        return isinstance(x, dict) and isinstance(x.get("words", []), list) and json_numbers(x.get(key, []))
 
     ok = (isinstance(reference.get("spec"), dict)
-          and (reference.get("component") is None or numbers(reference["component"]))  # its length: below
+          and (reference.get("component") is None or json_numbers(reference["component"]))  # its length: below
           and (reference.get("sif_p") is None or per_word(reference["sif_p"], "p"))
           and (reference.get("idf") is None or per_word(reference["idf"], "idf")))
     if not ok:

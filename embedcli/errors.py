@@ -76,6 +76,18 @@ UsageError = InputError
 MAX_JSON_DEPTH = 200
 
 
+def json_number(x) -> bool:
+    """Whether a value read from JSON metadata is a finite number (not a bool, string or NaN)."""
+    import math
+
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def json_numbers(x) -> bool:
+    """Whether a value read from JSON metadata is a list of finite numbers."""
+    return isinstance(x, list) and all(map(json_number, x))
+
+
 def parse_json(text: str | bytes):
     """``json.loads`` for the metadata of files embedcli reads, which may come from anyone.
 

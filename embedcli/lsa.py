@@ -17,14 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from embedcli.arguments import entry_point
-from embedcli.errors import DataError, FormatError, InputError
+from embedcli.errors import DataError, FormatError, InputError, json_number, json_numbers
 from embedcli.fileio import Progress, spooled
 from embedcli.specs import cores
 from embedcli.vectors import Vectors
-
-
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
 
 
 def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, float, dict]:
@@ -50,8 +46,8 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
         raise InputError(where + "no stored term weights (made by an older embedcli); rebuild it")
     spec = model.provenance.get("spec") or {}
     tw = lsa.get("term_weights")
-    if not (isinstance(spec, dict) and _number(spec.get("eig", 0.0)) and len(s) == model.dim
-            and (tw is None or (isinstance(tw, list) and len(tw) == len(model) and all(map(_number, tw))))):
+    if not (isinstance(spec, dict) and json_number(spec.get("eig", 0.0)) and len(s) == model.dim
+            and (tw is None or (json_numbers(tw) and len(tw) == len(model)))):
         raise FormatError(where + "corrupt LSA metadata (eig, singular values or term weights of the wrong type or "
                           "length)")
     eig = float(spec.get("eig", 0.0))

@@ -19,7 +19,7 @@ COSMUL_EPSILON = 0.001  # Levy & Goldberg (2014); gensim uses 1e-6
 class Searcher:
     """Cosine search over the rows of ``vectors`` ``(n, dim)``, restricted to the first
     ``restrict`` rows (None: all).  Norms are computed from the searched rows (float64 sums, one
-    pass over them); a ``norms`` argument (older callers) is ignored.
+    pass over them): norms stored in a file are not trusted for answers.
 
     Files written by embedcli list words most frequent first, so ``restrict``
     keeps the most frequent words (gensim's ``restrict_vocab``).
@@ -28,7 +28,7 @@ class Searcher:
         ParameterError: ``restrict`` < 1.
     """
 
-    def __init__(self, vectors: np.ndarray, norms: np.ndarray | None = None, restrict: int | None = None):
+    def __init__(self, vectors: np.ndarray, restrict: int | None = None):
         if restrict is not None and restrict < 1:
             raise ParameterError("restrict", restrict, "must be at least 1")
         from embedcli.vectorfile import row_norms
@@ -36,9 +36,7 @@ class Searcher:
         self.all = vectors
         self.n = len(vectors) if restrict is None else min(restrict, len(vectors))
         self.M = vectors[: self.n]
-        # the searched rows' norms from the rows themselves (one pass over what the search reads
-        # anyway): norms stored in a file are not trusted for answers; ``norms`` is ignored
-        norms = row_norms(self.M)
+        norms = row_norms(self.M)  # one pass over what the search reads anyway
         self.inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         self.zero = norms == 0  # rows with no direction (an empty document): never an answer
 

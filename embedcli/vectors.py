@@ -317,7 +317,7 @@ class Vectors:
         """The :class:`~embedcli.query.Searcher` over the first ``restrict_vocab`` rows (cached)."""
         key = restrict_vocab or None  # 0 or None: every row
         if key not in self._searchers:
-            self._searchers[key] = Searcher(self.vectors, restrict=key)
+            self._searchers[key] = Searcher(self.vectors, key)
         return self._searchers[key]
 
     # ------------------------------------------------------------------ queries

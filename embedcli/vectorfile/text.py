@@ -25,20 +25,16 @@ def check_vectors_meta(path: str, meta: dict) -> None:
     Raises:
         FormatError: naming the field (a corrupt or edited file).
     """
-    import math
-
-    def number(x) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    from embedcli.errors import json_number, json_numbers
 
     bad = None
     if not isinstance(meta.get("provenance", {}), dict):
         bad = "provenance"
     elif not isinstance(meta.get("kind", ""), str):
         bad = "kind"
-    elif "singular_values" in meta and not (isinstance(meta["singular_values"], list)
-                                            and all(number(x) for x in meta["singular_values"])):
+    elif "singular_values" in meta and not json_numbers(meta["singular_values"]):
         bad = "singular_values"
-    elif meta.get("energy_captured") is not None and not number(meta["energy_captured"]):
+    elif meta.get("energy_captured") is not None and not json_number(meta["energy_captured"]):
         bad = "energy_captured"
     else:
         bad = next((k for k in ("lsa", "docvec", "alignment") if not isinstance(meta.get(k) or {}, dict)), None)
