@@ -98,7 +98,9 @@ def read_table(path: str) -> tuple[PhrasesSpec, list[dict], str]:
     try:
         settings = parse_json(head[len(TABLE_MAGIC) + 1:])
         spec = PhrasesSpec(**{k: settings[k] for k in _SETTINGS})
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+    except KeyError as e:
+        raise FormatError(f"{path}:1: the phrase-table settings lack {e.args[0]!r}") from None
+    except (ValueError, TypeError, AttributeError) as e:
         raise FormatError(f"{path}:1: unreadable phrase-table settings ({e})") from None
     tables: list[dict] = [{} for _ in range(spec.passes)]
     for lineno, line in enumerate(lines[1:], 2):

@@ -194,6 +194,13 @@ def test_convert_lenient_repairs_what_gensim_tolerates(tmp_path):
     assert res.stderr == "" and (tmp_path / "b.txt").read_text().splitlines()[1:] == [
         "the 1 2", "na\ufffd 3 4"]
     assert run("neighbors", tmp_path / "b.txt", "the").stdout.startswith("the\tna\ufffd\t")
+    glove = tmp_path / "g.txt"  # no header: the bad word on the first line is repaired too
+    glove.write_bytes(b"a\xff 1 2\nb 3 4\n")
+    assert "--lenient" in run("neighbors", glove, "b", ok=False).stderr
+    run("convert", glove, "--lenient", "-o", tmp_path / "g.npz", "-q")
+    assert Vectors.load(str(tmp_path / "g.npz")).words == ["a\ufffd", "b"]
+    res = run("convert", tmp_path / "t.npz", "-o", tmp_path / "again.txt")  # earlier repairs are not reported again
+    assert "repaired" not in res.stderr
 
 
 def test_non_numeric_value(tmp_path):

@@ -313,7 +313,7 @@ def convert(vectors_path, output, file_format, top, lenient, quiet):
     for what, text in (("words_not_utf8", "{} word(s) that were not UTF-8 (bad bytes are now U+FFFD)"),
                        ("duplicates_dropped", "{} repeated word(s) dropped (the first row of each kept)"),
                        ("header_words", "the header declared {0[declared]:,} words, the file has {0[rows]:,} rows")):
-        if what in rep and not quiet:
+        if what in rep and lenient and v.meta.get("source_format") != "native" and not quiet:  # this run's repairs
             warn("convert: repaired: " + text.format(rep[what]))
     if top is not None and top < len(v):
         v = Vectors(v.words[:top], v.vectors[:top], None if v.counts is None else v.counts[:top], dict(v.meta))

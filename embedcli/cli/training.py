@@ -115,7 +115,7 @@ def fasttext(tokens, output, vectors_output, quiet, **kw):
 @spec_options(GloveSpec)
 @quiet_option
 def glove(matrix, output, file_format, glove_vocab, quiet, **kw):
-    """Train GloVe (Pennington et al. 2014) on a co-occurrence matrix.
+    """Train GloVe vectors (Pennington, Socher & Manning 2014) on a co-occurrence matrix.
 
     MATRIX is an 'embedcli cooccur' matrix (its default 1/d window weighting
     is GloVe's) or, with --vocab, the GloVe C tool's own cooccurrence file.

@@ -93,9 +93,9 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None, lenient: bool
     nl = data.find(b"\n")
     first = data[: nl if nl >= 0 else len(data)]
     try:
-        fields = first.decode("utf-8").split()
+        fields = first.decode("utf-8", "replace" if lenient else "strict").split()
     except UnicodeDecodeError:
-        raise FormatError(f"{path}:1: not a vectors file (undecodable header)") from None
+        raise FormatError(f"{path}:1: undecodable first line (if it is a row of GloVe text, {LENIENT_HINT})") from None
     header = len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)
     if header and int(fields[0]) == 0 and not data[nl + 1 :].strip():  # gensim writes an empty model so
         raise FormatError(f"{path}:1: the header declares 0 words: the file holds no vectors")
@@ -171,7 +171,7 @@ def _parse_text(path: str, data: bytes, first_lineno: int, n: int | None, dim: i
             lineno = first_lineno
             for pos, stop in _row_blocks(data, start, end):  # a blank or indented line is the better answer
                 lineno += len(_split_rows(path, data[pos:stop], lineno)[0])
-            why = f"{'truncated?' if rows < n else 'a wrong header?'} {LENIENT_HINT}"
+            why = ("truncated? a header that overcounts, not a cut file: " if rows < n else "a wrong header? ") + LENIENT_HINT
             raise FormatError(f"{path}: the header says {n} words but the file has {rows} rows ({why})")
     words: list[str] = []
     parts: list[np.ndarray] = []
