@@ -241,13 +241,15 @@ class Vectors:
 
     @classmethod
     @entry_point
-    def load(cls, path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False) -> "Vectors":
+    def load(cls, path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False,
+             limit: int | None = None) -> "Vectors":
         """Read a vectors file (any format of :mod:`embedcli.vectorfile`, detected from the content).
 
         The metadata of a sidecar ``PATH.meta.json`` is merged in when it still
         matches the file (size).  ``lenient``: repair what gensim tolerates (words that are not
         UTF-8, repeated words, a wrong word count in a text header), counted in
-        ``meta["repaired"]`` (see :func:`~embedcli.vectorfile.read_vectors`).
+        ``meta["repaired"]`` (see :func:`~embedcli.vectorfile.read_vectors`).  ``limit``: the first
+        ``limit`` rows only; a text or binary file is read only up to them (gensim's ``limit``).
 
         Raises:
             InputError: the file does not exist or cannot be opened (or is ``-``).
@@ -255,7 +257,7 @@ class Vectors:
             FormatError: malformed content, naming the line or record.
             ParameterError: an unknown ``fmt``.
         """
-        d = read_vectors(path, fmt, mmap, lenient)
+        d = read_vectors(path, fmt, mmap, lenient, limit)
         meta = dict(d.meta)
         if "provenance" not in meta:
             from embedcli.provenance import read_sidecar, sidecar_path, sidecar_status

@@ -196,3 +196,49 @@ def test_matrices_are_read_by_scipy_and_made_from_scipy(tmp_path, small_tokens):
     run("svd", tmp_path / "m.npz", "--dim", "20", "-o", tmp_path / "w.npz", "-q")
     a, b = Vectors.load(str(tmp_path / "v.npz")), Vectors.load(str(tmp_path / "w.npz"))
     assert a.words == b.words and np.allclose(a.vectors, b.vectors, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec", "binary", "glove"])
+def test_convert_top_reads_only_the_first_rows(tmp_path, fmt, monkeypatch):
+    """convert --top N stops reading after N rows (gensim's limit=N): a broken tail beyond them is
+    never parsed, whereas the whole file is refused; .gz and a byte-order mark too."""
+    import gzip
+
+    from embedcli.vectorfile import read_vectors
+
+    rng = np.random.default_rng(3)
+    words = [f"mot{i}é" for i in range(400)]
+    X = rng.standard_normal((400, 8)).astype(np.float32)
+    good = tmp_path / "v.dat"
+    Vectors(words, X).save(str(good), fmt)
+    monkeypatch.setattr("embedcli.vectorfile.text.TEXT_BLOCK", 1 << 10)  # many blocks: the scan is incremental
+    data = good.read_bytes()
+    if fmt == "binary":  # records cut short
+        tail = data[: len(data) * 3 // 4]
+    else:  # a malformed row after row 200
+        at = [i for i, b in enumerate(data) if b == 10][200 if fmt == "word2vec" else 199] + 1
+        tail = data[:at] + b"oops 1 2\n" + data[at:]
+    for name, blob in (("cut", tail), ("bom", b"\xef\xbb\xbf" + tail)):
+        path = tmp_path / f"{name}.{fmt}"
+        path.write_bytes(blob)
+        gz = tmp_path / f"{name}.{fmt}.gz"
+        gz.write_bytes(gzip.compress(blob))
+        if fmt == "glove" and name == "bom":
+            continue
+        for src in (path, gz):
+            assert run("convert", src, "-o", tmp_path / "all.npz", ok=False).exit_code == 3  # truncated: refused
+            res = run("convert", src, "--top", "100", "-o", tmp_path / "top.npz")
+            assert "100 x 8" in res.stderr
+            back = Vectors.load(str(tmp_path / "top.npz"))
+            assert back.words == words[:100]
+            assert np.allclose(back.vectors, X[:100], atol=1e-6)
+    # a file shorter than the limit, or one whose header declares fewer rows, is read and checked whole
+    assert read_vectors(str(good), limit=10_000).words == words
+    if fmt != "glove":
+        bad = data.replace(b"400 8", b"399 8", 1)
+        (tmp_path / "bad").write_bytes(bad)
+        for limit in (399, 500):  # at most `limit` rows by the header: read whole, the miscount found
+            with pytest.raises(FormatError):
+                read_vectors(str(tmp_path / "bad"), limit=limit)
+        if fmt == "word2vec":  # fewer: the header is not checked against the rows never read
+            assert read_vectors(str(tmp_path / "bad"), limit=100).words == words[:100]

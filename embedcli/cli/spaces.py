@@ -279,7 +279,8 @@ def export(vectors_path, output, label_files, quiet, **kw):
 @click.argument("vectors_path", metavar="VECTORS")
 @vectors_output_options
 @click.option("--top", type=click.IntRange(1), default=None, metavar="N",
-              help="Keep the first N rows (the N most frequent words of a frequency-ordered file) [all].")
+              help="Keep the first N rows (the N most frequent words of a frequency-ordered file) [all]. A text or "
+                   "binary file is read only up to them, as gensim's limit=N.")
 @click.option("--lenient", is_flag=True,
               help="Repair what gensim's reader tolerates instead of refusing the file: words that are not "
                    "UTF-8 (bad bytes become U+FFFD), repeated words (the first row is kept), a text header's "
@@ -294,7 +295,7 @@ def convert(vectors_path, output, file_format, top, lenient, quiet):
     (.npz native and memory-mapped, .bin binary, else text) or
     --file-format. Metadata and provenance are kept, with 'converted_from'.
     Memory: the vectors (a text or binary file is read whole, about 2.5x its
-    size). Other commands refuse a file with undecodable or repeated words;
+    size; with --top only its first N rows). Other commands refuse a file with undecodable or repeated words;
     convert --lenient repairs such a file once.
 
     \b
@@ -308,7 +309,7 @@ def convert(vectors_path, output, file_format, top, lenient, quiet):
 
     check_output_path(output)
     check_distinct([vectors_path], [output])
-    v = Vectors.load(vectors_path, lenient=lenient)
+    v = Vectors.load(vectors_path, lenient=lenient, limit=top)
     rep = v.meta.get("repaired") or {}
     for what, text in (("words_not_utf8", "{} word(s) that were not UTF-8 (bad bytes are now U+FFFD)"),
                        ("duplicates_dropped", "{} repeated word(s) dropped (the first row of each kept)"),

@@ -32,7 +32,7 @@ import gzip
 import io
 import lzma
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -131,7 +131,8 @@ def write_vectors(path: str, words: list[str], vectors: np.ndarray, counts: np.n
     return fmt
 
 
-def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False) -> VectorData:
+def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: bool = False,
+                 limit: int | None = None) -> VectorData:
     """Read a vectors file; the format is detected from the content unless ``fmt`` is given.
 
     ``lenient`` (text and binary formats) repairs what gensim's reader tolerates instead of
@@ -139,6 +140,10 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
     ``unicode_errors="replace"``; word2vec.c cuts long words mid-character), repeated words (the
     first row is kept) and, in text files, a header whose word count differs from the rows.
     ``meta["repaired"]`` counts each repair.
+
+    ``limit``: the first ``limit`` rows only (gensim's ``limit``).  A text or binary file is then
+    read only up to them (a header's word count is not checked against the rest); a native file
+    is memory-mapped and sliced; standard input, a pipe and a fastText ``.bin`` are read whole.
 
     Raises:
         ParameterError: an unknown ``fmt``.
@@ -153,22 +158,22 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
     if path == "-":
-        return _read_stdin(fmt, lenient)
+        return _first_rows(_read_stdin(fmt, lenient), limit)
     if is_stream(path):
-        return _read_stream(path, fmt, lenient)
+        return _first_rows(_read_stream(path, fmt, lenient), limit)
     head = read_head(path, "vectors")
     if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
-        return load_fasttext(path)
+        return _first_rows(load_fasttext(path), limit)
     if fmt is None:
         fmt = "native" if head.startswith(b"PK") else None
     if fmt == "native":
-        return _load_native(path, mmap)
-    data = read_bounded(path, head)
+        return _first_rows(_load_native(path, mmap), limit)
+    data = read_bounded(path, head, None if limit is None else RowsEnd(path, fmt, limit, lenient))
     if data.startswith(b"PK") and not head.startswith(b"PK"):  # a compressed .npz
         raise FormatError(f"{path}: a compressed native .npz; decompress it first (native files are read "
                           "memory-mapped, and are not compressed)")
     try:
-        return _parse_text_or_binary(path, data, fmt, lenient)
+        return _parse_text_or_binary(path, data, fmt, lenient, limit)
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
         if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors", "projector-metadata", "phrases"):
@@ -177,6 +182,15 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
             raise WrongKindError(f"{path}: this looks like {_KIND_NAMES.get(kind, kind)}, not vectors; give a vectors file "
                               "(from embedcli svd, word2vec or fasttext)") from None
         raise e from None
+
+
+def _first_rows(d: VectorData, limit: int | None) -> VectorData:
+    """``d`` cut to its first ``limit`` rows (a fastText model's subword table is kept)."""
+    if limit is None or limit >= len(d.words):
+        return d
+    return replace(d, words=d.words[:limit], vectors=d.vectors[:limit],
+                      counts=None if d.counts is None else d.counts[:limit],
+                      norms=None if d.norms is None else d.norms[:limit])
 
 
 def is_stream(path: str) -> bool:
@@ -307,34 +321,35 @@ def read_sample(path: str, size: int = 65536) -> bytes:
         raise FormatError(f"{path}: corrupt compressed data ({e})") from None
 
 
-def read_bounded(path: str, head: bytes | None = None) -> bytes:
+def read_bounded(path: str, head: bytes | None = None, enough=None) -> bytes:
     """The bytes of a (possibly gzip/bz2/xz-compressed, detected by content) file, refusing one that
     decompresses to more than ``MAX_EXPANSION`` times its size plus 64 MB before it fills memory.
+    ``enough(bytes_so_far) -> int | None``: reading stops as soon as it gives a length, and that
+    prefix is returned (:class:`~embedcli.vectorfile.text.RowsEnd`).
 
     Raises:
         FormatError: corrupt compressed data, or an expansion over the bound.
     """
     head = read_head(path, "vectors") if head is None else head
     opener = next((o for magic, o in _MAGIC.items() if head.startswith(magic)), None)
-    if opener is None:
+    if opener is None and enough is None:
         with open(path, "rb") as f:
             return f.read()
-    limit = os.path.getsize(path) * MAX_EXPANSION + (64 << 20)
-    chunks, total = [], 0
+    bound = os.path.getsize(path) * MAX_EXPANSION + (64 << 20) if opener is not None else None
+    buf = bytearray()
     try:
-        with opener(path, "rb") as f:
-            while True:
-                block = f.read(1 << 22)
-                if not block:
-                    break
-                total += len(block)
-                if total > limit:
-                    raise FormatError(f"{path}: decompresses to more than {limit:,} bytes ({MAX_EXPANSION}x its "
+        with (opener or open)(path, "rb") as f:
+            while block := f.read(1 << 22):
+                buf += block
+                if bound is not None and len(buf) > bound:
+                    raise FormatError(f"{path}: decompresses to more than {bound:,} bytes ({MAX_EXPANSION}x its "
                                       "size): refusing it (a decompression bomb or not a vectors file)")
-                chunks.append(block)
+                if enough is not None and (cut := enough(buf)) is not None:
+                    del buf[cut:]
+                    break
     except CORRUPT_DATA_ERRORS as e:
         raise FormatError(f"{path}: corrupt compressed data ({e})") from None
-    return b"".join(chunks)
+    return bytes(buf)
 
 
 def row_norms(m: np.ndarray) -> np.ndarray:
@@ -361,4 +376,4 @@ def format_from_extension(path: str) -> str:
 
 from embedcli.vectorfile.fasttext import FASTTEXT_MAGIC, load_fasttext, save_fasttext  # noqa: E402
 from embedcli.vectorfile.kinds import describe, sniff_kind  # noqa: E402
-from embedcli.vectorfile.text import _check_words_writable, _load_native, _parse_text_or_binary  # noqa: E402
+from embedcli.vectorfile.text import RowsEnd, _check_words_writable, _load_native, _parse_text_or_binary  # noqa: E402

@@ -85,7 +85,30 @@ def _load_native(path: str, mmap: bool) -> VectorData:
         r.close()
 
 
-def _parse_text_or_binary(path: str, data: bytes, fmt: str | None, lenient: bool = False) -> VectorData:
+def _parse_text_or_binary(path: str, data: bytes, fmt: str | None, lenient: bool = False,
+                          limit: int | None = None) -> VectorData:
+    """Parse a text or binary vectors file's bytes; ``limit``: its first ``limit`` rows only (a
+    header's word count is then checked against those rows only, see :class:`RowsEnd`)."""
+    data, fmt, n, dim, start = _detect(path, data, fmt, lenient)
+    if limit is not None and n is not None:
+        n = min(n, limit)
+    if fmt == "binary":
+        return _parse_binary(path, data, start, n, dim, lenient)
+    if fmt == "word2vec":
+        return _parse_text(path, data, 2, n, dim, start=start, lenient=lenient)  # no copy of the rows' bytes
+    return _parse_text(path, data, 1, None, None, lenient=lenient)
+
+
+def _detect(path: str, data: bytes, fmt: str | None, lenient: bool = False
+            ) -> tuple[bytes, str, int | None, int | None, int]:
+    """``(data, fmt, n, dim, start)``: the format (``fmt`` if given, else detected), the header's
+    word count and dimension (None for GloVe) and where the rows start in ``data`` (a UTF-8 byte
+    order mark dropped).
+
+    Raises:
+        FormatError: an empty file, a header that disagrees with the first row or is missing.
+        ParameterError: an unknown ``fmt``.
+    """
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (Windows editors): not part of the first word
         data = data[3:]
     if not data[:65536].strip() and not data.strip():  # (the whole file is copied only when its start is blank)
@@ -112,15 +135,64 @@ def _parse_text_or_binary(path: str, data: bytes, fmt: str | None, lenient: bool
                 fmt = "binary"
     if fmt in ("word2vec", "binary") and not header:
         raise FormatError(f"{path}:1: expected a 'count dim' header line")
-    if fmt == "binary":
-        n, dim = int(fields[0]), int(fields[1])
-        return _parse_binary(path, data, nl + 1, n, dim, lenient)
-    if fmt == "word2vec":
-        n, dim = int(fields[0]), int(fields[1])
-        return _parse_text(path, data, 2, n, dim, start=nl + 1, lenient=lenient)  # no copy of the rows' bytes
+    if fmt not in ("word2vec", "binary", "glove"):
+        raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
     if fmt == "glove":
-        return _parse_text(path, data, 1, None, None, lenient=lenient)
-    raise ParameterError("file_format", fmt, f"choose one of {', '.join(VECTOR_FORMATS)}")
+        return data, fmt, None, None, 0
+    return data, fmt, int(fields[0]), int(fields[1]), nl + 1
+
+
+class RowsEnd:
+    """Where the first ``limit`` rows of a text or binary vectors file end, found as its bytes
+    arrive: ``read_bounded``'s ``enough``, so ``convert --top N`` reads only those rows (gensim's
+    ``load_word2vec_format(limit=N)`` does the same).  Called with the bytes read so far, it
+    returns the length of the prefix holding the header and the first ``limit`` rows, or None
+    while they have not all arrived (and always when the file has at most ``limit`` rows by its
+    header: it is read whole and checked as without a limit).  Each call scans only the new bytes.
+
+    Raises:
+        FormatError: as :func:`_detect`, on the file's first two lines.
+    """
+
+    def __init__(self, path: str, fmt: str | None, limit: int, lenient: bool = False):
+        self.path, self.fmt, self.limit, self.lenient = path, fmt, limit, lenient
+        self.kind: tuple | None = None  # (fmt, rows wanted or 0: read whole, dim, start)
+        self.pos = 0  # bytes of the rows scanned
+        self.rows = 0  # rows found before pos
+
+    def __call__(self, buf: bytearray) -> int | None:
+        if self.kind is None:
+            first = buf.find(b"\n")
+            if first < 0 or buf.find(b"\n", first + 1) < 0:  # the first row too, for the format
+                return None
+            bom = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
+            _, fmt, n, dim, start = _detect(self.path, bytes(buf[: first + 1 + 65536]), self.fmt, self.lenient)
+            self.kind = (fmt, 0 if n is not None and n <= self.limit else self.limit, dim, start + bom)
+            self.pos = start + bom
+        fmt, want, dim, _ = self.kind
+        if not want:
+            return None
+        if fmt != "binary":
+            more = buf.count(b"\n", self.pos)
+            if self.rows + more < want:
+                self.rows += more
+                self.pos = len(buf)
+                return None
+            while self.rows < want:
+                self.pos = buf.find(b"\n", self.pos) + 1
+                self.rows += 1
+            return self.pos
+        width = dim * 4
+        while self.rows < want:  # records as _parse_binary reads them: [newlines] word, space, width bytes
+            pos = self.pos
+            while pos < len(buf) and buf[pos] in (10, 13):
+                pos += 1
+            sp_ = buf.find(b" ", pos)
+            if sp_ < 0 or sp_ + 1 + width > len(buf):
+                return None
+            self.pos = sp_ + 1 + width
+            self.rows += 1
+        return self.pos
 
 
 def _text_row_values(body: bytes) -> int:
