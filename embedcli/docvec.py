@@ -369,7 +369,7 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
 
     from embedcli.provenance import find_stage
     from embedcli.specs import TokenizeSpec
-    from embedcli.tokenizer import REGEX_SECONDS, load_stopwords, make_line_tokenizer
+    from embedcli.tokenizer import REGEX_SECONDS, line_tokenizer, load_stopwords
 
     recorded = docs.meta.get("source_model")
     path = model_path or (recorded.get("path") if isinstance(recorded, dict) else recorded)
@@ -419,10 +419,9 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     try:  # settings read from the model's provenance: a bad value is the file's fault, not an option's
         recorded_spec = tok.get("spec") or {}
         spec = TokenizeSpec(**{k: v for k, v in recorded_spec.items()
-                               if k in ("lowercase", "token_pattern", "min_length", "stopwords")})
-        line_tok, lower_after = make_line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
-                                                    load_stopwords(spec.stopwords, recorded=True),
-                                                    timeout=REGEX_SECONDS)
+                               if k in ("lowercase", "token_pattern", "min_length", "stopwords", "normal_form")})
+        line_tok = line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
+                                  load_stopwords(spec.stopwords, recorded=True), spec.normal_form, REGEX_SECONDS)
     except (ParameterError, TypeError, AttributeError) as e:
         raise InputError(f"{path}: the tokenizer settings recorded in its provenance are unusable ({e})") from None
     if not texts:
@@ -432,8 +431,6 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
     except TimeoutError:
         raise InputError(f"{path}: the token pattern recorded in its provenance took more than {REGEX_SECONDS:g} s on "
                          "the text (a pattern with catastrophic backtracking?)") from None
-    if lower_after:
-        lines = [x.lower() for x in lines]
     from embedcli.phrases import joiner_of
 
     join = joiner_of(model.provenance, notes)  # the model's text was joined by `phrases --phrases-output`: alike

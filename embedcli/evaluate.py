@@ -8,6 +8,7 @@ casing of a word wins, ``restrict_vocab``) -- a test checks it to 1e-6.
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 
@@ -55,7 +56,8 @@ def _read_lines(path: str) -> list[str]:
     except (OSError, EOFError, ValueError) as e:  # open_binary names an unopenable file itself
         raise FormatError(f"{path}: cannot read: {getattr(e, 'strerror', None) or e}") from None
     try:
-        return data.decode("utf-8-sig").splitlines()  # -sig: a byte order mark is not part of line 1
+        # -sig: a byte order mark is not part of line 1; NFC: as embedcli's tokenizer writes words
+        return unicodedata.normalize("NFC", data.decode("utf-8-sig")).splitlines()
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FormatError(f"{path}:{line}: not valid UTF-8") from None
@@ -114,10 +116,16 @@ def read_analogies(path: str) -> list[tuple[str, list[tuple[str, str, str, str]]
     return sections
 
 
+def _upper(word: str) -> str:
+    """``word`` upper-cased as gensim's evaluations match words, then NFC-normalized: Turkish
+    ``İ`` and its lowercase ``i`` + U+0307 both become ``İ``."""
+    return word.upper() if word.isascii() else unicodedata.normalize("NFC", word.upper())
+
+
 def _ok_vocab(vectors: Vectors, restrict: int | None, case_insensitive: bool) -> dict[str, int]:
     words = vectors.words[: restrict or len(vectors)]
     if case_insensitive:
-        return {w.upper(): i for i, w in reversed(list(enumerate(words)))}
+        return {_upper(w): i for i, w in reversed(list(enumerate(words)))}
     return {w: i for i, w in enumerate(words)}
 
 
@@ -157,7 +165,7 @@ def evaluate_similarity(vectors: Vectors, path: str, name: str | None = None, re
 
     pairs = read_similarity(path)
     ok = _ok_vocab(vectors, restrict, case_insensitive)
-    norm = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
+    norm = _upper if case_insensitive else (lambda w: w)
     used, gold = [], []
     for a, b, s in pairs:
         a, b = norm(a), norm(b)
@@ -224,7 +232,7 @@ def evaluate_analogy(vectors: Vectors, path: str, name: str | None = None, metho
     """
     sections = read_analogies(path)
     ok = _ok_vocab(vectors, restrict, case_insensitive)
-    norm = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
+    norm = _upper if case_insensitive else (lambda w: w)
     searcher = vectors.searcher(restrict)
     out_sections = []
     total_q = correct_all = used_all = 0

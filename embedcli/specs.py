@@ -26,8 +26,13 @@ class TokenizeSpec(Spec):
     """How raw text becomes tokens (``embedcli tokenize``)."""
 
     lowercase: bool = param(True, "Lowercase tokens.", secondary="--no-lowercase")
-    token_pattern: str = param(DEFAULT_TOKEN_PATTERN, "Python regex of one token, applied after lowercasing "
-                               "(default: Unicode letters and digits).", metavar="REGEX")
+    normal_form: str = param("nfc", "Unicode normalization of the text first: nfc composes an accent typed as its "
+                             "own character with its letter (e + U+0301 -> é), so each word has one spelling; "
+                             "nfkc also folds compatibility forms (the ligature ﬁ -> fi, full-width letters, "
+                             "superscripts); none keeps the text as is.", choices=("nfc", "nfkc", "none"))
+    token_pattern: str = param(DEFAULT_TOKEN_PATTERN, "Python regex of one token (the regex module), applied after "
+                               "lowercasing (default: runs of Unicode letters, digits and combining marks, "
+                               "matched before lowercasing).", metavar="REGEX")
     min_length: int = param(1, "Drop tokens shorter than this many characters.", lo=1)
     stopwords: str = param("none", "Drop these words: none, the bundled English list, or a file with one word "
                            "per line.", metavar="none|english|FILE")

@@ -9,23 +9,33 @@ corpus.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from importlib import resources
 from itertools import chain
-from typing import IO, Iterable
+from typing import IO
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, InputError, ParameterError
 from embedcli.fileio import Progress, find_inputs, iter_line_chunks
 from embedcli.parallel import ProcessBlocks
 from embedcli.provenance import corpus_records, stage_record
+from embedcli.linetokens import (  # noqa: F401 -- re-exported: embedcli.tokenizer.load_stopwords etc.
+    MAX_STOPWORDS_BYTES,
+    REGEX_SECONDS,
+    _times_out,
+    line_tokenizer,
+    load_stopwords,
+    make_line_tokenizer,
+    prepare_text,
+    stopwords_files,
+)
 from embedcli.specs import DEFAULT_TOKEN_PATTERN, TokenizeSpec, cores
 
 # The default token pattern (specs.DEFAULT_TOKEN_PATTERN) is maximal runs of Unicode
-# letters and digits (``\w`` without the underscore): "Don't" gives ``don`` and ``t``.
+# letters, digits and combining marks (``\w`` without the underscore, plus the marks that Python's
+# ``re`` leaves out of ``\w``: Devanagari vowel signs, Arabic vowel marks, an accent typed as its
+# own character): "Don't" gives ``don`` and ``t``.
 
 
 @dataclass
@@ -46,124 +56,6 @@ class TokenizeStats:
 #: Text per block sent to a worker: small enough that both cores stay busy on a corpus of a few blocks.
 TOKENIZE_CHUNK_BYTES = 1 << 20
 
-#: Largest stop-word file read (a bound on memory: ``--stopwords /dev/zero`` must not fill it).
-MAX_STOPWORDS_BYTES = 16 << 20
-
-
-def stopwords_files(spec: str | None) -> list[str]:
-    """The file a ``--stopwords`` value names (``[]`` for ``none``/``english``), for output/input checks."""
-    return [] if spec is None or spec == "none" or spec == "english" else [spec]
-
-
-def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
-    """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
-
-    A file holds one word per line (``#`` starts a comment); UTF-8; a typed path may be a pipe
-    (``<(...)``).  ``recorded``: the path comes from a file's metadata (a reference, a model's
-    provenance), which may come from anyone: it must name a regular file (a pipe could block for
-    ever, a device such as ``/dev/stdin`` read what it should not).
-
-    Raises:
-        InputError: the file does not exist, is recorded but not a regular file, or cannot be
-            decoded.
-    """
-    if spec is None or spec == "none":
-        return frozenset()
-    if spec == "english":
-        text = resources.files("embedcli").joinpath("data/stopwords-english.txt").read_text("utf-8")
-    else:
-        if recorded and os.path.exists(spec) and not os.path.isfile(spec):
-            raise InputError(f"{spec}: the stop-word file recorded in the reference or model is not a regular file "
-                             "(a pipe or device), and is not read")
-        try:
-            with open(spec, "rb") as f:
-                data = f.read(MAX_STOPWORDS_BYTES + 1)
-            if len(data) > MAX_STOPWORDS_BYTES:
-                raise InputError(f"{spec}: a stop-word file of more than {MAX_STOPWORDS_BYTES >> 20} MB; "
-                                 "is this the right file?")
-            text = data.decode("utf-8")
-        except FileNotFoundError:
-            hint = " (the bundled list is 'english', lower case)" if spec.lower() in ("english", "none") else ""
-            raise InputError(f"--stopwords {spec}: no such file{hint}") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{spec}: cannot read stop words: {e}") from None
-    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
-
-
-#: Time budget of a user token pattern on one line: this many seconds plus as many per MB of line.
-REGEX_SECONDS = 2.0
-
-
-def _times_out(tok, line: str) -> bool:
-    try:
-        tok(line)
-    except TimeoutError:
-        return True
-    return False
-
-
-def make_line_tokenizer(
-    lowercase: bool = True,
-    token_pattern: str = DEFAULT_TOKEN_PATTERN,
-    min_length: int = 1,
-    stopwords: Iterable[str] = (),
-    timeout: float | None = None,
-):
-    """Return ``(tokenize_line, lower_after)``: ``tokenize_line(str) -> str`` of space-joined tokens.
-
-    With the default pattern and no filters the line is matched as is and the
-    caller lowercases whole blocks afterwards (``lower_after`` is True): the
-    default pattern matches the same spans in either case, and one ``lower()``
-    per block is much faster than one per line.
-
-    Raises:
-        ParameterError: ``token_pattern`` is not a valid regular expression, or
-            ``min_length`` < 1.
-    """
-    if min_length < 1:
-        raise ParameterError("min_length", min_length, "must be at least 1")
-    token_pattern = token_pattern or DEFAULT_TOKEN_PATTERN
-    if token_pattern == DEFAULT_TOKEN_PATTERN:
-        pat = re.compile(token_pattern)
-        findall = pat.findall
-    else:
-        # a user's pattern runs on the `regex` module, whose matching can be given a time budget
-        import regex
-
-        try:
-            pat = regex.compile(token_pattern)
-        except (regex.error, OverflowError, RecursionError, ValueError) as e:
-            raise ParameterError("token_pattern", token_pattern, f"not a valid regular expression ({e})") from None
-        if pat.search("", timeout=1.0) is not None:
-            raise ParameterError("token_pattern", token_pattern, "matches the empty string, which is no token "
-                                 "(use + rather than *)")
-        probe = pat.findall("a b\tc d\u00a0e f,g", timeout=1.0)
-        if any(len(t.split()) != 1 for t in probe):
-            raise ParameterError("token_pattern", token_pattern, "matches white space inside a token, but a "
-                                 "tokens file separates tokens by spaces (for multi-word terms see 'embedcli phrases')")
-        budget = timeout
-
-        def findall(line: str) -> list[str]:
-            if budget is None:
-                return pat.findall(line)
-            return pat.findall(line, timeout=budget + budget * len(line) / 1e6)
-    if pat.groups:
-        raise ParameterError("token_pattern", token_pattern, "use non-capturing groups (?:...)")
-    stop = frozenset(stopwords)
-    if token_pattern == DEFAULT_TOKEN_PATTERN and min_length == 1 and not stop:
-        return (lambda line: " ".join(findall(line))), lowercase
-
-    def tok(line: str) -> str:
-        if lowercase:
-            line = line.lower()
-        toks = findall(line)
-        if min_length > 1 or stop:
-            toks = [t for t in toks if len(t) >= min_length and t not in stop]
-        return " ".join(toks)
-
-    return tok, False
-
-
 def _check_encoding(encoding: str) -> None:
     try:
         info = codecs.lookup(encoding)
@@ -171,8 +63,8 @@ def _check_encoding(encoding: str) -> None:
         raise ParameterError("encoding", encoding, "unknown encoding") from None
     if not getattr(info, "_is_text_encoding", True):
         raise ParameterError("encoding", encoding, "not a text encoding")
-    try:
-        ok = "\n".encode(encoding) == b"\n" and " ".encode(encoding) == b" "
+    try:  # utf-8-sig writes a byte-order mark first, and is read as UTF-8 (the mark dropped)
+        ok = info.name == "utf-8-sig" or "\n".encode(encoding) == b"\n" and " ".encode(encoding) == b" "
     except Exception:  # codecs may raise anything on encode
         ok = False
     if not ok:
@@ -190,7 +82,8 @@ def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str
     """
     if b"\x00" in data:
         line = lineno + data[: data.index(b"\x00")].count(b"\n")
-        raise DataError(f"{path}:{line}: NUL byte: this looks like a binary file, not text")
+        hint = " (UTF-16 or UTF-32 text? convert it to UTF-8 first: iconv -f UTF-16 -t UTF-8)" if raw_text else ""
+        raise DataError(f"{path}:{line}: NUL byte: this looks like a binary file, not text{hint}")
     try:
         return data.decode(encoding, errors)
     except UnicodeDecodeError as e:
@@ -260,9 +153,9 @@ def tokenize(
     doc, encoding, errors = spec.doc, spec.encoding, spec.errors
     _check_encoding(encoding)
     stopwords = load_stopwords(spec.stopwords)
-    options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords)
+    options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords, spec.normal_form)
     fields = (spec.id_column, spec.text_column, spec.header, ids_out is not None)
-    make_line_tokenizer(*options)  # validate the options before any work
+    make_line_tokenizer(*options[:4])  # validate the options before any work
     workers = min(spec.workers or 4, cores())
     bom = _BOM.get(encoding.lower().replace("_", "-"))
     timeout = None if spec.token_pattern == DEFAULT_TOKEN_PATTERN else REGEX_SECONDS
@@ -481,10 +374,13 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         DataError: undecodable input, or a user token pattern that runs past its time
             budget on a line (catastrophic backtracking).
     """
-    if options not in _TOKENIZERS:
-        _TOKENIZERS[options] = make_line_tokenizer(*options, timeout=timeout)
-    tok, lower_after = _TOKENIZERS[options]
     text = decode_block(data, path, lineno, encoding, errors)
+    text, marks = prepare_text(text, options[4], options[1])
+    if (options, marks) not in _TOKENIZERS:
+        if len(_TOKENIZERS) > 64:  # a text in many scripts: one pattern per set of marks met
+            _TOKENIZERS.clear()
+        _TOKENIZERS[options, marks] = make_line_tokenizer(*options[:4], timeout=timeout, marks=marks)
+    tok, lower_after = _TOKENIZERS[options, marks]
     parts = text.split("\n")
     if text.endswith("\n"):
         parts.pop()

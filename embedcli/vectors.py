@@ -209,10 +209,16 @@ class Vectors:
         return bool(self.words) and not any(w != w.lower() for w in self.words[:100_000])
 
     def query_key(self, word: str) -> str:
-        """``word`` as the vectors' tokenizer would have written it: lowercased when it lowercased
-        (see :attr:`lowercased`); as is otherwise."""
+        """``word`` as the vectors' tokenizer wrote words: in its Unicode normal form (NFC unless it recorded
+        another; a key stored as typed is kept), lowercased when it lowercased (:attr:`lowercased`)."""
         if self._lower is None:
             self._lower = self.lowercased
+        if not word.isascii() and word not in self.index:
+            from embedcli.provenance import find_stage
+            from embedcli.tokenizer import prepare_text
+
+            form = ((find_stage(self.provenance, "tokenize") or {}).get("spec") or {}).get("normal_form", "nfc")
+            word = prepare_text(word, form if form in ("nfc", "nfkc") else "none")[0]
         return word.lower() if self._lower else word
 
     def suggest(self, word: str, n: int = 3, restrict_vocab: int = 30000) -> list[str]:

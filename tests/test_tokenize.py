@@ -151,3 +151,66 @@ def test_tokenize_reads_an_fsspec_url(tmp_path, small_speeches):
     assert rec == {"path": "file://" + str(gz), "size": gz.stat().st_size}
     r = run("tokenize", "file://" + str(tmp_path / "missing.txt"), "-o", tmp_path / "x.txt", ok=False)
     assert r.exit_code == 2 and "no such file" in r.stderr and not (tmp_path / "x.txt").exists()
+
+
+# NFD spelling (an accent typed as its own character), Devanagari and Arabic marks, Turkish and Greek case
+MULTILINGUAL = ("cafe\u0301 e\u0301te\u0301 a\u0300 \u0939\u093f\u0928\u094d\u0926\u0940 "
+                "\u0627\u0644\u0639\u064e\u0631\u064e\u0628\u0650\u064a\u064e\u0651\u0629 \u0130stanbul "
+                "\u039f\u0394\u039f\u03a3.\u039a\u0391\u0399 \ufb01nance\n")
+
+
+def test_marks_normal_forms_and_case_in_every_path(tmp_path):
+    """Words whose marks Python's re leaves out of \\w stay whole (NFD accents, Hindi vowel signs,
+    Arabic vowel marks); NFC by default makes NFD and NFC text the same tokens; the filters do not
+    change where words are cut (Turkish İ, Greek final sigma); stop-word files are matched as the
+    text is (byte-order mark dropped, NFC, lowercased)."""
+    import unicodedata
+
+    src = tmp_path / "m.txt"
+    src.write_text(MULTILINGUAL, "utf-8")
+    (tmp_path / "nfc.txt").write_text(unicodedata.normalize("NFC", MULTILINGUAL), "utf-8")
+    want = ["café", "été", "à", "हिन्दी", "العَرَبِيَّة", "i\u0307stanbul", "οδος", "και", "\ufb01nance"]
+
+    def toks(*args, path=src):
+        return run("tokenize", path, "-q", *args).stdout.split()
+
+    assert toks() == want
+    assert toks(path=tmp_path / "nfc.txt") == want
+    assert toks("--normal-form", "nfkc")[-1] == "finance"
+    none = toks("--normal-form", "none")
+    assert none[:2] == ["cafe\u0301", "e\u0301te\u0301"] and len(none) == len(want)  # as typed, still whole
+    assert toks("--min-length", "2") == [w for w in want if len(w) >= 2]  # the same cuts with a filter
+    (tmp_path / "sw.txt").write_bytes("\ufeffÀ\nI\n".encode("utf-8"))  # a BOM, capitals, NFC "à" against NFD text
+    assert toks("--stopwords", tmp_path / "sw.txt") == [w for w in want if w != "à"]
+    assert toks("--no-lowercase")[5:7] == ["\u0130stanbul", "ΟΔΟΣ"]
+    assert toks("--token-pattern", r"[^\W_]+") == want  # the regex module's \w holds the marks too
+
+
+def test_encoding_hints_for_utf16_and_utf8_sig(tmp_path):
+    (tmp_path / "sig.txt").write_bytes(b"\xef\xbb\xbfLe caf\xc3\xa9\n")
+    assert run("tokenize", tmp_path / "sig.txt", "--encoding", "utf-8-sig", "-q").stdout == "le café\n"
+    (tmp_path / "u16.txt").write_bytes("le café\n".encode("utf-16"))
+    res = run("tokenize", tmp_path / "u16.txt", "-q", ok=False)
+    assert res.exit_code == 3 and "UTF-16" in res.stderr and "iconv" in res.stderr
+
+
+def test_queries_and_benchmarks_typed_in_nfd_find_nfc_words(tmp_path):
+    """A query or a benchmark pair typed in NFD (as some keyboards and macOS file names give them)
+    finds the NFC key the tokenizer wrote; Turkish İ matches its lowercase in evaluate."""
+    import numpy as np
+
+    from embedcli.vectors import Vectors
+
+    words = ["été", "café", "hiver", "thé", "i\u0307stanbul", "ankara"]
+    rng = np.random.default_rng(0)
+    Vectors(words, rng.standard_normal((6, 4)).astype(np.float32)).save(str(tmp_path / "v.npz"))
+    res = run("similarity", tmp_path / "v.npz", "e\u0301te\u0301", "cafe\u0301")
+    assert res.exit_code == 0 and "not in vocabulary" not in res.stderr
+    assert run("neighbors", tmp_path / "v.npz", "the\u0301", "-k", "2").exit_code == 0
+    (tmp_path / "sim.txt").write_text("e\u0301te\u0301\tcafe\u0301\t3\nhiver\tthe\u0301\t2\n\u0130stanbul\tAnkara\t8\n"
+                                      "ankara\tcafé\t1\n", "utf-8")
+    res = run("evaluate", tmp_path / "v.npz", "--similarity", tmp_path / "sim.txt", "--format", "json", "-q")
+    import json
+
+    mine = [r for r in json.loads(res.stdout)["similarity"] if r["name"] == "sim.txt"][0]
+    assert mine["pairs_used"] == 4

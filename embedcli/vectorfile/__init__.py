@@ -111,7 +111,7 @@ def write_vectors(path: str, words: list[str], vectors: np.ndarray, counts: np.n
             arrays["counts"] = np.asarray(counts, dtype=np.int64)
         write_npz(path, meta, arrays)
         return fmt
-    _check_words_writable(words)
+    _check_words_writable(path, words)
     step = 4096
     side = dict(sidecar or {}, format=fmt) if sidecar else None
     with atomic_output(path, "wb", sidecar=side) as f:

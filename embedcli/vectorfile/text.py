@@ -12,11 +12,17 @@ from embedcli.specs import VECTOR_FORMATS
 from embedcli.vectorfile import VECTORS_FORMAT, VECTORS_FORMAT_VERSION, VectorData
 
 
-def _check_words_writable(words: list[str]) -> None:
-    for w in words:
-        if not w or any(ch.isspace() for ch in w):
-            raise DataError(f"word {w!r} is empty or holds white space: not representable in a text/binary vectors "
-                            "file; write .npz")
+#: What separates a word from its values in text and binary vector files, for every reader (gensim,
+#: word2vec.c, GloVe): a word cannot hold it.  Other white space (a no-break space, which fastText's
+#: published .vec files hold in some words) is written and read back as part of the word.
+_SEPARATORS = frozenset(" \t\n\r\x0b\x0c")
+
+
+def _check_words_writable(path: str, words: list[str]) -> None:
+    for i, w in enumerate(words):
+        if not w or not _SEPARATORS.isdisjoint(w):
+            raise DataError(f"{path}: word {w!r} (row {i + 1}) is empty or holds a space, tab or line break: not "
+                            "representable in a text or binary vectors file; write .npz")
 
 
 def check_vectors_meta(path: str, meta: dict) -> None:

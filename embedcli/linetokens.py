@@ -1,0 +1,181 @@
+"""How one line of text becomes tokens: Unicode normalization, the token pattern, lowercasing and
+the stop-word and length filters (:func:`make_line_tokenizer`), for :mod:`embedcli.tokenizer`'s
+blocks and for texts embedded one by one (:func:`line_tokenizer`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from importlib import resources
+from typing import Iterable
+
+from embedcli.errors import InputError, ParameterError
+from embedcli.specs import DEFAULT_TOKEN_PATTERN
+
+#: Largest stop-word file read (a bound on memory: ``--stopwords /dev/zero`` must not fill it).
+MAX_STOPWORDS_BYTES = 16 << 20
+
+
+def stopwords_files(spec: str | None) -> list[str]:
+    """The file a ``--stopwords`` value names (``[]`` for ``none``/``english``), for output/input checks."""
+    return [] if spec is None or spec == "none" or spec == "english" else [spec]
+
+
+def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
+    """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
+
+    A file holds one word per line (``#`` starts a comment); UTF-8 (a byte-order mark is dropped;
+    the words are NFC-normalized; the tokenizer lowercases them when it lowercases the text); a typed path may be a pipe
+    (``<(...)``).  ``recorded``: the path comes from a file's metadata (a reference, a model's
+    provenance), which may come from anyone: it must name a regular file (a pipe could block for
+    ever, a device such as ``/dev/stdin`` read what it should not).
+
+    Raises:
+        InputError: the file does not exist, is recorded but not a regular file, or cannot be
+            decoded.
+    """
+    if spec is None or spec == "none":
+        return frozenset()
+    if spec == "english":
+        text = resources.files("embedcli").joinpath("data/stopwords-english.txt").read_text("utf-8")
+    else:
+        if recorded and os.path.exists(spec) and not os.path.isfile(spec):
+            raise InputError(f"{spec}: the stop-word file recorded in the reference or model is not a regular file "
+                             "(a pipe or device), and is not read")
+        try:
+            with open(spec, "rb") as f:
+                data = f.read(MAX_STOPWORDS_BYTES + 1)
+            if len(data) > MAX_STOPWORDS_BYTES:
+                raise InputError(f"{spec}: a stop-word file of more than {MAX_STOPWORDS_BYTES >> 20} MB; "
+                                 "is this the right file?")
+            text = data.decode("utf-8")
+        except FileNotFoundError:
+            hint = " (the bundled list is 'english', lower case)" if spec.lower() in ("english", "none") else ""
+            raise InputError(f"--stopwords {spec}: no such file{hint}") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{spec}: cannot read stop words: {e}") from None
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))  # as the corpus is read: no BOM, NFC
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+#: Time budget of a user token pattern on one line: this many seconds plus as many per MB of line.
+REGEX_SECONDS = 2.0
+
+
+def _times_out(tok, line: str) -> bool:
+    try:
+        tok(line)
+    except TimeoutError:
+        return True
+    return False
+
+
+def make_line_tokenizer(
+    lowercase: bool = True,
+    token_pattern: str = DEFAULT_TOKEN_PATTERN,
+    min_length: int = 1,
+    stopwords: Iterable[str] = (),
+    timeout: float | None = None,
+    marks: str = "",
+):
+    """Return ``(tokenize_line, lower_after)``: ``tokenize_line(str) -> str`` of space-joined tokens.
+
+    The default pattern matches the line as it is, and the tokens are lowercased afterwards (so a
+    word's case cannot change where it is cut: Turkish ``İ`` lowercases to ``i`` and a combining
+    dot, Greek capital sigma to a final or medial sigma by what follows).  Without filters the
+    caller lowercases whole blocks (``lower_after`` is True: one ``lower()`` per block is much
+    faster than one per line).  ``marks``: the combining marks (Unicode category M) the text holds
+    (:func:`prepare_text`), which the default pattern then keeps inside tokens; Python's ``re``
+    (fast) leaves them out of ``\\w``.  A user's pattern runs on the lowercased line, on the
+    ``regex`` module (whose ``\\w`` holds the marks).
+
+    Raises:
+        ParameterError: ``token_pattern`` is not a valid regular expression, or
+            ``min_length`` < 1.
+    """
+    if min_length < 1:
+        raise ParameterError("min_length", min_length, "must be at least 1")
+    token_pattern = token_pattern or DEFAULT_TOKEN_PATTERN
+    default = token_pattern == DEFAULT_TOKEN_PATTERN
+    if default:
+        # a mark joins the letter before it; a mark with none (after a space) is no token, as before
+        pat = re.compile(token_pattern if not marks else "[^\\W_](?:[^\\W_]|[" + marks + "])*")
+        findall = pat.findall
+    else:
+        # a user's pattern runs on the `regex` module, whose matching can be given a time budget
+        import regex
+
+        try:
+            pat = regex.compile(token_pattern)
+        except (regex.error, OverflowError, RecursionError, ValueError) as e:
+            raise ParameterError("token_pattern", token_pattern, f"not a valid regular expression ({e})") from None
+        if pat.search("", timeout=1.0) is not None:
+            raise ParameterError("token_pattern", token_pattern, "matches the empty string, which is no token "
+                                 "(use + rather than *)")
+        probe = pat.findall("a b\tc d\u00a0e f,g", timeout=1.0)
+        if any(len(t.split()) != 1 for t in probe):
+            raise ParameterError("token_pattern", token_pattern, "matches white space inside a token, but a "
+                                 "tokens file separates tokens by spaces (for multi-word terms see 'embedcli phrases')")
+        budget = timeout
+
+        def findall(line: str) -> list[str]:
+            if budget is None:
+                return pat.findall(line)
+            return pat.findall(line, timeout=budget + budget * len(line) / 1e6)
+    if pat.groups:
+        raise ParameterError("token_pattern", token_pattern, "use non-capturing groups (?:...)")
+    stop = frozenset(stopwords)
+    if lowercase:  # a stop-word list is matched against lowercased tokens
+        stop = frozenset(w.lower() for w in stop)
+    if default and min_length == 1 and not stop:
+        return (lambda line: " ".join(findall(line))), lowercase
+
+    def tok(line: str) -> str:
+        if lowercase and not default:
+            line = line.lower()
+        toks = findall(line)
+        if lowercase and default and toks:
+            toks = " ".join(toks).lower().split(" ")  # lower() never adds a space
+        if min_length > 1 or stop:
+            toks = [t for t in toks if len(t) >= min_length and t not in stop]
+        return " ".join(toks)
+
+    return tok, False
+
+
+def prepare_text(text: str, normal_form: str, token_pattern: str = DEFAULT_TOKEN_PATTERN) -> tuple[str, str]:
+    """``(text, marks)``: ``text`` in Unicode normal form ``normal_form`` (``nfc``, ``nfkc``;
+    ``none``: as is), and, for the default token pattern, the combining marks it holds (sorted,
+    for :func:`make_line_tokenizer`; "" for ASCII text or another pattern)."""
+    if text.isascii():
+        return text, ""
+    if normal_form != "none":
+        text = unicodedata.normalize(normal_form.upper(), text)
+    if token_pattern != DEFAULT_TOKEN_PATTERN:
+        return text, ""
+    return text, "".join(sorted(c for c in set(text) if c > "\x7f" and unicodedata.category(c)[0] == "M"))
+
+
+def line_tokenizer(lowercase: bool, token_pattern: str, min_length: int, stopwords: Iterable[str],
+                   normal_form: str, timeout: float | None = None):
+    """``tokenize(text) -> str``: one text as ``tokenize`` turns a line of a corpus into tokens
+    (normal form, pattern, lowercasing, filters), for texts embedded one by one (queries).
+
+    Raises:
+        ParameterError: as :func:`make_line_tokenizer`.  TimeoutError: a user pattern ran out of
+            its time budget.
+    """
+    made: dict = {}
+    stop = frozenset(stopwords)
+    make_line_tokenizer(lowercase, token_pattern, min_length, stop, timeout)  # validates
+
+    def tokenize_text(text: str) -> str:
+        text, marks = prepare_text(text, normal_form, token_pattern)
+        if marks not in made:
+            made[marks] = make_line_tokenizer(lowercase, token_pattern, min_length, stop, timeout, marks)
+        tok, lower_after = made[marks]
+        out = tok(text)
+        return out.lower() if lower_after else out
+
+    return tokenize_text
