@@ -22,6 +22,15 @@ def stopwords_files(spec: str | None) -> list[str]:
     return [] if spec is None or spec == "none" or spec == "english" else [spec]
 
 
+def stopwords_record(stopwords: frozenset[str]) -> dict:
+    """The provenance of a stop-word list as applied: its size and the SHA-256 of its sorted words
+    (one per line), so a run's record tells which list it used whatever the file's name or time."""
+    import hashlib
+
+    digest = hashlib.sha256("\n".join(sorted(stopwords)).encode("utf-8", "surrogatepass")).hexdigest()
+    return {"words": len(stopwords), "sha256": digest}
+
+
 def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
     """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
 

@@ -27,10 +27,13 @@ PLOT_FORMATS = ("png", "svg", "pdf")
 AUTO_ANNOTATE = 100
 #: Most labels drawn (the first rows: the most frequent, or the order given).  adjustText's placement
 #: is quadratic: one iteration over 1,000 labels took 4 minutes on this project's 2-core machine
-#: (2026-12-01); 300 stay within :data:`LABEL_SECONDS`.
+#: (2026-12-01); 300 take a few seconds within :data:`LABEL_ITERATIONS`.
 MAX_LABELS = 300
-#: Seconds adjustText may spend moving labels apart; the overlaps that remain are reported.
-LABEL_SECONDS = 5.0  # measured: 3 s and 8 s leave the same overlaps at 100 and 300 labels
+#: Iterations adjustText may spend moving 100 labels apart; n labels get ``100 (100 / n)^3`` (2 to
+#: 500), as one iteration's time grows about with n^3 (0.04 s at 100 labels, 2.7 s at 300, measured
+#: 2026-12-02).  A count, not adjustText's time limit, so the same input gives the same image under
+#: any load; the overlaps that remain are reported.
+LABEL_ITERATIONS = 100
 
 
 def plot_format(path: str) -> str:
@@ -270,8 +273,9 @@ def draw_map(coords: np.ndarray, keys: list[str], path: str, groups: list[str | 
             texts = [ax.text(x, y, k, fontsize=8, zorder=3, parse_math=False)
                      for (x, y), k in zip(coords[:m], keys[:m])]
             # only the labelled points are obstacles: adjustText's memory and time grow with their square
+            iterations = min(500, max(2, round(LABEL_ITERATIONS * (100 / m) ** 3)))
             adjust_text(texts, x=coords[:m, 0], y=coords[:m, 1], ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True,
-                        time_lim=LABEL_SECONDS, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+                        iter_lim=iterations, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
             overlaps = count_overlaps(_label_boxes(fig, texts))
         _save(fig, Canvas, path, provenance)
     for w in caught:

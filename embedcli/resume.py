@@ -5,7 +5,7 @@ with the same parameters from the same inputs as this run would.  Inputs are com
 content where the record allows: tokens and vocabulary files by the SHA-256 their sidecars
 recorded, a matrix by its own provenance (which names its inputs' hashes and parameters), and
 raw corpus files, which are not hashed (they may be huge), by resolved path, size and modification
-time; a stop-word file modified after the tokens file was written is a change too.  Paths of the
+time; a stop-word file by the SHA-256 of the words it holds.  Paths of the
 pipeline's own files are not compared (``-o out`` and ``-o ./out/`` name the same files).
 
 Nothing here changes a file; :func:`embedcli.pipeline.run_pipeline` decides what to run.
@@ -69,8 +69,8 @@ def same_work(path: str, stage: str, specs, inputs: dict) -> bool:
 def tokens_reusable(path: str, files: list[str], spec) -> bool:
     """Whether the tokens file ``path`` was made by ``spec`` from exactly ``files`` (local files, in
     this order): each the same file (the same path once resolved), of the same size and
-    modification time as recorded, and a stop-word file (``spec.stopwords``) not modified since the
-    tokens were written.  Stdin and URLs are never reused; neither is a run that skipped an
+    modification time as recorded, and a stop-word file (``spec.stopwords``) holding the words
+    recorded (by content: a file replaced with ``cp -p`` or ``mv`` is noticed).  Stdin and URLs are never reused; neither is a run that skipped an
     unreadable file (which files would be skipped is known only by reading them)."""
     from embedcli.fileio import is_url
 
@@ -82,16 +82,21 @@ def tokens_reusable(path: str, files: list[str], spec) -> bool:
     done = (rec.get("inputs") or {}).get("corpus")
     if not isinstance(done, list) or len(done) != len(files):
         return False
-    written = os.path.getmtime(path)
     for r, f in zip(done, files, strict=True):
         if not isinstance(r, dict) or not isinstance(r.get("path"), str) or not _same_path(r["path"], f):
             return False
         st = os.stat(f)
         if r.get("mtime_ns") != st.st_mtime_ns or r.get("size") != corpus_records([f])[0].get("size"):
             return False
-    from embedcli.tokenizer import stopwords_files
+    from embedcli.tokenizer import load_stopwords, stopwords_files, stopwords_record
 
-    return all(os.path.isfile(p) and os.path.getmtime(p) < written for p in stopwords_files(spec.stopwords))
+    if stopwords_files(spec.stopwords):  # the list now against the one applied (recorded by content)
+        try:
+            if (rec.get("inputs") or {}).get("stopwords") != stopwords_record(load_stopwords(spec.stopwords)):
+                return False
+        except EmbedcliError:
+            return False
+    return True
 
 
 def _same_path(recorded_path: str, path: str) -> bool:

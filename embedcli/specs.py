@@ -151,6 +151,12 @@ class CooccurSpec(Spec):
     workers: int | None = param(None, "Processes reading the tokens file and threads counting [number of cores]; "
                                 "the matrix does not depend on it.", lo=1, hi=1024, provenance=False)
 
+    def provenance(self) -> dict:
+        rec = super().provenance()
+        if not self.dynamic_window and not self.sample:
+            del rec["seed"]  # nothing is drawn: the matrix (and its record) does not depend on the seed
+        return rec
+
     def _check(self) -> None:
         # None: the default, resolved here so that the spec (and its provenance) holds the weighting used
         if self.window_weighting is None:

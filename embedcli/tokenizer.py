@@ -29,6 +29,7 @@ from embedcli.linetokens import (  # noqa: F401 -- re-exported: embedcli.tokeniz
     make_line_tokenizer,
     prepare_text,
     stopwords_files,
+    stopwords_record,
 )
 from embedcli.specs import DEFAULT_TOKEN_PATTERN, TokenizeSpec, cores
 
@@ -296,9 +297,10 @@ def tokenize(
             why = why if why.startswith(f"{first}:") else f"{first}: {why}"
             raise DataError(f"{where}: nothing could be read: {len(stats.skipped)} file(s) skipped ({why})")
         raise DataError(f"{where}: no tokens found (empty corpus?)" + (f"; {len(files) - n} file(s) skipped" if skip and n < len(files) else "") + hint)
-    stats.provenance = stage_record("tokenize", spec, {"corpus": corpus_records([f for f in files if f not in
-                                                                                  {p for p, _ in stats.skipped}])},
-                                    stats.as_dict())
+    inputs = {"corpus": corpus_records([f for f in files if f not in {p for p, _ in stats.skipped}])}
+    if stopwords_files(spec.stopwords):  # a file's list, by content: its name and time tell too little
+        inputs["stopwords"] = stopwords_record(stopwords)
+    stats.provenance = stage_record("tokenize", spec, inputs, stats.as_dict())
     return stats
 
 

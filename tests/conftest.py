@@ -11,9 +11,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+def _runner() -> CliRunner:
+    """stderr apart from stdout: click >= 8.2 always; click 8.1 (the lowest supported) when asked."""
+    try:
+        return CliRunner(mix_stderr=False)
+    except TypeError:
+        return CliRunner()
+
+
 def run(*args, input=None, ok=True):
     """Invoke the real CLI in-process; assert success unless ok=False."""
-    result = CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+    result = _runner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
     if ok:
         assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     return result

@@ -190,6 +190,14 @@ def test_resume_tells_files_apart_by_identity_not_by_name(tmp_path, monkeypatch)
     open("sw.txt", "a").write("and\n")
     assert _stages(run(*base, "--resume"))["tokenize"] == "ran"
     assert " and " not in " " + open("out/tokens.txt").read().replace("\n", " ")
+    # another list put in place with its old time (cp -p, mv): noticed by content, not by time
+    open("sw2.txt", "w").write("the\nto\n")
+    st = os.stat("sw.txt")
+    os.utime("sw2.txt", ns=(st.st_atime_ns, st.st_mtime_ns - 10**9))
+    os.replace("sw2.txt", "sw.txt")
+    assert _stages(run(*base, "--resume"))["tokenize"] == "ran"
+    assert " and " in " " + open("out/tokens.txt").read().replace("\n", " ")
+    assert set(_stages(run(*base, "--resume")).values()) == {"reused"}  # the same list again: reused
 
     ft = ("pipeline", "c.txt", "-o", "ft", "--method", "fasttext", "--min-count", 3, "--dim", 8, "--epochs", 1)
     run(*ft, "--workers", 1, "-q")
