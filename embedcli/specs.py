@@ -33,7 +33,8 @@ class TokenizeSpec(Spec):
     token_pattern: str = param(DEFAULT_TOKEN_PATTERN, "Python regex of one token (the regex module), applied after "
                                "lowercasing (default: runs of Unicode letters, digits and combining marks, "
                                "matched before lowercasing).", metavar="REGEX")
-    min_length: int = param(1, "Drop tokens shorter than this many characters.", lo=1)
+    min_length: int = param(1, "Drop tokens shorter than this many characters (code points, after --normal-form: "
+                            "an accent is part of its letter in NFC).", lo=1)
     stopwords: str = param("none", "Drop these words: none, the bundled English list, or a file with one word "
                            "per line.", metavar="none|english|FILE")
     doc: str = param("line", "What one output line (document) is: an input line, a blank-line-separated "

@@ -254,6 +254,11 @@ def test_words_with_non_ascii_white_space_round_trip(tmp_path):
         run("convert", tmp_path / "odd.vec", "-o", tmp_path / name, "-q")
         assert Vectors.load(str(tmp_path / name)).words == ["a\u00a0b", "c\u3000d"]
         assert KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary).index_to_key == ["a\u00a0b", "c\u3000d"]
+    rows = "".join(f"w{i}\u00a0x {i}.5 1.25 -2.0\n" for i in range(12))  # every word with a no-break space
+    (tmp_path / "nb.vec").write_text("12 3\n" + rows, "utf-8")
+    (tmp_path / "nb.glove").write_text(rows, "utf-8")
+    for name in ("nb.vec", "nb.glove"):
+        assert '"kind": "vectors"' in run("info", tmp_path / name).stdout  # not taken for tokens
     v = Vectors(["ok", "a\tb"], np.ones((2, 3), np.float32))
     with pytest.raises(Exception, match=r"t\.txt: word 'a\\tb' \(row 2\)"):
         v.save(str(tmp_path / "t.txt"))

@@ -42,10 +42,17 @@ def sniff_kind(path: str, sample: bytes | None = None) -> str:
     cells = [ln.split("\t") for ln in lines]
     if all(len(c) > 1 and len(c) == len(cells[0]) and all(map(_is_number, c)) for c in cells):
         return "projector-vectors"  # numbers only, tab-separated: export's vectors.tsv
-    numeric = [sum(map(_is_number, r[1:])) / max(len(r) - 1, 1) for r in rows]
+    numeric = [sum(map(_is_number, r[1:])) / max(len(r) - 1, 1) for r in map(_vector_row, lines)]
     if sum(n > 0.9 for n in numeric) >= 0.9 * len(rows):
         return "vectors"
     return "tokens"
+
+
+def _vector_row(line: str) -> list[str]:
+    """A text vectors row as the readers split it: the word ends at the first ASCII space (it may
+    hold other white space, as some of fastText's words do), the values are split on any."""
+    word, _, rest = line.strip(" \t\r").partition(" ")
+    return [word, *rest.split()]
 
 
 def _is_number(x: str) -> bool:
@@ -271,10 +278,10 @@ def _sniff_not_tokens(sample: bytes, fasttext_magic: int) -> str | None:
         return kind
     head = lines[0].split()
     if len(lines) > 1 and len(head) == 2 and all(x.isascii() and x.isdigit() for x in head):  # word2vec text header
-        second = lines[1].split()
+        second = _vector_row(lines[1])
         if len(second) == int(head[1]) + 1 and all(map(_is_number, second[1:])):
             return "vectors"
     if all(len(r) > 2 and all(map(_is_number, r[1:])) and any("." in x or "e" in x for x in r[1:])
-           for r in map(str.split, lines)):
+           for r in map(_vector_row, lines)):
         return "vectors"  # GloVe text: word and decimals, no header
     return None
