@@ -41,6 +41,7 @@ class PipelineResult:
         files: ``tokens``, ``vocab``, ``matrix`` (svd) or ``model`` (fasttext), ``vectors`` -> path.
         vectors: the :class:`~embedcli.vectors.Vectors` written.
         skipped: ``(path, reason)`` of inputs left out (``skip_unreadable``).
+        undecodable: bytes of the corpus replaced or dropped by ``errors="replace"/"ignore"``.
         warnings: one line each about the run (e.g. GloVe's cost rose: training diverged); nothing is
             printed by the library.
     """
@@ -50,6 +51,7 @@ class PipelineResult:
     files: dict[str, str] = field(default_factory=dict)
     vectors: object = field(default=None, repr=False)
     skipped: list = field(default_factory=list)
+    undecodable: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -292,7 +294,7 @@ def run_pipeline(
                 side.update(kind="tokens", provenance=st.provenance)
             # the folder now holds this run's tokens: an earlier run's later files would not match them
             _drop(later)
-            res.skipped = st.skipped
+            res.skipped, res.undecodable = st.skipped, st.undecodable
             res.stages.append(("tokenize", time.perf_counter() - t,
                                f"{st.n_docs:,} documents, {st.n_tokens:,} tokens"))
 

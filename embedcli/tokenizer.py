@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from itertools import chain
@@ -49,9 +50,27 @@ class TokenizeStats:
     n_bytes: int = 0
     provenance: dict | None = None
     skipped: list = field(default_factory=list)  # (path, reason) of inputs left out
+    undecodable: int = 0  # bytes that --errors replace/ignore replaced or dropped
 
     def as_dict(self) -> dict:
-        return {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
+        out = {"files": self.n_files, "documents": self.n_docs, "tokens": self.n_tokens}
+        return {**out, "undecodable_bytes": self.undecodable} if self.undecodable else out
+
+
+# --errors replace/ignore as Python's handlers, counting the bytes they replace or drop (per thread:
+# a Dask worker tokenizes several blocks at once), so a corpus read in the wrong encoding is noticed
+_UNDECODABLE = threading.local()
+
+
+def _counting(replacement: str):
+    def handler(e: UnicodeDecodeError) -> tuple[str, int]:
+        _UNDECODABLE.n = getattr(_UNDECODABLE, "n", 0) + (e.end - e.start)
+        return replacement, e.end
+    return handler
+
+
+codecs.register_error("embedcli-replace", _counting("\ufffd"))
+codecs.register_error("embedcli-ignore", _counting(""))
 
 
 #: Text per block sent to a worker: small enough that both cores stay busy on a corpus of a few blocks.
@@ -240,7 +259,8 @@ def tokenize(
                 if fi in failed:
                     continue
                 try:
-                    toks, blank, counts, line_ids = fut.result()
+                    toks, blank, counts, line_ids, bad = fut.result()
+                    stats.undecodable += bad
                 except (DataError, ParameterError) as e:
                     if not skip or isinstance(e, ParameterError):
                         raise
@@ -370,13 +390,16 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     """Worker: decode one block and tokenize each line.
 
     ``fields`` is ``(id_column, text_column, header, want_ids)`` (see TokenizeSpec).
-    Returns ``(tokens_per_line, blank_per_line or None, token_counts or None, ids_per_line or None)``.
+    Returns ``(tokens_per_line, blank_per_line or None, token_counts or None, ids_per_line or None,
+    undecodable bytes replaced or dropped)``.
 
     Raises:
         DataError: undecodable input, or a user token pattern that runs past its time
             budget on a line (catastrophic backtracking).
     """
-    text = decode_block(data, path, lineno, encoding, errors)
+    _UNDECODABLE.n = 0
+    text = decode_block(data, path, lineno, encoding, errors if errors == "strict" else f"embedcli-{errors}")
+    bad = _UNDECODABLE.n
     text, marks = prepare_text(text, options[4], options[1])
     if (options, marks) not in _TOKENIZERS:
         if len(_TOKENIZERS) > 64:  # a text in many scripts: one pattern per set of marks met
@@ -407,7 +430,7 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         toks = "\n".join(toks).lower().split("\n")  # lower() never adds a newline: lines stay aligned
     blank = [not p.strip() for p in parts] if paragraphs else None
     counts = dict(Counter(" ".join(toks).split())) if want_counts else None
-    return toks, blank, counts, ids
+    return toks, blank, counts, ids, bad
 
 
 _ID_SPACE = re.compile(r"[\s%\udc80-\udcff]")  # and a file name's bytes that are not UTF-8 (surrogate escapes)

@@ -214,3 +214,19 @@ def test_queries_and_benchmarks_typed_in_nfd_find_nfc_words(tmp_path):
 
     mine = [r for r in json.loads(res.stdout)["similarity"] if r["name"] == "sim.txt"][0]
     assert mine["pairs_used"] == 4
+
+
+def test_errors_replace_and_ignore_count_what_they_change(tmp_path):
+    """--errors replace/ignore say how many bytes they replaced or dropped (even with -q), and the
+    count is in the provenance: a corpus read in the wrong encoding is noticed."""
+    import json
+
+    src = tmp_path / "cp1252.txt"
+    src.write_bytes(b"le caf\xe9 \xe9tait l\x92h\xf4tel\nrien\n")
+    res = run("tokenize", src, "--errors", "replace", "-q", "-o", tmp_path / "t.txt")
+    assert "4 undecodable byte(s) replaced by U+FFFD" in res.stderr
+    assert (tmp_path / "t.txt").read_text("utf-8") == "le caf tait l h tel\nrien\n"
+    prov = json.loads((tmp_path / "t.txt.meta.json").read_text())["provenance"]
+    assert prov["stats"]["undecodable_bytes"] == 4
+    assert "4 undecodable byte(s) dropped" in run("tokenize", src, "--errors", "ignore", "-q").stderr
+    assert "undecodable" not in run("tokenize", src, "--encoding", "cp1252", "--errors", "replace", "-q").stderr

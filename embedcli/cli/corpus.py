@@ -75,16 +75,20 @@ def tokenize(inputs, output, ids_output, scheduler, quiet, **kw):
         out = stack.enter_context(atomic_output(output, "wb", sidecar=side))
         st = run(inputs, out, spec, progress=progress("tokenize", "bytes", quiet), ids_out=ids, client=client)
         side.update(kind="tokens", provenance=st.provenance)
-    report_skipped(st.skipped, quiet)
+    report_skipped(st.skipped, quiet, st.undecodable, spec.errors)
     if not quiet:
         extra = f", {len(st.skipped)} skipped" if st.skipped else ""
         warn(f"tokenize: {st.n_files} file(s){extra}, {st.n_docs:,} documents, {st.n_tokens:,} tokens")
 
 
-def report_skipped(skipped, quiet: bool) -> None:
-    """Name each input left out on stderr (even with -q: data left out is never silent)."""
+def report_skipped(skipped, quiet: bool, undecodable: int = 0, errors: str = "strict") -> None:
+    """Name each input left out on stderr, and count the undecodable bytes --errors replaced or
+    dropped (even with -q: data left out or changed is never silent)."""
     for path, reason in skipped:
         warn(f"skipped {reason}" if reason.startswith(f"{path}:") else f"skipped {path}: {reason}")  # the name once
+    if undecodable:
+        what = "replaced by U+FFFD" if errors == "replace" else "dropped"
+        warn(f"{undecodable:,} undecodable byte(s) {what} (--errors {errors}); is --encoding right?")
 
 
 @command(cli)

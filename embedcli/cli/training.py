@@ -251,7 +251,7 @@ def pipeline(corpus, output, method, vectors_name, probe, resume, preset, schedu
         raise
     from embedcli.cli.corpus import report_skipped
 
-    report_skipped(res.skipped, quiet)
+    report_skipped(res.skipped, quiet, res.undecodable, kw.get("errors") or "strict")
     for line in res.warnings:
         warn(line)
     import sys
