@@ -71,7 +71,7 @@ def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
     ``count``: 1.  ``tfidf``: ``ln(N / df)`` (Salton & Buckley 1988; gensim's
     TfidfModel up to the log base), N documents, df documents containing the
     term.  ``log-entropy``: ``1 + sum_j p_ij ln p_ij / ln N`` with ``p_ij = tf_ij / gf_i``
-    (Dumais 1991; gensim's LogEntropyModel).
+    (Dumais 1991; gensim's LogEntropyModel divides by ``ln(N + 1)`` instead).
 
     Raises:
         ParameterError: unknown weighting.
