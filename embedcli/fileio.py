@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import glob
 import gzip
@@ -363,7 +364,8 @@ class _CheckedReader:
 
 
 def iter_line_chunks(path: str, chunk_bytes: int | None = None,
-                     segment: tuple[int, int] | None = None, stored: list | None = None) -> Iterator[tuple[int, bytes, bool]]:
+                     segment: tuple[int, int] | None = None, stored: list | None = None,
+                     encoding: str = "utf-8") -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
 
     ``stored``: a one-item list set, before each block is yielded, to the bytes read so far of the
@@ -375,7 +377,8 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
 
     ``data`` holds whole lines (terminators kept) when ``ends_line`` is true.  A
     line longer than ``chunk_bytes`` comes in several pieces, cut at white space
-    (or else at a UTF-8 character boundary), all but the last with
+    (or else at a character boundary of ``encoding``: GBK or Shift-JIS text is not cut
+    inside a character), all but the last with
     ``ends_line=False``: memory stays bounded on a file with no newline at all.
     Line numbers are 1-based.  A UTF-8 byte-order mark at the start is dropped.
 
@@ -420,18 +423,31 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
             elif len(buf) >= chunk_bytes:
                 cut = max(buf.rfind(b" "), buf.rfind(b"\t"))
                 if cut <= 0:
-                    cut = len(buf)
-                    while cut > 0 and 0x80 <= buf[cut - 1] < 0xC0 and len(buf) - cut < 4:
-                        cut -= 1
-                    if cut > 0 and buf[cut - 1] >= 0xC0:
-                        cut -= 1  # do not split a multi-byte character
-                    if cut <= 0:
-                        cut = len(buf)
+                    cut = _character_end(buf, encoding)
                 data, buf = buf[:cut], buf[cut:]
                 yield lineno, data, False
     finally:
         if f is not getattr(sys.stdin, "buffer", None):
             f.close()
+
+
+def _character_end(buf: bytes, encoding: str) -> int:
+    """The length of the longest prefix of ``buf`` that ends at a character boundary of
+    ``encoding`` (``buf`` starts at one); ``len(buf)`` when none is found."""
+    cut = len(buf)
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        while cut > 0 and 0x80 <= buf[cut - 1] < 0xC0 and len(buf) - cut < 4:
+            cut -= 1
+        if cut > 0 and buf[cut - 1] >= 0xC0:
+            cut -= 1  # do not split a multi-byte character
+        return cut if cut > 0 else len(buf)
+    try:  # another multi-byte encoding: what its decoder holds back is an unfinished character
+        decoder = codecs.getincrementaldecoder(encoding)()
+        decoder.decode(buf, final=False)
+        held = len(decoder.getstate()[0])
+    except (UnicodeDecodeError, LookupError, TypeError, ValueError):
+        return cut  # undecodable bytes: --errors says what happens to them
+    return cut - held if cut > held else cut
 
 
 def line_segments(path: str, size: int) -> list[tuple[int, int]]:

@@ -213,7 +213,8 @@ def tokenize(
                 before, at = starts[fi], [0]
                 try:
                     first = True
-                    for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES, stored=at):
+                    for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES, stored=at,
+                                                                    encoding=encoding):
                         read[0] = before + (at[0] if at[0] is not None else 0)
                         if first and bom and data.startswith(bom):  # a UTF-8 byte-order mark is not text
                             data = data[len(bom):]

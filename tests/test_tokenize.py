@@ -133,6 +133,17 @@ def test_long_line_streams_in_pieces(tmp_path, monkeypatch):
     st = tokenize([str(p)], out)
     assert out.getvalue().decode() == "short one\n" + words + "\n"
     assert st.n_tokens == 5002 and st.n_docs == 2
+    # a line with no white space in a two-byte encoding is cut between characters, not inside one
+    for enc, size, text in (("gbk", 1001, "我爱北京天安门"), ("shift_jis", 999, "日本語のテキスト"),
+                            ("utf-8", 1000, "我爱北京天安门")):
+        data = (text * 400 + "\n").encode(enc)
+        (tmp_path / "g.txt").write_bytes(data)
+        chunks = list(eio.iter_line_chunks(str(tmp_path / "g.txt"), size, encoding=enc))
+        assert len(chunks) > 1 and b"".join(d for _, d, _ in chunks) == data
+        for _, d, _ in chunks:
+            d.decode(enc)  # each piece whole characters
+        res = run("tokenize", tmp_path / "g.txt", "--encoding", enc, "-q")
+        assert res.exit_code == 0 and "\ufffd" not in res.stdout
 
 
 def test_tokenize_reads_an_fsspec_url(tmp_path, small_speeches):
