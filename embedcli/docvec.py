@@ -420,8 +420,11 @@ def embed_texts(docs: Vectors, texts: list[str], model_path: str | None = None, 
         recorded_spec = tok.get("spec") or {}
         spec = TokenizeSpec(**{k: v for k, v in recorded_spec.items()
                                if k in ("lowercase", "token_pattern", "min_length", "stopwords", "normal_form")})
+        legacy = bool(tok) and "normal_form" not in recorded_spec  # made before marks and NFC: embed alike
+        form = "none" if legacy else spec.normal_form
         line_tok = line_tokenizer(spec.lowercase, spec.token_pattern, spec.min_length,
-                                  load_stopwords(spec.stopwords, recorded=True), spec.normal_form, REGEX_SECONDS)
+                                  load_stopwords(spec.stopwords, recorded=True, normal_form=form), form,
+                                  REGEX_SECONDS, keep_marks=not legacy)
     except (ParameterError, TypeError, AttributeError) as e:
         raise InputError(f"{path}: the tokenizer settings recorded in its provenance are unusable ({e})") from None
     if not texts:

@@ -31,11 +31,11 @@ def stopwords_record(stopwords: frozenset[str]) -> dict:
     return {"words": len(stopwords), "sha256": digest}
 
 
-def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
+def load_stopwords(spec: str | None, recorded: bool = False, normal_form: str = "nfc") -> frozenset[str]:
     """Stop words for ``--stopwords``: ``none``/None, ``english`` (bundled list) or a file path.
 
     A file holds one word per line (``#`` starts a comment); UTF-8 (a byte-order mark is dropped;
-    the words are NFC-normalized; the tokenizer lowercases them when it lowercases the text); a typed path may be a pipe
+    the words are put in ``normal_form``, as ``tokenize --normal-form`` puts the text; the tokenizer lowercases them when it lowercases the text); a typed path may be a pipe
     (``<(...)``).  ``recorded``: the path comes from a file's metadata (a reference, a model's
     provenance), which may come from anyone: it must name a regular file (a pipe could block for
     ever, a device such as ``/dev/stdin`` read what it should not).
@@ -64,7 +64,7 @@ def load_stopwords(spec: str | None, recorded: bool = False) -> frozenset[str]:
             raise InputError(f"--stopwords {spec}: no such file{hint}") from None
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"{spec}: cannot read stop words: {e}") from None
-    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))  # as the corpus is read: no BOM, NFC
+    text = prepare_text(text.removeprefix("\ufeff"), normal_form, "")[0]  # as the corpus is read
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
 
 
@@ -90,9 +90,10 @@ def make_line_tokenizer(
 ):
     """Return ``(tokenize_line, lower_after)``: ``tokenize_line(str) -> str`` of space-joined tokens.
 
-    The default pattern matches the line as it is, and the tokens are lowercased afterwards (so a
-    word's case cannot change where it is cut: Turkish ``İ`` lowercases to ``i`` and a combining
-    dot, Greek capital sigma to a final or medial sigma by what follows).  Without filters the
+    The default pattern gives the tokens of the line as it is, lowercased (so a word's case cannot
+    change where it is cut: Turkish ``İ`` lowercases to ``i`` and a combining dot, Greek capital
+    sigma to a final or medial sigma by what follows; a line holding neither is lowercased first,
+    which cuts it the same way, faster).  Without filters the
     caller lowercases whole blocks (``lower_after`` is True: one ``lower()`` per block is much
     faster than one per line).  ``marks``: the combining marks (Unicode category M) the text holds
     (:func:`prepare_text`), which the default pattern then keeps inside tokens; Python's ``re``
@@ -141,11 +142,13 @@ def make_line_tokenizer(
         return (lambda line: " ".join(findall(line))), lowercase
 
     def tok(line: str) -> str:
-        if lowercase and not default:
-            line = line.lower()
-        toks = findall(line)
-        if lowercase and default and toks:
-            toks = " ".join(toks).lower().split(" ")  # lower() never adds a space
+        if lowercase and default and ("\u03a3" in line or "\u0130" in line):
+            # the only characters whose lowercase depends on what follows (Greek capital sigma) or
+            # holds a mark (Turkish İ): tokens first, then lowercased, as without filters
+            toks = " ".join(findall(line)).lower().split(" ")  # lower() never adds a space
+            toks = toks if toks != [""] else []
+        else:
+            toks = findall(line.lower() if lowercase else line)
         if min_length > 1 or stop:
             toks = [t for t in toks if len(t) >= min_length and t not in stop]
         return " ".join(toks)
@@ -155,21 +158,33 @@ def make_line_tokenizer(
 
 def prepare_text(text: str, normal_form: str, token_pattern: str = DEFAULT_TOKEN_PATTERN) -> tuple[str, str]:
     """``(text, marks)``: ``text`` in Unicode normal form ``normal_form`` (``nfc``, ``nfkc``;
-    ``none``: as is), and, for the default token pattern, the combining marks it holds (sorted,
-    for :func:`make_line_tokenizer`; "" for ASCII text or another pattern)."""
+    ``none``: as is), and, for the default token pattern, the combining marks it holds that join
+    a letter (:func:`_joins_letter`; sorted, for :func:`make_line_tokenizer`; "" for ASCII text or
+    another pattern)."""
     if text.isascii():
         return text, ""
     if normal_form != "none":
         text = unicodedata.normalize(normal_form.upper(), text)
     if token_pattern != DEFAULT_TOKEN_PATTERN:
         return text, ""
-    return text, "".join(sorted(c for c in set(text) if c > "\x7f" and unicodedata.category(c)[0] == "M"))
+    return text, "".join(sorted(c for c in set(text) if c > "\x7f" and _joins_letter(c)))
+
+
+def _joins_letter(c: str) -> bool:
+    """A combining mark that belongs to the letter before it (categories Mn and Mc): not an
+    enclosing mark (Me: the keycap of 1️⃣) nor a variation selector (emoji vs text style of a
+    symbol), which would make tokens of emoji that the pattern otherwise drops."""
+    return unicodedata.category(c) in ("Mn", "Mc") and not ("\ufe00" <= c <= "\ufe0f" or
+                                                            "\U000e0100" <= c <= "\U000e01ef" or
+                                                            "\u180b" <= c <= "\u180f")
 
 
 def line_tokenizer(lowercase: bool, token_pattern: str, min_length: int, stopwords: Iterable[str],
-                   normal_form: str, timeout: float | None = None):
+                   normal_form: str, timeout: float | None = None, keep_marks: bool = True):
     """``tokenize(text) -> str``: one text as ``tokenize`` turns a line of a corpus into tokens
     (normal form, pattern, lowercasing, filters), for texts embedded one by one (queries).
+    ``keep_marks=False`` (with ``normal_form="none"``): as embedcli before 0.3 did, for a model
+    whose record predates ``normal_form`` (combining marks then cut words).
 
     Raises:
         ParameterError: as :func:`make_line_tokenizer`.  TimeoutError: a user pattern ran out of
@@ -180,7 +195,7 @@ def line_tokenizer(lowercase: bool, token_pattern: str, min_length: int, stopwor
     make_line_tokenizer(lowercase, token_pattern, min_length, stop, timeout)  # validates
 
     def tokenize_text(text: str) -> str:
-        text, marks = prepare_text(text, normal_form, token_pattern)
+        text, marks = prepare_text(text, normal_form, token_pattern if keep_marks else "")
         if marks not in made:
             made[marks] = make_line_tokenizer(lowercase, token_pattern, min_length, stop, timeout, marks)
         tok, lower_after = made[marks]

@@ -91,8 +91,10 @@ def tokens_reusable(path: str, files: list[str], spec) -> bool:
     from embedcli.tokenizer import load_stopwords, stopwords_files, stopwords_record
 
     if stopwords_files(spec.stopwords):  # the list now against the one applied (recorded by content)
+        if not os.path.isfile(spec.stopwords):  # a pipe is read once, by the run: never here
+            return False
         try:
-            if (rec.get("inputs") or {}).get("stopwords") != stopwords_record(load_stopwords(spec.stopwords)):
+            if (rec.get("inputs") or {}).get("stopwords") != stopwords_record(load_stopwords(spec.stopwords, normal_form=spec.normal_form)):
                 return False
         except EmbedcliError:
             return False

@@ -172,7 +172,7 @@ def tokenize(
         raise ParameterError("out", getattr(out, "name", "stream"), "must be a binary stream (open(path, 'wb'))")
     doc, encoding, errors = spec.doc, spec.encoding, spec.errors
     _check_encoding(encoding)
-    stopwords = load_stopwords(spec.stopwords)
+    stopwords = load_stopwords(spec.stopwords, normal_form=spec.normal_form)
     options = (spec.lowercase, spec.token_pattern, spec.min_length, stopwords, spec.normal_form)
     fields = (spec.id_column, spec.text_column, spec.header, ids_out is not None)
     make_line_tokenizer(*options[:4])  # validate the options before any work
@@ -401,26 +401,29 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
     _UNDECODABLE.n = 0
     text = decode_block(data, path, lineno, encoding, errors if errors == "strict" else f"embedcli-{errors}")
     bad = _UNDECODABLE.n
-    text, marks = prepare_text(text, options[4], options[1])
+    id_col, text_col, header, want_ids = fields
+    if not (id_col or text_col):  # the whole block is text: normalized at once
+        text, marks = prepare_text(text, options[4], options[1])
+    parts = text.split("\n")
+    if text.endswith("\n"):
+        parts.pop()
+    ids = None
+    if want_ids and not id_col:
+        where = id_without_space(path)
+        ids = [f"{where}:{lineno + i}" for i in range(len(parts))]
+    if id_col or text_col:  # only the text field is normalized: ids stay as given
+        parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1, want_ids)
+        if want_ids:
+            ids = got
+        joined, marks = prepare_text("\n".join(parts), options[4], options[1])
+        parts = joined.split("\n") if parts else []
+    if header and lineno == 1 and parts:
+        parts[0] = ""
     if (options, marks) not in _TOKENIZERS:
         if len(_TOKENIZERS) > 64:  # a text in many scripts: one pattern per set of marks met
             _TOKENIZERS.clear()
         _TOKENIZERS[options, marks] = make_line_tokenizer(*options[:4], timeout=timeout, marks=marks)
     tok, lower_after = _TOKENIZERS[options, marks]
-    parts = text.split("\n")
-    if text.endswith("\n"):
-        parts.pop()
-    id_col, text_col, header, want_ids = fields
-    ids = None
-    if want_ids and not id_col:
-        where = id_without_space(path)
-        ids = [f"{where}:{lineno + i}" for i in range(len(parts))]
-    if id_col or text_col:
-        parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1, want_ids)
-        if want_ids:
-            ids = got
-    if header and lineno == 1 and parts:
-        parts[0] = ""
     try:
         toks = [tok(p) for p in parts]
     except TimeoutError:

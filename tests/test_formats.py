@@ -263,3 +263,33 @@ def test_words_with_non_ascii_white_space_round_trip(tmp_path):
     with pytest.raises(Exception, match=r"t\.txt: word 'a\\tb' \(row 2\)"):
         v.save(str(tmp_path / "t.txt"))
     assert not (tmp_path / "t.txt").exists()
+
+
+def test_convert_top_errors_and_lenient_as_without_it(tmp_path):
+    """--top does not change what a bad file is told (a blank row, a header that overcounts), and
+    --lenient --top N keeps N rows after dropping repeats, from a file as from standard input."""
+    (tmp_path / "bl.txt").write_text("5 2\na 1 2\nb 3 4\n\nc 5 6\nd 7 8\ne 9 9\n")
+    res = run("convert", tmp_path / "bl.txt", "--top", 3, "-o", tmp_path / "o.txt", ok=False)
+    assert res.exit_code == 3 and "bl.txt:4: a blank line" in res.stderr
+    (tmp_path / "over.txt").write_text("80 2\n" + "".join(f"w{i} 1 2\n" for i in range(50)))
+    res = run("convert", tmp_path / "over.txt", "--top", 60, "-o", tmp_path / "o.txt", ok=False)
+    assert "header says 80 words but the file has 50 rows" in res.stderr
+    dup = "5 2\nw0 1 1\nw1 2 2\nw1 3 3\nw2 4 4\nw3 5 5\n"
+    (tmp_path / "dup.txt").write_text(dup)
+    for args, given in (((tmp_path / "dup.txt",), None), (("-",), dup)):
+        run("convert", *args, "--lenient", "--top", 3, "-o", tmp_path / "d.txt", "-q", input=given)
+        assert Vectors.load(str(tmp_path / "d.txt")).words == ["w0", "w1", "w2"]
+    from embedcli.errors import ParameterError
+
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ParameterError):
+            Vectors.load(str(tmp_path / "dup.txt"), limit=bad)
+
+
+def test_a_first_row_wider_than_64_kb_is_read(tmp_path):
+    X = np.random.default_rng(0).standard_normal((3, 6000)).astype(np.float32)
+    Vectors(["a", "b", "c"], X).save(str(tmp_path / "wide.txt"))
+    assert len((tmp_path / "wide.txt").read_text().split("\n")[1]) > 65536
+    for limit in (None, 2):
+        v = Vectors.load(str(tmp_path / "wide.txt"), limit=limit)
+        assert v.dim == 6000 and np.array_equal(v.vectors, X[: limit or 3])

@@ -241,3 +241,58 @@ def test_errors_replace_and_ignore_count_what_they_change(tmp_path):
     assert prov["stats"]["undecodable_bytes"] == 4
     assert "4 undecodable byte(s) dropped" in run("tokenize", src, "--errors", "ignore", "-q").stderr
     assert "undecodable" not in run("tokenize", src, "--encoding", "cp1252", "--errors", "replace", "-q").stderr
+
+
+def test_review_fixes_ids_emoji_stopword_forms_and_old_models(tmp_path):
+    """--id-column ids are kept as given (only the text is normalized); emoji keycaps and
+    variation selectors make no tokens; stop words take --normal-form; a model recorded before
+    --normal-form existed embeds query texts as it was tokenized (marks cut words then)."""
+    import unicodedata
+
+    import numpy as np
+
+    from embedcli.vectors import Vectors
+
+    nfd_id = unicodedata.normalize("NFD", "doc-é1")
+    (tmp_path / "ids.tsv").write_text(f"{nfd_id}\thello cafe\u0301\n\ufb01le-2\tother\nfile-2\tthird\n", "utf-8")
+    res = run("tokenize", tmp_path / "ids.tsv", "--id-column", 1, "--ids-output", tmp_path / "ids.out",
+              "--normal-form", "nfkc", "-q")
+    assert res.stdout == "hello café\nother\nthird\n"
+    assert (tmp_path / "ids.out").read_text("utf-8").split("\n")[:3] == [nfd_id, "\ufb01le-2", "file-2"]
+    assert run("tokenize", "-", "-q", input="I \u2764\ufe0f NY 1\ufe0f\u20e3 ok\n").stdout == "i ny 1 ok\n"
+    (tmp_path / "sw.txt").write_text("\ufb01le\n\uff46\uff55\uff4c\uff4c\n", "utf-8")  # ligature, full width
+    res = run("tokenize", "-", "-q", "--normal-form", "nfkc", "--stopwords", tmp_path / "sw.txt",
+              input="the \ufb01le is \uff46\uff55\uff4c\uff4c\n")
+    assert res.stdout == "the is\n"
+
+    words = ["ह", "न", "द", "भ", "ष", "क", "त", "ब"]  # Hindi as the tokenizer cut it before marks were kept
+    spec = {"lowercase": True, "token_pattern": r"[^\W_]+", "min_length": 1, "stopwords": "none"}
+    prov = {"stage": "svd", "spec": {}, "inputs": {"matrix": {"stage": "cooccur", "spec": {}, "inputs": {
+        "tokens": {"stage": "tokenize", "spec": spec}}}}}
+    rng = np.random.default_rng(0)
+    Vectors(words, rng.standard_normal((8, 5)).astype(np.float32), np.arange(8, 0, -1),
+            {"provenance": prov}).save(str(tmp_path / "w.npz"))
+    (tmp_path / "t.txt").write_text("ह न द\nभ ष\nक त ब\n", "utf-8")
+    run("docvec", tmp_path / "w.npz", tmp_path / "t.txt", "-o", tmp_path / "d.npz", "-q")
+    res = run("neighbors", tmp_path / "d.npz", "--text", "हिन्दी", "-k", 1)
+    assert res.stdout.split("\t")[1] == "d1"
+
+
+def test_resume_never_reads_a_piped_stopword_list(tmp_path):
+    """Comparing a stop-word list by content must not read a pipe: the run that follows reads it."""
+    import os
+    import threading
+
+    from embedcli.resume import tokens_reusable
+    from embedcli.specs import TokenizeSpec
+
+    (tmp_path / "c.txt").write_text("the cat\n", "utf-8")
+    run("tokenize", tmp_path / "c.txt", "-o", tmp_path / "t.txt", "-q")
+    fifo = tmp_path / "sw"
+    os.mkfifo(fifo)
+    answer = []
+    t = threading.Thread(target=lambda: answer.append(tokens_reusable(str(tmp_path / "t.txt"), [str(tmp_path / "c.txt")],
+                                                                      TokenizeSpec(stopwords=str(fifo)))), daemon=True)
+    t.start()
+    t.join(10)
+    assert answer == [False]  # at once, without opening the pipe (which would wait for a writer)

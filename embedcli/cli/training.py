@@ -183,8 +183,8 @@ _PIPELINE_STAGES = [
 @click.option("--probe", multiple=True, metavar="WORD", help="Show neighbours of these words (repeatable).")
 @click.option("--resume", is_flag=True,
               help="Reuse the files in DIR that an earlier run made from the same corpus with the same options "
-                   "(read from their provenance; a corpus or --stopwords file changed since, by path, size or "
-                   "modification time, is tokenized again) and run only the "
+                   "(read from their provenance; a corpus changed since, by path, size or modification time, or "
+                   "a --stopwords list with other words, is tokenized again) and run only the "
                    "stages after them: after an interrupt, or to try another --dim on the same counts.")
 @preset_option
 @scheduler_option

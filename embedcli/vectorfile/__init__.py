@@ -143,10 +143,11 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
 
     ``limit``: the first ``limit`` rows only (gensim's ``limit``).  A text or binary file is then
     read only up to them (a header's word count is not checked against the rest); a native file
-    is memory-mapped and sliced; standard input, a pipe and a fastText ``.bin`` are read whole.
+    is memory-mapped and sliced; standard input, a pipe, a fastText ``.bin`` and a ``lenient``
+    read (whose repairs may drop rows) are read whole and then cut, the same rows either way.
 
     Raises:
-        ParameterError: an unknown ``fmt``.
+        ParameterError: an unknown ``fmt``; ``limit`` not a positive integer.
         InputError: the file does not exist, is a folder, or cannot be opened; ``-`` on a terminal.
             ``-`` (vectors piped to standard input), a named pipe or a process substitution
             (``<(zcat v.txt.gz)``) is read whole first (:func:`is_stream`).
@@ -157,6 +158,8 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
     """
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ParameterError("limit", limit, "must be a positive integer (None: every row)")
     if path == "-":
         return _first_rows(_read_stdin(fmt, lenient), limit)
     if is_stream(path):
@@ -168,12 +171,15 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
         fmt = "native" if head.startswith(b"PK") else None
     if fmt == "native":
         return _first_rows(_load_native(path, mmap), limit)
-    data = read_bounded(path, head, None if limit is None else RowsEnd(path, fmt, limit, lenient))
+    scan = RowsEnd(path, fmt, limit) if limit is not None and not lenient else None
+    data = read_bounded(path, head, scan)
     if data.startswith(b"PK") and not head.startswith(b"PK"):  # a compressed .npz
         raise FormatError(f"{path}: a compressed native .npz; decompress it first (native files are read "
                           "memory-mapped, and are not compressed)")
     try:
-        return _parse_text_or_binary(path, data, fmt, lenient, limit)
+        # cut at `limit` rows: those are parsed; read whole: parsed and checked whole, then cut
+        return _first_rows(_parse_text_or_binary(path, data, fmt, lenient, limit if scan and scan.cut else None),
+                           limit)
     except FormatError as e:
         kind = sniff_kind(path, data[:65536])
         if kind in ("tokens", "vocabulary", "sidecar", "edges", "projector-vectors", "projector-metadata", "phrases"):

@@ -132,7 +132,7 @@ def _detect(path: str, data: bytes, fmt: str | None, lenient: bool = False
         if not header:
             fmt = "glove"
         else:
-            k = _text_row_values(data[nl + 1 : nl + 1 + 65536])
+            k = _text_row_values(data[nl + 1 : nl + 1 + _first_row_bytes(first)])
             if k == int(fields[1]):
                 fmt = "word2vec"
             elif k:  # a text row of another length: the header is wrong (or the rows are)
@@ -160,11 +160,12 @@ class RowsEnd:
         FormatError: as :func:`_detect`, on the file's first two lines.
     """
 
-    def __init__(self, path: str, fmt: str | None, limit: int, lenient: bool = False):
-        self.path, self.fmt, self.limit, self.lenient = path, fmt, limit, lenient
+    def __init__(self, path: str, fmt: str | None, limit: int):
+        self.path, self.fmt, self.limit = path, fmt, limit
         self.kind: tuple | None = None  # (fmt, rows wanted or 0: read whole, dim, start)
         self.pos = 0  # bytes of the rows scanned
         self.rows = 0  # rows found before pos
+        self.cut = False  # a prefix was given: the file holds more rows
 
     def __call__(self, buf: bytearray) -> int | None:
         if self.kind is None:
@@ -172,7 +173,8 @@ class RowsEnd:
             if first < 0 or buf.find(b"\n", first + 1) < 0:  # the first row too, for the format
                 return None
             bom = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
-            _, fmt, n, dim, start = _detect(self.path, bytes(buf[: first + 1 + 65536]), self.fmt, self.lenient)
+            _, fmt, n, dim, start = _detect(self.path, bytes(buf[: first + 1 + _first_row_bytes(buf[:first])]),
+                                            self.fmt)
             self.kind = (fmt, 0 if n is not None and n <= self.limit else self.limit, dim, start + bom)
             self.pos = start + bom
         fmt, want, dim, _ = self.kind
@@ -187,6 +189,11 @@ class RowsEnd:
             while self.rows < want:
                 self.pos = buf.find(b"\n", self.pos) + 1
                 self.rows += 1
+            last = buf.rfind(b"\n", 0, self.pos - 1) + 1
+            if not bytes(buf[last : self.pos]).strip():  # a blank last row: read whole, for the error
+                self.kind = (fmt, 0, dim, None)
+                return None
+            self.cut = True
             return self.pos
         width = dim * 4
         while self.rows < want:  # records as _parse_binary reads them: [newlines] word, space, width bytes
@@ -198,7 +205,15 @@ class RowsEnd:
                 return None
             self.pos = sp_ + 1 + width
             self.rows += 1
+        self.cut = True
         return self.pos
+
+
+def _first_row_bytes(header: bytes) -> int:
+    """Bytes enough for a header's first text row: 64 kB, or 32 per value of a wide one."""
+    fields = header.split()
+    dim = int(fields[1]) if len(fields) == 2 and fields[1].isdigit() and len(fields[1]) < 10 else 0
+    return max(65536, 32 * dim + 4096)
 
 
 def _text_row_values(body: bytes) -> int:
