@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bz2
-import codecs
 import contextlib
 import glob
 import gzip
@@ -365,7 +364,7 @@ class _CheckedReader:
 
 def iter_line_chunks(path: str, chunk_bytes: int | None = None,
                      segment: tuple[int, int] | None = None, stored: list | None = None,
-                     encoding: str = "utf-8") -> Iterator[tuple[int, bytes, bool]]:
+                     encoding: str = "utf-8", max_line: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(first_line_number, data, ends_line)`` blocks of about ``chunk_bytes``.
 
     ``stored``: a one-item list set, before each block is yielded, to the bytes read so far of the
@@ -376,7 +375,7 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
     :func:`line_segments`), line numbers counted from the segment's first line.
 
     ``data`` holds whole lines (terminators kept) when ``ends_line`` is true.  A
-    line longer than ``chunk_bytes`` comes in several pieces, cut at white space
+    line longer than ``max_line`` (default ``chunk_bytes``) comes in several pieces, cut at white space
     (or else at a character boundary of ``encoding``: GBK or Shift-JIS text is not cut
     inside a character), all but the last with
     ``ends_line=False``: memory stays bounded on a file with no newline at all.
@@ -420,34 +419,17 @@ def iter_line_chunks(path: str, chunk_bytes: int | None = None,
                 data, buf = buf[: cut + 1], buf[cut + 1 :]
                 yield lineno, data, True
                 lineno += data.count(b"\n")
-            elif len(buf) >= chunk_bytes:
+            elif len(buf) >= (max_line or chunk_bytes):
                 cut = max(buf.rfind(b" "), buf.rfind(b"\t"))
                 if cut <= 0:
-                    cut = _character_end(buf, encoding)
+                    from embedcli.linetokens import character_end
+
+                    cut = character_end(buf, encoding)
                 data, buf = buf[:cut], buf[cut:]
                 yield lineno, data, False
     finally:
         if f is not getattr(sys.stdin, "buffer", None):
             f.close()
-
-
-def _character_end(buf: bytes, encoding: str) -> int:
-    """The length of the longest prefix of ``buf`` that ends at a character boundary of
-    ``encoding`` (``buf`` starts at one); ``len(buf)`` when none is found."""
-    cut = len(buf)
-    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
-        while cut > 0 and 0x80 <= buf[cut - 1] < 0xC0 and len(buf) - cut < 4:
-            cut -= 1
-        if cut > 0 and buf[cut - 1] >= 0xC0:
-            cut -= 1  # do not split a multi-byte character
-        return cut if cut > 0 else len(buf)
-    try:  # another multi-byte encoding: what its decoder holds back is an unfinished character
-        decoder = codecs.getincrementaldecoder(encoding)()
-        decoder.decode(buf, final=False)
-        held = len(decoder.getstate()[0])
-    except (UnicodeDecodeError, LookupError, TypeError, ValueError):
-        return cut  # undecodable bytes: --errors says what happens to them
-    return cut - held if cut > held else cut
 
 
 def line_segments(path: str, size: int) -> list[tuple[int, int]]:

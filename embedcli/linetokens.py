@@ -4,6 +4,7 @@ blocks and for texts embedded one by one (:func:`line_tokenizer`)."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import unicodedata
@@ -172,11 +173,10 @@ def prepare_text(text: str, normal_form: str, token_pattern: str = DEFAULT_TOKEN
 
 def _joins_letter(c: str) -> bool:
     """A combining mark that belongs to the letter before it (categories Mn and Mc): not an
-    enclosing mark (Me: the keycap of 1️⃣) nor a variation selector (emoji vs text style of a
-    symbol), which would make tokens of emoji that the pattern otherwise drops."""
-    return unicodedata.category(c) in ("Mn", "Mc") and not ("\ufe00" <= c <= "\ufe0f" or
-                                                            "\U000e0100" <= c <= "\U000e01ef" or
-                                                            "\u180b" <= c <= "\u180f")
+    enclosing mark (Me: the keycap of 1️⃣) nor one of the variation selectors VS1-16 (emoji vs
+    text style of a symbol), which would make tokens of emoji that the pattern otherwise drops.
+    The ideographic (U+E0100-E01EF) and Mongolian ones belong to their letters."""
+    return unicodedata.category(c) in ("Mn", "Mc") and not "\ufe00" <= c <= "\ufe0f"
 
 
 def line_tokenizer(lowercase: bool, token_pattern: str, min_length: int, stopwords: Iterable[str],
@@ -203,3 +203,49 @@ def line_tokenizer(lowercase: bool, token_pattern: str, min_length: int, stopwor
         return out.lower() if lower_after else out
 
     return tokenize_text
+
+
+def character_end(buf: bytes, encoding: str) -> int:
+    """Where :func:`embedcli.fileio.iter_line_chunks` cuts a long line with no ASCII space or tab:
+    the length of the longest prefix of ``buf`` that ends at a character boundary of
+    ``encoding`` (``buf`` starts at one; UTF-8: at a better place, :func:`utf8_word_end`);
+    ``len(buf)`` when none is found."""
+    cut = len(buf)
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        while cut > 0 and 0x80 <= buf[cut - 1] < 0xC0 and len(buf) - cut < 4:
+            cut -= 1
+        if cut > 0 and buf[cut - 1] >= 0xC0:
+            cut -= 1  # do not split a multi-byte character
+        return utf8_word_end(buf, cut) if cut > 0 else len(buf)
+    try:  # another multi-byte encoding: what its decoder holds back is an unfinished character
+        decoder = codecs.getincrementaldecoder(encoding)()
+        decoder.decode(buf, final=False)
+        held = len(decoder.getstate()[0])
+    except (UnicodeDecodeError, LookupError, TypeError, ValueError):
+        return cut  # undecodable bytes: --errors says what happens to them
+    return cut - held if cut > held else cut
+
+
+def utf8_word_end(buf: bytes, cut: int) -> int:
+    """A better cut than ``cut`` (a character boundary) in the last 64 kB of UTF-8 ``buf``: after
+    its last white space character (a no-break or ideographic space: ASCII ones were looked
+    for first), else after its last character that no token holds (punctuation such as the
+    Devanagari danda), else not between a letter and its combining marks."""
+    start = max(0, cut - 65536)
+    while start < cut and 0x80 <= buf[start] < 0xC0:
+        start += 1
+    tail = buf[start:cut].decode("utf-8", "replace")
+    space = re.search(r"\s(?=\S*\Z)", tail)
+    if space:
+        return start + len(tail[: space.end()].encode("utf-8", "replace"))
+    for i in range(len(tail) - 1, 0, -1):  # else after the last character no word holds (punctuation)
+        c = tail[i]
+        if not c.isalnum() and unicodedata.category(c)[0] != "M":
+            return start + len(tail[: i + 1].encode("utf-8", "replace"))
+    after = buf[cut : cut + 4].decode("utf-8", "ignore")[:1]
+    if not after or unicodedata.category(after) not in ("Mn", "Mc"):
+        return cut
+    back = 1  # the next piece would start with a mark: leave it the letter before (and its marks)
+    while back < min(len(tail), 32) and unicodedata.category(tail[-back]) in ("Mn", "Mc"):
+        back += 1
+    return cut - len(tail[-back:].encode("utf-8", "replace")) if back < len(tail) else cut

@@ -75,6 +75,8 @@ codecs.register_error("embedcli-ignore", _counting(""))
 
 #: Text per block sent to a worker: small enough that both cores stay busy on a corpus of a few blocks.
 TOKENIZE_CHUNK_BYTES = 1 << 20
+#: Longest line read whole with --id-column/--text-column (other long lines come in pieces).
+TSV_MAX_LINE = 64 << 20
 
 def _check_encoding(encoding: str) -> None:
     try:
@@ -89,6 +91,9 @@ def _check_encoding(encoding: str) -> None:
         ok = False
     if not ok:
         raise ParameterError("encoding", encoding, "only ASCII-compatible encodings are supported")
+    if info.name in ("utf-7", "hz") or info.name.startswith("iso2022"):
+        raise ParameterError("encoding", encoding, "a stateful encoding (escape sequences switch character sets, "
+                             "so blocks cannot be decoded apart): convert it to UTF-8 first, e.g. iconv -t UTF-8")
 
 
 def decode_block(data: bytes, path: str, lineno: int, encoding: str, errors: str, raw_text: bool = True) -> str:
@@ -187,6 +192,8 @@ def tokenize(
     sizes = [disk_size(f) for f in files]
     total_bytes = None if None in sizes else sum(sizes)
     read = [0]  # stored bytes of the inputs read so far
+    tsv = bool(spec.id_column or spec.text_column)
+    max_line = TSV_MAX_LINE if tsv else None  # tab-separated lines are read whole, up to this
     starts = [0]  # stored bytes of the inputs before each one
     for x in sizes:
         starts.append(starts[-1] + (x or 0))
@@ -214,7 +221,10 @@ def tokenize(
                 try:
                     first = True
                     for lineno, data, ends_line in iter_line_chunks(path, TOKENIZE_CHUNK_BYTES, stored=at,
-                                                                    encoding=encoding):
+                                                                    encoding=encoding, max_line=max_line):
+                        if tsv and not ends_line:  # fields are split per line: a piece of one would lose them
+                            raise DataError(f"{path}:{lineno}: a line longer than {max_line >> 20} MB; "
+                                            "--id-column/--text-column read whole lines", params=("text_column",))
                         read[0] = before + (at[0] if at[0] is not None else 0)
                         if first and bom and data.startswith(bom):  # a UTF-8 byte-order mark is not text
                             data = data[len(bom):]
@@ -287,8 +297,10 @@ def tokenize(
                         elif line_ids is not None:
                             cur_id = line_ids[i]
                             if cur_id in seen_ids:
-                                raise DataError(f"{files[fi]}: document id {cur_id!r} (--id-column) occurs twice; "
-                                                "ids must be unique", params=("id_column",))
+                                why = ("(--id-column) occurs twice; ids must be unique" if spec.id_column else
+                                       "occurs twice: is this file given twice?")
+                                raise DataError(f"{files[fi]}: document id {cur_id!r} {why}",
+                                                params=("id_column",) if spec.id_column else ())
                             seen_ids.add(cur_id)
                         add(t)
                         is_open = True
@@ -413,7 +425,7 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         ids = [f"{where}:{lineno + i}" for i in range(len(parts))]
     if id_col or text_col:  # only the text field is normalized: ids stay as given
         parts, got = _split_fields(parts, id_col, text_col, path, lineno, header and lineno == 1, want_ids)
-        if want_ids:
+        if want_ids and id_col:  # (with --text-column alone the ids stay PATH:LINE)
             ids = got
         joined, marks = prepare_text("\n".join(parts), options[4], options[1])
         parts = joined.split("\n") if parts else []

@@ -296,3 +296,41 @@ def test_resume_never_reads_a_piped_stopword_list(tmp_path):
     t.start()
     t.join(10)
     assert answer == [False]  # at once, without opening the pipe (which would wait for a writer)
+
+
+def test_long_lines_tsv_fields_and_encodings_from_a_property_audit(tmp_path, monkeypatch):
+    """A tab-separated line longer than a block keeps its fields (read whole up to TSV_MAX_LINE,
+    refused beyond it); --text-column alone keeps PATH:LINE ids; a long UTF-8 line without ASCII
+    space is cut at other white space or punctuation, never before a mark; stateful encodings are
+    refused; ideographic variation selectors stay in their word."""
+    from io import BytesIO
+
+    import embedcli.tokenizer as tk
+    from embedcli.specs import TokenizeSpec
+
+    monkeypatch.setattr(tk, "TOKENIZE_CHUNK_BYTES", 1000)
+    monkeypatch.setattr(tk, "TSV_MAX_LINE", 20_000)
+    (tmp_path / "long.tsv").write_text("doc1\t" + "word " * 2000 + "\ndoc2\tshort\n", "utf-8")
+    out = BytesIO()
+    tk.tokenize([str(tmp_path / "long.tsv")], out, TokenizeSpec(id_column=1, workers=1))
+    assert [len(x.split()) for x in out.getvalue().decode().splitlines()] == [2000, 1]
+    (tmp_path / "huge.tsv").write_text("doc1\t" + "word " * 5000 + "\n", "utf-8")
+    with pytest.raises(Exception, match=r"huge.tsv:1: a line longer than"):
+        tk.tokenize([str(tmp_path / "huge.tsv")], BytesIO(), TokenizeSpec(id_column=1, workers=1))
+    for text, words in (("हिन्दी।" * 300, 300), ("mot\u00a0" * 600, 600), ("e\u0301t\u00e9 " * 300, 300)):
+        (tmp_path / "l.txt").write_text(text.replace(" ", "\u3000") + "\n", "utf-8")
+        out = BytesIO()
+        tk.tokenize([str(tmp_path / "l.txt")], out, TokenizeSpec(workers=1))
+        toks = out.getvalue().decode().split()
+        assert len(toks) == words and len(set(toks)) == 1, (text[:8], set(toks))
+
+    (tmp_path / "tc.tsv").write_text("a\tx\nb\ty\n", "utf-8")
+    run("tokenize", tmp_path / "tc.tsv", "--text-column", 2, "--ids-output", tmp_path / "i", "-q")
+    assert (tmp_path / "i").read_text().split() == [f"{tmp_path / 'tc.tsv'}:1", f"{tmp_path / 'tc.tsv'}:2"]
+    res = run("tokenize", tmp_path / "tc.tsv", tmp_path / "tc.tsv", "--ids-output", tmp_path / "i", "-q", ok=False)
+    assert "given twice" in res.stderr and "--id-column" not in res.stderr
+    for enc in ("iso2022_jp", "utf-7"):
+        res = run("tokenize", tmp_path / "tc.tsv", "--encoding", enc, ok=False)
+        assert res.exit_code == 2 and "stateful" in res.stderr
+    name = "\u845b\U000e0100\u57ce\u5e02 \u1820\u180b\u182f\u1820"
+    assert run("tokenize", "-", "-q", input=name + "\n").stdout == name + "\n"
