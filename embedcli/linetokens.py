@@ -218,11 +218,11 @@ def character_end(buf: bytes, encoding: str) -> int:
             cut -= 1  # do not split a multi-byte character
         return utf8_word_end(buf, cut) if cut > 0 else len(buf)
     try:  # another multi-byte encoding: what its decoder holds back is an unfinished character
-        decoder = codecs.getincrementaldecoder(encoding)()
+        decoder = codecs.getincrementaldecoder(encoding)("replace")  # a bad byte is not a reason to cut anywhere
         decoder.decode(buf, final=False)
         held = len(decoder.getstate()[0])
     except (UnicodeDecodeError, LookupError, TypeError, ValueError):
-        return cut  # undecodable bytes: --errors says what happens to them
+        return cut
     return cut - held if cut > held else cut
 
 
@@ -230,22 +230,23 @@ def utf8_word_end(buf: bytes, cut: int) -> int:
     """A better cut than ``cut`` (a character boundary) in the last 64 kB of UTF-8 ``buf``: after
     its last white space character (a no-break or ideographic space: ASCII ones were looked
     for first), else after its last character that no token holds (punctuation such as the
-    Devanagari danda), else not between a letter and its combining marks."""
+    Devanagari danda), else before its last letter and that letter's marks (the next character,
+    not read yet, may be one of its marks).  Undecodable bytes there: ``cut`` as it is."""
     start = max(0, cut - 65536)
     while start < cut and 0x80 <= buf[start] < 0xC0:
         start += 1
-    tail = buf[start:cut].decode("utf-8", "replace")
+    try:
+        tail = buf[start:cut].decode("utf-8")
+    except UnicodeDecodeError:  # byte offsets cannot be told from the decoded text: keep the cut
+        return cut
     space = re.search(r"\s(?=\S*\Z)", tail)
     if space:
-        return start + len(tail[: space.end()].encode("utf-8", "replace"))
+        return start + len(tail[: space.end()].encode("utf-8"))
     for i in range(len(tail) - 1, 0, -1):  # else after the last character no word holds (punctuation)
         c = tail[i]
         if not c.isalnum() and unicodedata.category(c)[0] != "M":
-            return start + len(tail[: i + 1].encode("utf-8", "replace"))
-    after = buf[cut : cut + 4].decode("utf-8", "ignore")[:1]
-    if not after or unicodedata.category(after) not in ("Mn", "Mc"):
-        return cut
-    back = 1  # the next piece would start with a mark: leave it the letter before (and its marks)
+            return start + len(tail[: i + 1].encode("utf-8"))
+    back = 1  # the last letter and the marks after it go to the next piece, with any marks still unread
     while back < min(len(tail), 32) and unicodedata.category(tail[-back]) in ("Mn", "Mc"):
         back += 1
-    return cut - len(tail[-back:].encode("utf-8", "replace")) if back < len(tail) else cut
+    return cut - len(tail[-back:].encode("utf-8")) if back < len(tail) else cut

@@ -75,8 +75,9 @@ codecs.register_error("embedcli-ignore", _counting(""))
 
 #: Text per block sent to a worker: small enough that both cores stay busy on a corpus of a few blocks.
 TOKENIZE_CHUNK_BYTES = 1 << 20
-#: Longest line read whole with --id-column/--text-column (other long lines come in pieces).
-TSV_MAX_LINE = 64 << 20
+#: Longest line read whole with --id-column/--text-column (other long lines come in pieces): the
+#: worker holding it needs about 20 times its size (a 16 MB line: about 300 MB).
+TSV_MAX_LINE = 16 << 20
 
 def _check_encoding(encoding: str) -> None:
     try:
@@ -244,6 +245,7 @@ def tokenize(
         cur_id = ""  # id of the open document
         seen_ids: set[str] = set()  # --id-column ids so far: they must be unique
         failed: dict[int, Exception] = {}
+        bad_in: dict[int, int] = {}  # undecodable bytes per file being read
         for item in chain(blocks(), [None]):
             if item is not None:
                 pending.append(item)
@@ -255,6 +257,7 @@ def tokenize(
                     failed.setdefault(fi, ends_line)
                     continue
                 if fut is None:  # end of a file: close its last document, commit or drop it
+                    stats.undecodable += 0 if fi in failed else bad_in.pop(fi, 0)
                     if fi in failed:
                         stats.skipped.append((files[fi], str(failed[fi])))
                         spaces, stats.n_docs = stage.rollback()
@@ -271,7 +274,7 @@ def tokenize(
                     continue
                 try:
                     toks, blank, counts, line_ids, bad = fut.result()
-                    stats.undecodable += bad
+                    bad_in[fi] = bad_in.get(fi, 0) + bad  # counted once the file is read whole
                 except (DataError, ParameterError) as e:
                     if not skip or isinstance(e, ParameterError):
                         raise
@@ -410,9 +413,17 @@ def _tokenize_block(data: bytes, path: str, lineno: int, encoding: str, errors: 
         DataError: undecodable input, or a user token pattern that runs past its time
             budget on a line (catastrophic backtracking).
     """
-    _UNDECODABLE.n = 0
-    text = decode_block(data, path, lineno, encoding, errors if errors == "strict" else f"embedcli-{errors}")
-    bad = _UNDECODABLE.n
+    if errors != "strict" and codecs.lookup(encoding).name == "utf-8":
+        # Python's own handler (a Python callback per bad byte is 40x slower on text in the wrong
+        # encoding); the bytes it replaced or dropped follow from the lengths, as valid UTF-8
+        # re-encodes to itself and each U+FFFD it added is 3 bytes
+        text = decode_block(data, path, lineno, encoding, errors)
+        added = text.count("\ufffd") - data.count(b"\xef\xbf\xbd") if errors == "replace" else 0
+        bad = len(data) - len(text.encode("utf-8", "surrogatepass")) + 3 * added
+    else:
+        _UNDECODABLE.n = 0
+        text = decode_block(data, path, lineno, encoding, errors if errors == "strict" else f"embedcli-{errors}")
+        bad = _UNDECODABLE.n
     id_col, text_col, header, want_ids = fields
     if not (id_col or text_col):  # the whole block is text: normalized at once
         text, marks = prepare_text(text, options[4], options[1])

@@ -334,3 +334,38 @@ def test_long_lines_tsv_fields_and_encodings_from_a_property_audit(tmp_path, mon
         assert res.exit_code == 2 and "stateful" in res.stderr
     name = "\u845b\U000e0100\u57ce\u5e02 \u1820\u180b\u182f\u1820"
     assert run("tokenize", "-", "-q", input=name + "\n").stdout == name + "\n"
+
+
+def test_long_line_cuts_with_bad_bytes_marks_and_skipped_files(tmp_path, monkeypatch):
+    """From a review: a bad byte near a long line's cut neither shifts the cut into a character
+    nor inflates the count (UTF-8 and GBK); a cut with no white space or punctuation keeps marks
+    with their letter; a file --skip-unreadable leaves out adds nothing to the count."""
+    from io import BytesIO
+
+    import numpy as np
+
+    import embedcli.tokenizer as tk
+    from embedcli.specs import TokenizeSpec
+    from embedcli.vectorfile import read_vectors
+
+    monkeypatch.setattr(tk, "TOKENIZE_CHUNK_BYTES", 1000)
+
+    def toks(data: bytes, **kw) -> tuple[str, int]:
+        (tmp_path / "x.txt").write_bytes(data)
+        out = BytesIO()
+        st = tk.tokenize([str(tmp_path / "x.txt")], out, TokenizeSpec(workers=1, errors="replace", **kw))
+        return out.getvalue().decode(), st.undecodable
+
+    text, bad = toks(("中文" * 200).encode()[:990] + b"caf\xe9" + ("中" * 400).encode() + b"\n")
+    assert bad == 1 and text.count("中") + text.count("文") == 330 + 400 and "\ufffd" not in text
+    text, bad = toks(b"\xff" + ("中文字" * 700).encode("gbk") + b"\n", encoding="gbk")
+    assert bad == 1 and len(text.replace(" ", "").strip()) == 2100
+    text, _ = toks(("हिन्दी" * 700 + "\n").encode())
+    assert len(text.replace(" ", "").strip()) == 6 * 700  # no vowel sign lost at a cut
+    (tmp_path / "nul.txt").write_bytes(b"caf\xe9 ok\n" * 500 + b"\x00\n")
+    (tmp_path / "good.txt").write_bytes(b"fine words\n")
+    st = tk.tokenize([str(tmp_path / "nul.txt"), str(tmp_path / "good.txt")], BytesIO(),
+                     TokenizeSpec(workers=1, errors="replace", skip_unreadable=True))
+    assert st.undecodable == 0 and len(st.skipped) == 1
+    (tmp_path / "v.txt").write_text("3 2\na 1 2\nb 3 4\nc 5 6\n")
+    assert read_vectors(str(tmp_path / "v.txt"), limit=np.int64(2)).words == ["a", "b"]

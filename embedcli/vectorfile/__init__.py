@@ -31,6 +31,7 @@ import contextlib
 import gzip
 import io
 import lzma
+import operator
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -158,8 +159,12 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
     """
     if fmt is not None and fmt not in (*VECTOR_FORMATS, "fasttext"):
         raise ParameterError("file_format", fmt, f"choose one of {', '.join((*VECTOR_FORMATS, 'fasttext'))}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ParameterError("limit", limit, "must be a positive integer (None: every row)")
+    if limit is not None:
+        try:  # any integer (numpy's too, as gensim takes), not a bool or a float
+            if isinstance(limit, bool) or (limit := operator.index(limit)) < 1:
+                raise TypeError
+        except TypeError:
+            raise ParameterError("limit", limit, "must be a positive integer (None: every row)") from None
     if path == "-":
         return _first_rows(_read_stdin(fmt, lenient), limit)
     if is_stream(path):
