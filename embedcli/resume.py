@@ -70,7 +70,8 @@ def tokens_reusable(path: str, files: list[str], spec) -> bool:
     """Whether the tokens file ``path`` was made by ``spec`` from exactly ``files`` (local files, in
     this order): each the same file (the same path once resolved), of the same size and
     modification time as recorded, and a stop-word file (``spec.stopwords``) holding the words
-    recorded (by content: a file replaced with ``cp -p`` or ``mv`` is noticed).  Stdin and URLs are never reused; neither is a run that skipped an
+    recorded (by content: a file replaced with ``cp -p`` or ``mv`` is noticed).  Stdin and URLs are
+    never reused; neither is a run that skipped an
     unreadable file (which files would be skipped is known only by reading them)."""
     from embedcli.fileio import is_url
 
@@ -94,7 +95,8 @@ def tokens_reusable(path: str, files: list[str], spec) -> bool:
         if not os.path.isfile(spec.stopwords):  # a pipe is read once, by the run: never here
             return False
         try:
-            if (rec.get("inputs") or {}).get("stopwords") != stopwords_record(load_stopwords(spec.stopwords, normal_form=spec.normal_form)):
+            now = stopwords_record(load_stopwords(spec.stopwords, normal_form=spec.normal_form))
+            if (rec.get("inputs") or {}).get("stopwords") != now:
                 return False
         except EmbedcliError:
             return False
