@@ -33,6 +33,9 @@ from embedcli.fileio import Progress, scratch_prefix, spooled
 from embedcli.specs import DocvecSpec, cores
 from embedcli.vectors import Vectors, model_fingerprint
 
+#: rows per step when a whole document matrix is transformed in place (bounded temporaries)
+ROWS_PER_BLOCK = 65536
+
 
 @entry_point(documents="tokens_path")
 def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None = None,
@@ -136,11 +139,13 @@ def document_vectors(vectors: Vectors, tokens_path: str, spec: DocvecSpec | None
         else:  # the component of one document is the document itself: nothing would be left
             u = np.zeros(dim, np.float32)
             fitted["component"] = None
-        out -= np.outer(out @ u, u).astype(np.float32)
+        remove_component(out, u)
         out[empty] = 0.0
     if spec.normalize:
-        n = np.linalg.norm(out, axis=1, keepdims=True)
-        out /= np.where(n > 0, n, 1)
+        for lo in range(0, len(out), ROWS_PER_BLOCK):
+            B = out[lo:lo + ROWS_PER_BLOCK]
+            n = np.linalg.norm(B, axis=1, keepdims=True)
+            B /= np.where(n > 0, n, 1)
     if ids is None:
         ids = [f"d{i + 1}" for i in range(n_docs)]
     elif len(ids) != n_docs:
@@ -249,22 +254,23 @@ def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: 
     from embedcli.cooccur import iter_id_blocks
 
     start = 0  # first document of the next block to emit
-    carry = None  # the last document of a block may continue in the next one
+    carry = None  # the last document of a block may continue in the next one: (ids, doc, counts)
     lines: list[int] = []
     for ids, doc in iter_id_blocks(path, index, progress, workers, lines):
+        cnt = np.ones(len(ids), dtype=np.float64)
         if carry is not None:
-            ids, doc = np.concatenate([carry[0], ids]), np.concatenate([carry[1], doc])
+            ids, doc, cnt = (np.concatenate([a, b]) for a, b in zip(carry, (ids, doc, cnt)))
         if len(doc) == 0:
             continue
         last = int(doc[-1])
         cut = int(np.searchsorted(doc, last))  # tokens of the (maybe unfinished) last document wait
-        carry = (ids[cut:], doc[cut:])
+        carry = _compact(ids[cut:], last, cnt[cut:])
         if last > start:
-            yield _block_matrix(ids[:cut], doc[:cut], start, last, V)
+            yield _block_matrix(ids[:cut], doc[:cut], cnt[:cut], start, last, V)
             start = last
     if carry is not None and len(carry[1]):
         end = int(carry[1][-1]) + 1
-        yield _block_matrix(carry[0], carry[1], start, end, V)
+        yield _block_matrix(*carry, start, end, V)
         start = end
     n_lines = lines[0]
     if n_lines > start:  # trailing documents without any token
@@ -273,12 +279,34 @@ def doc_term_blocks(path: str, index: dict, V: int, workers: int = 1, progress: 
         progress.close()
 
 
-def _block_matrix(ids: np.ndarray, doc: np.ndarray, start: int, end: int, V: int) -> sp.csr_matrix:
+def _compact(ids: np.ndarray, doc: int, cnt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One document's tokens as (distinct known ids, their doc number, their counts): a document that
+    spans many blocks (``--doc file`` tokens) takes memory for its distinct words, not its tokens."""
     ok = ids >= 0
-    m = sp.csr_matrix((np.ones(int(ok.sum())), ((doc[ok] - start).astype(np.int64), ids[ok].astype(np.int64))),
+    u, inv = np.unique(ids[ok], return_inverse=True)
+    return u, np.full(len(u), doc, dtype=np.int64), np.bincount(inv, weights=cnt[ok], minlength=len(u))
+
+
+def _block_matrix(ids: np.ndarray, doc: np.ndarray, cnt: np.ndarray, start: int, end: int, V: int) -> sp.csr_matrix:
+    ok = ids >= 0
+    m = sp.csr_matrix((cnt[ok], ((doc[ok] - start).astype(np.int64), ids[ok].astype(np.int64))),
                       shape=(end - start, V))
     m.sum_duplicates()
     return m
+
+
+def stack_rows(parts: list, dim: int) -> np.ndarray:
+    """``np.vstack(parts)`` as ``(n, dim) float32`` that empties ``parts`` while it copies: the output's
+    pages are touched only as each part is freed, so the peak is the output plus one part, not twice it."""
+    out = np.empty((sum(len(p) for p in parts), dim), dtype=np.float32)
+    at = 0
+    parts.reverse()
+    while parts:
+        p = parts.pop()
+        out[at:at + len(p)] = p
+        at += len(p)
+        del p
+    return out
 
 
 def _combine(path: str, index: dict, V: int, X: np.ndarray, weight: np.ndarray, workers: int,
@@ -295,20 +323,32 @@ def _combine(path: str, index: dict, V: int, X: np.ndarray, weight: np.ndarray, 
         known.append(np.diff(A.indptr) > 0)
     if not parts:
         return np.zeros((0, X.shape[1]), np.float32), np.zeros(0, bool), 0
-    out = np.vstack(parts)
+    out = stack_rows(parts, X.shape[1])
     return out, ~np.concatenate(known), len(out)
 
 
 def _first_component(D: np.ndarray) -> np.ndarray:
-    """First right singular vector of the document matrix (uncentred), ``(dim,) float32``."""
+    """First right singular vector of the document matrix (uncentred), ``(dim,) float32``.
+
+    ``D^T D`` is summed in float64 over blocks of rows, so memory does not grow with the documents."""
     if not np.any(D):
         return np.zeros(D.shape[1], np.float32)
-    G = (D.T.astype(np.float64) @ D.astype(np.float64))
+    G = np.zeros((D.shape[1], D.shape[1]))
+    for lo in range(0, len(D), ROWS_PER_BLOCK):
+        B = D[lo:lo + ROWS_PER_BLOCK].astype(np.float64)
+        G += B.T @ B
     w, U = np.linalg.eigh(G)
     u = U[:, -1]
     if u[np.argmax(np.abs(u))] < 0:
         u = -u
     return u.astype(np.float32)
+
+
+def remove_component(D: np.ndarray, u: np.ndarray) -> None:
+    """``D -= (D u) u^T`` in place, ``D (n, dim) float32``, ``u (dim,) float32``, a block of rows at a time."""
+    for lo in range(0, len(D), ROWS_PER_BLOCK):
+        B = D[lo:lo + ROWS_PER_BLOCK]
+        B -= np.outer(B @ u, u)
 
 
 @entry_point

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from embedcli.arguments import entry_point
-from embedcli.errors import FormatError, InputError
+from embedcli.errors import FormatError
 from embedcli.specs import EvaluateSpec, SearchSpec
 from embedcli.vectors import Vectors
 

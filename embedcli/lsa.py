@@ -73,7 +73,7 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
         DataError: the tokens file is not UTF-8 text or is empty; ``ids`` of the wrong length; no
             document holds a model term (unless ``allow_empty``), as :func:`~embedcli.docvec.document_vectors`.
     """
-    from embedcli.docvec import doc_term_blocks
+    from embedcli.docvec import doc_term_blocks, stack_rows
     from embedcli.provenance import file_provenance, stage_record
     from embedcli.termdoc import local_weight
 
@@ -97,7 +97,7 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
             empty.append(np.diff(A.indptr) == 0)
     if not parts:
         raise DataError(f"{tokens_path}: no documents")
-    out = np.vstack(parts)
+    out = stack_rows(parts, P.shape[1])
     empty_mask = np.concatenate(empty)
     if empty_mask.all() and not allow_empty:
         raise DataError(f"{tokens_path}: no line has a term of the LSA model (is TOKENS tokenized like its corpus?)")

@@ -343,14 +343,21 @@ def test_documents_spanning_blocks_count_once(tmp_path, monkeypatch):
     import embedcli.fileio as fileio
     from embedcli.docvec import _document_frequencies, doc_term_blocks
 
+    import embedcli.docvec as docvec
+
     monkeypatch.setattr(fileio, "CHUNK_BYTES", 64)
     p = tmp_path / "t.txt"
-    p.write_text(("a b " * 100).strip() + "\n\nb c\nc")  # a 400-byte line, a blank line, no final newline
+    # a 700-byte line (with a word outside the index), a blank line, no final newline
+    p.write_text(("a b zz " * 100).strip() + "\n\nb c\nc")
     index = {"a": 0, "b": 1, "c": 2}
     n, df = _document_frequencies(str(p), index, 3, 1)
     assert n == 4 and df.tolist() == [1, 2, 2]
+    carried = []  # what waits for the rest of a document: its distinct words, not its tokens
+    compact = docvec._compact
+    monkeypatch.setattr(docvec, "_compact", lambda *a: carried.append(compact(*a)) or carried[-1])
     rows = np.vstack([b.toarray() for b in doc_term_blocks(str(p), index, 3)])
     assert rows.tolist() == [[100, 100, 0], [0, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert len(carried) > 5 and max(len(c[0]) for c in carried) <= 2
 
 
 def test_classify_finds_keys_that_tokenize_percent_encoded():

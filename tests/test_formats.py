@@ -225,9 +225,10 @@ def test_convert_top_reads_only_the_first_rows(tmp_path, fmt, monkeypatch):
         gz.write_bytes(gzip.compress(blob))
         if fmt == "glove" and name == "bom":
             continue
-        for src in (path, gz):
-            assert run("convert", src, "-o", tmp_path / "all.npz", ok=False).exit_code == 3  # truncated: refused
-            res = run("convert", src, "--top", "100", "-o", tmp_path / "top.npz")
+        for src in (path, gz, "-"):  # '-': the file's bytes on standard input
+            given = blob if src == "-" else None
+            assert run("convert", src, "-o", tmp_path / "all.npz", ok=False, input=given).exit_code == 3  # refused
+            res = run("convert", src, "--top", "100", "-o", tmp_path / "top.npz", input=given)
             assert "100 x 8" in res.stderr
             back = Vectors.load(str(tmp_path / "top.npz"))
             assert back.words == words[:100]
@@ -263,6 +264,19 @@ def test_words_with_non_ascii_white_space_round_trip(tmp_path):
     with pytest.raises(Exception, match=r"t\.txt: word 'a\\tb' \(row 2\)"):
         v.save(str(tmp_path / "t.txt"))
     assert not (tmp_path / "t.txt").exists()
+
+
+def test_a_pipe_is_copied_only_up_to_the_rows_wanted():
+    """`zcat big.vec.gz | embedcli convert - --top N`: the rest of the stream is left unread."""
+    import io
+
+    from embedcli.vectorfile import _read_stream
+
+    rows = "".join(f"w{i} {i} 1.5\n" for i in range(300)).encode()
+    stream = io.BytesIO(b"100000 2\n" + rows + b"not a row\n" * 1_000_000)  # 10 MB after the rows
+    v = _read_stream("pipe", None, limit=300, source=stream)
+    assert v.words == [f"w{i}" for i in range(300)] and v.vectors[299].tolist() == [299, 1.5]
+    assert stream.tell() <= 1 << 16  # the first 64 kB (the head every pipe gets read) and no more
 
 
 def test_convert_top_errors_and_lenient_as_without_it(tmp_path):

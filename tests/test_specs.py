@@ -4,7 +4,6 @@ import dataclasses
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 import numpy as np
@@ -15,8 +14,8 @@ from conftest import ROOT, run
 from embedcli.cli import cli, message
 from embedcli.cli.options import SpecChoice, option_name
 from embedcli.errors import ParameterError
-from embedcli.specs import (ALL_SPECS, COMMAND_DEFAULTS, CooccurSpec, FastTextSpec, SVDSpec, TokenizeSpec,
-                            VocabSpec, WeightingSpec, Word2VecSpec, flag_of)
+from embedcli.specs import (ALL_SPECS, COMMAND_DEFAULTS, CooccurSpec, FastTextSpec, TokenizeSpec,
+                            WeightingSpec, Word2VecSpec, flag_of)
 
 
 def _spec_fields_by_option():

@@ -103,7 +103,8 @@ def vocab(tokens, output, scheduler, quiet, **kw):
 
     TOKENS is a tokens file ('-': stdin; an fsspec URL such as s3://bucket/tokens.txt when fsspec
     and the protocol's backend are installed). The provenance goes to VOCAB.tsv.meta.json.
-    Memory: one entry per distinct word (about 100 bytes each) plus 4 MB blocks.
+    Memory: one entry per distinct word (about 160 bytes each for
+    11-letter words) plus 4 MB blocks.
 
     \b
     Example:

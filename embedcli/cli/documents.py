@@ -35,7 +35,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
     that differ from the reference's. A document with no known word gets a
     zero vector and a warning (rows stay aligned with lines; their rows are
     listed in 'embedcli info'). Memory: the word vectors, the output, and one
-    block of the tokens file.
+    4 MB block of the tokens file (a longer document: its distinct words).
 
     \b
     Example:
@@ -98,7 +98,8 @@ def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     the vectors are comparable with the training documents' (the svd's
     NAME.docs output): a training document folds in onto its own vector.
     Documents with no known term get zero vectors (named on stderr).
-    Memory: the model, the output, and one block of TOKENS.
+    Memory: the model, the output, and one 4 MB block of TOKENS (a longer
+    document: its distinct words).
 
     \b
     Example:

@@ -253,7 +253,7 @@ def export(vectors_path, output, label_files, quiet, **kw):
         raise OneLineUsageError("-o -: export writes two files (vectors.tsv, metadata.tsv); give a folder")
     check_distinct([vectors_path, *label_files],
                    [os.path.join(output, "vectors.tsv"), os.path.join(output, "metadata.tsv")])
-    v = Vectors.load(vectors_path)
+    v = Vectors.load(vectors_path, limit=spec.top)  # reads only the rows kept
     labels = []
     for path in label_files:
         name = os.path.basename(path)

@@ -144,7 +144,8 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
 
     ``limit``: the first ``limit`` rows only (gensim's ``limit``).  A text or binary file is then
     read only up to them (a header's word count is not checked against the rest); a native file
-    is memory-mapped and sliced; standard input, a pipe, a fastText ``.bin`` and a ``lenient``
+    is memory-mapped and sliced; from standard input or a pipe only those rows are copied and
+    parsed (a compressed stream is copied whole first); a fastText ``.bin`` and a ``lenient``
     read (whose repairs may drop rows) are read whole and then cut, the same rows either way.
 
     Raises:
@@ -166,9 +167,9 @@ def read_vectors(path: str, fmt: str | None = None, mmap: bool = True, lenient: 
         except TypeError:
             raise ParameterError("limit", limit, "must be a positive integer (None: every row)") from None
     if path == "-":
-        return _first_rows(_read_stdin(fmt, lenient), limit)
+        return _first_rows(_read_stdin(fmt, lenient, limit), limit)
     if is_stream(path):
-        return _first_rows(_read_stream(path, fmt, lenient), limit)
+        return _first_rows(_read_stream(path, fmt, lenient, limit), limit)
     head = read_head(path, "vectors")
     if len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC and fmt in (None, "fasttext"):
         return _first_rows(load_fasttext(path), limit)
@@ -219,8 +220,8 @@ def is_stream(path: str) -> bool:
 STDIN_TAKEN: list = []
 
 
-def _read_stdin(fmt: str | None, lenient: bool = False) -> VectorData:
-    """Vectors piped to standard input (``-``), read as a named pipe is (:func:`spooled_stream`)."""
+def _read_stdin(fmt: str | None, lenient: bool = False, limit: int | None = None) -> VectorData:
+    """Vectors piped to standard input (``-``), read as a named pipe is (:func:`_read_stream`)."""
     import sys
 
     from embedcli.errors import InputError
@@ -231,16 +232,17 @@ def _read_stdin(fmt: str | None, lenient: bool = False) -> VectorData:
     if sys.stdin.isatty():
         raise InputError("a vectors file cannot be read from a terminal ('-'); pipe one in or give a file")
     STDIN_TAKEN[:] = [sys.stdin]
-    with spooled_stream("standard input", _check_stream_head, stream) as tmp:
-        return read_vectors(tmp, fmt, mmap=False, lenient=lenient)
+    return _read_stream("standard input", fmt, lenient, limit, stream)
 
 
 @contextlib.contextmanager
-def spooled_stream(path: str, check_head=None, source=None):
+def spooled_stream(path: str, check_head=None, source=None, enough=None):
     """Copy a pipe's bytes to a temporary file (in ``TMPDIR``) and yield its path; the copy is
     removed afterwards.  ``check_head(path, head)`` sees the first 64 kB before the rest is copied
     (a pipe has no other bound); errors raised inside name ``path``, not the copy.  ``source``: an
-    open binary stream to copy instead of opening ``path`` (standard input).
+    open binary stream to copy instead of opening ``path`` (standard input).  ``enough``: as
+    :func:`read_bounded`'s, for a stream that is not compressed: the copy stops at the prefix it
+    gives (the rest of the stream is left unread).
 
     Raises:
         InputError: the pipe cannot be read, or TMPDIR is full (named).
@@ -261,8 +263,15 @@ def spooled_stream(path: str, check_head=None, source=None):
                     head += more
                 if check_head is not None:
                     check_head(path, head)  # before copying what may be a corpus, or endless
-                out.write(head)
-                shutil.copyfileobj(src, out, 1 << 22)
+                if enough is None or any(head.startswith(m) for m in (*_MAGIC, b"PK")) or (
+                        len(head) >= 4 and int.from_bytes(head[:4], "little") == FASTTEXT_MAGIC):
+                    out.write(head)
+                    shutil.copyfileobj(src, out, 1 << 22)
+                else:  # only the rows wanted: `zcat big.vec.gz | embedcli convert - --top N`
+                    buf = bytearray(head)
+                    while (cut := enough(buf)) is None and (more := src.read(1 << 22)):
+                        buf += more
+                    out.write(memoryview(buf)[:cut])
         except OSError as e:
             raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
         try:
@@ -274,10 +283,14 @@ def spooled_stream(path: str, check_head=None, source=None):
         os.unlink(tmp)
 
 
-def _read_stream(path: str, fmt: str | None, lenient: bool = False) -> VectorData:
-    """Read vectors from a pipe (:func:`spooled_stream`), into memory (not memory-mapped)."""
-    with spooled_stream(path, _check_stream_head) as tmp:
-        return read_vectors(tmp, fmt, mmap=False, lenient=lenient)
+def _read_stream(path: str, fmt: str | None, lenient: bool = False, limit: int | None = None,
+                 source=None) -> VectorData:
+    """Read vectors from a pipe (:func:`spooled_stream`), into memory (not memory-mapped).  With
+    ``limit`` (not ``lenient``), an uncompressed stream is copied only up to its first ``limit``
+    rows, and only those are parsed."""
+    enough = RowsEnd(path, fmt, limit) if limit is not None and not lenient else None
+    with spooled_stream(path, _check_stream_head, source, enough) as tmp:
+        return read_vectors(tmp, fmt, mmap=False, lenient=lenient, limit=limit)
 
 
 def _check_stream_head(path: str, head: bytes) -> None:
