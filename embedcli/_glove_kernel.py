@@ -1,7 +1,7 @@
 """The GloVe epoch compiled by numba (imported only by :mod:`embedcli.glove` when it trains).
 
-One pass of AdaGrad over the shuffled entries, split into ``n_chunks`` contiguous ranges run on
-numba's threads without locks (Hogwild; as ``glove_thread`` in the reference ``glove.c``).
+One pass of AdaGrad over the shuffled entries, in blocks, split into ``n_chunks`` runs of blocks
+on numba's threads without locks (Hogwild; as ``glove_thread`` in the reference ``glove.c``).
 """
 
 from math import sqrt
@@ -43,16 +43,23 @@ def _pass(lo, hi, rows, cols, logx, fx, W, C, bw, bc, gW, gC, gbw, gbc, eta, cli
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
-def glove_epoch(rows, cols, logx, fx, W, C, bw, bc, gW, gC, gbw, gbc, eta, clip, n_chunks):  # pragma: no cover
+def glove_epoch(order, block, rows, cols, logx, fx, W, C, bw, bc, gW, gC, gbw, gbc, eta, clip,
+                n_chunks):  # pragma: no cover
     """Update ``W, C (n, d) float32``, biases ``bw, bc (n,)`` and their AdaGrad accumulators in
-    place over the entries ``rows, cols (nnz,) int32`` with ``logx, fx (nnz,) float32``; returns the
-    summed cost ``sum 0.5 f(X) diff^2`` (float64).  Non-finite differences are skipped, as the
-    reference does."""
+    place over the entries ``rows, cols (nnz,) int32`` with ``logx, fx (nnz,) float32``, visited
+    block by block: ``order (k,) int64`` lists blocks of ``block`` entries (block ``b`` is entries
+    ``b * block`` up to ``(b + 1) * block``), split into ``n_chunks`` contiguous runs of blocks,
+    one per thread.  Returns the summed cost ``sum 0.5 f(X) diff^2`` (float64).  Non-finite
+    differences are skipped, as the reference does."""
     n = rows.shape[0]
+    k = order.shape[0]
     costs = np.zeros(n_chunks)
     for c in numba.prange(n_chunks):
-        costs[c] = _pass(n * c // n_chunks, n * (c + 1) // n_chunks, rows, cols, logx, fx, W, C, bw, bc,
-                         gW, gC, gbw, gbc, eta, clip)
+        s = 0.0
+        for q in range(k * c // n_chunks, k * (c + 1) // n_chunks):
+            lo = order[q] * block
+            s += _pass(lo, min(n, lo + block), rows, cols, logx, fx, W, C, bw, bc, gW, gC, gbw, gbc, eta, clip)
+        costs[c] = s
     return costs.sum()
 
 

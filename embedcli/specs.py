@@ -390,6 +390,8 @@ class GloveSpec(Spec):
     alpha: float = param(0.75, "Exponent of the weighting function (GloVe: -alpha).", lo=0, hi=10)
     eta: float = param(0.05, "Initial AdaGrad learning rate (GloVe: -eta).", lo=0, lo_open=True, hi=10)
     epochs: int = param(15, "Passes over the non-zero entries (GloVe: -iter).", lo=1, hi=10000)
+    reshuffle: bool = param(True, "Visit the entries in a new random order of 4,096-entry blocks each epoch after the "
+                            "first; --no-reshuffle keeps one order, as the reference does.", secondary="--no-reshuffle")
     grad_clip: float = param(100.0, "Clip each gradient component to [-C, C] (GloVe: -grad-clip).", lo=0,
                              lo_open=True, metavar="C")
     vectors: str = param("w+c", "Word vectors W, context vectors C, or W + C (the reference's -model 2).",

@@ -79,11 +79,42 @@ def test_kernel_applies_the_reference_update_rule():
     ours = [p.astype(np.float32) for p in params]
     ref = [p.astype(np.float64) for p in ours]
     for _ in range(3):
-        cost = glove_epoch(rows, cols, logx, fx, *ours, np.float32(0.05), np.float32(100), 1)
+        cost = glove_epoch(np.arange(1), len(rows), rows, cols, logx, fx, *ours, np.float32(0.05), np.float32(100), 1)
         _reference_epoch(rows, cols, logx.astype(np.float64), fx.astype(np.float64), *ref, 0.05, 100.0)
     for o, r in zip(ours, ref):
         assert np.allclose(o, r, rtol=1e-4, atol=1e-6)
     assert cost > 0
+    # blocks visited in the given order: the reference's update over the entries in that order
+    block, order = 7, np.array([3, 0, 4, 1, 2] + list(range(5, -(-len(rows) // 7))))
+    perm = np.concatenate([np.arange(b * block, min(len(rows), (b + 1) * block)) for b in order])
+    glove_epoch(order, block, rows, cols, logx, fx, *ours, np.float32(0.05), np.float32(100), 1)
+    _reference_epoch(rows[perm], cols[perm], logx[perm].astype(np.float64), fx[perm].astype(np.float64), *ref,
+                     0.05, 100.0)
+    for o, r in zip(ours, ref):
+        assert np.allclose(o, r, rtol=1e-4, atol=1e-6)
+
+
+def test_reshuffle_visits_a_new_order_each_epoch_and_no_reshuffle_keeps_one(tmp_path, small_matrix):
+    """Both reproducible with one thread; they differ from the second epoch on; the provenance says which."""
+    import embedcli.glove as glove_module
+
+    cm = CountMatrix.load(str(small_matrix))
+    runs = {}
+    for flag in ("--reshuffle", "--no-reshuffle"):
+        for k in (1, 2):
+            out = tmp_path / f"{flag}{k}.npz"
+            run("glove", small_matrix, "--dim", "10", "--epochs", "3", "--x-max", "10", "--workers", "1", "--seed",
+                "5", flag, "-o", out, "-q")
+            runs[flag, k] = Vectors.load(str(out))
+    assert np.array_equal(runs["--reshuffle", 1].vectors, runs["--reshuffle", 2].vectors)
+    assert np.array_equal(runs["--no-reshuffle", 1].vectors, runs["--no-reshuffle", 2].vectors)
+    assert not np.allclose(runs["--reshuffle", 1].vectors, runs["--no-reshuffle", 1].vectors)
+    assert runs["--no-reshuffle", 1].provenance["spec"]["reshuffle"] is False
+    assert runs["--reshuffle", 1].provenance["spec"]["reshuffle"] is True
+    one = glove_module.train_glove(cm, GloveSpec(vector_size=10, epochs=1, x_max=10, workers=1, seed=5))[0]
+    same = glove_module.train_glove(cm, GloveSpec(vector_size=10, epochs=1, x_max=10, workers=1, seed=5,
+                                                  reshuffle=False))[0]
+    assert np.array_equal(one.vectors, same.vectors)  # the first epoch: the order of the one shuffle
 
 
 def test_training_in_slices_changes_nothing_with_one_thread(small_matrix, monkeypatch):
@@ -94,6 +125,7 @@ def test_training_in_slices_changes_nothing_with_one_thread(small_matrix, monkey
 
     cm = CountMatrix.load(str(small_matrix))
     spec = GloveSpec(vector_size=10, epochs=3, x_max=10, workers=1, seed=3)
+    monkeypatch.setattr(glove_module, "BLOCK_ENTRIES", 100)  # reshuffled in blocks of 100 entries
     whole, st_whole = glove_module.train_glove(cm, spec)
     monkeypatch.setattr(glove_module, "SLICE_ENTRIES", 1000)
     calls = []
