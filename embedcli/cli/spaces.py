@@ -295,7 +295,7 @@ def convert(vectors_path, output, file_format, top, lenient, quiet):
     (.npz native and memory-mapped, .bin binary, else text) or
     --file-format. Metadata and provenance are kept, with 'converted_from'.
     Memory: the vectors (a text or binary file is read whole, about 2.5x its
-    size; with --top only its first N rows). Other commands refuse a file with undecodable or repeated words;
+    size; with --top only its first N rows, unless --lenient). Other commands refuse a file with undecodable or repeated words;
     convert --lenient repairs such a file once.
 
     \b

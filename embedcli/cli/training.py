@@ -119,8 +119,10 @@ def glove(matrix, output, file_format, glove_vocab, quiet, **kw):
 
     MATRIX is an 'embedcli cooccur' matrix (its default 1/d window weighting
     is GloVe's) or, with --vocab, the GloVe C tool's own cooccurrence file.
-    AdaGrad over the non-zero entries, shuffled once, on all cores without
-    locks (Hogwild), with the reference tool's update rule and defaults;
+    AdaGrad over the non-zero entries, shuffled once and then visited in a new
+    order of blocks each epoch (--no-reshuffle: one order, as the reference),
+    on all cores without locks (Hogwild), with the reference tool's update
+    rule and defaults;
     progress shows each epoch's cost. Writes W + C by default (the
     reference's -model 2). Needs numba: pip install 'embedcli[glove]'.
     Memory: the matrix, 16 bytes per non-zero entry and 16 (dim + 1) bytes
