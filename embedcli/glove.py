@@ -10,9 +10,9 @@ https://github.com/stanfordnlp/GloVe) does with pthreads.  The entries are shuff
 reference's ``shuffle``); unlike the reference, which then reads them in that one order every
 iteration, each epoch after the first visits them in a new random order of blocks of
 ``BLOCK_ENTRIES`` (``reshuffle``; the usual SGD practice of a new order per epoch, at no copying
-cost: a full reshuffle of 16M entries took 1.5-1.9 s here, a third of an epoch).  The update rule is the reference's:
-per entry, with ``g = f(X_ij) * diff``, each vector component moves by
-``eta * clip(g * other) / sqrt(G)`` and its accumulator ``G`` (starting at 1) grows by the
+cost: a full reshuffle of 16M entries took 1.5-1.9 s here, a quarter to a third of an epoch).
+The update rule is the reference's: per entry, with ``g = f(X_ij) * diff``, each vector
+component moves by ``eta * clip(g * other) / sqrt(G)`` and its accumulator ``G`` (starting at 1) grows by the
 square of that scaled gradient; biases move by ``g / sqrt(G_b)``.  Parameters start uniform in
 ``[-0.5, 0.5) / dim``.  The reported cost is the reference's: ``sum 0.5 f diff^2`` over the pass
 divided by the number of entries.
