@@ -15,7 +15,7 @@
 
 Also times `embedcli docvec` on the 2,000 reviews (whole process, median of 3).
 
-Usage: python benchmarks/documents.py [--reviews PATH] [--corpus PATH] [--quick]
+Usage: python benchmarks/documents.py [--reviews PATH] [--corpus PATH] [--quick] [--skip-docvec] [--seed N]
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--corpus", default=str(SHARED / "corpora/english-mix.txt.gz"))
     ap.add_argument("--quick", action="store_true", help="the default LSA row only, no docvec rows")
     ap.add_argument("--skip-docvec", action="store_true", help="anchors and LSA rows only")
+    ap.add_argument("--seed", type=int, default=1, help="random_state of the folds (1: the README's numbers)")
     args = ap.parse_args()
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -72,7 +73,7 @@ def main() -> None:
     lines = (work / "tokens.txt").read_text(encoding="utf-8").splitlines()
     ids = read_ids(str(work / "ids.txt"))
     assert ids == [r[0] for r in rows], "tokenize dropped a review"
-    folds = list(StratifiedKFold(10, shuffle=True, random_state=1).split(texts, y))
+    folds = list(StratifiedKFold(10, shuffle=True, random_state=args.seed).split(texts, y))
     results = []
 
     def cv(name, fit_predict):
@@ -103,7 +104,7 @@ def main() -> None:
     assert len(phrase_lines) == len(lines)
 
     def embedcli_lsa(weighting: str, normalize_docs: bool, dim: int, eig: float, min_count: int = 2,
-                     phrases: bool | str = False):
+                     phrases: bool | str = False, binary: bool = False):
         def run(tr, te):
             lines_ = phrase_lines if phrases is True else lines
             ftr, fte = work / "train.txt", work / "test.txt"
@@ -116,7 +117,8 @@ def main() -> None:
                     apply_phrases(str(fte), out, str(work / "table.tsv"))
                 ftr, fte = work / "train.p.txt", work / "test.p.txt"
             vocab = build_vocab(str(ftr), VocabSpec(min_count=min_count))
-            cm = termdoc_matrix(str(ftr), vocab, TermdocSpec(weighting=weighting, normalize=normalize_docs),
+            cm = termdoc_matrix(str(ftr), vocab, TermdocSpec(weighting=weighting, normalize=normalize_docs,
+                                                                     binary=binary),
                                 ids=[ids[i] for i in tr])
             wv, dv = factorize(cm, WeightingSpec(), SVDSpec(dim=dim, eig=eig))
             test = fold_in(wv, str(fte), [ids[i] for i in te])
@@ -124,21 +126,26 @@ def main() -> None:
             return lr.predict(normalize(np.asarray(test.vectors)))
         return run
 
-    configs = [("log-entropy", True, 300, 0.0)]  # the README's recipe
+    configs = [("log-entropy", True, 300, 0.0, False), ("log-entropy", True, 300, 0.0, True)]
     if not args.quick:
-        configs += [("tfidf", False, 100, 0.25), ("tfidf", True, 300, 0.0), ("log-entropy", False, 300, 0.0),
-                    ("log-entropy", False, 300, 1.0), ("log-entropy", True, 300, 0.5), ("log-entropy", True, 100, 0.0),
-                    ("log-entropy", True, 500, 0.0)]
-    for weighting, norm, dim, eig in configs:
-        cv(f"embedcli LSA: termdoc --weighting {weighting}{' --normalize' if norm else ''} --min-count 2, "
-           f"svd --dim {dim} --eig {eig:g}, foldin for the test fold", embedcli_lsa(weighting, norm, dim, eig))
-    for dim in ((300,) if args.quick else (300, 500)):
-        cv(f"embedcli LSA on `embedcli phrases` tokens (collocations learned on the reviews' text, no labels): "
-           f"termdoc --weighting log-entropy --normalize --min-count 2, svd --dim {dim} --eig 0, foldin",
-           embedcli_lsa("log-entropy", True, dim, 0.0, phrases=True))
-    cv("embedcli LSA on `embedcli phrases` tokens, phrases learned on the training folds (--phrases-output) "
-       "and applied to the test fold (--apply): termdoc --weighting log-entropy --normalize --min-count 2, "
-       "svd --dim 300 --eig 0, foldin", embedcli_lsa("log-entropy", True, 300, 0.0, phrases="fold"))
+        configs += [("tfidf", False, 100, 0.25, False), ("tfidf", True, 300, 0.0, False),
+                    ("log-entropy", False, 300, 0.0, False), ("log-entropy", False, 300, 1.0, False),
+                    ("log-entropy", True, 300, 0.5, False), ("log-entropy", True, 100, 0.0, False),
+                    ("log-entropy", True, 500, 0.0, False), ("log-entropy", True, 500, 0.0, True)]
+    for weighting, norm, dim, eig, binary in configs:
+        cv(f"embedcli LSA: termdoc --weighting {weighting}{' --normalize' if norm else ''}"
+           f"{' --binary' if binary else ''} --min-count 2, svd --dim {dim} --eig {eig:g}, foldin for the test fold",
+           embedcli_lsa(weighting, norm, dim, eig, binary=binary))
+    for binary in (False, True):
+        for dim in ((300,) if args.quick else (300, 500)):
+            cv(f"embedcli LSA on `embedcli phrases` tokens (collocations learned on the reviews' text, no labels): "
+               f"termdoc --weighting log-entropy --normalize{' --binary' if binary else ''} --min-count 2, "
+               f"svd --dim {dim} --eig 0, foldin", embedcli_lsa("log-entropy", True, dim, 0.0, phrases=True,
+                                                                binary=binary))
+        cv("embedcli LSA on `embedcli phrases` tokens, phrases learned on the training folds (--phrases-output) "
+           f"and applied to the test fold (--apply): termdoc --weighting log-entropy --normalize"
+           f"{' --binary' if binary else ''} --min-count 2, svd --dim 300 --eig 0, foldin",
+           embedcli_lsa("log-entropy", True, 300, 0.0, phrases="fold", binary=binary))
 
     if not args.quick and not args.skip_docvec:
         for dim in (100, 300):
@@ -159,7 +166,8 @@ def main() -> None:
             sh("docvec", work / "w300/vectors.npz", work / "tokens.txt", "--ids", work / "ids.txt", "-o",
                work / "t.npz", "-q")
             walls.append(time.perf_counter() - t)
-    print(f"polarity v2.0, {len(rows):,} reviews; 10-fold stratified CV; logistic regression C=1; "
+    print(f"polarity v2.0, {len(rows):,} reviews; 10-fold stratified CV (folds: random_state {args.seed}); "
+          "logistic regression C=1; "
           f"{time.strftime('%Y-%m-%d')}\n")
     print("| document vectors | accuracy ± sd over folds | seconds (all folds) |\n| --- | --- | --- |")
     for name, m, sd, secs in results:

@@ -86,6 +86,8 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
     with spooled(tokens_path) as path:
         for tf in doc_term_blocks(path, model.index, len(model), workers, progress):
             A = tf.tocsr(copy=True)
+            if lsa.get("binary"):  # as termdoc --binary: presence
+                A.data = np.ones_like(A.data)
             A.data = local_weight(A.data, weighting) * g[A.indices]
             if lsa.get("normalize"):  # as termdoc --normalize: each document to unit length
                 norms = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())

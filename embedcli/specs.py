@@ -172,6 +172,8 @@ class TermdocSpec(Spec):
                            "ln(1+tf) * (1 + sum p ln p / ln N).", choices=("count", "tfidf", "log-entropy"))
     normalize: bool = param(False, "Scale each document (column) to unit length after weighting, as scikit-learn's "
                             "TfidfVectorizer: long documents no longer dominate the SVD.")
+    binary: bool = param(False, "Term presence: every term frequency counts as 1 before weighting, as scikit-learn's "
+                         "binary=True (presence beat frequency for sentiment in Pang, Lee & Vaithyanathan 2002).")
     min_df: int = param(1, "Keep terms in at least this many documents.", lo=1)
     max_df: float = param(1.0, "Keep terms in at most this fraction of the documents.", lo=0, hi=1, lo_open=True)
     workers: int | None = param(None, "Processes reading the tokens file [number of cores]; the matrix does not "

@@ -235,5 +235,6 @@ def lsa_model_record(cm, weighting: WeightingSpec) -> dict:
     and each term's global weight (None for matrices written before they were stored)."""
     spec = (cm.provenance.get("spec") or {}) if cm.provenance.get("stage") == "termdoc" else {}
     return {"termdoc_weighting": spec.get("weighting"), "normalize": bool(spec.get("normalize", False)),
+            "binary": bool(spec.get("binary", False)),
             "association": weighting.association,
             "term_weights": None if cm.term_weights is None else [float(x) for x in cm.term_weights]}

@@ -126,7 +126,8 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
     with its provenance record and the terms' global weights (``term_weights``, for LSA fold-in).
 
     Terms kept: in ``vocab`` (already cut by min count), in at least
-    ``spec.min_df`` documents and in at most ``spec.max_df`` (a fraction) of them.
+    ``spec.min_df`` documents and in at most ``spec.max_df`` (a fraction) of them.  With
+    ``spec.binary`` each kept term frequency is 1 before weighting (presence).
     Documents are the file's lines, labelled by ``ids`` (one per line) or ``d<line number>``.
     ``client``: count on that Dask cluster (the same matrix).
 
@@ -145,7 +146,9 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
     if not keep.any():
         raise DataError(f"{path}: no term is left after min_df={min_df} max_df={max_df}", params=("min_df", "max_df"))
     tf = tf[keep]
-    doc_len = np.asarray(tf.sum(axis=0)).ravel().astype(np.int64)
+    doc_len = np.asarray(tf.sum(axis=0)).ravel().astype(np.int64)  # tokens, also with binary
+    if spec.binary:
+        tf.data = np.ones_like(tf.data)
     words = [w for w, k in zip(vocab.words, keep) if k]
     g = term_weights(tf, weighting)
     m = weight_termdoc(tf, weighting, g)

@@ -273,13 +273,14 @@ def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp
     ids = tmp_path / "ids.txt"
     n = len(small_tokens.read_text().splitlines())
     ids.write_text("".join(f"speech-{i}\n" for i in range(n)))
-    for extra in ((), ("--normalize",)):
+    for extra in ((), ("--normalize",), ("--normalize", "--binary")):
         td = tmp_path / "td.npz"
         run("termdoc", small_tokens, "--ids", ids, "--weighting", "log-entropy", "--min-count", "2", *extra,
             "-o", td, "-q")
         run("svd", td, "--dim", "8", "-o", tmp_path / "lsa.npz", "-q")
         model = Vectors.load(str(tmp_path / "lsa.npz"))
         assert model.provenance["spec"]["association"] == "none" and model.meta["lsa"]["term_weights"]
+        assert model.meta["lsa"]["binary"] == ("--binary" in extra)
         docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
         assert docs.words[:2] == ["speech-0", "speech-1"]
         run("foldin", tmp_path / "lsa.npz", small_tokens, "--ids", ids, "-o", tmp_path / "f.npz", "-q")

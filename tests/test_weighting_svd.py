@@ -155,6 +155,21 @@ def test_termdoc_lsa(small_tokens, tmp_path):
     i = counts.row_words.index("constitution")
     assert counts.matrix[i, 0] == lines[0].split().count("constitution")
     assert tf.shape == counts.matrix.shape
+    # --binary: presence.  Counts become 1; tf-idf of presence is idf alone; document lengths stay token counts
+    run("termdoc", small_tokens, "-o", tmp_path / "b.npz", "--min-count", "2", "--binary", "-q")
+    binary = CountMatrix.load(str(tmp_path / "b.npz"))
+    top = int(counts.matrix[:, 0].toarray().argmax())  # the most frequent term of the first document
+    assert binary.matrix[top, 0] == 1 and counts.matrix[top, 0] > 1
+    assert (binary.matrix != (counts.matrix > 0)).nnz == 0 and np.array_equal(binary.col_counts, counts.col_counts)
+    run("termdoc", small_tokens, "-o", tmp_path / "bt.npz", "--min-count", "2", "--binary", "--weighting", "tfidf",
+        "-q")
+    bt = CountMatrix.load(str(tmp_path / "bt.npz"))
+    df = np.asarray((counts.matrix > 0).sum(axis=1)).ravel()
+    rare = int(np.argmax(np.where(df < 20, counts.matrix[:, 0].toarray().ravel(), 0)))  # idf > 0
+    assert counts.matrix[rare, 0] > 1
+    np.testing.assert_allclose(bt.matrix[rare, 0], np.log(20 / df[rare]))
+    assert bt.matrix[rare, 0] > 0
+    assert bt.provenance["spec"]["binary"] is True and "binary" in cm.provenance["spec"]
     run("svd", m, "-o", tmp_path / "lsa.npz", "--weight", "none", "--dim", "5", "-q")
     docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
     terms = Vectors.load(str(tmp_path / "lsa.npz"))
