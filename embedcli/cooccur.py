@@ -410,10 +410,9 @@ class _DenseTable:
     def matrix(self, key: str, V: int) -> sp.csr_matrix:
         """Table ``key`` as a canonical ``(V, V) float64`` CSR matrix (and the table is freed)."""
         t = self.tables.pop(key)
-        nz = np.flatnonzero(t)
-        rows = np.searchsorted(self.offsets[1:], nz, side="right")
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=V))])
-        cols = (nz - self.offsets[rows]).astype(np.int32)
+        nz = np.flatnonzero(t)  # sorted: row by row
+        indptr = np.searchsorted(nz, self.offsets)  # row r's cells are nz[indptr[r]:indptr[r + 1]]
+        cols = (nz - np.repeat(self.offsets[:-1], np.diff(indptr))).astype(np.int32)
         return sp.csr_matrix((t[nz].astype(np.float64), cols, indptr), shape=(V, V))
 
 
