@@ -45,9 +45,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reviews", default=str(SHARED / "labelled/movie-reviews-polarity.tsv.gz"))
     ap.add_argument("--corpus", default=str(SHARED / "corpora/english-mix.txt.gz"))
-    ap.add_argument("--quick", action="store_true", help="the default LSA row only, no docvec rows")
+    ap.add_argument("--quick", action="store_true",
+                    help="the anchors and the README recipe's LSA rows (300 dims, with and without --binary and "
+                         "phrases); no docvec rows")
     ap.add_argument("--skip-docvec", action="store_true", help="anchors and LSA rows only")
-    ap.add_argument("--seed", type=int, default=1, help="random_state of the folds (1: the README's numbers)")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="random_state of the folds of the anchor and LSA rows (1: the README's numbers); the "
+                         "docvec rows use embedcli classify's own folds")
     args = ap.parse_args()
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -166,7 +170,8 @@ def main() -> None:
             sh("docvec", work / "w300/vectors.npz", work / "tokens.txt", "--ids", work / "ids.txt", "-o",
                work / "t.npz", "-q")
             walls.append(time.perf_counter() - t)
-    print(f"polarity v2.0, {len(rows):,} reviews; 10-fold stratified CV (folds: random_state {args.seed}); "
+    print(f"polarity v2.0, {len(rows):,} reviews; 10-fold stratified CV (anchor and LSA folds: random_state "
+          f"{args.seed}; docvec rows: embedcli classify's folds); "
           "logistic regression C=1; "
           f"{time.strftime('%Y-%m-%d')}\n")
     print("| document vectors | accuracy ± sd over folds | seconds (all folds) |\n| --- | --- | --- |")

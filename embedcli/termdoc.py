@@ -71,7 +71,8 @@ def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
     ``count``: 1.  ``tfidf``: ``ln(N / df)`` (Salton & Buckley 1988; gensim's
     TfidfModel up to the log base), N documents, df documents containing the
     term.  ``log-entropy``: ``1 + sum_j p_ij ln p_ij / ln N`` with ``p_ij = tf_ij / gf_i``
-    (Dumais 1991; gensim's LogEntropyModel divides by ``ln(N + 1)`` instead).
+    (Dumais 1991; gensim's LogEntropyModel divides by ``ln(N + 1)`` instead), clipped at 0 against
+    rounding (a term spread evenly over all documents has exactly 0).
 
     Raises:
         ParameterError: unknown weighting.
@@ -88,7 +89,10 @@ def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
     gf = np.asarray(m.sum(axis=1)).ravel()
     p = m.data / gf[rows]
     plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
-    return 1.0 + plogp / np.log(n_docs) if n_docs > 1 else np.ones(m.shape[0])
+    if n_docs <= 1:
+        return np.ones(m.shape[0])
+    # in [0, 1]; a term spread evenly over all documents is 0 up to rounding, which can fall below it
+    return np.maximum(1.0 + plogp / np.log(n_docs), 0.0)
 
 
 def local_weight(tf: np.ndarray, weighting: str) -> np.ndarray:

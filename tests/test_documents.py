@@ -216,6 +216,44 @@ def test_docvec_movie_reviews_bar(tmp_path):
     assert rec["summary"][0]["accuracy"] >= 0.84
 
 
+@pytest.mark.slow
+def test_lsa_movie_reviews_bar(tmp_path):
+    """Issue bar: the README's LSA recipe (phrases learned on the training folds, termdoc --weighting
+    log-entropy --normalize --binary, svd --dim 300 --eig 0, the test fold folded in) >= 0.88 accuracy,
+    10-fold logistic regression on the benchmark's folds, driven through the CLI."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import normalize
+
+    reviews = shared_path("labelled", "movie-reviews-polarity.tsv.gz")
+    run("tokenize", reviews, "--header", "--id-column", "1", "--text-column", "3", "-o", tmp_path / "r.txt",
+        "--ids-output", tmp_path / "r.ids", "-q")
+    lines = (tmp_path / "r.txt").read_text(encoding="utf-8").splitlines()
+    ids = (tmp_path / "r.ids").read_text(encoding="utf-8").splitlines()
+    label = {r.split("\t")[0]: r.split("\t")[1]
+             for r in gzip.open(reviews, "rt", encoding="utf-8").read().splitlines()[1:]}
+    y = np.array([label[i] for i in ids])
+    acc = []
+    for tr, te in StratifiedKFold(10, shuffle=True, random_state=1).split(lines, y):
+        for name, part in (("train", tr), ("test", te)):
+            (tmp_path / f"{name}.txt").write_text("".join(lines[i] + "\n" for i in part), encoding="utf-8")
+            (tmp_path / f"{name}.ids").write_text("".join(ids[i] + "\n" for i in part), encoding="utf-8")
+        run("phrases", tmp_path / "train.txt", "--phrases-output", tmp_path / "p.tsv", "-o", tmp_path / "train.p",
+            "-q")
+        run("phrases", tmp_path / "test.txt", "--apply", tmp_path / "p.tsv", "-o", tmp_path / "test.p", "-q")
+        run("termdoc", tmp_path / "train.p", "--ids", tmp_path / "train.ids", "--weighting", "log-entropy",
+            "--normalize", "--binary", "--min-count", "2", "-o", tmp_path / "td.npz", "-q")
+        run("svd", tmp_path / "td.npz", "--dim", "300", "--eig", "0", "-o", tmp_path / "lsa.npz", "-q")
+        run("foldin", tmp_path / "lsa.npz", tmp_path / "test.p", "--ids", tmp_path / "test.ids", "-o",
+            tmp_path / "f.npz", "-q")
+        train, test = Vectors.load(str(tmp_path / "lsa.docs.npz")), Vectors.load(str(tmp_path / "f.npz"))
+        assert train.words == [ids[i] for i in tr] and test.words == [ids[i] for i in te]
+        lr = LogisticRegression(max_iter=2000).fit(normalize(np.asarray(train.vectors)), y[tr])
+        acc.append(np.mean(lr.predict(normalize(np.asarray(test.vectors))) == y[te]))
+    print(f"LSA recipe: {np.mean(acc):.4f} ± {np.std(acc):.4f}")
+    assert np.mean(acc) >= 0.88
+
+
 def test_tokenize_ids_from_columns_lines_and_files(tmp_path):
     tsv = tmp_path / "r.tsv"
     tsv.write_text("id\tlabel\ttext\nr1\tpos\tA fine film.\nr2\tneg\t\nr3\tneg\tDull, dull plot\n")

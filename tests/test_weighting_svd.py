@@ -142,6 +142,19 @@ def test_dim_too_large_is_a_usage_error(small_tokens, tmp_path):
         assert not (tmp_path / "v.npz").exists()
 
 
+def test_log_entropy_of_a_term_in_every_document_is_zero_not_negative(tmp_path):
+    """A term spread evenly over all N documents has entropy weight 1 - ln N / ln N = 0; rounding gave
+    -2.2e-16 for N = 5 (85 of N = 2..199, also with --binary for any term in every document), and
+    svd then refused the matrix as holding negative values."""
+    tokens = tmp_path / "t.txt"
+    tokens.write_text("".join(f"every doc{i} word{i % 2} word{i % 3}\n" for i in range(5)))
+    for extra in ((), ("--binary",)):
+        run("termdoc", tokens, "--weighting", "log-entropy", *extra, "-o", tmp_path / "td.npz", "-q")
+        cm = CountMatrix.load(str(tmp_path / "td.npz"))
+        assert cm.term_weights[cm.row_words.index("every")] == 0 and cm.matrix.data.min() > 0
+        run("svd", tmp_path / "td.npz", "--dim", "2", "-o", tmp_path / "lsa.npz", "-q")
+
+
 def test_termdoc_lsa(small_tokens, tmp_path):
     m = tmp_path / "td.npz"
     for weighting in ("count", "tfidf", "log-entropy"):
