@@ -23,13 +23,18 @@ from embedcli.specs import cores
 from embedcli.vectors import Vectors
 
 
+#: Fields of an LSA record's ``requires`` list that this version applies in fold-in.
+UNDERSTOOD = frozenset({"binary"})
+
+
 def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, float, dict]:
     """``(U (terms, k) float64, s (k,), eig, lsa record)`` of an LSA model.
 
     Raises:
         InputError: not the term vectors of an SVD of a term-document matrix, or made with an
             association (PPMI) that cannot be applied to one new document.
-        FormatError: its LSA metadata has fields of the wrong type or length (an edited file).
+        FormatError: its LSA metadata has fields of the wrong type or length (an edited file), or
+            requires a fold-in step this version does not know (made by a newer embedcli).
     """
     lsa = model.meta.get("lsa")
     s = model.meta.get("singular_values")
@@ -42,6 +47,11 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
     if lsa.get("association") not in ("none", "log"):
         raise InputError(where + f"factorized after {lsa.get('association')}, which depends on the whole matrix; "
                          "fold-in needs 'svd --association none' (the default) or log")
+    needs = lsa.get("requires") or []
+    unknown = sorted(str(x) for x in needs if x not in UNDERSTOOD) if isinstance(needs, list) else [str(needs)]
+    if unknown:
+        raise FormatError(where + f"made by a newer embedcli: fold-in must apply {', '.join(unknown)}, which this "
+                          "version does not know; upgrade embedcli")
     if lsa.get("term_weights") is None and lsa.get("termdoc_weighting") != "count":
         raise InputError(where + "no stored term weights (made by an older embedcli); rebuild it")
     spec = model.provenance.get("spec") or {}

@@ -232,9 +232,12 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
 
 def lsa_model_record(cm, weighting: WeightingSpec) -> dict:
     """What fold-in needs besides the term vectors and singular values: the term-document weighting
-    and each term's global weight (None for matrices written before they were stored)."""
+    and each term's global weight (None for matrices written before they were stored).  ``requires``
+    names the fields a reader must apply to fold in correctly (:data:`embedcli.lsa.UNDERSTOOD`), so
+    that a later embedcli's new ones are refused by this one, not ignored."""
     spec = (cm.provenance.get("spec") or {}) if cm.provenance.get("stage") == "termdoc" else {}
+    binary = bool(spec.get("binary", False))
     return {"termdoc_weighting": spec.get("weighting"), "normalize": bool(spec.get("normalize", False)),
-            "binary": bool(spec.get("binary", False)),
+            "binary": binary, "requires": ["binary"] if binary else [],
             "association": weighting.association,
             "term_weights": None if cm.term_weights is None else [float(x) for x in cm.term_weights]}

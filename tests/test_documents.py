@@ -319,6 +319,7 @@ def test_lsa_ids_default_weighting_and_fold_in_reproduces_training_documents(tmp
         model = Vectors.load(str(tmp_path / "lsa.npz"))
         assert model.provenance["spec"]["association"] == "none" and model.meta["lsa"]["term_weights"]
         assert model.meta["lsa"]["binary"] == ("--binary" in extra)
+        assert model.meta["lsa"]["requires"] == (["binary"] if "--binary" in extra else [])
         docs = Vectors.load(str(tmp_path / "lsa.docs.npz"))
         assert docs.words[:2] == ["speech-0", "speech-1"]
         run("foldin", tmp_path / "lsa.npz", small_tokens, "--ids", ids, "-o", tmp_path / "f.npz", "-q")

@@ -97,6 +97,14 @@ def test_edited_lsa_and_docvec_metadata(files, tmp_path):
                    lambda m: m.update(singular_values=m["singular_values"][:2])):
         f = edited(lsa, tmp_path / "lsa.npz", change)
         one_line(run("foldin", f, tokens, "-o", tmp_path / "f.npz", ok=False), 3, "corrupt LSA metadata")
+    # a fold-in step from a newer embedcli is refused, not ignored (as an older one ignores --binary)
+    for needs in (["binary", "stemming"], "stemming"):
+        f = edited(lsa, tmp_path / "lsa.npz", lambda m: m["lsa"].update(requires=needs))
+        one_line(run("foldin", f, tokens, "-o", tmp_path / "f.npz", ok=False), 3,
+                 "newer embedcli: fold-in must apply stemming")
+    f = edited(lsa, tmp_path / "lsa.npz", lambda m: m["lsa"].update(requires=["binary"], binary=True))
+    run("foldin", f, tokens, "-o", tmp_path / "f.npz", "-q")
+    (tmp_path / "f.npz").unlink()
     for change in (lambda m: m["docvec"].update(spec=[1]), lambda m: m["docvec"].update(component="x")):
         f = edited(dv, tmp_path / "dv.npz", change)
         one_line(run("docvec", vec, tokens, "--reference", f, "-o", tmp_path / "d.npz", ok=False), 3,
