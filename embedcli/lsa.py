@@ -62,9 +62,9 @@ def lsa_parts(model: Vectors, name: str = "") -> tuple[np.ndarray, np.ndarray, f
                           "length)")
     eig = float(spec.get("eig", 0.0))
     s = np.asarray(s, dtype=np.float64)
-    if np.any(s <= 0):
-        raise DataError("the LSA model has zero singular values; use a smaller --dim")
-    U = np.asarray(model.vectors, dtype=np.float64) / s**eig
+    if not len(s) or not s[0] > 0:
+        raise DataError(where + "the LSA model's singular values are all zero")
+    U = np.asarray(model.vectors, dtype=np.float64) / np.where(s > 0, s, 1.0) ** eig
     return U, s, eig, lsa
 
 
@@ -90,7 +90,11 @@ def fold_in(model: Vectors, tokens_path: str, ids: list[str] | None = None, work
     U, s, eig, lsa = lsa_parts(model, name)
     weighting = lsa.get("termdoc_weighting") or "count"
     g = np.ones(len(model)) if lsa.get("term_weights") is None else np.asarray(lsa["term_weights"], np.float64)
-    P = U * s ** (eig - 1.0)  # d -> d @ P
+    from embedcli.svd import RANK_TOLERANCE
+
+    # d -> d @ P; dimensions beyond the matrix's rank (singular values at rounding level: --dim too
+    # large) get 0, as in a pseudo-inverse, instead of a division by noise
+    P = U * np.where(s >= RANK_TOLERANCE * s[0], np.maximum(s, 1e-300) ** (eig - 1.0), 0.0)
     workers = min(workers or cores(), cores())
     parts, empty = [], []
     with spooled(tokens_path) as path:

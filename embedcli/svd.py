@@ -10,6 +10,12 @@ from embedcli.errors import DataError, ParameterError
 from embedcli.specs import SVDSpec, WeightingSpec, cores
 
 
+#: Singular values below this fraction of the largest are rounding noise: ``svd`` warns (``--dim``
+#: exceeds the matrix's rank), and fold-in gives their dimensions 0 rather than dividing by them
+#: (as a pseudo-inverse's cut-off; numpy's ``pinv`` uses 1e-15 for float64, the solver works in float32).
+RANK_TOLERANCE = 1e-6
+
+
 def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
                   client=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k = params.dim`` largest singular triplets of ``X``.
@@ -39,8 +45,8 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
     n, m = X.shape
     k = params.dim
     if k >= min(n, m):
-        raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side ({min(n, m)}); "
-                             "the vocabulary is too small for this many dimensions")
+        raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side: it is {n:,} x {m:,} "
+                             f"({'rows' if n <= m else 'columns'}: {'words or terms' if n <= m else 'contexts or documents'})")
     if params.solver == "randomized":
         from embedcli.parallel import SparseOperator
 
@@ -211,6 +217,11 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
     U, s, Vt = truncated_svd(X, spec, progress, client)
+    # a row (column) of X that is all zero has an exactly zero row of U (column of Vt); the randomized
+    # solver leaves rounding noise there, which cosine similarity would blow up to a full direction
+    empty_rows, empty_cols = _empty_lines(sp.csr_matrix(X))
+    U[empty_rows] = 0
+    Vt[:, empty_cols] = 0
     record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
     fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
     # Eckart-Young: the share of ||X||_F^2 that the rank-dim approximation keeps
@@ -226,8 +237,18 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if cm.kind == "termdoc":
         wv.meta["lsa"] = lsa_model_record(cm, weighting)
         dv = Vectors(list(cm.col_words), svd_vectors(U, s, Vt, spec.eig, "c"), np.asarray(cm.col_counts),
-                     {**meta, "kind": "documents"})
+                     {**meta, "kind": "documents", "empty_documents": [int(i) for i in empty_cols]})
     return wv, dv
+
+
+def _empty_lines(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the all-zero rows and columns of a CSR matrix (explicit zeros count as zero)."""
+    live = X.data != 0
+    c = np.zeros(len(live) + 1, np.int64)
+    np.cumsum(live, out=c[1:])
+    rows = c[X.indptr[1:]] - c[X.indptr[:-1]]
+    cols = np.bincount(X.indices[live], minlength=X.shape[1])
+    return np.flatnonzero(rows == 0), np.flatnonzero(cols == 0)
 
 
 def lsa_model_record(cm, weighting: WeightingSpec) -> dict:

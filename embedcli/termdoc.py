@@ -71,8 +71,8 @@ def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
     ``count``: 1.  ``tfidf``: ``ln(N / df)`` (Salton & Buckley 1988; gensim's
     TfidfModel up to the log base), N documents, df documents containing the
     term.  ``log-entropy``: ``1 + sum_j p_ij ln p_ij / ln N`` with ``p_ij = tf_ij / gf_i``
-    (Dumais 1991; gensim's LogEntropyModel divides by ``ln(N + 1)`` instead), clipped at 0 against
-    rounding (a term spread evenly over all documents has exactly 0).
+    (Dumais 1991; gensim's LogEntropyModel divides by ``ln(N + 1)`` instead); weights below 1e-12
+    are 0 (a term spread evenly over all documents has exactly 0, which rounding misses either way).
 
     Raises:
         ParameterError: unknown weighting.
@@ -91,8 +91,11 @@ def term_weights(tf: sp.csr_matrix, weighting: str) -> np.ndarray:
     plogp = np.bincount(rows, weights=p * np.log(p), minlength=m.shape[0])
     if n_docs <= 1:
         return np.ones(m.shape[0])
-    # in [0, 1]; a term spread evenly over all documents is 0 up to rounding, which can fall below it
-    return np.maximum(1.0 + plogp / np.log(n_docs), 0.0)
+    w = 1.0 + plogp / np.log(n_docs)
+    # in [0, 1]; a term spread evenly over all documents is 0 up to a rounding of either sign, which
+    # --normalize would blow up to full weight
+    w[w < 1e-12] = 0.0
+    return w
 
 
 def local_weight(tf: np.ndarray, weighting: str) -> np.ndarray:
@@ -146,7 +149,7 @@ def termdoc_matrix(path: str, vocab: Vocabulary, spec: TermdocSpec | None = None
         if len(ids) != tf.shape[1]:
             raise DataError(f"{len(ids):,} document ids for {tf.shape[1]:,} documents (lines) in {path}")
     df = np.diff(tf.indptr)
-    keep = (df >= min_df) & (df <= max_df * tf.shape[1])
+    keep = (df >= min_df) & (df <= np.floor(max_df * tf.shape[1] + 1e-9))  # 0.29 * 100 is 28.999...
     if not keep.any():
         raise DataError(f"{path}: no term is left after min_df={min_df} max_df={max_df}", params=("min_df", "max_df"))
     tf = tf[keep]

@@ -518,3 +518,53 @@ def test_foldin_and_docvec_warn_when_new_tokens_miss_the_models_phrases(tmp_path
         "-o", tmp_path / "wv.npz", "-q")
     res = run("docvec", tmp_path / "wv.npz", small_tokens, "-o", tmp_path / "d.npz", "-q")
     assert "docvec:" in res.stderr and "--apply TABLE" in res.stderr
+
+
+def test_lsa_degenerate_inputs(tmp_path):
+    """Edge cases found by a review: rounding in log-entropy, max_df at the limit, --dim above the
+    matrix's rank, empty documents and zero-weight terms, --text with word-query options, stdin names."""
+    from embedcli.matrix import CountMatrix
+
+    def write(name, text):
+        (tmp_path / name).write_text(text)
+        return tmp_path / name
+
+    # 'a' is spread evenly over 3 documents: weight exactly 0 (was +2.2e-16, which --normalize made 1)
+    run("termdoc", write("m3.txt", "a x\na y\na\n"), "--weighting", "log-entropy", "--normalize", "-o",
+        tmp_path / "m3.npz", "-q")
+    m = CountMatrix.load(str(tmp_path / "m3.npz"))
+    assert not m.matrix[m.row_words.index("a")].toarray().any()
+    run("termdoc", write("same.txt", "a b c\na b c\na b c\n"), "--weighting", "log-entropy", "-o",
+        tmp_path / "s.npz", "-q")
+    res = run("svd", tmp_path / "s.npz", "--dim", "1", "-o", tmp_path / "x.npz", ok=False)
+    assert res.exit_code == 3 and "every entry is zero" in res.stderr
+    # --max-df 0.29 keeps a term in 29 of 100 documents (0.29 * 100 is 28.999... in floating point)
+    md = write("md.txt", "".join(("t " if i < 29 else "") + f"w{i} filler\n" for i in range(100)))
+    run("termdoc", md, "--max-df", "0.29", "-o", tmp_path / "md.npz", "-q")
+    assert "t" in CountMatrix.load(str(tmp_path / "md.npz")).row_words
+    # rank 5, 7 documents, two of them empty; --dim 6 is beyond the rank
+    blanks = write("blanks.txt", "a b c d\n\ne f g\nh i\na e h\n\nb f i x\n")
+    run("termdoc", blanks, "--weighting", "log-entropy", "--normalize", "-o", tmp_path / "b.npz", "-q")
+    res = run("svd", tmp_path / "b.npz", "--dim", "6", "--eig", "0", "-o", tmp_path / "l6.npz")
+    assert "rank 5 or less" in res.stderr and "2 document(s) with no weighted term got a zero vector: d2, d6" \
+        in res.stderr
+    docs = Vectors.load(str(tmp_path / "l6.docs.npz"))
+    assert not docs.vectors[1].any() and not docs.vectors[5].any()
+    run("foldin", tmp_path / "l6.npz", blanks, "-o", tmp_path / "f6.npz", "-q")
+    f = np.asarray(Vectors.load(str(tmp_path / "f6.npz")).vectors)
+    assert np.abs(f).max() < 10  # no division by a rounding-level singular value
+    res = run("neighbors", tmp_path / "l6.docs.npz", "--text", "a b c d", "-k", "1")
+    assert res.stdout.split("\t")[1:] == ["d1", "1.000000\n"]
+    for opts, flags in ((("--restrict", "2"), "--restrict does"), (("--skip-unknown",), "--skip-unknown does"),
+                        (("--target", tmp_path / "l6.docs.npz"), "--target does")):
+        res = run("neighbors", tmp_path / "l6.docs.npz", "--text", "a b", *opts, ok=False)
+        assert res.exit_code == 2 and flags in res.stderr
+    # a term in every document has tf-idf 0: a zero vector, not rounding noise with neighbours
+    run("termdoc", write("at.txt", "a b\na c\na d\na b d\n"), "--weighting", "tfidf", "-o", tmp_path / "at.npz",
+        "-q")
+    run("svd", tmp_path / "at.npz", "--dim", "2", "-o", tmp_path / "at-lsa.npz", "-q")
+    terms = Vectors.load(str(tmp_path / "at-lsa.npz"))
+    assert not terms.vectors[terms.words.index("a")].any()
+    # stdin: messages name '-', not the temporary copy
+    res = run("termdoc", "-", "--min-df", "10", "-o", tmp_path / "z.npz", input="a b\nc d\n", ok=False)
+    assert res.exit_code == 3 and res.stderr.startswith("embedcli: error: -: no term is left")

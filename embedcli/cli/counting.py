@@ -35,6 +35,7 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
     both counts run on that Dask cluster."""
     import contextlib
 
+    from embedcli.errors import DataError
     from embedcli.fileio import check_distinct, check_output_path, spooled
     from embedcli.vectorfile.kinds import check_tokens_input
     from embedcli.vocab import build_vocab, read_vocab
@@ -54,11 +55,16 @@ def count_matrix(stage, tokens: str, output: str, vocab_path: str | None, vspec:
     with spooled(tokens) as path, ctx as client:
         if scheduler is not None:
             extra = dict(extra, client=client)
-        if vocab_path:
-            v = read_vocab(vocab_path).restricted(vspec, vocab_path)
-        else:
-            v = build_vocab(path, vspec, progress("vocab", "bytes", quiet), client=client)
-        cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "bytes", quiet), **extra)
+        try:
+            if vocab_path:
+                v = read_vocab(vocab_path).restricted(vspec, vocab_path)
+            else:
+                v = build_vocab(path, vspec, progress("vocab", "bytes", quiet), client=client)
+            cm = stage(path, v, spec, progress(stage.__name__.split("_")[0], "bytes", quiet), **extra)
+        except DataError as e:  # messages name stdin '-', not its temporary copy
+            if path != tokens and e.args and isinstance(e.args[0], str):
+                e.args = (e.args[0].replace(path, "-"), *e.args[1:])
+            raise
         if tokens == "-":  # not the temporary copy's random name: the same input gives the same bytes
             _rename_input(cm.provenance, path, "-")
     cm.save(output)
@@ -159,7 +165,10 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     On a co-occurrence matrix this gives PPMI-SVD word vectors (Levy, Goldberg
     & Dagan 2015); on a term-document matrix, LSA term vectors and also
     document vectors. The singular values and the whole provenance chain are
-    recorded in the output (see 'embedcli info'). Memory: the matrix, its
+    recorded in the output (see 'embedcli info'). A row or column with no
+    weight left gets an exact zero vector (documents: listed on stderr); a
+    warning names singular values below 1e-6 of the largest (--dim above the
+    matrix's rank: those dimensions are noise). Memory: the matrix, its
     reweighted float32 copy twice (as rows and as columns, so that both
     products run on all cores) and a few (n + m) x (dim + oversamples)
     float32 blocks.
@@ -207,6 +216,17 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
         dv.save(dpath, file_format)
         if not quiet:
             warn(f"svd: {len(dv):,} document vectors -> {dpath}")
+        empty = dv.meta["empty_documents"]
+        if empty:
+            shown = ", ".join(dv.words[i] for i in empty[:5]) + (", ..." if len(empty) > 5 else "")
+            warn(f"svd: {len(empty):,} document(s) with no weighted term got a zero vector: {shown}")
+    from embedcli.svd import RANK_TOLERANCE
+
+    s = wv.meta["singular_values"]
+    noise = sum(x < RANK_TOLERANCE * s[0] for x in s)
+    if noise:
+        warn(f"svd: {noise} of the {len(s)} singular values are below {RANK_TOLERANCE:g} x the largest: the "
+             f"matrix has rank {len(s) - noise} or less, and those dimensions are rounding noise (use --dim "
+             f"{len(s) - noise})")
     if not quiet:
-        s = wv.meta["singular_values"]
         warn(f"svd: {len(wv):,} x {wv.dim} {used} vectors -> {output}; singular values {s[0]:.4g} .. {s[-1]:.4g}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from embedcli.cli import cli
-from embedcli.cli.options import build_spec, command, progress, quiet_option, spec_options, vectors_output_options, warn
+from embedcli.cli.options import (OneLineUsageError, build_spec, command, progress, quiet_option, spec_options,
+                                  vectors_output_options, warn)
 from embedcli.cli.output import dumps
 from embedcli.specs import REPORT_FORMATS, ClassifySpec, DocvecSpec
 
@@ -243,6 +244,13 @@ def classify(vectors_path, labels_path, header, fmt, quiet, **kw):
 
 def text_neighbors(docs, texts: list[str], model_path, topn: int, fmt: str, quiet: bool) -> int:
     """``neighbors --text``: embed each text like the documents and print its nearest documents; exit status."""
+    ctx = click.get_current_context()
+    given = [flag for name, flag in (("target_path", "--target"), ("skip_unknown", "--skip-unknown"),
+                                     ("restrict", "--restrict"), ("verbatim", "--verbatim"))
+             if (src := ctx.get_parameter_source(name)) is not None and src.name != "DEFAULT"]
+    if given:
+        raise OneLineUsageError(f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply to --text "
+                                "(a text is embedded like the documents and searched among all of them)")
     import numpy as np
 
     from embedcli.docvec import embed_texts
