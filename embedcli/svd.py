@@ -243,11 +243,11 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
 
 def _empty_lines(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the all-zero rows and columns of a CSR matrix (explicit zeros count as zero)."""
-    live = X.data != 0
-    c = np.zeros(len(live) + 1, np.int64)
-    np.cumsum(live, out=c[1:])
-    rows = c[X.indptr[1:]] - c[X.indptr[:-1]]
-    cols = np.bincount(X.indices[live], minlength=X.shape[1])
+    if not (X.data != 0).all():  # explicit zeros (rare: the weightings drop them): count without them
+        X = X.copy()
+        X.eliminate_zeros()
+    rows = np.diff(X.indptr)
+    cols = np.bincount(X.indices, minlength=X.shape[1])
     return np.flatnonzero(rows == 0), np.flatnonzero(cols == 0)
 
 
