@@ -36,6 +36,7 @@ from embedcli.parallel import ProcessBlocks
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import CooccurSpec, cores
 from embedcli.vocab import Vocabulary
+from embedcli.wordids import WordTable
 _BOUNDARY = "\x00"  # marks a newline (document end) inside a block; NUL never survives decoding
 
 
@@ -100,11 +101,11 @@ _LOCAL = threading.local()
 
 def _install_index(index: dict | None) -> None:
     if index is None:
-        _LOCAL.index = None
-    else:
+        _LOCAL.index = _LOCAL.table = _LOCAL.source = None
+    elif getattr(_LOCAL, "source", None) is not index:  # a forked worker has its parent's already
         d = dict(index)
         d[_BOUNDARY] = -2
-        _LOCAL.index = d
+        _LOCAL.index, _LOCAL.table, _LOCAL.source = d, WordTable(index), index
 
 
 def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +119,11 @@ def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.n
     """
     from embedcli.tokenizer import decode_block
 
-    text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)
+    text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)  # raises on bad bytes
+    table = getattr(_LOCAL, "table", None)
+    found = table.lookup(data) if table is not None else None
+    if found is not None:
+        return found
     toks = text.replace("\n", " \x00 ").split()
     get = _LOCAL.index.get
     ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
