@@ -287,7 +287,7 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
     from embedcli.fileio import disk_size
 
     size = disk_size(path) if segment is None else segment[1] - segment[0]
-    dense = _DenseTable(V, units.dtype, totals, dense_product(V, W, size))
+    dense = _DenseTable(V, units, totals, dense_product(V, W, size))
 
     # Partial sums as a binary counter: a block joins the stack, and two sums of equal weight merge,
     # so each count is copied O(log blocks) times, not once per later block.  Sums are exact
@@ -387,38 +387,63 @@ def dense_product(V: int, window: int, n_bytes: int | None) -> int:
     return product if _table_cells(V, product) <= pairs else 0
 
 
+#: Largest sum an int32 table cell holds; the table is emptied into a sparse sum before a
+#: piece could take a cell past it (:meth:`_DenseTable.add`).
+TABLE_LIMIT = 2**31 - 1
+
+
 class _DenseTable:
     """Summed weights of the pairs ``(r, c)`` with ``(r + 1) (c + 1) <= product`` (two frequent
     words; the region is symmetric), row ``r`` holding columns ``0 .. limit[r] - 1`` from flat
     offset ``start[r]``; one table per matrix key (``"L"``, ``"Lr"``), shared by the counting
-    threads.  Integer weight units are summed in int64 (exact, any order), float32 weights in
-    float64."""
+    threads.  Integer weight units are summed in int32 (half the memory of int64) when one
+    piece's weights cannot pass :data:`TABLE_LIMIT`, else in int64; either way exactly, in any
+    order.  float32 weights are summed in float64."""
 
-    def __init__(self, V: int, dtype, keys, product: int) -> None:
+    def __init__(self, V: int, units: np.ndarray, keys, product: int) -> None:
         limit = np.minimum(V, product // np.arange(1, V + 1, dtype=np.int64)) if product else np.zeros(V, np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(limit)])  # (V + 1,) int64
         cells = int(self.offsets[-1])
         self.limit = limit.astype(np.int32)
         self.start = self.offsets[:-1].astype(np.int32 if cells < 2**31 else np.int64)
-        self.dtype = np.int64 if np.issubdtype(dtype, np.integer) else np.float64
+        if not np.issubdtype(units.dtype, np.integer):
+            self.dtype = np.float64
+        elif PAIRS_PER_PRODUCT * int(units.max()) <= TABLE_LIMIT:
+            self.dtype = np.int32
+        else:
+            self.dtype = np.int64
         self.tables = {key: np.zeros(cells, self.dtype) for key in keys}  # pages are mapped when first written
+        self.added = dict.fromkeys(keys, 0)  # weight added to an int32 table since it was emptied
+        self.emptied: dict[str, list] = {key: [] for key in keys}  # its sums before that, as CSR matrices
         self.lock = threading.Lock()
 
     def add(self, key: str, flat: np.ndarray, w: np.ndarray) -> None:
-        """Add weights ``w`` at flat positions ``start[r] + c``."""
+        """Add weights ``w`` (one piece's) at flat positions ``start[r] + c``."""
         if not len(flat):
             return
         w = w.astype(self.dtype)
         with self.lock:  # np.add.at is not atomic
+            if self.dtype == np.int32:
+                total = int(w.sum(dtype=np.int64))
+                if self.added[key] + total > TABLE_LIMIT:  # a cell could overflow: move the sums out
+                    self.emptied[key].append(self._csr(self.tables[key], len(self.limit)))
+                    self.tables[key][:] = 0
+                    self.added[key] = 0
+                self.added[key] += total
             np.add.at(self.tables[key], flat, w)
 
-    def matrix(self, key: str, V: int) -> sp.csr_matrix:
-        """Table ``key`` as a canonical ``(V, V) float64`` CSR matrix (and the table is freed)."""
-        t = self.tables.pop(key)
+    def _csr(self, t: np.ndarray, V: int) -> sp.csr_matrix:
         nz = np.flatnonzero(t)  # sorted: row by row
         indptr = np.searchsorted(nz, self.offsets)  # row r's cells are nz[indptr[r]:indptr[r + 1]]
         cols = (nz - np.repeat(self.offsets[:-1], np.diff(indptr))).astype(np.int32)
         return sp.csr_matrix((t[nz].astype(np.float64), cols, indptr), shape=(V, V))
+
+    def matrix(self, key: str, V: int) -> sp.csr_matrix:
+        """Table ``key`` as a canonical ``(V, V) float64`` CSR matrix (and the table is freed)."""
+        M = self._csr(self.tables.pop(key), V)
+        for part in self.emptied.pop(key):  # integers in float64: exact sums
+            M = M + part
+        return M
 
 
 #: Most (token, context) slots counted at once (one piece of a block): bounds the working set

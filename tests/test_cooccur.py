@@ -185,6 +185,22 @@ def test_dense_table_gives_the_same_bits(small_tokens, monkeypatch, options):
     assert (a != 0).nnz == (b != 0).nnz and (abs(a - b) > 1e-4 * abs(a)).nnz == 0
 
 
+def test_int32_table_is_emptied_before_it_could_overflow(small_tokens, monkeypatch):
+    """With a cell limit low enough that the int32 table must be emptied into sparse sums many
+    times, the matrix is still the same, bit for bit."""
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=2))
+    want = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    emptied = []
+    real = co._DenseTable._csr
+    monkeypatch.setattr(co._DenseTable, "_csr", lambda self, t, V: emptied.append(1) or real(self, t, V))
+    monkeypatch.setattr(co, "PAIRS_PER_PRODUCT", 500)
+    monkeypatch.setattr(co, "TABLE_LIMIT", 60 * 500)  # harmonic window 5: units up to 60
+    got = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    assert len(emptied) > 10
+    for a in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, a), getattr(want, a))
+
+
 def test_termdoc_does_not_depend_on_workers(small_tokens, monkeypatch):
     from embedcli.specs import TermdocSpec
     from embedcli.termdoc import termdoc_matrix
