@@ -431,7 +431,7 @@ class DaskOperator:
         import numpy as np
         import scipy.sparse as sp
 
-        from embedcli.parallel import BLOCKS_PER_THREAD, COLUMNS_PER_BLOCK, _tiles
+        from embedcli.parallel import BLOCKS_PER_THREAD, COLUMNS_PER_BLOCK, _tiles, symmetric_to_rounding
 
         X = sp.csr_matrix(X)
         self.shape, self.dtype, self._client = X.shape, X.dtype, client
@@ -440,7 +440,10 @@ class DaskOperator:
         width = width or COLUMNS_PER_BLOCK
         # tasks' arguments rather than scattered data, so that a lost worker's tiles are re-created
         self._tiles = [client.submit(_ident, t, pure=False) for t in _tiles(X, parts, width)]
-        self._tiles_t = [client.submit(_ident, t, pure=False) for t in _tiles(X.T.tocsr(), parts, width)]
+        if symmetric_to_rounding(X):  # as in-process: one set of tiles for both products
+            self._tiles_t = self._tiles
+        else:
+            self._tiles_t = [client.submit(_ident, t, pure=False) for t in _tiles(X.T.tocsr(), parts, width)]
         self._np = np
 
     def __enter__(self) -> "DaskOperator":

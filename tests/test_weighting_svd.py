@@ -101,6 +101,30 @@ def test_randomized_svd_does_not_depend_on_workers():
     assert (a[0][np.argmax(np.abs(a[0]), axis=0), np.arange(10)] > 0).all()
 
 
+def test_a_symmetric_matrix_is_tiled_once(small_tokens):
+    """The default PPMI of a symmetric window is its own transpose up to rounding: its tiles
+    serve both products, which still match scipy's; a square matrix that is not symmetric (cds
+    0.75), or one changed in a single entry by 1e-4 of its norm, keeps two sets."""
+    from embedcli.cooccur import cooccurrence_matrix
+    from embedcli.parallel import SparseOperator
+    from embedcli.specs import CooccurSpec, VocabSpec
+    from embedcli.vocab import build_vocab
+
+    counts = cooccurrence_matrix(str(small_tokens), build_vocab(str(small_tokens), VocabSpec(min_count=2)),
+                                 CooccurSpec())
+    C = np.random.default_rng(1).standard_normal((counts.shape[0], 5)).astype(np.float32)
+    for cds, symmetric in ((1.0, True), (0.75, False)):
+        X = ppmi(counts, cds=cds)
+        with SparseOperator(X, threads=2) as op:
+            assert op.symmetric is symmetric
+            assert (op._tiles_t is op._tiles) is symmetric
+            np.testing.assert_allclose(op.rmatmul(C), X.T @ C, rtol=1e-4, atol=1e-4)
+    X = ppmi(counts).tolil()
+    X[3, 7] += 1e-4 * sp.linalg.norm(X)
+    with SparseOperator(X.tocsr()) as op:
+        assert not op.symmetric
+
+
 @pytest.mark.parametrize("low", [-1, -5])
 def test_renormalizing_once_a_round_only_while_the_scales_allow_it(monkeypatch, low):
     """One LU a round on a matrix of gently decaying singular values; two (as scikit-learn) when
