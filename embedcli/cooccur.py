@@ -67,7 +67,9 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     open_line = False  # the file's last bytes are a line without its newline
     pending: deque = deque()
     sizes: deque = deque()
-    with ProcessBlocks(_ids_of_block, workers, _install_index, (index,)) as runner:
+    # the array lookup's table pays for itself on text of about 20 tokens (120 bytes) a word
+    table = bool(total) and len(index) * TABLE_BYTES_PER_WORD <= total
+    with ProcessBlocks(_ids_of_block, workers, _install_index, (index, table)) as runner:
         try:
             for item in chain(iter_line_chunks(path, None, segment, stored=at if segment is None else None), [None]):
                 if item is not None:
@@ -99,13 +101,18 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
 _LOCAL = threading.local()
 
 
-def _install_index(index: dict | None) -> None:
+#: Bytes of text per vocabulary word above which words are looked up by :class:`WordTable`
+#: (building it costs about 1.4 us a word, and saves about 0.07 us a token); below, a dict.
+TABLE_BYTES_PER_WORD = 128
+
+
+def _install_index(index: dict | None, table: bool = True) -> None:
     if index is None:
         _LOCAL.index = _LOCAL.table = _LOCAL.source = None
-    elif getattr(_LOCAL, "source", None) is not index:  # a forked worker has its parent's already
+    elif getattr(_LOCAL, "source", None) != (id(index), table):  # a forked worker has its parent's
         d = dict(index)
         d[_BOUNDARY] = -2
-        _LOCAL.index, _LOCAL.table, _LOCAL.source = d, WordTable(index), index
+        _LOCAL.index, _LOCAL.table, _LOCAL.source = d, WordTable(index) if table else None, (id(index), table)
 
 
 def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.ndarray]:
@@ -391,14 +398,18 @@ def dense_product(V: int, window: int, n_bytes: int | None) -> int:
 #: piece could take a cell past it (:meth:`_DenseTable.add`).
 TABLE_LIMIT = 2**31 - 1
 
+#: Largest weight unit for which the table sums in int32 (harmonic windows up to 6, uniform,
+#: linear up to 256); larger units would fill int32 cells quickly, so they keep int64.
+INT32_UNITS = 2**8
+
 
 class _DenseTable:
     """Summed weights of the pairs ``(r, c)`` with ``(r + 1) (c + 1) <= product`` (two frequent
     words; the region is symmetric), row ``r`` holding columns ``0 .. limit[r] - 1`` from flat
     offset ``start[r]``; one table per matrix key (``"L"``, ``"Lr"``), shared by the counting
-    threads.  Integer weight units are summed in int32 (half the memory of int64) when one
-    piece's weights cannot pass :data:`TABLE_LIMIT`, else in int64; either way exactly, in any
-    order.  float32 weights are summed in float64."""
+    threads.  Integer weight units up to :data:`INT32_UNITS` are summed in int32 (half the memory
+    of int64), larger ones in int64, either way exactly and in any order; float32 weights in
+    float64."""
 
     def __init__(self, V: int, units: np.ndarray, keys, product: int) -> None:
         limit = np.minimum(V, product // np.arange(1, V + 1, dtype=np.int64)) if product else np.zeros(V, np.int64)
@@ -408,13 +419,13 @@ class _DenseTable:
         self.start = self.offsets[:-1].astype(np.int32 if cells < 2**31 else np.int64)
         if not np.issubdtype(units.dtype, np.integer):
             self.dtype = np.float64
-        elif PAIRS_PER_PRODUCT * int(units.max()) <= TABLE_LIMIT:
+        elif int(units.max()) <= INT32_UNITS and PAIRS_PER_PRODUCT * int(units.max()) <= TABLE_LIMIT:
             self.dtype = np.int32
         else:
             self.dtype = np.int64
         self.tables = {key: np.zeros(cells, self.dtype) for key in keys}  # pages are mapped when first written
-        self.added = dict.fromkeys(keys, 0)  # weight added to an int32 table since it was emptied
-        self.emptied: dict[str, list] = {key: [] for key in keys}  # its sums before that, as CSR matrices
+        self.bound = dict.fromkeys(keys, 0)  # no cell of an int32 table exceeds this
+        self.emptied: dict = dict.fromkeys(keys)  # an int32 table's earlier sums, one CSR matrix
         self.lock = threading.Lock()
 
     def add(self, key: str, flat: np.ndarray, w: np.ndarray) -> None:
@@ -425,11 +436,15 @@ class _DenseTable:
         with self.lock:  # np.add.at is not atomic
             if self.dtype == np.int32:
                 total = int(w.sum(dtype=np.int64))
-                if self.added[key] + total > TABLE_LIMIT:  # a cell could overflow: move the sums out
-                    self.emptied[key].append(self._csr(self.tables[key], len(self.limit)))
-                    self.tables[key][:] = 0
-                    self.added[key] = 0
-                self.added[key] += total
+                t = self.tables[key]
+                if self.bound[key] + total > TABLE_LIMIT:  # a cell might overflow: look at the largest
+                    self.bound[key] = int(t.max())
+                    if self.bound[key] + total > TABLE_LIMIT:  # it could: move the sums out
+                        part = self._csr(t, len(self.limit))
+                        self.emptied[key] = part if self.emptied[key] is None else self.emptied[key] + part
+                        t[:] = 0
+                        self.bound[key] = 0
+                self.bound[key] += total
             np.add.at(self.tables[key], flat, w)
 
     def _csr(self, t: np.ndarray, V: int) -> sp.csr_matrix:
@@ -441,9 +456,8 @@ class _DenseTable:
     def matrix(self, key: str, V: int) -> sp.csr_matrix:
         """Table ``key`` as a canonical ``(V, V) float64`` CSR matrix (and the table is freed)."""
         M = self._csr(self.tables.pop(key), V)
-        for part in self.emptied.pop(key):  # integers in float64: exact sums
-            M = M + part
-        return M
+        part = self.emptied.pop(key)
+        return M if part is None else M + part  # integers in float64: exact sums
 
 
 #: Most (token, context) slots counted at once (one piece of a block): bounds the working set

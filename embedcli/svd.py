@@ -79,10 +79,12 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
     return U, np.asarray(s, dtype=np.float64), Vt
 
 
-#: Largest spread of column scales (LU pivots, max / min) after which a round of subspace iteration
+#: Largest spread of column scales (LU pivots, max / min) at which a round of subspace iteration
 #: still skips the re-normalization between its two products: with float32's 6e-8 precision that
 #: costs at most about 6e-4 of the smallest column, against the solver's own error of about 1e-2
-#: on the pipeline's matrix (where the spread of a round is about 75).
+#: on the pipeline's matrix (where the spread of a round is 75-210).  The first round always
+#: re-normalizes twice; its pivots, multiplied, estimate the next round's spread, and each paired
+#: round measures its own.
 PAIR_SPREAD = 1e4
 
 
@@ -92,10 +94,10 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
 
     ``l = k + oversamples`` Gaussian test vectors (float32, seeded), ``n_iter``
     rounds of ``Y <- X (X^T Y)`` with LU re-normalization (as scikit-learn's
-    ``randomized_range_finder``) once a round while the scales of ``Y``'s columns stay
-    within :data:`PAIR_SPREAD` of each other, else between the two products (as
-    scikit-learn always does; the span, hence the result, is the same up to
-    rounding, and one LU of the ``n x l`` block a round is saved), a QR basis ``Q`` of the range,
+    ``randomized_range_finder``) after both products, and between them too in the
+    first round and in any round whose scales would spread beyond :data:`PAIR_SPREAD`
+    or come within 1e8 of over- or underflow (the span, hence the result, is the
+    same up to rounding; one LU of the ``n x l`` block is saved a round), a QR basis ``Q`` of the range,
     then the small problem: ``B^T = X^T Q`` (``m x l``), its QR ``Q_b R``, and
     the SVD of the ``l x l`` factor ``R^T``.  ``2 n_iter + 2`` sparse products
     in all; the benchmark ``benchmarks/bench_solvers.py`` compares it with
@@ -123,21 +125,29 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
         return Y
 
     def lu(Y):
-        """The LU re-normalization and the spread of its pivots (max / min), a cheap estimate of
-        how far apart the scales of ``Y``'s columns are."""
+        """The LU re-normalization and the largest and smallest |pivot|: how large ``Y``'s columns
+        are, and how far apart their scales."""
         pl, u = sl.lu(Y, permute_l=True, check_finite=False)
         d = np.abs(np.diagonal(u))
-        return pl, (float(d.max() / d.min()) if d.min() > 0 else np.inf)
+        return pl, np.array([d.max(), d.min()], np.float64)
 
+    limits = (np.finfo(dtype).tiny * 1e8, np.finfo(dtype).max / 1e8)
     Y = step(op.matmul(np.random.default_rng(seed).standard_normal((m, size), dtype=dtype)))
-    paired = None
-    for _ in range(n_iter):
-        Q, spread = lu(Y)
-        # both products of a round without re-normalizing between them, while the round's spread
-        # of scales (about the square of one product's) stays far from the float32 precision
-        paired = spread**2 <= PAIR_SPREAD if paired is None else paired and spread <= PAIR_SPREAD
+    middle = None  # pivots of the re-normalization between the last round's products, if any
+    for i in range(n_iter):
+        Q, piv = lu(Y)
+        if middle is not None:  # two normalized products: a round without the middle LU would scale by both
+            piv = piv * middle
+        # this round's two products without re-normalizing between them, when a round's
+        # spread of scales (measured, or estimated after a normalized round; never in the first
+        # round) stays far from the precision, and its scales far from over- and underflow
+        paired = i > 0 and limits[0] <= piv[1] and piv[0] <= limits[1] and piv[0] / piv[1] <= PAIR_SPREAD
         Z = step(op.rmatmul(Q))
-        Y = step(op.matmul(Z if paired else lu(Z)[0]))
+        if paired:
+            Y, middle = step(op.matmul(Z)), None
+        else:
+            Qz, middle = lu(Z)
+            Y = step(op.matmul(Qz))
     Q = sl.qr(Y, mode="economic", check_finite=False)[0]
     del Y
     Bt = step(op.rmatmul(Q))  # (m, l) = B^T

@@ -193,8 +193,8 @@ def test_int32_table_is_emptied_before_it_could_overflow(small_tokens, monkeypat
     emptied = []
     real = co._DenseTable._csr
     monkeypatch.setattr(co._DenseTable, "_csr", lambda self, t, V: emptied.append(1) or real(self, t, V))
-    monkeypatch.setattr(co, "PAIRS_PER_PRODUCT", 500)
-    monkeypatch.setattr(co, "TABLE_LIMIT", 60 * 500)  # harmonic window 5: units up to 60
+    monkeypatch.setattr(co, "PAIRS_PER_PRODUCT", 100)
+    monkeypatch.setattr(co, "TABLE_LIMIT", 60 * 100)  # harmonic window 5: units up to 60
     got = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
     assert len(emptied) > 10
     for a in ("data", "indices", "indptr"):

@@ -127,8 +127,9 @@ def test_a_symmetric_matrix_is_tiled_once(small_tokens):
 
 @pytest.mark.parametrize("low", [-1, -5])
 def test_renormalizing_once_a_round_only_while_the_scales_allow_it(monkeypatch, low):
-    """One LU a round on a matrix of gently decaying singular values; two (as scikit-learn) when
-    they span 5 orders of magnitude, where skipping one loses accuracy in float32."""
+    """One LU a round after the first on a matrix of gently decaying singular values; two (as
+    scikit-learn) when they span 5 orders of magnitude, where skipping one loses accuracy in
+    float32, or when a round's scale would overflow float32 (values near 1e20)."""
     import scipy.linalg as sl
 
     import embedcli.svd as S
@@ -144,8 +145,12 @@ def test_renormalizing_once_a_round_only_while_the_scales_allow_it(monkeypatch, 
     monkeypatch.setattr(sl, "lu", lambda *a, **k: calls.append(1) or real(*a, **k))
     with SparseOperator(X) as op:
         got = S.randomized_svd(op, 30, n_iter=6)[1]
-    assert len(calls) == (6 if low == -1 else 12)
+    assert len(calls) == (7 if low == -1 else 12)
     assert np.max(np.abs(got - s[:30]) / s[:30]) < 1e-5
+    calls.clear()
+    with SparseOperator(X * np.float32(1e20)) as op:
+        large = S.randomized_svd(op, 30, n_iter=6)[1]
+    assert len(calls) == 12 and np.max(np.abs(large / 1e20 - s[:30]) / s[:30]) < 1e-5
     if low == -5:  # the guard matters: always pairing is 100x less accurate here
         monkeypatch.setattr(S, "PAIR_SPREAD", np.inf)
         with SparseOperator(X) as op:

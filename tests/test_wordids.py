@@ -80,3 +80,25 @@ def test_non_ascii_whitespace_is_found_and_its_neighbours_are_not():
     for c in sorted(near - set(range(0xD800, 0xE000))):
         for s in (chr(c), f"x{chr(c)}y"):
             assert _unicode_space(np.frombuffer(s.encode(), np.uint8)) == (c in spaces), hex(c)
+
+
+def test_the_table_only_for_text_long_enough_to_pay_for_it(small_tokens, monkeypatch):
+    """A vocabulary large for its text is looked up by the dict (no table built); the matrix is the
+    same either way."""
+    from embedcli.cooccur import cooccurrence_matrix
+    from embedcli.specs import CooccurSpec, VocabSpec
+    from embedcli.vocab import build_vocab
+
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=1))
+    built = []
+    real = co.WordTable
+    monkeypatch.setattr(co, "WordTable", lambda index: built.append(len(index)) or real(index))
+    monkeypatch.setattr(co, "TABLE_BYTES_PER_WORD", 1)
+    with_table = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    assert built
+    built.clear()
+    monkeypatch.setattr(co, "TABLE_BYTES_PER_WORD", 10**9)
+    without = cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    assert not built
+    for a in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(with_table, a), getattr(without, a))
