@@ -67,7 +67,7 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     open_line = False  # the file's last bytes are a line without its newline
     pending: deque = deque()
     sizes: deque = deque()
-    # the array lookup's table pays for itself on text of about 20 tokens (120 bytes) a word
+    # the array lookup's table pays for itself on text of about 20 tokens (128 bytes) a word
     table = bool(total) and len(index) * TABLE_BYTES_PER_WORD <= total
     with ProcessBlocks(_ids_of_block, workers, _install_index, (index, table)) as runner:
         try:
@@ -126,11 +126,15 @@ def _ids_of_block(data: bytes, path: str, lineno: int) -> tuple[np.ndarray, np.n
     """
     from embedcli.tokenizer import decode_block
 
-    text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)  # raises on bad bytes
     table = getattr(_LOCAL, "table", None)
+    text = None
+    if table is None or not data.isascii() or b"\x00" in data:  # ASCII without NUL needs no check
+        text = decode_block(data, path, lineno, "utf-8", "strict", raw_text=False)  # raises on NUL or bad bytes
     found = table.lookup(data) if table is not None else None
     if found is not None:
         return found
+    if text is None:
+        text = data.decode("ascii")
     toks = text.replace("\n", " \x00 ").split()
     get = _LOCAL.index.get
     ids = np.fromiter(map(get, toks, repeat(-1)), dtype=np.int32, count=len(toks))
