@@ -69,7 +69,10 @@ def iter_id_blocks(path: str, index: dict[str, int], progress: Progress | None =
     sizes: deque = deque()
     # the array lookup's table pays for itself on text of about 20 tokens (128 bytes) a word
     table = bool(total) and len(index) * TABLE_BYTES_PER_WORD <= total
-    with ProcessBlocks(_ids_of_block, workers, _install_index, (index, table)) as runner:
+    from embedcli.fileio import CHUNK_BYTES
+
+    eager = bool(total) and total > CHUNK_BYTES  # several blocks: workers from the first
+    with ProcessBlocks(_ids_of_block, workers, _install_index, (index, table), eager) as runner:
         try:
             for item in chain(iter_line_chunks(path, None, segment, stored=at if segment is None else None), [None]):
                 if item is not None:

@@ -60,8 +60,10 @@ def _worker_init(init: Callable | None = None, *args) -> None:
 
 
 class ProcessBlocks:
-    """Runs ``fn(*args)`` per block in a process pool (fork) once a second block shows up,
-    in this process before that, with one worker, or where fork is unavailable.
+    """Runs ``fn(*args)`` per block in a process pool (fork) once a second block shows up (or from
+    the first with ``eager``: the caller knows there will be several, and the first block then
+    does not keep the other core idle), in this process before that, with one worker, or where
+    fork is unavailable.
 
     ``submit(*args)`` returns a :class:`~concurrent.futures.Future`; callers keep
     at most ``in_flight`` futures pending and take results in submission order, so
@@ -71,8 +73,10 @@ class ProcessBlocks:
     context manager: the pool is shut down (pending work cancelled) on exit.
     """
 
-    def __init__(self, fn: Callable, workers: int, initializer: Callable | None = None, initargs: tuple = ()):
+    def __init__(self, fn: Callable, workers: int, initializer: Callable | None = None, initargs: tuple = (),
+                 eager: bool = False):
         self.fn = fn
+        self.eager = eager
         self.workers = workers
         self.initializer = initializer
         self.initargs = initargs
@@ -86,7 +90,7 @@ class ProcessBlocks:
         self.n += 1
         if self.n == 1 and self.initializer is not None:
             self.initializer(*self.initargs)
-        if self.pool is None and self.workers > 1 and self.n == 2 and "fork" in mp.get_all_start_methods():
+        if self.pool is None and self.workers > 1 and self.n == (1 if self.eager else 2) and "fork" in mp.get_all_start_methods():
             self.pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"), initializer=_worker_init,
                                             initargs=(self.initializer, *self.initargs))
             self.in_flight = self.workers + 1

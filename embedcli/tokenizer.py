@@ -208,7 +208,7 @@ def tokenize(
 
         blocks_runner = DaskBlocks(client, _tokenize_block)
     else:
-        blocks_runner = ProcessBlocks(_tokenize_block, workers)
+        blocks_runner = ProcessBlocks(_tokenize_block, workers, eager=(total_bytes or 0) > TOKENIZE_CHUNK_BYTES)
     with blocks_runner as runner:
         # Blocks are tokenized in worker processes (in order, a few in flight); this
         # process only stitches documents across block ends and writes.  With

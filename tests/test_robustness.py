@@ -410,6 +410,9 @@ def test_workers_are_forked_with_signals_blocked_then_ignore_ctrl_c(monkeypatch)
                 runner.submit(0)
         finally:
             PENDING_EXIT.clear()
+    with ProcessBlocks(_worker_signal_state, 2, eager=True) as runner:  # a known large input: workers at once
+        first = runner.submit(0)
+        assert runner.pool is not None and first.result() == (True, False)
 
 
 def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(tmp_path):
