@@ -12,7 +12,7 @@ Solvers:
   sklearn (as 0.2)  scikit-learn's randomized_range_finder (n_iter 5, 120 vectors,
                     float32 single-threaded products), then the same small SVD
   subspace n_iter N embedcli's randomized solver (subspace iteration, float32,
-                    products on --workers threads)
+                    products on --workers threads; 20 oversamples unless named)
   krylov bB qQ      randomized block Krylov iteration (Musco & Musco 2015, Alg. 2):
                     basis of [X O, (X X^T) X O, ..., (X X^T)^q X O] with block
                     size B, LU-renormalized blocks, same products and threads
@@ -121,6 +121,9 @@ def main() -> None:
     for it in (10, 15):
         configs.append((f"subspace n_iter {it}" + (" (the default)" if it == 15 else ""), 2 * it + 2, n,
                         lambda op, it=it: randomized_svd(op, K, 20, it, 0)))
+    for over, it in ((30, 12), (50, 10), (60, 9), (80, 8)):  # wider blocks, fewer iterations
+        configs.append((f"subspace n_iter {it}, oversamples {over}", 2 * it + 2, n,
+                        lambda op, over=over, it=it: randomized_svd(op, K, over, it, 0)))
     for b, q in ((100, 2), (100, 3), (64, 3), (50, 4), (40, 5)):
         configs.append((f"block Krylov b{b} q{q}", 2 * q + 2, n, lambda op, b=b, q=q: block_krylov(op, b, q)))
     for b, q in ((50, 8), (50, 9), (60, 8)):
