@@ -32,16 +32,21 @@ _SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP", "SIGUSR1
 
 
 def _worker_init(init: Callable | None = None, *args) -> None:
-    """Pool workers: Ctrl-C reaches the whole process group, but only the parent reacts (and stops
-    them); the parent's other handlers are reset to the default (die); and on Linux a worker is
-    killed when its parent dies, whatever killed the parent (SIGKILL included).  Then
-    ``init(*args)``, if given.
+    """Pool workers: Ctrl-C, and SIGTERM, SIGHUP or SIGQUIT sent to the whole process group (GNU
+    ``timeout``, a closed terminal, Ctrl-\\), reach every process, but only the parent reacts (and
+    stops them): a worker killed while it sent a result could leave the pool waiting forever for
+    the rest of the message.  The parent's other handlers are reset to the default (die); and on
+    Linux a worker is killed when its parent dies, whatever killed the parent (SIGKILL included).
+    Then ``init(*args)``, if given.
 
     Workers are forked with these signals blocked (:meth:`ProcessBlocks.submit`), so a Ctrl-C in
     the moment a worker starts cannot run the parent's handler in it (the worker died, the pool
     broke and the run could hang); they are unblocked here, once the worker's own handlers are set."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"):
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    for name in ("SIGUSR1", "SIGUSR2", "SIGALRM"):
         if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN:  # nohup: kept
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):

@@ -272,7 +272,7 @@ def _temp_files(folder):
     return [f for f in os.listdir(folder) if f.endswith(".tmp")]
 
 
-def _tokenize_until_writing(folder, out):
+def _tokenize_until_writing(folder, out, **popen):
     """Start ``embedcli tokenize`` of a big .gz corpus into ``out`` and return the process once its
     temporary file exists."""
     corpus = folder / "big.txt.gz"
@@ -281,7 +281,7 @@ def _tokenize_until_writing(folder, out):
         for _ in range(20000):
             f.write(line)
     p = subprocess.Popen([sys.executable, "-m", "embedcli", "tokenize", str(corpus), "-o", str(out), "-q"],
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, **popen)
     deadline = time.time() + 30
     while not _temp_files(folder) and time.time() < deadline and p.poll() is None:
         time.sleep(0.01)
@@ -302,6 +302,28 @@ def test_killed_mid_write_leaves_previous_file_and_no_temporary(tmp_path, sig, c
     assert _temp_files(tmp_path) == []
     assert b"Traceback" not in err
     assert (b"embedcli: interrupted" if sig == signal.SIGINT else b"embedcli: stopped by SIGTERM") in err
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.15, 0.2, 0.3])
+def test_sigterm_to_the_whole_process_group_stops_tokenize(tmp_path, delay):
+    """GNU ``timeout`` and a closed terminal signal the whole process group.  Workers used to die of
+    SIGTERM themselves, sometimes while sending a result: the pool then waited forever for the rest
+    of it and the run hung with its temporary file (2 of 20 runs).  Workers now leave the signal
+    to the parent, which stops them."""
+    out = tmp_path / "tokens.txt"
+    p = _tokenize_until_writing(tmp_path, out, start_new_session=True)
+    time.sleep(delay)
+    os.killpg(p.pid, signal.SIGTERM)
+    try:
+        _, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail("tokenize hung after SIGTERM to its process group")
+    assert p.returncode in (0, 143), err  # 0: it finished before the signal came
+    assert _temp_files(tmp_path) == [] and b"Traceback" not in err
+    if p.returncode == 143:
+        assert not out.exists() and b"embedcli: stopped by SIGTERM" in err
 
 
 def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
@@ -375,7 +397,9 @@ def test_every_output_records_version_and_parameters(tmp_path, small_speeches):
 
 
 def _worker_signal_state(_):
-    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    """(INT, TERM, HUP and QUIT all ignored, INT still blocked) in a pool worker."""
+    ignored = all(signal.getsignal(s) is signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT))
+    return ignored, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
