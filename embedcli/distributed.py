@@ -408,10 +408,11 @@ def _block_product(item, B):
     :class:`embedcli.parallel.SparseOperator` does, hence the same bits)."""
     import numpy as np
 
+    from embedcli.parallel import add_tile_products
+
     s, e, cols = item
     acc = np.zeros((e - s, B.shape[1]), dtype=B.dtype)
-    for c0, c1, tile in cols:
-        acc += tile @ B[c0:c1]
+    add_tile_products(acc, cols, B)
     return s, acc
 
 
@@ -455,19 +456,22 @@ class DaskOperator:
     def close(self) -> None:
         self._tiles = self._tiles_t = None  # releasing the futures frees the workers' copies
 
-    def matmul(self, B):
-        """``X @ B``: ``(n, l)`` from ``B`` ``(m, l)``."""
-        return self._product(self._tiles, self.shape[0], B)
+    def matmul(self, B, out=None):
+        """``X @ B``: ``(n, l)`` from ``B`` ``(m, l)``; ``out`` as :meth:`SparseOperator.matmul`."""
+        return self._product(self._tiles, self.shape[0], B, out)
 
-    def rmatmul(self, B):
+    def rmatmul(self, B, out=None):
         """``X^T @ B``: ``(m, l)`` from ``B`` ``(n, l)``."""
-        return self._product(self._tiles_t, self.shape[1], B)
+        return self._product(self._tiles_t, self.shape[1], B, out)
 
-    def _product(self, tiles, n_rows: int, B):
+    def _product(self, tiles, n_rows: int, B, out=None):
+        from embedcli.parallel import check_out
+
         np = self._np
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
         Bf = self._client.submit(_ident, B, pure=False)
-        out = np.zeros((n_rows, B.shape[1]), dtype=B.dtype)
+        out = check_out(out, (n_rows, B.shape[1]), B.dtype)
+        out[...] = 0  # rows of an all-empty block get no result
         for s, acc in self._client.gather([self._client.submit(_block_product, t, Bf, pure=False) for t in tiles]):
             out[s:s + len(acc)] = acc
         return out

@@ -39,8 +39,8 @@ class _DenseSymmetric:
         self.shape = M.shape
         self.dtype = M.dtype
 
-    def matmul(self, Y: np.ndarray) -> np.ndarray:
-        return self.M @ Y
+    def matmul(self, Y: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.matmul(self.M, Y, out=out)
 
     rmatmul = matmul
 

@@ -195,6 +195,42 @@ def symmetric_to_rounding(X: sp.spmatrix) -> bool:
     return bool(np.linalg.norm(a - b) <= SYMMETRY_TOLERANCE * np.linalg.norm(a))
 
 
+try:  # scipy's own kernel behind ``csr_matrix @ dense``, which also allocates and zeroes the result
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - a scipy that moved it: the public product instead
+    _csr_matvecs = None
+
+
+def add_tile_products(acc: np.ndarray, cols: list, B: np.ndarray) -> None:
+    """``acc += sum(tile @ B[c0:c1])`` over one row block's column tiles ``(c0, c1, csr)``, in order.
+
+    ``acc`` ``(rows, l)`` and ``B`` ``(m, l)`` C-contiguous, of one dtype.  Each tile's product is
+    added straight into ``acc`` by scipy's ``csr_matvecs`` (the kernel of ``csr_matrix @ dense``) when
+    the tile has ``B``'s dtype: ``tile @ B`` would allocate a fresh ``(rows, l)`` array for each tile,
+    and on this project's machine the page faults of those arrays took a sixth of the SVD's time
+    (benchmarks/README.md, "Products into reused memory").  Otherwise (or with a scipy without the
+    kernel) through ``tile @ B``, whose sums round differently in the last bits."""
+    flat = acc.reshape(-1)  # a view: acc is C-contiguous
+    for c0, c1, tile in cols:
+        part = B[c0:c1]
+        if _csr_matvecs is not None and tile.dtype == B.dtype == acc.dtype:
+            _csr_matvecs(tile.shape[0], tile.shape[1], B.shape[1], tile.indptr, tile.indices, tile.data,
+                         part.reshape(-1), flat)
+        else:
+            acc += tile @ part
+
+
+def check_out(out: np.ndarray | None, shape: tuple[int, int], dtype) -> np.ndarray:
+    """``out`` if it can take a product of ``shape`` and ``dtype`` (C-contiguous), else ``ValueError``;
+    a new uninitialized array when ``out`` is None."""
+    if out is None:
+        return np.empty(shape, dtype=dtype)
+    if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous {shape} {np.dtype(dtype)} array, "
+                         f"not {out.shape} {out.dtype}")
+    return out
+
+
 class SparseOperator:
     """``X`` and ``X^T`` as tiles, multiplied by thin dense blocks on ``threads`` threads.
 
@@ -235,23 +271,25 @@ class SparseOperator:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def matmul(self, B: np.ndarray) -> np.ndarray:
-        """``X @ B``: ``(n, l)`` from ``B`` ``(m, l)``, in the common dtype."""
-        return self._product(self._tiles, self.shape[0], B)
+    def matmul(self, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``X @ B``: ``(n, l)`` from ``B`` ``(m, l)``, in the common dtype.  ``out``: a C-contiguous
+        ``(n, l)`` array of that dtype, not overlapping ``B``, to write the result into (reusing
+        memory instead of fresh pages, which cost here; see :func:`embedcli.svd.randomized_svd`)."""
+        return self._product(self._tiles, self.shape[0], B, out)
 
-    def rmatmul(self, B: np.ndarray) -> np.ndarray:
-        """``X^T @ B``: ``(m, l)`` from ``B`` ``(n, l)``."""
-        return self._product(self._tiles_t, self.shape[1], B)
+    def rmatmul(self, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``X^T @ B``: ``(m, l)`` from ``B`` ``(n, l)``; ``out`` as :meth:`matmul`."""
+        return self._product(self._tiles_t, self.shape[1], B, out)
 
-    def _product(self, tiles, n_rows: int, B: np.ndarray) -> np.ndarray:
+    def _product(self, tiles, n_rows: int, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
-        out = np.zeros((n_rows, B.shape[1]), dtype=B.dtype)
+        out = check_out(out, (n_rows, B.shape[1]), B.dtype)
 
         def one(item) -> None:
             s, e, cols = item
             acc = out[s:e]
-            for c0, c1, tile in cols:
-                acc += tile @ B[c0:c1]
+            acc[...] = 0
+            add_tile_products(acc, cols, B)
 
         if self._pool is None:
             for item in tiles:

@@ -125,14 +125,20 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
         return Y
 
     def lu(Y):
-        """The LU re-normalization and the largest and smallest |pivot|: how large ``Y``'s columns
-        are, and how far apart their scales."""
-        pl, u = sl.lu(Y, permute_l=True, check_finite=False)
+        """The LU re-normalization, in ``Y``'s memory, and the largest and smallest |pivot|: how
+        large ``Y``'s columns are, and how far apart their scales."""
+        pl, u = sl.lu(Y, permute_l=True, overwrite_a=True, check_finite=False)
         d = np.abs(np.diagonal(u))
         return pl, np.array([d.max(), d.min()], np.float64)
 
     limits = (np.finfo(dtype).tiny * 1e8, np.finfo(dtype).max / 1e8)
-    Y = step(op.matmul(np.random.default_rng(seed).standard_normal((m, size), dtype=dtype)))
+    # Two blocks hold every iterate: each product writes into the block its input is not in, and
+    # each LU works in place.  Fresh arrays instead would fault in new pages at every step (32 MB
+    # a product on the pipeline's matrix), which cost more than a tenth of the SVD's time here.
+    G = np.random.default_rng(seed).standard_normal((m, size), dtype=dtype)
+    Y = step(op.matmul(G))  # (n, l): the block of X's side
+    W = G  # (m, l): the block of X^T's side
+    del G
     middle = None  # pivots of the re-normalization between the last round's products, if any
     for i in range(n_iter):
         Q, piv = lu(Y)
@@ -142,21 +148,30 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
         # spread of scales (measured, or estimated after a normalized round; never in the first
         # round) stays far from the precision, and its scales far from over- and underflow
         paired = i > 0 and limits[0] <= piv[1] and piv[0] <= limits[1] and piv[0] / piv[1] <= PAIR_SPREAD
-        Z = step(op.rmatmul(Q))
+        Z = W = step(op.rmatmul(Q, out=_own(W, Q)))
         if paired:
-            Y, middle = step(op.matmul(Z)), None
+            Y, middle = step(op.matmul(Z, out=_own(Q, Z))), None
         else:
             Qz, middle = lu(Z)
-            Y = step(op.matmul(Qz))
+            W = Qz
+            Y = step(op.matmul(Qz, out=_own(Q, Qz)))
     Q = sl.qr(Y, mode="economic", check_finite=False)[0]
     del Y
-    Bt = step(op.rmatmul(Q))  # (m, l) = B^T
+    Bt = step(op.rmatmul(Q, out=_own(W, Q)))  # (m, l) = B^T
     Qb, R = sl.qr(Bt, mode="economic", check_finite=False)
-    del Bt
+    del Bt, W
     Ur, s, Vrt = np.linalg.svd(R.T)
     U = Q @ Ur[:, :k]
     Vt = (Qb @ Vrt[:k].T).T
     return U, s[:k], Vt
+
+
+def _own(buf: np.ndarray, other: np.ndarray) -> np.ndarray | None:
+    """``buf`` as a product's output if it is C-contiguous and shares no memory with the product's
+    input ``other``, else None (a fresh array)."""
+    if buf.flags.c_contiguous and buf.flags.writeable and not np.may_share_memory(buf, other):
+        return buf
+    return None
 
 
 def _flip_signs(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -101,6 +101,60 @@ def test_randomized_svd_does_not_depend_on_workers():
     assert (a[0][np.argmax(np.abs(a[0]), axis=0), np.arange(10)] > 0).all()
 
 
+def test_products_into_given_memory_and_tiles_summed_in_place(monkeypatch):
+    """``out=`` is written (every row, whatever it held) and returned; a wrong ``out`` is refused;
+    the in-place sums agree with scipy's products, and with the public ``tile @ B`` path that a
+    scipy without the kernel, or a tile of another dtype, takes."""
+    import embedcli.parallel as P
+
+    X = _skewed_matrix()
+    B = np.random.default_rng(0).standard_normal((300, 17)).astype(np.float32)
+    with P.SparseOperator(X, threads=2, width=64) as op:
+        fresh = op.matmul(B)
+        buf = np.full((500, 17), np.nan, np.float32)
+        assert op.matmul(B, out=buf) is buf and np.array_equal(buf, fresh)
+        for bad in (np.empty((500, 16), np.float32), np.empty((500, 17), np.float64),
+                    np.empty((17, 500), np.float32).T):
+            with pytest.raises(ValueError, match="out must be"):
+                op.matmul(B, out=bad)
+        np.testing.assert_allclose(fresh, X @ B, rtol=1e-5, atol=1e-5)
+        monkeypatch.setattr(P, "_csr_matvecs", None)
+        public = op.matmul(B)
+    np.testing.assert_allclose(public, fresh, rtol=1e-5, atol=1e-5)
+    with P.SparseOperator(X.astype(np.float64), width=64) as op64:  # float64 tiles, float32 B: upcast
+        np.testing.assert_allclose(op64.matmul(B), X.astype(np.float64) @ B, rtol=1e-12)
+
+
+def test_randomized_svd_reuses_two_blocks_and_gets_the_same_bits():
+    """Every product after the first writes into memory the solver already holds, and LU works in
+    place, with the same result as an operator that returns fresh arrays."""
+    import embedcli.svd as S
+    from embedcli.parallel import SparseOperator
+
+    X = _skewed_matrix()
+
+    class Recording(SparseOperator):
+        def __init__(self, *a, ignore_out=False, **k):
+            super().__init__(*a, **k)
+            self.outs, self.ignore_out = [], ignore_out
+
+        def matmul(self, B, out=None):
+            self.outs.append(out)
+            return super().matmul(B, None if self.ignore_out else out)
+
+        def rmatmul(self, B, out=None):
+            self.outs.append(out)
+            return super().rmatmul(B, None if self.ignore_out else out)
+
+    with Recording(X, threads=2) as op, Recording(X, threads=2, ignore_out=True) as fresh:
+        got = S.randomized_svd(op, 10, n_iter=4)
+        want = S.randomized_svd(fresh, 10, n_iter=4)
+    assert len(op.outs) == 2 * 4 + 2 and op.outs[0] is None and all(o is not None for o in op.outs[1:])
+    assert len({id(o) for o in op.outs[1:]}) == 2  # ping-pong between two blocks
+    for x, y in zip(got, want):
+        assert np.array_equal(x, y)
+
+
 def test_a_symmetric_matrix_is_tiled_once(small_tokens):
     """The default PPMI of a symmetric window is its own transpose up to rounding: its tiles
     serve both products, which still match scipy's; a square matrix that is not symmetric (cds
