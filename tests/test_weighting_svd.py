@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -153,6 +155,41 @@ def test_randomized_svd_reuses_two_blocks_and_gets_the_same_bits():
     assert len({id(o) for o in op.outs[1:]}) == 2  # ping-pong between two blocks
     for x, y in zip(got, want):
         assert np.array_equal(x, y)
+
+
+BLAS_PROBE = """
+import sys
+import numpy as np, scipy.sparse as sp
+from threadpoolctl import threadpool_info
+import embedcli.parallel as P
+from embedcli.specs import SVDSpec
+from embedcli.svd import truncated_svd
+
+assert "scipy.linalg" not in sys.modules  # as in the CLI: the solver loads it
+def blas():
+    return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+seen, real = [], P.SparseOperator._product
+P.SparseOperator._product = lambda self, *a, **k: seen.append(blas()) or real(self, *a, **k)
+X = sp.random(400, 300, density=0.05, format="csr", dtype=np.float32, random_state=0)
+truncated_svd(X, SVDSpec(dim=10, workers=2))
+print(len(seen), set(map(tuple, seen)), blas(), sep="|")
+"""
+
+
+def test_blas_on_one_thread_while_the_products_run():
+    """OpenBLAS threads spin after each call and would take a core from the products: the
+    randomized solver limits BLAS (numpy's and scipy's own copy, which it loads first) to one
+    thread, and gives the limit back afterwards.  In a fresh interpreter, as the CLI runs it."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}  # a multi-threaded BLAS even on a 1-core runner
+    out = subprocess.run([sys.executable, "-c", BLAS_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    n, during, after = out.stdout.strip().split("|")
+    assert int(n) == 2 * SVDSpec().n_iter + 2
+    assert during == "{(1, 1)}"  # both BLAS libraries, every product
+    assert after == "[2, 2]"
 
 
 def test_a_symmetric_matrix_is_tiled_once(small_tokens):
