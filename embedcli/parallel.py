@@ -195,27 +195,48 @@ def symmetric_to_rounding(X: sp.spmatrix) -> bool:
     return bool(np.linalg.norm(a - b) <= SYMMETRY_TOLERANCE * np.linalg.norm(a))
 
 
-try:  # scipy's own kernel behind ``csr_matrix @ dense``, which also allocates and zeroes the result
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - a scipy that moved it: the public product instead
-    _csr_matvecs = None
+def _kernel():
+    """scipy's ``csr_matvecs`` (``Y += A X`` in place: the kernel behind ``csr_matrix @ dense``, which
+    also allocates and zeroes the result), if this scipy has it with the signature used here: checked
+    once on a 2 x 2 example; None otherwise (the public product is used instead)."""
+    global _KERNEL
+    if _KERNEL is False:
+        _KERNEL = None
+        try:
+            from scipy.sparse._sparsetools import csr_matvecs
+
+            A = sp.csr_matrix(np.array([[1, 0], [2, 3]], np.float32))
+            X = np.array([[1, 10], [100, 1000]], np.float32)
+            Y = np.ones((2, 2), np.float32)
+            csr_matvecs(2, 2, 2, A.indptr, A.indices, A.data, X.reshape(-1), Y.reshape(-1))
+            if np.array_equal(Y, 1 + A @ X):
+                _KERNEL = csr_matvecs
+        except Exception:  # pragma: no cover - a scipy that moved or changed it
+            pass
+    return _KERNEL
+
+
+_KERNEL = False  # not looked up yet
 
 
 def add_tile_products(acc: np.ndarray, cols: list, B: np.ndarray) -> None:
     """``acc += sum(tile @ B[c0:c1])`` over one row block's column tiles ``(c0, c1, csr)``, in order.
 
-    ``acc`` ``(rows, l)`` and ``B`` ``(m, l)`` C-contiguous, of one dtype.  Each tile's product is
-    added straight into ``acc`` by scipy's ``csr_matvecs`` (the kernel of ``csr_matrix @ dense``) when
-    the tile has ``B``'s dtype: ``tile @ B`` would allocate a fresh ``(rows, l)`` array for each tile,
-    and on this project's machine the page faults of those arrays took a sixth of the SVD's time
-    (benchmarks/README.md, "Products into reused memory").  Otherwise (or with a scipy without the
-    kernel) through ``tile @ B``, whose sums round differently in the last bits."""
+    ``acc`` ``(rows, l)`` and ``B`` ``(m, l)`` C-contiguous, of one dtype (else ``ValueError``).
+    Each tile's product is added straight into ``acc`` by scipy's ``csr_matvecs`` (:func:`_kernel`)
+    when the tile has ``B``'s dtype: ``tile @ B`` would allocate a fresh ``(rows, l)`` array for each
+    tile, and on this project's machine the page faults of those arrays took a sixth of the SVD's
+    time (benchmarks/README.md, "The SVD's memory and BLAS's threads").  Otherwise (or with a scipy
+    without the kernel) through ``tile @ B``, whose sums may round differently in the last bits."""
+    if not (acc.flags.c_contiguous and B.flags.c_contiguous and acc.dtype == B.dtype):
+        raise ValueError("add_tile_products: acc and B must be C-contiguous arrays of one dtype")
+    kernel = _kernel()
     flat = acc.reshape(-1)  # a view: acc is C-contiguous
     for c0, c1, tile in cols:
         part = B[c0:c1]
-        if _csr_matvecs is not None and tile.dtype == B.dtype == acc.dtype:
-            _csr_matvecs(tile.shape[0], tile.shape[1], B.shape[1], tile.indptr, tile.indices, tile.data,
-                         part.reshape(-1), flat)
+        if kernel is not None and tile.dtype == B.dtype:
+            kernel(tile.shape[0], tile.shape[1], B.shape[1], tile.indptr, tile.indices, tile.data,
+                   part.reshape(-1), flat)
         else:
             acc += tile @ part
 
@@ -259,6 +280,8 @@ class SparseOperator:
         self._tiles = _tiles(X, parts, width, self._pool)
         self.symmetric = symmetric_to_rounding(X)
         self._tiles_t = self._tiles if self.symmetric else _tiles(X.T.tocsr(), parts, width, self._pool)
+        # the row blocks cover every row unless the matrix has no stored entry (then there are none)
+        self._covered = {id(t): sum(e - s for s, e, _ in t) for t in (self._tiles, self._tiles_t)}
 
     def __enter__(self) -> "SparseOperator":
         return self
@@ -284,6 +307,8 @@ class SparseOperator:
     def _product(self, tiles, n_rows: int, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
         out = check_out(out, (n_rows, B.shape[1]), B.dtype)
+        if self._covered[id(tiles)] < n_rows:
+            out[...] = 0
 
         def one(item) -> None:
             s, e, cols = item

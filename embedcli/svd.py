@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -59,13 +63,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
         else:
             op = SparseOperator(X32, threads=params.workers or cores())
         del X32
-        import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit below reaches it)
-        from threadpoolctl import threadpool_limits
-
-        # BLAS (LU, QR) on one thread: OpenBLAS's threads spin-wait after each call, and on two
-        # cores they took a core from the products (0.105 s against 0.076 s a product here); one
-        # thread also makes the result independent of how many cores BLAS would use.
-        with op, threadpool_limits(1, user_api="blas"):
+        with op, blas_on_one_thread():
             try:
                 U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
             except np.linalg.LinAlgError as e:  # NaN or overflow in the products
@@ -84,6 +82,38 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
         U, s, Vt = U[:, order], s[order], Vt[order]
     U, Vt = _flip_signs(np.asarray(U, dtype=np.float32), np.asarray(Vt, dtype=np.float32))
     return U, np.asarray(s, dtype=np.float64), Vt
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = [0, None]  # solvers running, and the threadpoolctl limiter that the first one set
+
+
+@contextlib.contextmanager
+def blas_on_one_thread():
+    """BLAS (numpy's and scipy's OpenBLAS, or MKL) on one thread while the block runs.
+
+    OpenBLAS's threads spin-wait after each call; on two cores they took a core from the SVD's
+    products (0.105 s against 0.076 s a product on the pipeline's matrix; benchmarks/README.md, "The
+    SVD's memory and BLAS's threads").  One thread also makes the solver's LU and QR, hence its
+    result, independent of how many cores BLAS would use.  The limit is process-wide (threadpoolctl):
+    solvers running at once in several threads share it, the last one to finish gives the earlier
+    setting back, and meanwhile BLAS in the process's other threads runs on one thread too.
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK:
+        if _BLAS_USERS[0] == 0:
+            _BLAS_USERS[1] = threadpool_limits(1, user_api="blas")
+        _BLAS_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS[0] -= 1
+            if _BLAS_USERS[0] == 0:
+                _BLAS_USERS[1].restore_original_limits()
+                _BLAS_USERS[1] = None
 
 
 #: Largest spread of column scales (LU pivots, max / min) at which a round of subspace iteration
@@ -111,7 +141,11 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
     block Krylov iteration (Musco & Musco 2015) and ARPACK.
 
     Args:
-        op: a :class:`~embedcli.parallel.SparseOperator` (``shape``, ``matmul``, ``rmatmul``).
+        op: a :class:`~embedcli.parallel.SparseOperator` (``shape``, ``dtype``, ``matmul``,
+            ``rmatmul``).  When its ``matmul`` takes ``out=``, the solver holds two blocks and
+            every product after the first writes into the one its input is not in, and LU works in
+            place: no fresh memory a step (32 MB on the pipeline's matrix; fresh pages are slow to
+            fault in).  An operator without ``out=`` gets fresh arrays as before.
 
     Returns:
         ``U (n, k)``, ``s (k,)``, ``Vt (k, m)`` in the operator's dtype, unsigned.
@@ -131,16 +165,30 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
             progress.update(done, total, extra=f"product {done}/{total}")
         return Y
 
+    try:
+        takes_out = "out" in inspect.signature(op.matmul).parameters and \
+            "out" in inspect.signature(op.rmatmul).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin): fresh arrays
+        takes_out = False
+
     def lu(Y):
-        """The LU re-normalization, in ``Y``'s memory, and the largest and smallest |pivot|: how
-        large ``Y``'s columns are, and how far apart their scales."""
-        pl, u = sl.lu(Y, permute_l=True, overwrite_a=True, check_finite=False)
+        """The LU re-normalization (in ``Y``'s memory when the solver owns it: an operator that takes
+        ``out=``) and the largest and smallest |pivot|: how large ``Y``'s columns are, and how far
+        apart their scales."""
+        pl, u = sl.lu(Y, permute_l=True, overwrite_a=takes_out, check_finite=False)
         d = np.abs(np.diagonal(u))
         return pl, np.array([d.max(), d.min()], np.float64)
 
+    def own(buf: np.ndarray, other: np.ndarray) -> dict:
+        """``out=buf`` for a product of ``other``, when the operator takes it and ``buf`` may be
+        written (C-contiguous, no memory shared with ``other``); else no ``out``."""
+        if takes_out and buf.flags.c_contiguous and buf.flags.writeable and not np.may_share_memory(buf, other):
+            return {"out": buf}
+        return {}
+
     limits = (np.finfo(dtype).tiny * 1e8, np.finfo(dtype).max / 1e8)
     # Two blocks hold every iterate: each product writes into the block its input is not in, and
-    # each LU works in place.  Fresh arrays instead would fault in new pages at every step (32 MB
+    # each LU works in place.  Fresh arrays instead would fault in new pages at every step (about 30 MB
     # a product on the pipeline's matrix), which cost more than a tenth of the SVD's time here.
     G = np.random.default_rng(seed).standard_normal((m, size), dtype=dtype)
     Y = step(op.matmul(G))  # (n, l): the block of X's side
@@ -155,30 +203,22 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
         # spread of scales (measured, or estimated after a normalized round; never in the first
         # round) stays far from the precision, and its scales far from over- and underflow
         paired = i > 0 and limits[0] <= piv[1] and piv[0] <= limits[1] and piv[0] / piv[1] <= PAIR_SPREAD
-        Z = W = step(op.rmatmul(Q, out=_own(W, Q)))
+        Z = W = step(op.rmatmul(Q, **own(W, Q)))
         if paired:
-            Y, middle = step(op.matmul(Z, out=_own(Q, Z))), None
+            Y, middle = step(op.matmul(Z, **own(Q, Z))), None
         else:
             Qz, middle = lu(Z)
             W = Qz
-            Y = step(op.matmul(Qz, out=_own(Q, Qz)))
+            Y = step(op.matmul(Qz, **own(Q, Qz)))
     Q = sl.qr(Y, mode="economic", check_finite=False)[0]
     del Y
-    Bt = step(op.rmatmul(Q, out=_own(W, Q)))  # (m, l) = B^T
+    Bt = step(op.rmatmul(Q, **own(W, Q)))  # (m, l) = B^T
     Qb, R = sl.qr(Bt, mode="economic", check_finite=False)
     del Bt, W
     Ur, s, Vrt = np.linalg.svd(R.T)
     U = Q @ Ur[:, :k]
     Vt = (Qb @ Vrt[:k].T).T
     return U, s[:k], Vt
-
-
-def _own(buf: np.ndarray, other: np.ndarray) -> np.ndarray | None:
-    """``buf`` as a product's output if it is C-contiguous and shares no memory with the product's
-    input ``other``, else None (a fresh array)."""
-    if buf.flags.c_contiguous and buf.flags.writeable and not np.may_share_memory(buf, other):
-        return buf
-    return None
 
 
 def _flip_signs(U: np.ndarray, Vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

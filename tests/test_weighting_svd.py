@@ -120,7 +120,7 @@ def test_products_into_given_memory_and_tiles_summed_in_place(monkeypatch):
             with pytest.raises(ValueError, match="out must be"):
                 op.matmul(B, out=bad)
         np.testing.assert_allclose(fresh, X @ B, rtol=1e-5, atol=1e-5)
-        monkeypatch.setattr(P, "_csr_matvecs", None)
+        monkeypatch.setattr(P, "_KERNEL", None)
         public = op.matmul(B)
     np.testing.assert_allclose(public, fresh, rtol=1e-5, atol=1e-5)
     with P.SparseOperator(X.astype(np.float64), width=64) as op64:  # float64 tiles, float32 B: upcast
@@ -158,14 +158,14 @@ def test_randomized_svd_reuses_two_blocks_and_gets_the_same_bits():
 
 
 BLAS_PROBE = """
-import sys
 import numpy as np, scipy.sparse as sp
 from threadpoolctl import threadpool_info
 import embedcli.parallel as P
 from embedcli.specs import SVDSpec
 from embedcli.svd import truncated_svd
 
-assert "scipy.linalg" not in sys.modules  # as in the CLI: the solver loads it
+# as in the CLI, the solver loads scipy.linalg (and scipy's own OpenBLAS) itself, except on scipy < 1.12,
+# whose scipy.sparse imports it
 def blas():
     return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
 seen, real = [], P.SparseOperator._product
@@ -190,6 +190,59 @@ def test_blas_on_one_thread_while_the_products_run():
     assert int(n) == 2 * SVDSpec().n_iter + 2
     assert during == "{(1, 1)}"  # both BLAS libraries, every product
     assert after == "[2, 2]"
+
+
+def test_solvers_at_once_share_the_blas_limit_and_the_last_gives_it_back():
+    """Two solvers overlapping in threads (A starts, B starts, A ends, B ends): BLAS stays on one
+    thread until B ends, then the setting from before A is back."""
+    from threadpoolctl import threadpool_info
+
+    from embedcli.svd import blas_on_one_thread
+
+    def blas():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    before = blas()
+    a, b = blas_on_one_thread(), blas_on_one_thread()
+    a.__enter__()
+    b.__enter__()
+    assert set(blas()) == {1}
+    a.__exit__(None, None, None)
+    assert set(blas()) == {1}  # B still runs
+    b.__exit__(None, None, None)
+    assert blas() == before
+
+
+def test_a_matrix_without_entries_and_an_operator_without_out():
+    """No stored entry: no row block, yet products are zeros (even into a NaN-filled ``out``) and the
+    singular values 0.  An operator whose ``matmul``/``rmatmul`` take no ``out=`` (as before they
+    did) still works, with the same result."""
+    import embedcli.svd as S
+    from embedcli.parallel import SparseOperator
+
+    empty = sp.csr_matrix((50, 40), dtype=np.float32)
+    with SparseOperator(empty, threads=2) as op:
+        buf = np.full((50, 3), np.nan, np.float32)
+        assert op.matmul(np.ones((40, 3), np.float32), out=buf) is buf and not buf.any()
+    assert not truncated_svd(empty, SVDSpec(dim=5))[1].any()
+
+    X = _skewed_matrix()
+
+    class Plain:
+        def __init__(self, op):
+            self.op, self.shape, self.dtype = op, op.shape, op.dtype
+
+        def matmul(self, B):
+            return self.op.matmul(B)
+
+        def rmatmul(self, B):
+            return self.op.rmatmul(B)
+
+    with SparseOperator(X, threads=2) as op:
+        want = S.randomized_svd(op, 10, n_iter=3)
+        got = S.randomized_svd(Plain(op), 10, n_iter=3)
+    for x, y in zip(got, want):
+        assert np.array_equal(x, y)
 
 
 def test_a_symmetric_matrix_is_tiled_once(small_tokens):
