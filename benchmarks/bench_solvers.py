@@ -21,6 +21,8 @@ Solvers:
                     conditioned at the higher q that the default's accuracy needs
   arpack            scipy svds (the reference itself: error 0 by definition)
 
+embedcli's solvers run BLAS (LU, QR) on one thread, as ``embedcli svd`` does.
+
 Usage: python benchmarks/bench_solvers.py [--corpus PATH] [--repeat N]
 """
 
@@ -129,10 +131,15 @@ def main() -> None:
     for b, q in ((50, 8), (50, 9), (60, 8)):
         configs.append((f"block Krylov + Gram-Schmidt b{b} q{q}", 2 * q + 2, n,
                         lambda op, b=b, q=q: block_krylov_gs(op, b, q)))
+    from threadpoolctl import threadpool_limits
+
     for name, n_products, threads, fn in configs:
         runs = []
+        # embedcli's solvers run BLAS on one thread, as truncated_svd does (its spinning threads
+        # would take a core from the products); scikit-learn's as it comes
+        blas = None if name.startswith("scikit-learn") else 1
         for _ in range(args.repeat):
-            with SparseOperator(X, threads=threads) as op:
+            with SparseOperator(X, threads=threads) as op, threadpool_limits(blas, user_api="blas"):
                 runs.append(timed(lambda: fn(op)))
         (Ur, s, Vtr), _, _ = runs[0]
         wall = float(np.median([r[1] for r in runs]))
