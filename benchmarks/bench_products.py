@@ -7,7 +7,8 @@ dims + 20 oversamples), the kernels alternating each round, medians:
 
   scipy              ``X @ B`` (one thread; scipy's ``csr_matvecs``)
   embedcli tiles     ``SparseOperator.matmul(B, out=...)`` on all cores (row blocks x column
-                     tiles on a thread pool, summed in place), OpenBLAS on one thread as in ``svd``
+                     tiles on a thread pool, summed in place), OpenBLAS on one thread as in
+                     ``svd``; one row for each tile width of ``--widths``
   MKL                ``sparse_dot_mkl.dot_product_mkl(X, B)`` (Intel MKL's sparse BLAS, its own
                      threads), when ``sparse_dot_mkl`` and ``mkl`` are installed; skipped otherwise
   numba              a row-parallel CSR kernel compiled by numba (``prange`` over row blocks,
@@ -17,7 +18,7 @@ Each kernel's result is checked against scipy's (largest difference relative to 
 entry).  MKL finds its library through ``MKL_RT`` or ``LD_LIBRARY_PATH`` (pip puts
 ``libmkl_rt.so.*`` in the environment's ``lib``); this script sets ``MKL_RT`` when it finds one.
 
-Usage: python benchmarks/bench_products.py [--corpus PATH] [--rounds 9]
+Usage: python benchmarks/bench_products.py [--corpus PATH] [--rounds 9] [--widths 512,1024,...]
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpora" / "english-mix.txt.gz"))
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--widths", type=lambda t: [int(x) for x in t.split(",")], default=[512, 1024, 2048, 4096, 40000],
+                    help="column-tile widths of embedcli's tiles to time (comma-separated; 40000: whole rows here)")
     args = ap.parse_args()
     if not os.path.exists(args.corpus):
         sys.exit(f"{args.corpus}: not found")
@@ -85,16 +88,21 @@ def main() -> None:
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from embedcli.parallel import SparseOperator
+    from embedcli.parallel import COLUMNS_PER_BLOCK, SparseOperator
     from embedcli.specs import cores
 
     X = ppmi_matrix(args.corpus)
     B = np.random.default_rng(0).standard_normal((X.shape[1], COLUMNS), dtype=np.float32)
     ref = X @ B
     out = np.empty_like(ref)
-    op = SparseOperator(X, threads=cores())
-    kernels = {"scipy X @ B (1 thread)": lambda: X @ B,
-               f"embedcli tiles ({cores()} threads)": lambda: op.matmul(B, out=out)}
+    kernels = {"scipy X @ B (1 thread)": lambda: X @ B}
+    ops = []
+    for width in args.widths:
+        op = SparseOperator(X, threads=cores(), width=width)
+        ops.append(op)
+        mark = " (the default)" if width == COLUMNS_PER_BLOCK else ""
+        kernels[f"embedcli tiles of {width:,} columns{mark}, {cores()} threads"] = \
+            lambda op=op: op.matmul(B, out=out)
     try:
         from sparse_dot_mkl import dot_product_mkl
 
@@ -111,7 +119,7 @@ def main() -> None:
         print("numba: skipped (not installed)")
     times: dict[str, list[float]] = {k: [] for k in kernels}
     errors = {}
-    with op, threadpool_limits({"openblas": 1}):  # as svd; MKL keeps its threads
+    with threadpool_limits({"openblas": 1}):  # as svd; MKL keeps its threads
         for name, fn in kernels.items():  # warm-up (and numba's compilation), and the check
             got = fn()
             errors[name] = float(np.abs(got - ref).max() / np.abs(ref).max())
@@ -121,6 +129,8 @@ def main() -> None:
                 t = time.perf_counter()
                 kernels[name]()
                 times[name].append(time.perf_counter() - t)
+    for op in ops:
+        op.close()
     anchor = statistics.median(times["scipy X @ B (1 thread)"])
     print(f"PPMI matrix {X.shape[0]:,} x {X.shape[1]:,}, {X.nnz:,} non-zeros, B {COLUMNS} float32 columns; "
           f"{cores()} cores; {time.strftime('%Y-%m-%d')}; medians of {args.rounds} alternating rounds")
