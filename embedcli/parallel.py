@@ -228,8 +228,9 @@ def add_tile_products(acc: np.ndarray, cols: list, B: np.ndarray) -> None:
     Each tile's product is added straight into ``acc`` by scipy's ``csr_matvecs`` (:func:`_kernel`)
     when the tile has ``B``'s dtype: ``tile @ B`` would allocate a fresh ``(rows, l)`` array for each
     tile, and on this project's machine the page faults of those arrays took a sixth of the SVD's
-    time (benchmarks/README.md, "The SVD's memory and BLAS's threads").  Otherwise (or with a scipy
-    without the kernel) through ``tile @ B``, whose sums may round differently in the last bits."""
+    time (benchmarks/README.md, "The SVD's memory, BLAS's threads and the tile width").  Otherwise
+    (or with a scipy without the kernel) through ``tile @ B``, whose sums may round differently in
+    the last bits."""
     if not (acc.flags.c_contiguous and B.flags.c_contiguous and acc.dtype == B.dtype):
         raise ValueError("add_tile_products: acc and B must be C-contiguous arrays of one dtype")
     kernel = _kernel()

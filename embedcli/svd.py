@@ -93,11 +93,12 @@ def blas_on_one_thread():
     """BLAS (numpy's and scipy's OpenBLAS, or MKL) on one thread while the block runs.
 
     OpenBLAS's threads spin-wait after each call; on two cores they took a core from the SVD's
-    products (0.105 s against 0.076 s a product on the pipeline's matrix; benchmarks/README.md, "The
-    SVD's memory and BLAS's threads").  One thread also makes the solver's LU and QR, hence its
-    result, independent of how many cores BLAS would use.  The limit is process-wide (threadpoolctl):
-    solvers running at once in several threads share it, the last one to finish gives the earlier
-    setting back, and meanwhile BLAS in the process's other threads runs on one thread too.
+    products (0.105 s against 0.076 s a product on the pipeline's matrix; benchmarks/README.md,
+    "The SVD's memory, BLAS's threads and the tile width").  One thread also makes the solver's LU
+    and QR, hence its result, independent of how many cores BLAS would use.  The limit is
+    process-wide (threadpoolctl): solvers running at once in several threads share it, the last one
+    to finish gives the earlier setting back, and meanwhile BLAS in the process's other threads runs
+    on one thread too.
     """
     import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit reaches it)
     from threadpoolctl import threadpool_limits
@@ -144,8 +145,8 @@ def randomized_svd(op, k: int, oversamples: int = 20, n_iter: int = 5, seed: int
         op: a :class:`~embedcli.parallel.SparseOperator` (``shape``, ``dtype``, ``matmul``,
             ``rmatmul``).  When its ``matmul`` takes ``out=``, the solver holds two blocks and
             every product after the first writes into the one its input is not in, and LU works in
-            place: no fresh memory a step (32 MB on the pipeline's matrix; fresh pages are slow to
-            fault in).  An operator without ``out=`` gets fresh arrays as before.
+            place: no fresh memory a step (about 30 MB on the pipeline's matrix; fresh pages are slow
+            to fault in).  An operator without ``out=`` gets fresh arrays as before.
 
     Returns:
         ``U (n, k)``, ``s (k,)``, ``Vt (k, m)`` in the operator's dtype, unsigned.
