@@ -29,6 +29,7 @@ Usage: python benchmarks/bench_solvers.py [--corpus PATH] [--repeat N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -44,7 +45,7 @@ from embedcli.matrix import CountMatrix
 from embedcli.parallel import SparseOperator
 from embedcli.pipeline import run_pipeline
 from embedcli.specs import SVDSpec, WeightingSpec, cores
-from embedcli.svd import _flip_signs, randomized_svd, svd_vectors
+from embedcli.svd import _flip_signs, blas_on_one_thread, randomized_svd, svd_vectors
 from embedcli.vectors import Vectors
 from embedcli.weighting import reweight
 
@@ -131,15 +132,13 @@ def main() -> None:
     for b, q in ((50, 8), (50, 9), (60, 8)):
         configs.append((f"block Krylov + Gram-Schmidt b{b} q{q}", 2 * q + 2, n,
                         lambda op, b=b, q=q: block_krylov_gs(op, b, q)))
-    from threadpoolctl import threadpool_limits
-
     for name, n_products, threads, fn in configs:
         runs = []
         # embedcli's solvers run BLAS on one thread, as truncated_svd does (its spinning threads
         # would take a core from the products); scikit-learn's as it comes
-        blas = None if name.startswith("scikit-learn") else 1
+        blas = contextlib.nullcontext if name.startswith("scikit-learn") else blas_on_one_thread
         for _ in range(args.repeat):
-            with SparseOperator(X, threads=threads) as op, threadpool_limits(blas, user_api="blas"):
+            with SparseOperator(X, threads=threads) as op, blas():
                 runs.append(timed(lambda: fn(op)))
         (Ur, s, Vtr), _, _ = runs[0]
         wall = float(np.median([r[1] for r in runs]))

@@ -471,7 +471,7 @@ class DaskOperator:
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
         Bf = self._client.submit(_ident, B, pure=False)
         out = check_out(out, (n_rows, B.shape[1]), B.dtype)
-        out[...] = 0  # rows of an all-empty block get no result
+        out[...] = 0  # a matrix with no stored entry has no row block (the tiles here are futures)
         for s, acc in self._client.gather([self._client.submit(_block_product, t, Bf, pure=False) for t in tiles]):
             out[s:s + len(acc)] = acc
         return out

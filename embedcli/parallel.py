@@ -283,8 +283,6 @@ class SparseOperator:
         self._tiles = _tiles(X, parts, width, self._pool)
         self.symmetric = symmetric_to_rounding(X)
         self._tiles_t = self._tiles if self.symmetric else _tiles(X.T.tocsr(), parts, width, self._pool)
-        # the row blocks cover every row unless the matrix has no stored entry (then there are none)
-        self._covered = {id(t): sum(e - s for s, e, _ in t) for t in (self._tiles, self._tiles_t)}
 
     def __enter__(self) -> "SparseOperator":
         return self
@@ -310,7 +308,7 @@ class SparseOperator:
     def _product(self, tiles, n_rows: int, B: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         B = np.ascontiguousarray(B, dtype=np.result_type(self.dtype, B.dtype))
         out = check_out(out, (n_rows, B.shape[1]), B.dtype)
-        if self._covered[id(tiles)] < n_rows:
+        if sum(e - s for s, e, _ in tiles) < n_rows:  # no row block at all: a matrix with no stored entry
             out[...] = 0
 
         def one(item) -> None:
