@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable
 
@@ -200,25 +201,32 @@ def symmetric_to_rounding(X: sp.spmatrix) -> bool:
 def _kernel():
     """scipy's ``csr_matvecs`` (``Y += A X`` in place: the kernel behind ``csr_matrix @ dense``, which
     also allocates and zeroes the result), if this scipy has it with the signature used here: checked
-    once on a 2 x 2 example; None otherwise (the public product is used instead)."""
+    once on a 2 x 2 example; None otherwise (the public product is used instead).  The first lookup
+    holds a lock: the products' threads ask at once, and one that saw the lookup half-done would
+    take the public product, whose sums round differently (the first product of a process then
+    differed in the last bits between runs)."""
     global _KERNEL
     if _KERNEL is False:
-        _KERNEL = None
-        try:
-            from scipy.sparse._sparsetools import csr_matvecs
+        with _KERNEL_LOCK:
+            if _KERNEL is False:
+                found = None
+                try:
+                    from scipy.sparse._sparsetools import csr_matvecs
 
-            A = sp.csr_matrix(np.array([[1, 0], [2, 3]], np.float32))
-            X = np.array([[1, 10], [100, 1000]], np.float32)
-            Y = np.ones((2, 2), np.float32)
-            csr_matvecs(2, 2, 2, A.indptr, A.indices, A.data, X.reshape(-1), Y.reshape(-1))
-            if np.array_equal(Y, 1 + A @ X):
-                _KERNEL = csr_matvecs
-        except Exception:  # pragma: no cover - a scipy that moved or changed it
-            pass
+                    A = sp.csr_matrix(np.array([[1, 0], [2, 3]], np.float32))
+                    X = np.array([[1, 10], [100, 1000]], np.float32)
+                    Y = np.ones((2, 2), np.float32)
+                    csr_matvecs(2, 2, 2, A.indptr, A.indices, A.data, X.reshape(-1), Y.reshape(-1))
+                    if np.array_equal(Y, 1 + A @ X):
+                        found = csr_matvecs
+                except Exception:  # pragma: no cover - a scipy that moved or changed it
+                    pass
+                _KERNEL = found
     return _KERNEL
 
 
 _KERNEL = False  # not looked up yet
+_KERNEL_LOCK = threading.Lock()
 
 
 def add_tile_products(acc: np.ndarray, cols: list, B: np.ndarray) -> None:

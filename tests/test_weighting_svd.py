@@ -441,3 +441,34 @@ def test_weighting_parameters_are_applied_or_refused_and_recorded_as_applied(sma
 
     with pytest.raises(ParameterError, match="cds"):
         resolve_weighting(WeightingSpec(cds=0.75), "termdoc")
+
+
+def test_the_kernel_lookup_is_one_answer_for_threads_that_ask_at_once(monkeypatch):
+    """The products' threads ask for scipy's in-place kernel at once when a process multiplies for the
+    first time; one that saw the lookup half-done took the public product, whose sums round
+    differently, so the first product of a process differed in the last bits between runs."""
+    import threading
+    import time
+
+    import embedcli.parallel as P
+
+    real = P.np.array_equal
+
+    def slow(*a, **k):  # the lookup's check, slowed so that the other threads arrive meanwhile
+        time.sleep(0.2)
+        return real(*a, **k)
+
+    monkeypatch.setattr(P, "_KERNEL", False)
+    monkeypatch.setattr(P.np, "array_equal", slow)
+    start, got = threading.Barrier(6), []
+
+    def ask():
+        start.wait()
+        got.append(P._kernel())
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 6 and got[0] is not None and all(g is got[0] for g in got)
