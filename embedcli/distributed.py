@@ -209,8 +209,8 @@ def check_spec(spec) -> None:
             raise ParameterError(name, getattr(spec, name), "cannot run on a cluster (--scheduler): it needs one "
                                  "pass over the whole file in order")
     if getattr(spec, "solver", None) == "arpack":
-        raise ParameterError("solver", "arpack", "cannot run on a cluster (--scheduler): use randomized (--preset "
-                             "quality also selects arpack)")
+        raise ParameterError("solver", "arpack", "cannot run on a cluster (--scheduler): use krylov or randomized "
+                             "(--preset quality also selects arpack)")
 
 
 def check_input(path: str) -> int:
@@ -441,7 +441,8 @@ class DaskOperator:
         width = width or COLUMNS_PER_BLOCK
         # tasks' arguments rather than scattered data, so that a lost worker's tiles are re-created
         self._tiles = [client.submit(_ident, t, pure=False) for t in _tiles(X, parts, width)]
-        if symmetric_to_rounding(X):  # as in-process: one set of tiles for both products
+        self.symmetric = symmetric_to_rounding(X)
+        if self.symmetric:  # as in-process: one set of tiles for both products
             self._tiles_t = self._tiles
         else:
             self._tiles_t = [client.submit(_ident, t, pure=False) for t in _tiles(X.T.tocsr(), parts, width)]

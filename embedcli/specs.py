@@ -222,13 +222,35 @@ class SVDSpec(Spec):
     eig: float = param(0.25, "Eigenvalue weighting p: vectors are U Sigma^p (0: U; 1: classic LSA).", lo=0, hi=1)
     vectors: str = param("w", "Word vectors U Sigma^p, context vectors V Sigma^p, or their sum.",
                          choices=("w", "c", "w+c"))
-    solver: str = param("randomized", "randomized (Halko et al. subspace iteration, float32, on --workers "
-                        "threads) or arpack (scipy svds: exact, slower, one thread).", choices=("randomized", "arpack"))
-    n_iter: int = param(15, "Power iterations of the randomized solver.", lo=0, hi=100)
+    solver: str = param("krylov", "krylov (randomized block Krylov, Musco & Musco 2015: block Lanczos, float32, "
+                        "on --workers threads), randomized (Halko et al. subspace iteration, float32, on --workers "
+                        "threads) or arpack (scipy svds: exact, slower, one thread).",
+                        choices=("krylov", "randomized", "arpack"))
+    n_iter: int | None = param(None, "Iterations: the Krylov space's degree (krylov; about one sparse product "
+                               "each) [24], or power iterations (randomized; two products each) [15].", lo=0, hi=100)
+    block_size: int | None = param(None, "Columns per Krylov block (krylov) [0.4 x --dim].", lo=1, hi=100000)
     oversamples: int = param(20, "Extra random vectors of the randomized solver.", lo=0, hi=10000)
     seed: int = _seed("Random seed of the solver.")
     workers: int | None = param(None, "Threads for the sparse products [number of cores]; the result does not "
                                 "depend on it.", lo=1, hi=256, provenance=False)
+
+    #: Iterations of each solver when ``n_iter`` is None: chosen on ../shared/eval (benchmarks/README.md,
+    #: "SVD solver"): Krylov blocks for krylov, power iterations for randomized.
+    ITERATIONS = {"krylov": 24, "randomized": 15}
+
+    def _check(self) -> None:
+        if self.solver == "krylov" and self.n_iter == 0:
+            raise ParameterError("n_iter", 0, "the krylov solver needs at least one block (1 or more)")
+
+    def resolved(self) -> "SVDSpec":
+        """This spec with its solver's defaults written out, as provenance records it: ``n_iter``
+        (:attr:`ITERATIONS`) and, for krylov, ``block_size`` (0.4 ``dim``, at least 2)."""
+        spec = self
+        if spec.n_iter is None and spec.solver in self.ITERATIONS:
+            spec = spec.replace(n_iter=self.ITERATIONS[spec.solver])
+        if spec.block_size is None and spec.solver == "krylov":
+            spec = spec.replace(block_size=max(2, -(-2 * spec.dim // 5)))
+        return spec
 
 
 # --------------------------------------------------------------------------- predictive

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, ParameterError
+from embedcli.krylov import block_krylov_svd
 from embedcli.specs import SVDSpec, WeightingSpec, cores
 
 
@@ -24,12 +25,15 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
                   client=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k = params.dim`` largest singular triplets of ``X``.
 
-    ``solver``: ``randomized`` (:func:`randomized_svd`: Halko, Martinsson &
+    ``solver``: ``krylov`` (:func:`block_krylov_svd`: Musco & Musco 2015, block Lanczos to
+    degree ``n_iter`` with blocks of ``block_size`` columns, float32, products and dense steps on
+    ``params.workers`` threads), ``randomized`` (:func:`randomized_svd`: Halko, Martinsson &
     Tropp 2011, subspace iteration with ``n_iter`` power iterations and
     ``oversamples`` extra vectors, float32, products on ``params.workers``
     threads) or ``arpack`` (scipy ``svds``, Lanczos in float64; exact to
-    tolerance, slower).  The randomized solver runs BLAS (its LU and QR) on one thread, so that
-    its products have the cores to themselves.
+    tolerance, slower).  ``n_iter`` and ``block_size`` None: the solver's defaults
+    (:meth:`~embedcli.specs.SVDSpec.resolved`).  The float32 solvers run BLAS on one thread, so that
+    their products have the cores to themselves (krylov splits its dense steps over its own threads).
 
     Args:
         X: ``(n, m)`` sparse matrix; the randomized solver works in float32.
@@ -52,20 +56,26 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
     if k >= min(n, m):
         raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side: it is {n:,} x {m:,} "
                              f"({'rows' if n <= m else 'columns'}: {'words or terms' if n <= m else 'contexts or documents'})")
-    if params.solver == "randomized":
+    params = params.resolved()
+    if params.solver in ("randomized", "krylov"):
         from embedcli.parallel import SparseOperator
 
         X32 = sp.csr_matrix(X, dtype=np.float32)
+        threads = params.workers or cores()
         if client is not None:
             from embedcli.distributed import DaskOperator
 
             op = DaskOperator(client, X32)
         else:
-            op = SparseOperator(X32, threads=params.workers or cores())
+            op = SparseOperator(X32, threads=threads)
         del X32
         with op, blas_on_one_thread():
             try:
-                U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
+                if params.solver == "krylov":
+                    U, s, Vt = block_krylov_svd(op, k, params.n_iter, params.block_size, params.seed, progress,
+                                                threads)
+                else:
+                    U, s, Vt = randomized_svd(op, k, params.oversamples, params.n_iter, params.seed, progress)
             except np.linalg.LinAlgError as e:  # NaN or overflow in the products
                 raise DataError(f"the SVD failed ({e}): the matrix's values overflow float32 arithmetic; "
                                 "scale them down") from None
@@ -73,7 +83,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
             progress.close()  # ends the status line on a terminal
     else:
         if client is not None:
-            raise ParameterError("solver", params.solver, "only the randomized solver runs on a cluster")
+            raise ParameterError("solver", params.solver, "only the krylov and randomized solvers run on a cluster")
         from scipy.sparse.linalg import svds
 
         v0 = np.random.default_rng(params.seed).uniform(-1, 1, min(n, m))
@@ -296,7 +306,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
         raise TypeError(f"factorize(): cm must be a CountMatrix (CountMatrix.load(path), or CountMatrix(M, row_words, "
                         f"col_words, row_counts, col_counts, kind) around a scipy matrix), not {type(cm).__name__}")
     weighting = weighting or WeightingSpec()
-    spec = spec or SVDSpec()
+    spec = (spec or SVDSpec()).resolved()
     if spec.vectors == "w+c" and cm.row_words != cm.col_words:
         raise ParameterError("vectors", spec.vectors, "w+c needs a word-context matrix with the same words on both sides")
     if cm.kind == "termdoc" and spec.vectors != "w":

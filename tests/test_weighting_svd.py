@@ -47,7 +47,7 @@ def test_svd_weighting_by_hand():
     np.testing.assert_allclose(svd_vectors(U, s, Vt, 0.0, "w+c"), [[2, 0], [0, 2], [0, 0]])
 
 
-@pytest.mark.parametrize("solver", ["arpack", "randomized"])
+@pytest.mark.parametrize("solver", ["arpack", "randomized", "krylov"])
 def test_truncated_svd_reconstruction_identity(solver):
     rng = np.random.default_rng(0)
     X = sp.random(60, 40, density=0.3, random_state=1, format="csr") * 3
@@ -171,23 +171,27 @@ def blas():
 seen, real = [], P.SparseOperator._product
 P.SparseOperator._product = lambda self, *a, **k: seen.append(blas()) or real(self, *a, **k)
 X = sp.random(400, 300, density=0.05, format="csr", dtype=np.float32, random_state=0)
-truncated_svd(X, SVDSpec(dim=10, workers=2))
+truncated_svd(X, SVDSpec(dim=10, workers=2, solver="SOLVER"))
 print(len(seen), set(map(tuple, seen)), blas(), sep="|")
 """
 
 
-def test_blas_on_one_thread_while_the_products_run():
+@pytest.mark.parametrize("solver", ["krylov", "randomized"])
+def test_blas_on_one_thread_while_the_products_run(solver):
     """OpenBLAS threads spin after each call and would take a core from the products: the
-    randomized solver limits BLAS (numpy's and scipy's own copy, which it loads first) to one
-    thread, and gives the limit back afterwards.  In a fresh interpreter, as the CLI runs it."""
+    float32 solvers limit BLAS (numpy's and scipy's own copy, which they load first) to one
+    thread, and give the limit back afterwards.  In a fresh interpreter, as the CLI runs it."""
     import subprocess
     import sys
 
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}  # a multi-threaded BLAS even on a 1-core runner
-    out = subprocess.run([sys.executable, "-c", BLAS_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run([sys.executable, "-c", BLAS_PROBE.replace("SOLVER", solver)], capture_output=True,
+                         text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     n, during, after = out.stdout.strip().split("|")
-    assert int(n) == 2 * SVDSpec().n_iter + 2
+    iters = SVDSpec(solver=solver).resolved().n_iter
+    # a 400 x 300 matrix: krylov's blocks take two products each, half as many blocks
+    assert int(n) == (iters + 2 if solver == "krylov" else 2 * iters + 2)
     assert during == "{(1, 1)}"  # both BLAS libraries, every product
     assert after == "[2, 2]"
 
@@ -402,7 +406,9 @@ def test_cli_preset_sets_defaults_and_explicit_options_win(small_tokens, tmp_pat
     run("svd", m, "-o", tmp_path / "d.npz", "--dim", "8", "-q")
     spec = {n: Vectors.load(str(tmp_path / f"{n}.npz")).meta["provenance"]["spec"] for n in "qrd"}
     assert spec["q"]["solver"] == "arpack" and spec["r"]["solver"] == "randomized"
-    assert spec["d"]["solver"] == "randomized" and spec["d"]["n_iter"] == 15 and spec["d"]["eig"] == 0.25
+    assert spec["d"]["solver"] == "krylov" and spec["d"]["n_iter"] == 24 and spec["d"]["eig"] == 0.25
+    assert spec["d"]["block_size"] == 4  # recorded as applied: 0.4 x dim 8, rounded up
+    assert spec["r"]["n_iter"] == 15 and spec["q"]["n_iter"] is None  # arpack has no iterations to set
     res = run("svd", m, "-o", tmp_path / "x.npz", "--preset", "best", ok=False)
     assert res.exit_code == 2 and "--preset" in res.stderr
 

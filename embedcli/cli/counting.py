@@ -170,8 +170,10 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     warning names singular values below 1e-6 of the largest (--dim above the
     matrix's rank: those dimensions are noise). Memory: the matrix, its
     reweighted float32 copy twice (as rows and as columns, so that both
-    products run on all cores) and a few (n + m) x (dim + oversamples)
-    float32 blocks.
+    products run on all cores; once if it is symmetric) and the solver's
+    float32 blocks: krylov's basis, (n + m) x n_iter x block_size (100 MB for
+    31k words at --dim 100; n only on a symmetric matrix), or randomized's
+    few (n + m) x (dim + oversamples).
 
     \b
     Example:
