@@ -362,7 +362,7 @@ def run_pipeline(
             res.stages.append(("glove", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, {glove.epochs} "
                                f"epochs, x_max {glove.x_max:g}, final cost {st['costs'][-1]:.4f}"))
             return res
-        wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet), client=client)
+        wv, _ = factorize(cm, weighting, svd, Progress("svd", None, quiet), client=client, release_counts=True)
         fmt = wv.save(f["vectors"])
         res.vectors = wv
         res.stages.append(("svd", time.perf_counter() - t, f"{len(wv):,} x {wv.dim} {fmt} vectors, "

@@ -279,7 +279,7 @@ def resolve_weighting(weighting: WeightingSpec, kind: str) -> WeightingSpec:
 
 @entry_point
 def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None = None, progress=None,
-              client=None):
+              client=None, release_counts: bool = False):
     """The SVD stage: reweight a :class:`~embedcli.matrix.CountMatrix` and factorize it.
 
     Returns ``(word_vectors, doc_vectors)``: :class:`~embedcli.vectors.Vectors`
@@ -289,7 +289,10 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     records both specs and the matrix's own record; ``meta["singular_values"]``
     the singular values, descending.  ``client``: run the products on a Dask cluster
     (:func:`truncated_svd`).  ``progress``: an optional
-    :class:`~embedcli.fileio.Progress` for the solver's products.
+    :class:`~embedcli.fileio.Progress` for the solver's products.  ``release_counts``: set
+    ``cm.matrix`` to None once it is reweighted, so that the counts' memory (often the largest
+    object: 117 MB for the pipeline's 31k words) is free during the SVD (the pipeline does this;
+    ``cm`` is then only good for its labels and record).
 
     Raises:
         TypeError: ``cm`` is not a CountMatrix (wrap a scipy matrix as ``CountMatrix(M, row_words,
@@ -316,6 +319,8 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if not cm.matrix.data.any():
         raise DataError(f"{cm.path or 'matrix'}: every entry is zero; nothing to factorize")
     X = reweight(cm.matrix, weighting)
+    if release_counts:
+        cm.matrix = None
     if X.nnz == 0 or not X.data.any():
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")

@@ -478,3 +478,17 @@ def test_the_kernel_lookup_is_one_answer_for_threads_that_ask_at_once(monkeypatc
     for t in threads:
         t.join()
     assert len(got) == 6 and got[0] is not None and all(g is got[0] for g in got)
+
+
+def test_factorize_can_release_the_counts_during_the_svd(small_tokens, tmp_path):
+    """The pipeline lets factorize drop the count matrix once it is reweighted (its memory is free
+    during the SVD): the same vectors, and the matrix object is no longer held."""
+    from embedcli.svd import factorize
+
+    m = tmp_path / "m.npz"
+    run("cooccur", small_tokens, "-o", m, "--min-count", "20", "-q")
+    kept, released = CountMatrix.load(str(m)), CountMatrix.load(str(m))
+    a, _ = factorize(kept, spec=SVDSpec(dim=8))
+    b, _ = factorize(released, spec=SVDSpec(dim=8), release_counts=True)
+    assert kept.matrix is not None and released.matrix is None
+    assert np.array_equal(a.vectors, b.vectors) and a.provenance == b.provenance
