@@ -46,7 +46,7 @@ def ppmi_matrix(corpus: str):
     from embedcli.weighting import reweight
 
     with tempfile.TemporaryDirectory() as tmp:
-        run_pipeline([corpus], tmp, quiet=True, svd=SVDSpec(dim=2, n_iter=0))
+        run_pipeline([corpus], tmp, quiet=True, svd=SVDSpec(dim=2, solver="randomized", n_iter=0))
         cm = CountMatrix.load(os.path.join(tmp, "cooccur.npz"))
     return sp.csr_matrix(reweight(cm.matrix, WeightingSpec()), dtype=np.float32)
 

@@ -166,7 +166,8 @@ class Study:
         wspec = WeightingSpec(association=s.get("association", "ppmi"), negative=s.get("negative"),
                               cds=s.get("cds", NEW["cds"]))
         solver = s.get("solver", "randomized")
-        sspec = SVDSpec(dim=s.get("dim", 100), solver=solver, n_iter=s.get("n_iter", NEW["n_iter"]),
+        sspec = SVDSpec(dim=s.get("dim", 100), solver=solver,
+                        n_iter=None if solver == "arpack" else s.get("n_iter", NEW["n_iter"]),
                         seed=s.get("svd_seed", SVDSpec().seed))
         ck = ("c", repr(cspec))
         cm, tc = self._get(ck, lambda: cooccur(self.tokens, self.vocab, cspec))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from embedcli.errors import ParameterError
+
 
 #: Rows per chunk of the krylov solver's tall-skinny dense products (:class:`_RowChunks`): its
 #: Gram-Schmidt sums run over the chunks in a fixed order, so that the result does not depend on
@@ -126,9 +128,12 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
 
     Then, as :func:`embedcli.svd.randomized_svd` ends, the SVD of ``X`` restricted to the ``k`` Ritz vectors (one
     more product), so that ``X^T U = V diag(s)`` to rounding: about ``n_iter + 2`` products in
-    all.  The basis is at most ``min(n, m)`` columns (fewer blocks on a small matrix), ``n_iter *
-    block`` float32 columns (half that on each side of a general matrix): on the pipeline's 31,146
-    words at 100 dims, 960 columns, 120 MB (the randomized solver holds 2 x 120).
+    all.  Memory: the basis, ``n_iter * block`` float32 columns of ``n`` rows (a general matrix:
+    about half that on each side), and the projected matrix, ``(n_iter * block)^2`` float64: on
+    the pipeline's 31,146 words at 100 dims, 960 columns, 120 MB and 7 MB (the randomized solver
+    holds two blocks of 120 columns).  Its eigendecomposition (symmetric case) is dense, ``O((n_iter *
+    block)^3)``, on one BLAS thread: 5 s at 2,880 columns (300 dims), which is why :class:`~embedcli.specs.SVDSpec`
+    runs the randomized solver instead for larger defaults.
 
     Args:
         op: as for :func:`embedcli.svd.randomized_svd`, with ``out=``; ``op.symmetric`` if it is symmetric.
@@ -136,15 +141,23 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
 
     Returns:
         ``U (n, k)``, ``s (k,)`` descending, ``Vt (k, m)``, float32, unsigned.
+
+    Raises:
+        ParameterError: the basis (with a spare block) does not fit in ``min(n, m)``, or it holds
+            fewer than ``k`` columns.
     """
 
     n, m = op.shape
     sym = bool(getattr(op, "symmetric", False)) and n == m
-    b = min(block or krylov_block(k), min(n, m))
+    b = block or krylov_block(k)
     steps = n_iter if sym else -(-n_iter // 2)
-    steps = max(1, min(steps, min(n, m) // b - (0 if sym else 1)))
-    if steps * b < k:  # a tiny matrix: a wider block instead
-        b = -(-k // steps)
+    if (steps if sym else steps + 1) * b > min(n, m):
+        raise ParameterError("n_iter", n_iter, f"the krylov basis ({steps if sym else steps + 1} blocks of {b} columns) "
+                             f"does not fit in the matrix's smaller side ({min(n, m):,}): lower --n-iter or "
+                             "--block-size, or use --solver randomized", also=("block_size",))
+    if steps * b < k:
+        raise ParameterError("block_size", b, f"the krylov basis ({steps} blocks of {b} columns) is smaller than "
+                             f"the {k} vectors asked for: raise --n-iter or --block-size", also=("n_iter", "dim"))
     total = steps + 2 if sym else 2 * steps + 2
     done = 0
     rng = np.random.default_rng(seed)

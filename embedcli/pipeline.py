@@ -344,7 +344,7 @@ def run_pipeline(
 
         t = time.perf_counter()
         glove = glove or GloveSpec()
-        final = ("glove", glove) if method == "glove" else ("svd", (resolve_weighting(weighting, cm.kind), svd.resolved()))
+        final = ("glove", glove) if method == "glove" else ("svd", (resolve_weighting(weighting, cm.kind), svd.resolved(cm.matrix.shape)))
         if (resume and same_work(f["vectors"], *final, {"matrix": cm.record()})
                 and _same_threads(f["vectors"], method, glove)):
             return _reused_vectors(res, method)

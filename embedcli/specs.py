@@ -227,29 +227,59 @@ class SVDSpec(Spec):
                         "threads) or arpack (scipy svds: exact, slower, one thread).",
                         choices=("krylov", "randomized", "arpack"))
     n_iter: int | None = param(None, "Iterations: the Krylov space's degree (krylov; about one sparse product "
-                               "each) [24], or power iterations (randomized; two products each) [15].", lo=0, hi=100)
-    block_size: int | None = param(None, "Columns per Krylov block (krylov) [0.4 x --dim].", lo=1, hi=100000)
-    oversamples: int = param(20, "Extra random vectors of the randomized solver.", lo=0, hi=10000)
+                               "each; an odd value runs as the next even one on a non-symmetric matrix) [24], or "
+                               "power iterations (randomized; two products each) [15].", lo=0, hi=100)
+    block_size: int | None = param(None, "Columns per Krylov block (krylov only) [0.4 x --dim].", lo=1, hi=100000)
+    oversamples: int | None = param(None, "Extra random vectors (randomized only) [20].", lo=0, hi=10000)
     seed: int = _seed("Random seed of the solver.")
     workers: int | None = param(None, "Threads for the sparse products [number of cores]; the result does not "
                                 "depend on it.", lo=1, hi=256, provenance=False)
 
     #: Iterations of each solver when ``n_iter`` is None: chosen on ../shared/eval (benchmarks/README.md,
-    #: "SVD solver"): Krylov blocks for krylov, power iterations for randomized.
+    #: "SVD solver"): the Krylov degree for krylov, power iterations for randomized.
     ITERATIONS = {"krylov": 24, "randomized": 15}
+    #: Largest Krylov basis (``n_iter x block_size`` columns) the default runs: beyond it (``dim`` above
+    #: about 320) the dense steps (a full eigendecomposition of a basis-sized matrix) outgrow the
+    #: products they save, and the randomized solver runs instead (benchmarks/README.md, "SVD solver").
+    KRYLOV_MAX_BASIS = 3072
 
     def _check(self) -> None:
         if self.solver == "krylov" and self.n_iter == 0:
             raise ParameterError("n_iter", 0, "the krylov solver needs at least one block (1 or more)")
+        if self.block_size is not None and self.solver != "krylov":
+            raise ParameterError("block_size", self.block_size, f"applies to the krylov solver only, not {self.solver}",
+                                 also=("solver",))
+        if self.oversamples is not None and self.solver != "randomized":
+            raise ParameterError("oversamples", self.oversamples,
+                                 f"applies to the randomized solver only, not {self.solver}", also=("solver",))
+        if self.n_iter is not None and self.solver == "arpack":
+            raise ParameterError("n_iter", self.n_iter, "does not apply to the arpack solver", also=("solver",))
 
-    def resolved(self) -> "SVDSpec":
-        """This spec with its solver's defaults written out, as provenance records it: ``n_iter``
-        (:attr:`ITERATIONS`) and, for krylov, ``block_size`` (0.4 ``dim``, at least 2)."""
+    def krylov_fits(self, shape: tuple[int, int]) -> bool:
+        """Whether the krylov solver's basis (``n_iter`` and ``block_size`` as resolved), with a
+        block to spare, fits in the smaller side of an ``(n, m)`` matrix."""
+        spec = self.resolved()
+        d, b = spec.n_iter, spec.block_size
+        return max(d, -(-d // 2) + 1) * b <= min(shape)
+
+    def resolved(self, shape: tuple[int, int] | None = None) -> "SVDSpec":
+        """This spec as applied and as provenance records it: the solver's defaults written out
+        (``n_iter``: :attr:`ITERATIONS`; krylov's ``block_size``: 0.4 ``dim``, at least 2;
+        randomized's ``oversamples``: 20), the others None.  With the matrix's ``shape``, the
+        default krylov settings give way to the randomized solver where their basis would not fit
+        in the matrix's smaller side (there the randomized solver is exact) or would exceed
+        :attr:`KRYLOV_MAX_BASIS` columns."""
         spec = self
+        if (spec.solver == "krylov" and spec.n_iter is None and spec.block_size is None and shape is not None):
+            full = spec.resolved()
+            if not full.krylov_fits(shape) or full.n_iter * full.block_size > self.KRYLOV_MAX_BASIS:
+                spec = spec.replace(solver="randomized")
         if spec.n_iter is None and spec.solver in self.ITERATIONS:
             spec = spec.replace(n_iter=self.ITERATIONS[spec.solver])
         if spec.block_size is None and spec.solver == "krylov":
             spec = spec.replace(block_size=max(2, -(-2 * spec.dim // 5)))
+        if spec.oversamples is None and spec.solver == "randomized":
+            spec = spec.replace(oversamples=20)
         return spec
 
 

@@ -31,15 +31,16 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
     Tropp 2011, subspace iteration with ``n_iter`` power iterations and
     ``oversamples`` extra vectors, float32, products on ``params.workers``
     threads) or ``arpack`` (scipy ``svds``, Lanczos in float64; exact to
-    tolerance, slower).  ``n_iter`` and ``block_size`` None: the solver's defaults
-    (:meth:`~embedcli.specs.SVDSpec.resolved`).  The float32 solvers run BLAS on one thread, so that
+    tolerance, slower).  ``n_iter``, ``block_size`` and ``oversamples`` None: the solver's defaults
+    (:meth:`~embedcli.specs.SVDSpec.resolved`, which also runs the randomized solver where the
+    default krylov basis would not fit the matrix or would be too large).  The float32 solvers run BLAS on one thread, so that
     their products have the cores to themselves (krylov splits its dense steps over its own threads).
 
     Args:
         X: ``(n, m)`` sparse matrix; the randomized solver works in float32.
         progress: optional :class:`~embedcli.fileio.Progress` (products done / total).
-        client: a ``dask.distributed`` client: the randomized solver's products run on the
-            cluster (:class:`embedcli.distributed.DaskOperator`; the same bits).
+        client: a ``dask.distributed`` client: the krylov or randomized solver's products run on
+            the cluster (:class:`embedcli.distributed.DaskOperator`; the same bits).
 
     Returns:
         ``U (n, k) float32``, ``s (k,) float64`` descending, ``Vt (k, m) float32``,
@@ -48,7 +49,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
 
     Raises:
         ParameterError: ``dim`` >= min(n, m).
-        DataError: the randomized solver failed (values that overflow float32 arithmetic).
+        DataError: a float32 solver failed (values that overflow float32 arithmetic).
     """
     params = params or SVDSpec()
     n, m = X.shape
@@ -56,7 +57,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
     if k >= min(n, m):
         raise ParameterError("dim", k, f"must be smaller than the matrix's smaller side: it is {n:,} x {m:,} "
                              f"({'rows' if n <= m else 'columns'}: {'words or terms' if n <= m else 'contexts or documents'})")
-    params = params.resolved()
+    params = params.resolved(X.shape)
     if params.solver in ("randomized", "krylov"):
         from embedcli.parallel import SparseOperator
 
@@ -309,7 +310,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
         raise TypeError(f"factorize(): cm must be a CountMatrix (CountMatrix.load(path), or CountMatrix(M, row_words, "
                         f"col_words, row_counts, col_counts, kind) around a scipy matrix), not {type(cm).__name__}")
     weighting = weighting or WeightingSpec()
-    spec = (spec or SVDSpec()).resolved()
+    spec = spec or SVDSpec()
     if spec.vectors == "w+c" and cm.row_words != cm.col_words:
         raise ParameterError("vectors", spec.vectors, "w+c needs a word-context matrix with the same words on both sides")
     if cm.kind == "termdoc" and spec.vectors != "w":
@@ -324,6 +325,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     if X.nnz == 0 or not X.data.any():
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
+    spec = spec.resolved(X.shape)  # as applied, for the record
     U, s, Vt = truncated_svd(X, spec, progress, client)
     # a row (column) of X that is all zero has an exactly zero row of U (column of Vt); the randomized
     # solver leaves rounding noise there, which cosine similarity would blow up to a full direction

@@ -120,12 +120,51 @@ def test_krylov_on_degenerate_matrices(symmetric):
     np.testing.assert_allclose(s, 0.5 ** np.arange(8), rtol=1e-4)
 
 
-def test_tiny_matrices_get_a_smaller_basis():
-    for n, k in ((9, 3), (6, 5), (3, 1)):
-        A = _matrix((n, n), False, seed=4)
-        A = A + sp.eye(n, dtype=np.float32, format="csr")
-        U, s, Vt = _solve(A, k)
-        np.testing.assert_allclose(s, np.linalg.svd(A.toarray(), compute_uv=False)[:k], rtol=1e-4)
+def test_matrices_too_small_for_the_basis_take_the_randomized_solver(tmp_path):
+    """The default krylov basis (24 blocks of 0.4 x dim) must fit in the matrix's smaller side with
+    a block to spare; where it does not (an LSA of 124 documents at 80 dims took 2 blocks and was
+    21% off), the default runs the randomized solver, exact there, and records it.  Explicit krylov
+    settings that cannot fit, or cannot hold dim vectors, are refused."""
+    from embedcli.errors import ParameterError
+    from embedcli.matrix import CountMatrix
+    from embedcli.svd import factorize, truncated_svd
+
+    rng = np.random.default_rng(5)
+    for shape, k in (((9, 9), 3), ((6, 6), 5), ((3, 3), 1), ((2000, 124), 80), ((40, 60), 30)):
+        A = sp.csr_matrix(rng.random(shape, dtype=np.float32) * (rng.random(shape) < 0.3))
+        if shape == (40, 60):
+            A = A.tolil()
+            A[5:25] = 0  # rank below dim
+            A = A.tocsr()
+        U, s, Vt = truncated_svd(A, SVDSpec(dim=k))
+        want = np.linalg.svd(A.toarray().astype(np.float64), compute_uv=False)[:k]
+        np.testing.assert_allclose(s, want, rtol=1e-3, atol=1e-5 * want[0])  # (random: a flat spectrum)
+        assert np.abs(U.T @ U - np.eye(k)).max() < 1e-4 or shape == (40, 60)  # (rank 20 < 30: noise vectors)
+        assert SVDSpec(dim=k).resolved(shape).solver == "randomized"
+    assert SVDSpec(dim=100).resolved((31146, 31146)).solver == "krylov"
+    assert SVDSpec(dim=400).resolved((31146, 31146)).solver == "randomized"  # basis over KRYLOV_MAX_BASIS
+    cm = CountMatrix(sp.csr_matrix(rng.random((300, 124))), [f"t{i}" for i in range(300)],
+                     [f"d{i}" for i in range(124)], np.ones(300, np.int64), np.ones(124, np.int64), "termdoc")
+    wv, _ = factorize(cm, spec=SVDSpec(dim=80))
+    assert wv.provenance["spec"]["solver"] == "randomized" and wv.provenance["spec"]["oversamples"] == 20
+    A = _matrix((300, 300), True)
+    with pytest.raises(ParameterError, match="does not fit"):
+        _solve(A, 10, n_iter=24, block=20)
+    with pytest.raises(ParameterError, match="smaller than"):
+        _solve(A, 100, n_iter=2, block=40)
+    with pytest.raises(ParameterError, match="does not fit"):
+        truncated_svd(A, SVDSpec(dim=10, n_iter=24, block_size=20))
+
+
+def test_options_of_another_solver_are_refused():
+    from embedcli.errors import ParameterError
+
+    for kw in ({"solver": "randomized", "block_size": 5}, {"oversamples": 5}, {"solver": "arpack", "n_iter": 7},
+               {"solver": "arpack", "oversamples": 30}):
+        with pytest.raises(ParameterError):
+            SVDSpec(**kw)
+    assert SVDSpec(solver="randomized", oversamples=5).resolved().oversamples == 5
+    assert SVDSpec().resolved().oversamples is None and SVDSpec(solver="arpack").resolved().n_iter is None
 
 
 def test_spec_resolves_the_solver_defaults():

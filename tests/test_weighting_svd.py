@@ -52,7 +52,8 @@ def test_truncated_svd_reconstruction_identity(solver):
     rng = np.random.default_rng(0)
     X = sp.random(60, 40, density=0.3, random_state=1, format="csr") * 3
     k = 8
-    U, s, Vt = truncated_svd(X, SVDSpec(dim=k, solver=solver, n_iter=20))
+    extra = {"randomized": {"n_iter": 20}, "krylov": {"n_iter": 16, "block_size": 4}}.get(solver, {})
+    U, s, Vt = truncated_svd(X, SVDSpec(dim=k, solver=solver, **extra))
     full = np.linalg.svd(X.toarray(), compute_uv=False)
     np.testing.assert_allclose(s, full[:k], rtol=1e-4)
     err = np.linalg.norm(X.toarray() - (U * s) @ Vt) ** 2

@@ -171,9 +171,12 @@ def svd(matrix, output, file_format, doc_output, preset, scheduler, quiet, **kw)
     matrix's rank: those dimensions are noise). Memory: the matrix, its
     reweighted float32 copy twice (as rows and as columns, so that both
     products run on all cores; once if it is symmetric) and the solver's
-    float32 blocks: krylov's basis, (n + m) x n_iter x block_size (100 MB for
-    31k words at --dim 100; n only on a symmetric matrix), or randomized's
-    few (n + m) x (dim + oversamples).
+    float32 blocks: krylov's basis, n x n_iter x block_size (120 MB for 31k
+    words at --dim 100; about half of that on each side of a non-symmetric
+    matrix) and an (n_iter x block_size)^2 float64 matrix, or randomized's
+    few (n + m) x (dim + oversamples). The default krylov settings give way
+    to the randomized solver where their basis would not fit in the matrix's
+    smaller side, or would exceed 3,072 columns (--dim above about 320).
 
     \b
     Example:
