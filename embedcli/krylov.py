@@ -151,13 +151,17 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
     sym = bool(getattr(op, "symmetric", False)) and n == m
     b = block or krylov_block(k)
     steps = n_iter if sym else -(-n_iter // 2)
-    if (steps if sym else steps + 1) * b > min(n, m):
-        raise ParameterError("n_iter", n_iter, f"the krylov basis ({steps if sym else steps + 1} blocks of {b} columns) "
-                             f"does not fit in the matrix's smaller side ({min(n, m):,}): lower --n-iter or "
-                             "--block-size, or use --solver randomized", also=("block_size",))
+    blocks = steps if sym else steps + 1
+
+    def basis(j: int) -> str:
+        return f"the krylov basis ({j} block{'s' if j != 1 else ''} of {b} columns, --block-size)"
+    if blocks * b > min(n, m):
+        raise ParameterError("n_iter", n_iter, f"{basis(blocks)} does not fit in the matrix's smaller side "
+                             f"({min(n, m):,}): lower --n-iter or --block-size, or use --solver randomized",
+                             also=("block_size",))
     if steps * b < k:
-        raise ParameterError("block_size", b, f"the krylov basis ({steps} blocks of {b} columns) is smaller than "
-                             f"the {k} vectors asked for: raise --n-iter or --block-size", also=("n_iter", "dim"))
+        raise ParameterError("n_iter", n_iter, f"{basis(steps)} is smaller than the {k} vectors asked for (--dim): "
+                             "raise --n-iter or --block-size", also=("block_size", "dim"))
     total = steps + 2 if sym else 2 * steps + 2
     done = 0
     rng = np.random.default_rng(seed)
