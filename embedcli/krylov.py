@@ -155,6 +155,7 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
 
     def basis(j: int) -> str:
         return f"the krylov basis ({j} block{'s' if j != 1 else ''} of {b} columns, --block-size)"
+
     if blocks * b > min(n, m):
         raise ParameterError("n_iter", n_iter, f"{basis(blocks)} does not fit in the matrix's smaller side "
                              f"({min(n, m):,}): lower --n-iter or --block-size, or use --solver randomized",
@@ -174,7 +175,6 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
         if progress is not None:
             progress.update(done, total, extra=f"product {done}/{total}")
         return Y
-
 
     chunks = _RowChunks(n, threads)
     chunks_m = chunks if sym else _RowChunks(m, threads)
