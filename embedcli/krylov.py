@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from embedcli.errors import ParameterError
+from embedcli.specs import krylov_block
 
 
 #: Rows per chunk of the krylov solver's tall-skinny dense products (:class:`_RowChunks`): its
@@ -27,8 +28,9 @@ class _RowChunks:
         self.spans = [(s, min(n, s + KRYLOV_ROWS)) for s in range(0, n, KRYLOV_ROWS)]
         self.pool = ThreadPoolExecutor(threads) if threads > 1 and len(self.spans) > 1 else None
 
-    def _map(self, fn) -> list:
-        return list(self.pool.map(fn, self.spans)) if self.pool is not None else [fn(s) for s in self.spans]
+    def _map(self, fn, items=None) -> list:
+        items = self.spans if items is None else items
+        return list(self.pool.map(fn, items)) if self.pool is not None else [fn(x) for x in items]
 
     def project(self, B: np.ndarray, Z: np.ndarray) -> np.ndarray:
         """``B^T Z``."""
@@ -85,11 +87,7 @@ class _RowChunks:
         def one(i):
             (s, e), (q, _) = self.spans[i], parts[i]
             np.matmul(q, Q2[offsets[i]:offsets[i + 1]], out=Q[s:e])
-        if self.pool is not None:
-            list(self.pool.map(one, range(len(parts))))
-        else:
-            for i in range(len(parts)):
-                one(i)
+        self._map(one, range(len(parts)))
         return Q, R
 
     def close(self) -> None:
@@ -104,17 +102,12 @@ class _RowChunks:
 REORTHOGONALIZE = 100.0
 
 
-def krylov_block(dim: int) -> int:
-    """The krylov solver's block size for ``dim`` singular vectors: ``ceil(0.4 dim)``, at least 2."""
-    return max(2, -(-2 * dim // 5))
-
-
 def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, seed: int = 0, progress=None,
                      threads: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Randomized block Krylov SVD (Musco & Musco 2015) as block Lanczos with full re-orthogonalization.
 
     The Krylov space of a Gaussian block ``G`` (``block`` columns, float32, seeded; default
-    :func:`krylov_block`) up to degree ``n_iter`` in ``X``, then Rayleigh-Ritz in it.  Every new block is
+    :func:`embedcli.specs.krylov_block`) up to degree ``n_iter`` in ``X``, then Rayleigh-Ritz in it.  Every new block is
     orthogonalized against all earlier ones (classical Gram-Schmidt, twice when once is not enough,
     then a TSQR; Golub & Van Loan 2013, sections 10.1 and 10.3), and the small projected matrix
     comes from those coefficients, with no extra product.

@@ -214,6 +214,11 @@ class WeightingSpec(Spec):
         return 5.0 if self.association == "sppmi" else 1.0
 
 
+def krylov_block(dim: int) -> int:
+    """The krylov solver's default block size for ``dim`` vectors: ``ceil(0.4 dim)``, at least 2."""
+    return max(2, -(-2 * dim // 5))
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class SVDSpec(Spec):
     """Truncated SVD and the vectors taken from it (``embedcli svd``)."""
@@ -277,7 +282,7 @@ class SVDSpec(Spec):
         if spec.n_iter is None and spec.solver in self.ITERATIONS:
             spec = spec.replace(n_iter=self.ITERATIONS[spec.solver])
         if spec.block_size is None and spec.solver == "krylov":
-            spec = spec.replace(block_size=max(2, -(-2 * spec.dim // 5)))
+            spec = spec.replace(block_size=krylov_block(spec.dim))
         if spec.oversamples is None and spec.solver == "randomized":
             spec = spec.replace(oversamples=20)
         return spec
