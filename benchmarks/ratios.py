@@ -23,7 +23,9 @@ time (and peak RSS).
   svd        `embedcli svd MATRIX`: CPU time / wall time of the whole process (how
              busy the cores are; the solver alone is in bench_solvers.py)
 
-embedcli's bytecode is compiled first (``compileall``), as a pip install does.
+embedcli's bytecode is compiled first (``compileall``), as a pip install does, and embedcli runs
+as the console script beside this Python, as the anchors run as ``sys.executable`` (not through a
+launcher such as pyenv's shim that may come first on PATH: :func:`embedcli_script`).
 
 Usage: python benchmarks/ratios.py [--corpus PATH] [--rounds N] [--only pipeline,cooccur,...]
 """
@@ -63,8 +65,20 @@ m.wv.save_word2vec_format(sys.argv[2], binary=True)
 """
 
 
+def embedcli_script() -> str:
+    """The ``embedcli`` console script installed beside this Python (a venv's ``bin/``), so that
+    embedcli starts as its anchors do, with no launcher in between: the anchors run as
+    ``sys.executable`` or a compiled binary, while the ``embedcli`` first on PATH may be a
+    launcher; pyenv's shim (bash, then ``pyenv exec``) added 0.07-0.08 s to every run here.
+    The ``embedcli`` on PATH when there is no such script."""
+    here = os.path.join(os.path.dirname(sys.executable), "embedcli")
+    return here if os.access(here, os.X_OK) else "embedcli"
+
+
 def measured(cmd: list[str], stdin: str | None = None, stdout: str | None = None) -> dict:
     """Wall seconds, peak RSS (MB) and CPU seconds of one command in a fresh process."""
+    if cmd[0] == "embedcli":
+        cmd = [embedcli_script(), *cmd[1:]]
     if stdin or stdout:  # the GloVe tools read stdin and write stdout
         shell = " ".join(cmd) + (f" < {stdin}" if stdin else "") + (f" > {stdout}" if stdout else "")
         cmd = ["sh", "-c", shell]
@@ -159,7 +173,7 @@ def main() -> None:
     compileall.compile_dir(os.path.dirname(embedcli.__file__), quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         base = os.path.join(tmp, "base")
-        subprocess.run(["embedcli", "pipeline", args.corpus, "-o", base, "-q"], check=True)
+        subprocess.run([embedcli_script(), "pipeline", args.corpus, "-o", base, "-q"], check=True)
         tokens, vocab, matrix = (os.path.join(base, f) for f in ("tokens.txt", "vocab.tsv", "cooccur.npz"))
 
         if "pipeline" in only:

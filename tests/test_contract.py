@@ -231,6 +231,33 @@ def _safe_write(f, data):
 
 
 # --------------------------------------------------------------------------- 12: small ones
+def test_the_process_ends_as_python_would_but_without_its_teardown(tmp_path):
+    """entry._exit_now: buffered output is written, a thread still running is waited for, atexit
+    functions run and the exit code is kept (a message: printed, then 1); the interpreter's teardown
+    (which would run an object's ``__del__``) is skipped."""
+    from embedcli import __version__
+
+    marker = tmp_path / "thread.txt"
+    code = ("import atexit, sys, threading, time\n"
+            "class Torn:\n def __del__(self): print('teardown ran')\n"
+            "kept = Torn()\n"
+            "atexit.register(lambda: print('atexit ran'))\n"
+            "def late(path=sys.argv[1]):\n time.sleep(0.3)\n open(path, 'w').write('done')\n"
+            "threading.Thread(target=late).start()\n"
+            "sys.stdout.write('buffered ')\n"
+            "sys.argv = ['embedcli', '--version']\n"
+            "from embedcli.entry import main\n"
+            "main()\n"
+            "print('not reached')\n")
+    out = subprocess.run([sys.executable, "-c", code, str(marker)], capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"buffered embedcli, version {__version__}\natexit ran\n", "")
+    assert marker.read_text() == "done"
+    for arg, rc, err in ((None, 0, ""), (3, 3, ""), ("boom", 1, "boom\n"), (-1, 255, "")):
+        out = subprocess.run([sys.executable, "-c", f"from embedcli.entry import _exit_now; _exit_now({arg!r})"],
+                             capture_output=True, text=True, timeout=60)
+        assert (out.returncode, out.stderr) == (rc, err), arg
+
+
 def test_bom_pipeline_quiet(tmp_path):
     p = tmp_path / "bom.txt"
     p.write_bytes(b"\xef\xbb\xbfLiberty and union\n")
