@@ -81,6 +81,11 @@ def _times_out(tok, line: str) -> bool:
     return False
 
 
+#: Every ASCII character that the default pattern does not take into a token (all but letters
+#: and digits) -> a space: an ASCII line's tokens are then its ``split()`` (:func:`make_line_tokenizer`).
+_ASCII_NOT_WORD = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+
+
 def make_line_tokenizer(
     lowercase: bool = True,
     token_pattern: str = DEFAULT_TOKEN_PATTERN,
@@ -112,7 +117,13 @@ def make_line_tokenizer(
     if default:
         # a mark joins the letter before it; a mark with none (after a space) is no token, as before
         pat = re.compile(token_pattern if not marks else "[^\\W_](?:[^\\W_]|[" + marks + "])*")
-        findall = pat.findall
+        by_pattern = pat.findall
+
+        def findall(line: str) -> list[str]:
+            # an ASCII line (str.isascii() costs nothing): the pattern's tokens are the maximal runs
+            # of ASCII letters and digits, cut out by a translation table, which on english-mix took
+            # 0.58 of the regular expression's time for the same tokens (benchmarks/README.md)
+            return line.translate(_ASCII_NOT_WORD).split() if line.isascii() else by_pattern(line)
     else:
         # a user's pattern runs on the `regex` module, whose matching can be given a time budget
         import regex

@@ -4,6 +4,8 @@ import lzma
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import run
 
@@ -369,3 +371,26 @@ def test_long_line_cuts_with_bad_bytes_marks_and_skipped_files(tmp_path, monkeyp
     assert st.undecodable == 0 and len(st.skipped) == 1
     (tmp_path / "v.txt").write_text("3 2\na 1 2\nb 3 4\nc 5 6\n")
     assert read_vectors(str(tmp_path / "v.txt"), limit=np.int64(2)).words == ["a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from([chr(i) for i in range(128)] + list("éÉß_İΣ\u00a0\u2019\u0301٣")), max_size=60),
+       st.booleans(), st.sampled_from([(1, ()), (2, ("the",))]))
+def test_ascii_lines_are_cut_as_the_pattern_cuts_them(line, lowercase, filters):
+    """The default tokenizer's shortcut for ASCII lines (a translation table) gives the regular
+    expression's tokens, on every ASCII character (controls, punctuation, ``_``) and beside
+    non-ASCII lines."""
+    from embedcli.linetokens import make_line_tokenizer
+
+    line = line.replace("\n", " ")
+    min_length, stop = filters
+    tok, lower_after = make_line_tokenizer(lowercase, min_length=min_length, stopwords=stop)
+    want = re.findall(r"[^\W_]+", line)
+    if lowercase:
+        want = " ".join(want).lower().split() if lower_after or not line.isascii() else re.findall(
+            r"[^\W_]+", line.lower())
+    want = [t for t in want if len(t) >= min_length and t not in stop]
+    got = tok(line)
+    if lower_after:
+        got = got.lower()
+    assert got == " ".join(want)
