@@ -32,6 +32,7 @@ from embedcli.arguments import entry_point
 from embedcli.errors import DataError
 from embedcli.fileio import Progress, iter_line_chunks
 from embedcli.matrix import CountMatrix
+from embedcli.memory import heap_reuse
 from embedcli.parallel import ProcessBlocks
 from embedcli.provenance import file_provenance, stage_record
 from embedcli.specs import CooccurSpec, cores
@@ -325,7 +326,7 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
     # blocks (numpy and scipy release the GIL in the large array operations) while this
     # thread sums finished blocks (push, above).
     workers = p.workers or cores()
-    with ThreadPoolExecutor(max_workers=max(2, workers)) as pool:
+    with heap_reuse(), ThreadPoolExecutor(max_workers=max(2, workers)) as pool:  # the pieces' temporaries: reused
         for ids, doc in iter_id_blocks(path, vocab.index, progress, workers, segment=segment):
             if p.cross_documents:
                 doc = np.zeros_like(doc)

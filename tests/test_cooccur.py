@@ -335,3 +335,51 @@ def test_tokenize_progress_on_compressed_inputs_has_a_total(tmp_path, small_spee
     tokenize([str(gz), str(small_speeches)], io.BytesIO(), progress=Seen())
     done = [d for d, _ in calls]
     assert calls and all(t == total for _, t in calls) and done == sorted(done) and done[-1] == total
+
+
+def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
+    """memory.heap_reuse: glibc's mmap threshold goes to 32 MiB while any user is inside, then back
+    to what return_freed_memory set, and the heap is trimmed; nothing at all where
+    return_freed_memory did not run (a library user's process) or MALLOC_MMAP_THRESHOLD_ is set."""
+    import threading
+
+    from embedcli import memory
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append(("mallopt", param, value))
+            return 1
+
+        def malloc_trim(self, pad):
+            calls.append(("trim", pad))
+            return 1
+
+    monkeypatch.setattr(memory, "_libc", lambda: FakeLibc())
+    monkeypatch.setattr(memory, "_THRESHOLD", [None])
+    with memory.heap_reuse():
+        pass
+    assert calls == []
+    memory.return_freed_memory()
+    assert calls == [("mallopt", -3, 4 << 20)] and memory._THRESHOLD == [4 << 20]
+    calls.clear()
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with memory.heap_reuse():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(10)
+    with memory.heap_reuse():
+        assert calls == [("mallopt", -3, 32 << 20)]
+    assert calls == [("mallopt", -3, 32 << 20)]  # the other thread is still inside
+    release.set()
+    t.join()
+    assert calls == [("mallopt", -3, 32 << 20), ("mallopt", -3, 4 << 20), ("trim", 0)]
+    monkeypatch.undo()
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1000000")
+    assert memory._libc() is None  # the user's own setting wins

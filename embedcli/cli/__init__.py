@@ -238,24 +238,6 @@ def cli() -> None:
     """
 
 
-def _return_freed_memory() -> None:
-    """glibc: serve allocations of 4 MiB and more by mmap, so that freed arrays go back to the OS.
-
-    glibc raises its mmap threshold each time a large block is freed, after which big
-    numpy arrays come from the heap and stay in the process's RSS once freed; the
-    counting and SVD stages then peak about 110 MB higher on the benchmark corpus
-    (``benchmarks/README.md``).  A user's own ``MALLOC_MMAP_THRESHOLD_`` wins.
-    """
-    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).mallopt(-3, 4 << 20)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
 def main() -> None:
     """Console-script entry point.  numpy's RuntimeWarnings (overflow, invalid value) are not shown:
     the commands check their inputs and results and say in one line what is wrong, and a
@@ -263,7 +245,9 @@ def main() -> None:
     import warnings
 
     warnings.simplefilter("ignore", RuntimeWarning)
-    _return_freed_memory()
+    from embedcli.memory import return_freed_memory
+
+    return_freed_memory()  # glibc: freed arrays of 4 MiB and more go back to the system
     cli.main()
 
 

@@ -1,0 +1,81 @@
+"""glibc's malloc and numpy's large arrays: when freed memory goes back to the system.
+
+On this project's machine (a virtual machine), touching fresh pages is expensive: a page's first
+write faults, and the kernel zeroes it (``clear_page_erms`` was a sixth of ``embedcli cooccur``'s
+CPU samples under ``perf``).  Two settings of glibc's mmap threshold trade that against memory:
+
+- :func:`return_freed_memory` (the CLI, for the whole run): allocations of 4 MiB and more are
+  mapped and unmapped, so freed arrays leave the process's RSS at once;
+- :func:`heap_reuse` (around the co-occurrence counting, whose pieces allocate the same
+  temporaries of up to 32 MB again and again): those come from the heap, where freed blocks are
+  reused without faulting, and the heap's free memory is returned afterwards (``malloc_trim``).
+
+Both do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_``;
+:func:`heap_reuse` also does nothing in a process where :func:`return_freed_memory` did not run
+(a library user's process keeps glibc's own dynamic threshold, which a set value would end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
+#: The threshold :func:`return_freed_memory` set (bytes), None before.
+_THRESHOLD: list = [None]
+_LOCK = threading.Lock()
+_USERS = [0]
+
+
+def _libc():
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except (OSError, AttributeError):
+        return None
+
+
+def return_freed_memory(threshold: int = 4 << 20) -> None:
+    """glibc: serve allocations of ``threshold`` bytes (4 MiB) and more by mmap, so that freed arrays
+    go back to the OS.
+
+    glibc raises its mmap threshold each time a large block is freed, after which big
+    numpy arrays come from the heap and stay in the process's RSS once freed; the
+    counting and SVD stages then peak about 110 MB higher on the benchmark corpus
+    (``benchmarks/README.md``).  A user's own ``MALLOC_MMAP_THRESHOLD_`` wins."""
+    libc = _libc()
+    if libc is not None and libc.mallopt(M_MMAP_THRESHOLD, threshold) == 1:
+        _THRESHOLD[0] = threshold
+
+
+@contextlib.contextmanager
+def heap_reuse(threshold: int = 32 << 20):
+    """Inside: glibc serves allocations below ``threshold`` (32 MiB, glibc's largest) from the heap,
+    where a freed array's memory is reused by the next without page faults.  On exit (of the last
+    user, when threads overlap) the threshold :func:`return_freed_memory` set is restored and
+    ``malloc_trim(0)`` returns the heap's free memory to the system, so the process ends no larger.
+    ``embedcli cooccur`` on english-mix: 0.83 of the time at the same peak RSS
+    (benchmarks/README.md, "Fresh pages").  A no-op where :func:`return_freed_memory` did not run."""
+    libc = _libc() if _THRESHOLD[0] is not None else None
+    if libc is None:
+        yield
+        return
+    with _LOCK:
+        _USERS[0] += 1
+        if _USERS[0] == 1:
+            libc.mallopt(M_MMAP_THRESHOLD, threshold)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _USERS[0] -= 1
+            if _USERS[0] == 0:
+                libc.mallopt(M_MMAP_THRESHOLD, _THRESHOLD[0])
+                libc.malloc_trim(0)
