@@ -81,6 +81,8 @@ def _times_out(tok, line: str) -> bool:
     return False
 
 
+_ASCII_BYTES = bytes(range(128))
+
 #: Every ASCII character that the default pattern does not take into a token (all but letters
 #: and digits) -> a space: an ASCII line's tokens are then its ``split()`` (:func:`make_line_tokenizer`).
 _ASCII_NOT_WORD = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
@@ -179,7 +181,10 @@ def prepare_text(text: str, normal_form: str, token_pattern: str = DEFAULT_TOKEN
         text = unicodedata.normalize(normal_form.upper(), text)
     if token_pattern != DEFAULT_TOKEN_PATTERN:
         return text, ""
-    return text, "".join(sorted(c for c in set(text) if c > "\x7f" and _joins_letter(c)))
+    # the characters beyond ASCII, from the UTF-8 bytes with every ASCII byte deleted (a multi-byte
+    # character has no ASCII byte): a seventh of the time of set(text) on a 4 MB block
+    others = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    return text, "".join(sorted(c for c in set(others) if _joins_letter(c)))
 
 
 def _joins_letter(c: str) -> bool:

@@ -394,3 +394,16 @@ def test_ascii_lines_are_cut_as_the_pattern_cuts_them(line, lowercase, filters):
     if lower_after:
         got = got.lower()
     assert got == " ".join(want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from(list("ab \n") + ["\u0301", "\u0308", "\u20dd", "\ufe0f", "\udcff", "\u1161", "é", "\U000e0100",
+                                                  "\u0e31", "\U0001f600"]), max_size=40))
+def test_marks_are_found_from_the_utf8_bytes(text):
+    """prepare_text's combining marks (from the text's UTF-8 bytes without the ASCII ones) are the
+    marks among its characters, with lone surrogates (undecodable bytes kept) among them."""
+    from embedcli.linetokens import _joins_letter, prepare_text
+
+    got, marks = prepare_text(text, "none")
+    assert got == text
+    assert marks == "".join(sorted(c for c in set(text) if c > "\x7f" and _joins_letter(c)))
