@@ -64,7 +64,7 @@ def _exit_now(code) -> None:
     (multiprocessing's, logging's), then ``os._exit``.  The teardown it skips clears every module
     with repeated garbage collections of all the objects that numpy, scipy and click created: 0.10-0.15 s
     a process on this project's machine, most of what a short command costs after its work
-    (benchmarks/README.md, "Exit without teardown").  A stdout closed by the reader (``| head``)
+    (benchmarks/README.md, "Startup, exit, fresh pages and ASCII lines").  A stdout closed by the reader (``| head``)
     exits 1 quietly, as the CLI does for a write that fails.  Without ``threading._shutdown`` (not
     CPython), the normal exit."""
     import threading
