@@ -62,11 +62,11 @@ def _exit_now(code) -> None:
     interpreter's teardown: the standard streams are flushed, threads that are still running are
     waited for (``threading._shutdown``, as at a normal exit) and the ``atexit`` functions run
     (multiprocessing's, logging's), then ``os._exit``.  The teardown it skips clears every module
-    with repeated garbage collections of all the objects that numpy, scipy and click created: 0.10-0.15 s
-    a process on this project's machine, most of what a short command costs after its work
-    (benchmarks/README.md, "Startup, exit, fresh pages and ASCII lines").  A stdout closed by the reader (``| head``)
-    exits 1 quietly, as the CLI does for a write that fails.  Without ``threading._shutdown`` (not
-    CPython), the normal exit."""
+    with repeated garbage collections of all the objects that numpy, scipy and click created:
+    0.10-0.15 s a process on this project's machine (benchmarks/README.md, "Startup, exit, fresh
+    pages and ASCII lines").  A stdout closed by the reader (``| head``) exits 1 quietly, as the CLI
+    does for a write that fails; a Ctrl-C while waiting for threads, 130.  Without
+    ``threading._shutdown`` (not CPython), the normal exit."""
     import threading
 
     if code is None:
@@ -87,10 +87,14 @@ def _exit_now(code) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-    shutdown()
     import atexit
 
-    atexit._run_exitfuncs()
+    try:
+        shutdown()
+        atexit._run_exitfuncs()
+    except KeyboardInterrupt:  # a Ctrl-C while waiting: the work is done and written; no traceback
+        sys.stderr.write("embedcli: interrupted\n")
+        code = 130
     for stream in (sys.stdout, sys.stderr):  # what the exit functions wrote
         try:
             stream.flush()

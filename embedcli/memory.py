@@ -61,8 +61,9 @@ def heap_reuse(threshold: int = 32 << 20):
     where a freed array's memory is reused by the next without page faults.  On exit (of the last
     user, when threads overlap) the threshold :func:`return_freed_memory` set is restored and
     ``malloc_trim(0)`` returns the heap's free memory to the system, so the process ends no larger.
-    ``embedcli cooccur`` on english-mix: 0.89 of the time at the same peak RSS
-    (benchmarks/README.md, "Startup, exit, fresh pages and ASCII lines").  A no-op where :func:`return_freed_memory` did not run."""
+    ``embedcli cooccur`` on english-mix: 0.89 of the time at the same peak RSS (benchmarks/README.md,
+    "Startup, exit, fresh pages and ASCII lines").  A no-op where :func:`return_freed_memory` did
+    not run."""
     libc = _libc() if _THRESHOLD[0] is not None else None
     if libc is None:
         yield

@@ -268,6 +268,20 @@ def test_the_process_ends_as_python_would_but_without_its_teardown(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(marker)], capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout, out.stderr) == (0, f"buffered embedcli, version {__version__}\natexit ran\n", "")
     assert marker.read_text() == "done"
+    # a Ctrl-C while the exit waits for a thread: 130, one line, at once
+    code = ("import sys, threading, time\n"
+            "threading.Thread(target=time.sleep, args=(30,)).start()\n"
+            "sys.argv = ['embedcli', '--version']\n"
+            "from embedcli.entry import main\n"
+            "main()\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert p.stdout.readline().startswith("embedcli, version")  # the command is done; the exit waits
+    time.sleep(0.3)
+    t = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert (p.returncode, err) == (130, "embedcli: interrupted\n") and time.monotonic() - t < 10
     for arg, rc, err in ((None, 0, ""), (3, 3, ""), ("boom", 1, "boom\n"), (-1, 255, "")):
         out = subprocess.run([sys.executable, "-c", f"from embedcli.entry import _exit_now; _exit_now({arg!r})"],
                              capture_output=True, text=True, timeout=60)
