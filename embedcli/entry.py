@@ -3,7 +3,7 @@ modules: a few hundred milliseconds on a busy machine), so that a Ctrl-C in that
 run quietly with exit code 130 instead of a traceback from the middle of an import.  Nothing has
 been written yet then, so there is nothing to clean up.
 
-numpy submodules that no command uses are loaded only when used (:func:`_defer_numpy_extras`),
+numpy.f2py, which scipy's import pulls in and nothing uses, is loaded only when used (:func:`_defer_numpy_extras`),
 and once a command has finished, the process ends without the interpreter's teardown
 (:func:`_exit_now`)."""
 
@@ -21,15 +21,19 @@ _early_interrupt.embedcli_early = True  # the CLI replaces it with its own handl
 
 
 #: numpy submodules that scipy's import loads (its bundled array-api-compat copies every public
-#: name of numpy, which imports numpy's lazily loaded submodules) but no embedcli command uses.
-DEFERRED = ("numpy.f2py", "numpy.testing", "numpy.ma", "numpy.polynomial", "numpy.ctypeslib")
+#: name of numpy, which imports numpy's lazily loaded submodules) but nothing uses at run time:
+#: f2py, numpy's Fortran wrapper generator (a build tool).  numpy.testing, numpy.ma,
+#: numpy.polynomial and numpy.ctypeslib would save 0.03 s more, but Python 3.11's LazyLoader is not
+#: thread-safe: threads that first touch such a module at once can see it half-loaded
+#: (AttributeError), and libraries do use those (matplotlib numpy.ma).
+DEFERRED = ("numpy.f2py",)
 
 
 class _DeferredImports:
     """A meta-path finder that gives the modules in :data:`DEFERRED` the standard library's
     ``importlib.util.LazyLoader``: ``import numpy.f2py`` then makes the module object, and its
-    code runs on the first access to one of its attributes, which for these never comes in a
-    command (a library that uses one gets it whole at that access)."""
+    code runs on the first access to one of its attributes, which never comes in a command (a
+    library that uses it gets it whole at that access)."""
 
     def find_spec(self, name, path, target=None):
         if name not in DEFERRED:
@@ -49,10 +53,9 @@ class _DeferredImports:
 
 
 def _defer_numpy_extras() -> None:
-    """Load :data:`DEFERRED` lazily in this process: importing scipy.sparse then takes about
-    0.15 s instead of 0.22-0.31 s here (numpy.f2py alone, with charset_normalizer, was 0.07-0.09 s;
-    ``python -X importtime``).  Only the console command does this; importing embedcli as a
-    library changes nothing."""
+    """Load :data:`DEFERRED` lazily in this process: importing scipy.sparse (with numpy) then took
+    0.137 s instead of 0.175 s here (medians of 5; numpy.f2py imports charset_normalizer too).
+    Only the console command does this; importing embedcli as a library changes nothing."""
     if not any(isinstance(f, _DeferredImports) for f in sys.meta_path):
         sys.meta_path.insert(0, _DeferredImports())
 

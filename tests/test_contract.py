@@ -231,17 +231,16 @@ def _safe_write(f, data):
 
 
 # --------------------------------------------------------------------------- 12: small ones
-def test_numpy_extras_are_loaded_only_when_used():
-    """entry._defer_numpy_extras: scipy's import no longer runs numpy.f2py or numpy.ma, and both
-    work when used."""
+def test_numpy_f2py_is_loaded_only_when_used():
+    """entry._defer_numpy_extras: scipy's import no longer runs numpy.f2py, which works when used;
+    numpy.ma (used by libraries from threads) is loaded as before."""
     code = ("import sys\n"
             "from embedcli.entry import _defer_numpy_extras\n"
             "_defer_numpy_extras()\n"
             "import numpy, scipy.sparse\n"
-            "assert 'numpy.f2py.crackfortran' not in sys.modules and 'numpy.ma.core' not in sys.modules\n"
-            "assert numpy.ma.masked_array([1, 2], mask=[0, 1]).sum() == 1 and 'numpy.ma.core' in sys.modules\n"
+            "assert 'numpy.f2py.crackfortran' not in sys.modules and 'numpy.ma.core' in sys.modules\n"
             "from numpy.f2py import crackfortran\n"
-            "numpy.testing.assert_equal(scipy.sparse.eye(2).sum(), 2)\n"
+            "assert numpy.f2py.crackfortran is crackfortran and callable(numpy.f2py.run_main)\n"
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr
