@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -197,6 +198,14 @@ GENSIM_MAX_SENTENCE = 10_000
 #: and trained as one unknown token, so both words keep their random vectors.
 _FOREIGN_SPACE = re.compile(rb"[\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f"
                             rb"|\xe3\x80\x80")
+#: every byte that cannot begin a :data:`_FOREIGN_SPACE`; what ``bytes.translate`` leaves of a block
+#: without them says whether the regular expression need look (0.015 s against 0.53 s over
+#: english-mix's tokens, whose blocks are nearly all ASCII)
+_NOT_FOREIGN_LEAD = bytes(sorted(set(range(256)) - set(range(0x1C, 0x20)) - {0xC2, 0xE1, 0xE2, 0xE3}))
+
+
+def _has_foreign_space(b: bytes) -> bool:
+    return bool(b.translate(None, _NOT_FOREIGN_LEAD)) and _FOREIGN_SPACE.search(b) is not None
 
 
 def _check_corpus(path: str, name: str | None = None) -> tuple[bool, bool]:
@@ -216,8 +225,7 @@ def _check_corpus(path: str, name: str | None = None) -> tuple[bool, bool]:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):
             # the block, and its first bytes after the last block's (a character cut by the block's edge)
-            foreign = foreign or _FOREIGN_SPACE.search(block) is not None or \
-                _FOREIGN_SPACE.search(tail + block[:2]) is not None
+            foreign = foreign or _has_foreign_space(block) or _has_foreign_space(tail + block[:2])
             tail = block[-2:]
             try:
                 dec.decode(block)
@@ -258,6 +266,40 @@ _WHITE = np.zeros(256, bool)
 _WHITE[[9, 10, 11, 12, 13, 32]] = True
 
 
+class _Cuts(NamedTuple):
+    positions: np.ndarray  # token starts, in the part, that begin a new chunk
+    ordinal: int  # tokens of the part's last line so far
+
+
+def _cuts(a: np.ndarray, ordinal: int, prev_white: bool, max_tokens: int) -> _Cuts:
+    """Where :func:`split_long_lines` cuts a part ``a`` (uint8) of a tokens file: the starts of the
+    tokens whose 0-based place in their line is a positive multiple of ``max_tokens``.
+    ``ordinal``: tokens of the part's first line before the part; ``prev_white``: whether the byte
+    before the part is white space.  Only the part's first and last lines, and lines of more than
+    ``2 * max_tokens - 1`` bytes, can hold a cut (a line of L bytes holds at most ``(L + 1) // 2``
+    tokens), so only those are looked at: about a fifth of english-mix's bytes."""
+    ends = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(a)]))
+    look = (stops - starts + 1) // 2 > max_tokens
+    look[0] = look[-1] = True
+    found = []
+    for i in np.flatnonzero(look).tolist():
+        s, e = int(starts[i]), int(stops[i])
+        o, before = (ordinal, prev_white) if i == 0 else (0, True)  # a later line follows a newline
+        white = _WHITE[a[s:e]]
+        start = ~white
+        if e > s:
+            start[1:] &= white[:-1]
+            start[0] &= before
+        first = np.flatnonzero(start)
+        j = (-o) % max_tokens or (max_tokens if o == 0 else 0)  # the first start at a positive multiple
+        found.append(s + first[j::max_tokens])
+        ordinal = o + len(first)
+    cut = np.concatenate(found)
+    return _Cuts(cut[cut > 0], ordinal)
+
+
 def split_long_lines(src: str, dst: str | None, max_tokens: int = GENSIM_MAX_SENTENCE, block_size: int = 1 << 22,
                      progress: Progress | None = None) -> int:
     """Copy a tokens file, ending a line after every ``max_tokens`` tokens of a longer one
@@ -292,18 +334,7 @@ def split_long_lines(src: str, dst: str | None, max_tokens: int = GENSIM_MAX_SEN
             if not part:  # the white space is the first byte: wait for what follows it
                 continue
             a = np.frombuffer(part, np.uint8)
-            white = _WHITE[a]
-            before = np.empty_like(white)
-            before[0] = prev_white
-            before[1:] = white[:-1]
-            start = ~white & before
-            count = np.cumsum(start, dtype=np.int64)  # token starts up to each byte
-            newline = np.where(a == 10, np.arange(len(a)), -1)
-            np.maximum.accumulate(newline, out=newline)
-            base = np.where(newline >= 0, count[np.maximum(newline, 0)], -ordinal)
-            rank = count - base - 1  # 0-based position of a starting token in its line
-            cut = np.flatnonzero(start & (rank > 0) & (rank % max_tokens == 0))
-            cut = cut[cut > 0]
+            cut, ordinal = _cuts(a, ordinal, prev_white, max_tokens)
             if len(cut):
                 added += len(cut)
                 if dst is None:  # a few bytes per 10,000 tokens: written where they are
@@ -316,8 +347,7 @@ def split_long_lines(src: str, dst: str | None, max_tokens: int = GENSIM_MAX_SEN
             if dst is not None:
                 out.write(a.tobytes() if len(cut) else part)
             pos += len(part)
-            ordinal = int(count[-1] - base[-1])
-            prev_white = bool(white[-1])
+            prev_white = bool(_WHITE[a[-1]])
     return added
 
 

@@ -4,6 +4,8 @@ import os
 import numpy as np
 import pytest
 from conftest import run, shared_path
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from embedcli.vectors import Vectors
 
@@ -413,6 +415,20 @@ def test_word2vec_max_vocab_size_keeps_the_words_vocab_keeps(tmp_path, small_tok
     res = run("word2vec", tmp_path / "tie.txt", "--min-count", "1", "--max-vocab-size", "1", "--hs", "1",
               "--negative", "0", "-o", tmp_path / "t.npz", ok=False)
     assert res.exit_code == 3 and "raise --max-vocab-size" in res.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b" ", b"\n", b"\x1c", b"\x1f", b"\x20", b"\xc2", b"\x85", b"\xa0", b"\xe1",
+                                 b"\x9a", b"\x80", b"\xe2", b"\x81", b"\x9f", b"\xaf", b"\xe3", b"\xc3\xa9"]),
+                max_size=12).map(b"".join))
+def test_foreign_space_prefilter_agrees_with_the_pattern(block):
+    """The translate-table shortcut (no byte that can begin a foreign space: no search) never
+    hides one: the answer is the regular expression's for any bytes."""
+    from embedcli.predictive import _FOREIGN_SPACE, _has_foreign_space
+
+    assert _has_foreign_space(block) == (_FOREIGN_SPACE.search(block) is not None)
+    for ch in ["\x85", "\xa0", "\u1680", "\u2003", "\u2028", "\u202f", "\u205f", "\u3000", "\x1c"]:
+        assert _has_foreign_space(b"ab " + ch.encode("utf-8") + b"cd")
 
 
 def test_word2vec_trains_words_split_by_non_ascii_white_space(tmp_path):
