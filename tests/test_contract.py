@@ -222,6 +222,24 @@ def test_closed_pipe_exits_1_for_every_command(args, sample_run, sample_corpus):
     assert b"Traceback" not in p.stderr.read()
 
 
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_write_cut_short_by_the_reader_exits_1(unbuffered, sample_run):
+    """One large echo (all neighbours of a word, over 64 KB) to a pipe whose reader leaves in its
+    middle: the kernel writes part of it and returns the count.  Unbuffered (PYTHONUNBUFFERED, as
+    in many containers), Python's text layer ignored that count and the run exited 0."""
+    vec = sample_run[0] / "vectors.npz"
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    full = subprocess.run(EMBEDCLI + ["neighbors", str(vec), "war", "-k", "100000", "-q"], capture_output=True,
+                          env=env, timeout=120)
+    assert full.returncode == 0 and len(full.stdout) > 100_000  # more than a pipe holds
+    p = subprocess.Popen(EMBEDCLI + ["neighbors", str(vec), "war", "-k", "100000", "-q"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    assert p.stdout.read(10) == full.stdout[:10]
+    p.stdout.close()
+    assert p.wait(timeout=120) == 1
+    assert p.stderr.read() == b""
+
+
 def _safe_write(f, data):
     try:
         f.write(data)

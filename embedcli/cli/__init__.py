@@ -100,7 +100,8 @@ def _quiet_click_abort_newline() -> None:
 
 def _fix_std_streams() -> None:
     """Closed standard streams become /dev/null (a read gives nothing, a write a one-line error
-    later); output is UTF-8 whatever the locale (tokens and words are UTF-8)."""
+    later); output is UTF-8 whatever the locale (tokens and words are UTF-8); stdout writes every
+    byte or raises (:func:`~embedcli.outputs.write_all_stdout`)."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")
     if sys.stdout is None:
@@ -111,6 +112,9 @@ def _fix_std_streams() -> None:
                 stream.reconfigure(encoding="utf-8", errors="backslashreplace" if stream is sys.stderr else "strict")
         except (AttributeError, ValueError, OSError):
             pass
+    from embedcli.outputs import write_all_stdout
+
+    sys.stdout = write_all_stdout(sys.stdout)
 
 
 _OUT_OF_MEMORY = ("out of memory (the command's --help states its memory use; for cooccur, svd and pipeline try a "
