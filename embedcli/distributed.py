@@ -52,9 +52,11 @@ def _add(a, b):
 
 
 @contextlib.contextmanager
-def _where(path: str, segment: tuple[int, int]):
-    """A task's error names the line of the whole file: line numbers are counted from the range's
-    first line while reading, so the lines before the range are counted here, on error only."""
+def whole_file_lines(path: str, segment: tuple[int, int]):
+    """An error reading byte range ``segment`` of ``path`` (a task here, a worker process in
+    :func:`embedcli.vocab.count_tokens`) names the line of the whole file: line numbers are counted
+    from the range's first line while reading, so the lines before the range are counted here, on
+    error only."""
     import re
 
     from embedcli.errors import EmbedcliError
@@ -89,7 +91,7 @@ def _lines_before(path: str, end: int) -> int:
 def _segment_counter(path: str, segment: tuple[int, int]) -> Counter:
     from embedcli.vocab import count_tokens
 
-    with _where(path, segment):
+    with whole_file_lines(path, segment):
         return count_tokens(path, None, segment)
 
 
@@ -98,7 +100,7 @@ def _segment_units(path: str, vocab, spec, segment: tuple[int, int], edges: list
     the last item is the number of in-vocabulary tokens."""
     from embedcli.cooccur import count_units
 
-    with _where(path, segment):
+    with whole_file_lines(path, segment):
         totals, tokens, _ = count_units(path, vocab, spec.replace(workers=1), None, segment)
     L = totals["L"].tocsr()
     return [L[a:b] for a, b in zip(edges, edges[1:])] + [tokens]
@@ -359,7 +361,7 @@ def _total(stack: list):
 def _segment_termdoc(path: str, vocab, segment: tuple[int, int]):
     from embedcli.termdoc import termdoc_counts
 
-    with _where(path, segment):
+    with whole_file_lines(path, segment):
         return termdoc_counts(path, vocab, None, 1, segment)
 
 

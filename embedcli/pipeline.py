@@ -310,7 +310,9 @@ def run_pipeline(
             if counter is None:  # the tokens were reused: count them
                 from embedcli.vocab import count_tokens
 
-                counter = count_tokens(f["tokens"], Progress("vocab", "bytes", quiet))
+                from embedcli.specbase import cores
+
+                counter = count_tokens(f["tokens"], Progress("vocab", "bytes", quiet), workers=cores())
             v = vocab_from_counter(counter, vocab, tokens_rec, f["tokens"])
             v.save(f["vocab"])
             v.provenance = file_provenance(f["vocab"])  # as `cooccur --vocab vocab.tsv` reads it

@@ -103,36 +103,90 @@ class Vocabulary:
             self.write(out)
 
 
-def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int, int] | None = None) -> Counter:
-    """Count the tokens of a tokens file (``-`` for stdin): whitespace-separated, UTF-8.
-    ``segment``: only that byte range (``fileio.line_segments``).
-
-    Raises:
-        DataError: the file is not UTF-8.
-    """
+def _count_block(data: bytes, path: str, lineno: int) -> Counter:
+    """Worker: the token counts of one block of a tokens file (whole lines)."""
     from embedcli.tokenizer import decode_block
 
-    from embedcli.fileio import disk_size
+    return Counter(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
+
+
+def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int, int] | None = None,
+                 workers: int = 1) -> Counter:
+    """Count the tokens of a tokens file (``-`` for stdin): whitespace-separated, UTF-8.
+    ``segment``: only that byte range (``fileio.line_segments``).  ``workers`` > 1: that many worker
+    processes count byte ranges of the file (at most :data:`SEGMENT_BYTES` each, cut at line ends;
+    a compressed file or stdin: blocks of :data:`~embedcli.fileio.CHUNK_BYTES` read here), and their
+    counts are added here in the file's order; the counts do not depend on ``workers``.
+
+    Raises:
+        DataError: the file is not UTF-8 (naming the line).
+    """
+    from collections import deque
+    from itertools import chain
+
+    from embedcli.fileio import CHUNK_BYTES, disk_size, is_url, line_segments
+    from embedcli.outputs import compression_of
+    from embedcli.parallel import ProcessBlocks
 
     counter: Counter = Counter()
     done = 0
     progress = progress or Progress(None)
     total = disk_size(path) if segment is None else segment[1] - segment[0]  # bytes as stored (.gz too)
     at = [None]
-    for lineno, data, _ in iter_line_chunks(path, None, segment, stored=at if segment is None else None):
-        counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
-        done += len(data)
-        progress.update(at[0] if at[0] is not None and total else done, total)
+    from embedcli.tokenizer import decode_block  # here, not in each worker
+
+    if workers <= 1 or segment is not None:  # Counter.update of a list counts in C; adding Counters: a Python loop
+        for lineno, data, _ in iter_line_chunks(path, None, segment, stored=at if segment is None else None):
+            counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
+            done += len(data)
+            progress.update(at[0] if at[0] is not None and total else done, total)
+        progress.close()
+        return counter
+    big = bool(total) and total > CHUNK_BYTES  # several blocks: workers from the first
+    if big and path != "-" and not compression_of(path) and not is_url(path):
+        # byte ranges that each worker reads itself: fewer, larger Counters to add up here than blocks
+        size = min(max(-(-total // (2 * workers)), CHUNK_BYTES), SEGMENT_BYTES)
+        tasks = [(_count_segment, (path, seg), seg[1] - seg[0]) for seg in line_segments(path, size)]
+    else:  # a stream: blocks read here
+        tasks = ((_count_block, (data, path, lineno), len(data))
+                 for lineno, data, _ in iter_line_chunks(path, None, None, stored=at))
+    pending: deque = deque()
+    with ProcessBlocks(_run, workers, eager=big) as runner:
+        for item in chain(tasks, [None]):
+            if item is not None:
+                pending.append((runner.submit(item[0], *item[1]), at[0], item[2]))
+            while pending and (len(pending) > runner.in_flight or item is None):
+                future, stored, size = pending.popleft()
+                counter.update(future.result())
+                done += size
+                progress.update(stored if stored is not None and total else done, total)
     progress.close()
     return counter
 
 
+#: Largest byte range a worker of :func:`count_tokens` counts at once: progress after each
+SEGMENT_BYTES = 256 << 20
+
+
+def _run(fn, *args):
+    return fn(*args)
+
+
+def _count_segment(path: str, segment: tuple[int, int]) -> Counter:
+    """Worker: the token counts of one byte range of a tokens file; an error names the line of the
+    whole file."""
+    from embedcli.distributed import whole_file_lines
+
+    with whole_file_lines(path, segment):
+        return count_tokens(path, None, segment)
+
+
 @entry_point(documents="path")
 def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | None = None,
-                client=None) -> Vocabulary:
+                client=None, workers: int | None = None) -> Vocabulary:
     """Vocabulary of a tokens file (``-``: stdin), with its provenance.  ``client``: a
     ``dask.distributed`` client to count on (:func:`embedcli.distributed.count_tokens_on`; the
-    same counts).
+    same counts).  ``workers``: processes counting (:func:`count_tokens`; None: the cores).
 
     Raises:
         DataError: the file holds no token, or no word reaches ``spec.min_count``.
@@ -143,7 +197,9 @@ def build_vocab(path: str, spec: VocabSpec | None = None, progress: Progress | N
 
         counter = count_tokens_on(client, path, progress)
     else:
-        counter = count_tokens(path, progress)
+        from embedcli.specbase import cores
+
+        counter = count_tokens(path, progress, workers=workers or cores())
     return vocab_from_counter(counter, spec, file_provenance(path), path)
 
 

@@ -96,15 +96,18 @@ def report_skipped(skipped, quiet: bool, undecodable: int = 0, errors: str = "st
 @click.option("-o", "--output", default="-", show_default=True, metavar="VOCAB.tsv", help="Where to write ('-': stdout).")
 @spec_options(VocabSpec, command="vocab")
 @alias("--max-size", "max_vocab_size", int)
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Processes counting [number of cores]; the output does not depend on it.")
 @scheduler_option
 @quiet_option
-def vocab(tokens, output, scheduler, quiet, **kw):
+def vocab(tokens, output, workers, scheduler, quiet, **kw):
     """Count words: 'word<TAB>count' lines, most frequent first (ties by word).
 
     TOKENS is a tokens file ('-': stdin; an fsspec URL such as s3://bucket/tokens.txt when fsspec
     and the protocol's backend are installed). The provenance goes to VOCAB.tsv.meta.json.
-    Memory: one entry per distinct word (about 160 bytes each for
-    11-letter words) plus 4 MB blocks.
+    --workers processes count byte ranges of the file (at most 256 MB each; a compressed file or
+    stdin: 4 MB blocks read by this process). Memory: one entry per distinct word (about 160
+    bytes each for 11-letter words) in this process and in each worker, plus the blocks.
 
     \b
     Example:
@@ -121,6 +124,7 @@ def vocab(tokens, output, scheduler, quiet, **kw):
     check_distinct([tokens], [output])
     if output != "-":
         check_output_path(output)
+    refuse_workers_with(scheduler)
     if scheduler is not None:
         from embedcli.distributed import check_input, connect
 
@@ -128,7 +132,7 @@ def vocab(tokens, output, scheduler, quiet, **kw):
         with connect(scheduler) as client:
             v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet), client=client)
     else:
-        v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet))
+        v = build_vocab(tokens, spec, progress("vocab", "bytes", quiet), workers=workers)
     v.save(output)
     if not quiet:
         warn(f"vocab: {len(v):,} words, {v.total:,} tokens")

@@ -88,7 +88,7 @@ def docvec(vectors_path, tokens, output, file_format, ids_path, reference, quiet
 @click.option("--ids", "ids_path", default=None, metavar="FILE",
               help="One document id per line of TOKENS [d1, d2, ...: the line number].")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None,
-              help="Processes reading TOKENS [number of cores]. Range: in [1, 1024].")
+              help="Processes reading TOKENS [number of cores].")
 @quiet_option
 def foldin(model_path, tokens, output, file_format, ids_path, workers, quiet):
     """Fold new documents into an LSA space: d = Sigma^-1 U^T x (Deerwester et al. 1990).
