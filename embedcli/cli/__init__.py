@@ -191,6 +191,13 @@ class _Group(click.Group):
             tty = sys.stderr is not None and sys.stderr.isatty()  # end a progress line redrawn in place
             click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
             sys.exit(130)
+        except SystemExit as e:
+            # a Ctrl-C whose KeyboardInterrupt a library swallowed (in a pool's thread, a fork hook),
+            # noticed later through PENDING_EXIT: said as the KeyboardInterrupt above says it
+            if e.code == 130 and 130 in PENDING_EXIT:
+                tty = sys.stderr is not None and sys.stderr.isatty()
+                click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
+            raise
         except BrokenPipeError:
             # downstream closed the pipe (e.g. `| head`): exit 1 quietly, as click does
             sys.stdout = open(os.devnull, "w")
