@@ -203,3 +203,40 @@ def test_resume_tells_files_apart_by_identity_not_by_name(tmp_path, monkeypatch)
     run(*ft, "--workers", 1, "-q")
     assert _stages(run(*ft, "--workers", 1, "--resume"))["fasttext"] == "reused"  # bucket sized as before
     assert _stages(run(*ft, "--workers", 2, "--resume"))["fasttext"] == "ran"  # threads change the result
+
+
+def test_the_matrix_written_beside_the_svd_is_whole_or_its_error_stops_the_run(tmp_path, small_speeches,
+                                                                                monkeypatch):
+    """cooccur.npz is written on a thread while the SVD starts: a write that fails stops the run
+    with its one-line error and no vectors; an SVD that fails leaves the whole matrix behind (as
+    when the stages ran one after the other); a run that works gives the same files."""
+    import time
+
+    import embedcli.matrix as matrix
+    import embedcli.svd as svd
+    from embedcli.errors import DataError, InputError
+    from embedcli.matrix import CountMatrix
+
+    run("pipeline", small_speeches, "-o", tmp_path / "a", "--dim", "20", "-q")
+    want = CountMatrix.load(str(tmp_path / "a" / "cooccur.npz"))
+    real_save = matrix.CountMatrix.save
+
+    def full_disk(self, path):
+        time.sleep(0.5)  # fails after the SVD began
+        raise InputError(f"{path}: cannot write: No space left on device")
+
+    monkeypatch.setattr(matrix.CountMatrix, "save", full_disk)
+    res = run("pipeline", small_speeches, "-o", tmp_path / "b", "--dim", "20", "-q", ok=False)
+    assert res.exit_code == 2 and "cooccur.npz: cannot write: No space left on device" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "b" / "vectors.npz").exists()
+    monkeypatch.setattr(matrix.CountMatrix, "save", real_save)
+
+    def no_svd(*a, **k):
+        raise DataError("the svd failed")
+
+    monkeypatch.setattr(svd, "truncated_svd", no_svd)
+    res = run("pipeline", small_speeches, "-o", tmp_path / "c", "--dim", "20", "-q", ok=False)
+    assert res.exit_code == 3 and "the svd failed" in res.stderr
+    got = CountMatrix.load(str(tmp_path / "c" / "cooccur.npz"))
+    assert (got.matrix != want.matrix).nnz == 0 and got.row_words == want.row_words
+    assert not (tmp_path / "c" / "vectors.npz").exists()
