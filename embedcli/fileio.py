@@ -529,6 +529,7 @@ class Progress:
         self.every = every
         self.tty = sys.stderr.isatty()
         self._shown = False
+        self._held = None  # the last update not shown (too soon after the one before)
 
     def update(self, done: float, total: float | None = None, extra: str = "") -> None:
         if PENDING_EXIT:  # a signal whose exception a library swallowed: stop now, not at the end
@@ -538,8 +539,9 @@ class Progress:
         now = time.perf_counter()
         interval = 0.2 if self.tty else self.every
         if now - self.last < interval:
+            self._held = (done, total, extra)
             return
-        self.last = now
+        self.last, self._held = now, None
         self._emit(done, total, extra)
 
     def _emit(self, done: float, total: float | None, extra: str) -> None:
@@ -561,7 +563,10 @@ class Progress:
         self._shown = True
 
     def close(self) -> None:
+        """End a terminal's line, redrawn first with the last update if that one was not shown."""
         if not self.quiet and self._shown and self.tty:
+            if self._held is not None:
+                self._emit(*self._held)
             sys.stderr.write("\n")
             sys.stderr.flush()
 

@@ -391,18 +391,33 @@ class _SaveThread:
         mine = copy.copy(cm)
         cm.path = path
 
+        self.done = threading.Event()
+
         def run() -> None:
             try:
                 mine.save(path)
             except BaseException as e:  # noqa: BLE001 - raised by join, in the main thread
                 self.error = e
+            finally:
+                self.done.set()
 
         self.thread = threading.Thread(target=run, name="embedcli-save-matrix")
         self.thread.start()
 
     def join(self) -> None:
-        self.thread.join()
+        """Wait for the save, even through Ctrl-Cs and signals (raised afterwards): Python 3.11's
+        ``Thread.join``, interrupted, marks the thread as ended, and the exit then cut the write
+        short, leaving its temporary file.  A signal makes the save drop its file instead of
+        committing it (``outputs.atomic_path``)."""
+        interrupt = None
+        while not self.done.is_set():
+            try:
+                self.done.wait()
+            except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt, a signal's SystemExit
+                interrupt = interrupt or e
         error, self.error = self.error, None
+        if interrupt is not None:
+            raise interrupt
         if error is not None:
             raise error
 

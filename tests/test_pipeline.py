@@ -240,3 +240,49 @@ def test_the_matrix_written_beside_the_svd_is_whole_or_its_error_stops_the_run(t
     got = CountMatrix.load(str(tmp_path / "c" / "cooccur.npz"))
     assert (got.matrix != want.matrix).nnz == 0 and got.row_words == want.row_words
     assert not (tmp_path / "c" / "vectors.npz").exists()
+
+
+def test_the_matrix_save_is_waited_for_through_a_ctrl_c(tmp_path):
+    """A Ctrl-C (or a signal) while the pipeline waits for cooccur.npz's writer: the wait goes on
+    until the writer is done, then the interrupt is raised. (An interrupted Thread.join marks the
+    thread as ended on Python 3.11: the exit then cut the write short, leaving its temporary file.)"""
+    import signal
+    import threading
+
+    import pytest
+
+    from embedcli.pipeline import _SaveThread
+
+    release, saved = threading.Event(), []
+
+    class Matrix:
+        def sum_duplicates(self):
+            pass
+
+    class Counts:
+        matrix, path = Matrix(), None
+
+        def save(self, path):
+            release.wait()
+            saved.append(path)
+
+    st = _SaveThread(Counts(), str(tmp_path / "m.npz"))
+    real_wait, calls = st.done.wait, []
+
+    def wait():
+        calls.append(1)
+        if len(calls) == 1:
+            signal.raise_signal(signal.SIGINT)  # a Ctrl-C, in the main thread, while it waits
+        release.set()
+        return real_wait()
+
+    st.done.wait = wait
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, not a background job
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            st.join()
+    finally:
+        signal.signal(signal.SIGINT, before)
+        release.set()  # a failure above must not leave the writer waiting (the session would not end)
+    assert saved == [str(tmp_path / "m.npz")] and len(calls) == 2
+    st.thread.join()

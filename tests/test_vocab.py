@@ -85,3 +85,20 @@ def test_vocab_on_workers_names_the_line_of_the_whole_file(tmp_path, monkeypatch
     for w in ("1", "2"):
         res = run("vocab", tmp_path / "t.txt", "--workers", w, ok=False)
         assert res.exit_code == 3 and f"{tmp_path / 't.txt'}:1501: cannot decode byte 0xff" in res.stderr, res.stderr
+
+
+def test_a_terminal_progress_line_ends_on_the_last_update(capsys):
+    """On a terminal the line is redrawn at most every 0.2 s; the update that came too soon after
+    the one before (with --workers, the last two ranges often end together) is drawn when the line
+    closes, so the line ends at 100%, not at 75%."""
+    from embedcli.fileio import Progress
+
+    p = Progress("vocab", "bytes")
+    p.tty, p.last = True, float("-inf")  # as on a terminal; the first update is drawn
+    p.update(75, 100)
+    p.update(100, 100)  # at once after it: held
+    shown = capsys.readouterr().err
+    assert "75%" in shown and "100%" not in shown
+    p.close()
+    err = capsys.readouterr().err
+    assert "100%" in err and err.endswith("\n")
