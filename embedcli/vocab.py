@@ -121,20 +121,14 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
     Raises:
         DataError: the file is not UTF-8 (naming the line).
     """
-    from collections import deque
-    from itertools import chain
-
-    from embedcli.fileio import CHUNK_BYTES, disk_size, is_url, line_segments
-    from embedcli.outputs import compression_of
-    from embedcli.parallel import ProcessBlocks
+    from embedcli.fileio import disk_size
+    from embedcli.tokenizer import decode_block  # imported before the workers fork, not in each
 
     counter: Counter = Counter()
     done = 0
     progress = progress or Progress(None)
     total = disk_size(path) if segment is None else segment[1] - segment[0]  # bytes as stored (.gz too)
     at = [None]
-    from embedcli.tokenizer import decode_block  # here, not in each worker
-
     if workers <= 1 or segment is not None:  # Counter.update of a list counts in C; adding Counters: a Python loop
         for lineno, data, _ in iter_line_chunks(path, None, segment, stored=at if segment is None else None):
             counter.update(decode_block(data, path, lineno, "utf-8", "strict", raw_text=False).split())
@@ -142,6 +136,13 @@ def count_tokens(path: str, progress: Progress | None = None, segment: tuple[int
             progress.update(at[0] if at[0] is not None and total else done, total)
         progress.close()
         return counter
+    from collections import deque
+    from itertools import chain
+
+    from embedcli.fileio import CHUNK_BYTES, is_url, line_segments
+    from embedcli.outputs import compression_of
+    from embedcli.parallel import ProcessBlocks
+
     big = bool(total) and total > CHUNK_BYTES  # several blocks: workers from the first
     if big and path != "-" and not compression_of(path) and not is_url(path):
         # byte ranges that each worker reads itself: fewer, larger Counters to add up here than blocks

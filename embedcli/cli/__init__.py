@@ -117,6 +117,11 @@ def _fix_std_streams() -> None:
     sys.stdout = write_all_stdout(sys.stdout)
 
 
+def _say_interrupted() -> None:
+    tty = sys.stderr is not None and sys.stderr.isatty()  # end a progress line redrawn in place
+    click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
+
+
 _OUT_OF_MEMORY = ("out of memory (the command's --help states its memory use; for cooccur, svd and pipeline try a "
                   "smaller --window/--dim or a larger --min-count/--max-vocab-size)")
 
@@ -188,15 +193,13 @@ class _Group(click.Group):
         except EmbedcliError as e:
             _fail(message(e), exit_code(e))
         except KeyboardInterrupt:
-            tty = sys.stderr is not None and sys.stderr.isatty()  # end a progress line redrawn in place
-            click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
+            _say_interrupted()
             sys.exit(130)
         except SystemExit as e:
             # a Ctrl-C whose KeyboardInterrupt a library swallowed (in a pool's thread, a fork hook),
             # noticed later through PENDING_EXIT: said as the KeyboardInterrupt above says it
             if e.code == 130 and 130 in PENDING_EXIT:
-                tty = sys.stderr is not None and sys.stderr.isatty()
-                click.echo(("\n" if tty else "") + "embedcli: interrupted", err=True)
+                _say_interrupted()
             raise
         except BrokenPipeError:
             # downstream closed the pipe (e.g. `| head`): exit 1 quietly, as click does
