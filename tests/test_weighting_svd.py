@@ -274,6 +274,26 @@ def test_a_symmetric_matrix_is_tiled_once(small_tokens):
         assert not op.symmetric
 
 
+def test_the_symmetry_check_does_not_copy_a_float32_matrix():
+    """``symmetric_to_rounding`` multiplies a float32 matrix by float32 vectors: a float64 ``R``
+    made scipy copy the whole matrix to float64 first (0.2 s of the SVD stage on english-mix)."""
+    import tracemalloc
+
+    from embedcli.parallel import symmetric_to_rounding
+
+    A = sp.random(3000, 3000, density=0.02, format="csr", dtype=np.float32, random_state=np.random.default_rng(0))
+    X = (A + A.T).tocsr()
+    tracemalloc.start()
+    try:
+        assert symmetric_to_rounding(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < X.data.nbytes  # a float64 copy alone takes twice its bytes
+    X[0, 1] += 1e-3 * sp.linalg.norm(X)
+    assert not symmetric_to_rounding(X)
+
+
 @pytest.mark.parametrize("low", [-1, -5])
 def test_renormalizing_once_a_round_only_while_the_scales_allow_it(monkeypatch, low):
     """One LU a round after the first on a matrix of gently decaying singular values; two (as
