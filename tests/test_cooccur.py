@@ -338,8 +338,9 @@ def test_tokenize_progress_on_compressed_inputs_has_a_total(tmp_path, small_spee
 
 
 def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
-    """memory.heap_reuse: glibc's mmap threshold goes to 32 MiB while any user is inside, then back
-    to what return_freed_memory set, and the heap is trimmed; nothing at all where
+    """memory.heap_reuse: glibc's mmap threshold goes to 32 MiB and its trim threshold to 1 GiB while
+    any user is inside, then back to what return_freed_memory set and glibc's default, and the heap
+    is trimmed; nothing at all where
     return_freed_memory did not run (a library user's process) or MALLOC_MMAP_THRESHOLD_ is set."""
     import threading
 
@@ -374,12 +375,13 @@ def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
     t = threading.Thread(target=other)
     t.start()
     inside.wait(10)
+    entered = [("mallopt", -3, 32 << 20), ("mallopt", -1, 1 << 30)]
     with memory.heap_reuse():
-        assert calls == [("mallopt", -3, 32 << 20)]
-    assert calls == [("mallopt", -3, 32 << 20)]  # the other thread is still inside
+        assert calls == entered
+    assert calls == entered  # the other thread is still inside
     release.set()
     t.join()
-    assert calls == [("mallopt", -3, 32 << 20), ("mallopt", -3, 4 << 20), ("trim", 0)]
+    assert calls == entered + [("mallopt", -3, 4 << 20), ("mallopt", -1, 128 << 10), ("trim", 0)]
     monkeypatch.undo()
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1000000")
     assert memory._libc() is None  # the user's own setting wins
