@@ -2,12 +2,15 @@
 
 On this project's machine (a virtual machine), touching fresh pages is expensive: a page's first
 write faults, and the kernel zeroes it (``clear_page_erms`` was a sixth of ``embedcli cooccur``'s
-CPU samples under ``perf``).  Two settings of glibc's mmap threshold trade that against memory:
+CPU samples under ``perf``).  Memory the VM has not used for a few seconds costs most: writing
+200 MB of new pages ran at 0.33-0.45 GB/s when nothing had been freed in the last 3 s, and at
+5-7.5 GB/s 0.5 s after the same amount was freed (the host gives the guest's free pages back
+after a delay); rewriting pages already mapped, at 15-20 GB/s.  Two settings of glibc's mmap threshold trade that against memory:
 
 - :func:`return_freed_memory` (the CLI, for the whole run): allocations of 4 MiB and more are
   mapped and unmapped, so freed arrays leave the process's RSS at once;
-- :func:`heap_reuse` (around the co-occurrence counting, whose pieces allocate the same
-  temporaries of up to 32 MB again and again): those come from the heap, where freed blocks are
+- :func:`heap_reuse` (around the co-occurrence counting and the float32 SVD solvers, which
+  allocate the same temporaries of up to 32 MB again and again): those come from the heap, where freed blocks are
   reused without faulting (the heap's top is not trimmed meanwhile either), and the heap's free
   memory is returned afterwards (``malloc_trim``).
 
@@ -74,7 +77,8 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
     ``embedcli cooccur`` on english-mix: 0.89 of the time at the same peak RSS with the mmap
     threshold alone (benchmarks/README.md, "Startup, exit, fresh pages and ASCII lines"); the trim
     threshold then 0.87 more, at a peak RSS of 416 MB against 319 MB (the pipeline's peak, in the
-    SVD, is unchanged).  A no-op where :func:`return_freed_memory` did not run."""
+    SVD, is unchanged).  Around the SVD solvers: ``embedcli svd`` 0.92-0.93 of the time, peak RSS
+    +16 MB.  A no-op where :func:`return_freed_memory` did not run."""
     libc = _libc() if _THRESHOLD[0] is not None else None
     if libc is None:
         yield

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from embedcli.arguments import entry_point
 from embedcli.errors import DataError, ParameterError
 from embedcli.krylov import block_krylov_svd
+from embedcli.memory import heap_reuse
 from embedcli.specs import SVDSpec, WeightingSpec, cores
 
 
@@ -70,7 +71,7 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
         else:
             op = SparseOperator(X32, threads=threads)
         del X32
-        with op, blas_on_one_thread():
+        with op, blas_on_one_thread(), heap_reuse():
             try:
                 if params.solver == "krylov":
                     U, s, Vt = block_krylov_svd(op, k, params.n_iter, params.block_size, params.seed, progress,

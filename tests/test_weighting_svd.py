@@ -513,3 +513,28 @@ def test_factorize_can_release_the_counts_during_the_svd(small_tokens, tmp_path)
     b, _ = factorize(released, spec=SVDSpec(dim=8), release_counts=True)
     assert kept.matrix is not None and released.matrix is None
     assert np.array_equal(a.vectors, b.vectors) and a.provenance == b.provenance
+
+
+def test_the_float32_solvers_run_inside_heap_reuse(monkeypatch):
+    """truncated_svd's krylov and randomized solvers allocate the same temporaries every step: in
+    the CLI they run inside memory.heap_reuse (warm heap memory instead of fresh pages)."""
+    import contextlib
+
+    import embedcli.svd as S
+
+    state, seen = [], []
+
+    @contextlib.contextmanager
+    def spy():
+        state.append("in")
+        yield
+        state.append("out")
+
+    real_krylov, real_randomized = S.block_krylov_svd, S.randomized_svd
+    monkeypatch.setattr(S, "heap_reuse", spy)
+    monkeypatch.setattr(S, "block_krylov_svd", lambda *a, **k: (seen.append(state[-1]), real_krylov(*a, **k))[1])
+    monkeypatch.setattr(S, "randomized_svd", lambda *a, **k: (seen.append(state[-1]), real_randomized(*a, **k))[1])
+    X = sp.random(300, 300, density=0.05, format="csr", random_state=np.random.default_rng(0), dtype=np.float32)
+    for solver in ("krylov", "randomized"):
+        truncated_svd(X + X.T, SVDSpec(dim=5, solver=solver))
+    assert seen == ["in", "in"] and state == ["in", "out", "in", "out"]
