@@ -66,17 +66,33 @@ class WordTable:
     ``(slots,) uint64`` (a word's two halves; 0 in an empty slot, which no word has), ``ids``
     ``(slots,) int32`` (-1: empty), ``probes`` (the longest probe a word needed) and ``long``
     (words over :data:`WIDTH` bytes, a ``bytes -> id`` dict).  Empty words and words holding NUL
-    are left out: they are never tokens.  Building takes about 1.4 us a word."""
+    are left out: they are never tokens.  Building takes about 0.4 us a word (79,553 words: 0.03 s)."""
 
     def __init__(self, index: dict[str, int]) -> None:
-        encoded = [(w.encode("utf-8"), i) for w, i in index.items() if w and "\x00" not in w]  # never tokens
-        short = [(b, i) for b, i in encoded if len(b) <= WIDTH]
-        self.long = {b: i for b, i in encoded if len(b) > WIDTH}
-        rows = np.frombuffer(b"".join(b.ljust(WIDTH, b"\0") for b, _ in short), np.uint8).reshape(-1, WIDTH)
-        k0, k1, h = _keys(rows, np.full(len(short), WIDTH))
-        ids = np.fromiter((i for _, i in short), np.int32, len(short))
+        words = list(index)
+        all_ids = np.fromiter(index.values(), np.int64, len(words))
+        blob = "\x00".join(words)
+        if blob.count("\x00") > max(0, len(words) - 1):  # a word holding NUL: never a token, nor kept here
+            keep = np.array(["\x00" not in w for w in words], bool)
+            words = [w for w, k in zip(words, keep) if k]
+            all_ids = all_ids[keep]
+            blob = "\x00".join(words)
+        # every word's UTF-8 bytes, NUL-separated, cut by array operations (no Python loop a word)
+        data = blob.encode("utf-8")
+        a = np.frombuffer(data, np.uint8)
+        seps = np.flatnonzero(a == 0)
+        starts = np.concatenate([[0], seps + 1]).astype(np.int64)[:len(words)]
+        lengths = np.concatenate([seps, [len(a)]]).astype(np.int64)[:len(words)] - starts
+        short = (lengths > 0) & (lengths <= WIDTH)  # (empty words are never tokens)
+        long = lengths > WIDTH
+        self.long = {data[b:b + n]: i for b, n, i in zip(starts[long].tolist(), lengths[long].tolist(),
+                                                         all_ids[long].tolist())}
+        padded = np.frombuffer(data + bytes(WIDTH), np.uint8)
+        rows = as_strided(padded, shape=(len(data) + 1, WIDTH), strides=(1, 1), writeable=False)[starts[short]]
+        k0, k1, h = _keys(rows, lengths[short])  # bytes past a word's end are masked
+        ids = all_ids[short].astype(np.int32)
         # open addressing with linear probing: slot (h >> shift) + d, d < self.probes
-        bits = max(4, int(_LOAD * max(1, len(short)) - 1).bit_length())
+        bits = max(4, int(_LOAD * max(1, len(ids)) - 1).bit_length())
         self.shift = np.uint64(64 - bits)
         size = 1 << bits
         self.k0 = np.zeros(size, np.uint64)
@@ -84,7 +100,7 @@ class WordTable:
         self.ids = np.full(size, -1, np.int32)
         self.probes = 0
         slot = (h >> self.shift).astype(np.int64)
-        todo = np.arange(len(short))
+        todo = np.arange(len(ids))
         while len(todo):  # each word goes to the first free slot from its own, one probe a round
             s = slot[todo] % size
             place = np.zeros(len(s), bool)

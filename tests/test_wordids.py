@@ -31,7 +31,8 @@ def reference(text: str, index: dict) -> tuple[np.ndarray, np.ndarray]:
 @given(
     parts=st.lists(st.one_of(st.sampled_from(WORDS), st.sampled_from(SPACES), st.text(min_size=1, max_size=20).filter(
         lambda s: "\x00" not in s)), max_size=60),
-    vocab=st.lists(st.one_of(st.sampled_from(WORDS), st.text(min_size=1, max_size=20)), max_size=30, unique=True),
+    vocab=st.lists(st.one_of(st.sampled_from(WORDS), st.text(min_size=1, max_size=20), st.just(""), st.just("a\x00b")),
+                   max_size=30, unique=True),
 )
 def test_lookup_matches_split_and_dict(parts, vocab):
     text = "".join(parts)
