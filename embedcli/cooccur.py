@@ -273,7 +273,8 @@ def cooccurrence_matrix(
     totals, n_in_vocab, scale = count_units(path, vocab, p, progress)
     if n_in_vocab == 0:
         raise DataError(f"{path}: no token of the vocabulary occurs in it")
-    return assemble(totals, p, scale)
+    with heap_reuse():
+        return assemble(totals, p, scale)
 
 
 def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress | None = None,
@@ -347,11 +348,12 @@ def count_units(path: str, vocab: Vocabulary, p: CooccurSpec, progress: Progress
                 c_b = f_b[-W:].copy()
             collect(max(2, workers))
         collect(0)
-    for key, st in stacks.items():
-        for _, m in st:
-            totals[key] = totals[key] + m
-        st.clear()
-        totals[key] = totals[key] + dense.matrix(key, V)  # disjoint entries: pairs of two frequent words
+    with heap_reuse():  # (the counting's heap was trimmed on leaving it: this sum's temporaries reuse each other)
+        for key, st in stacks.items():
+            for _, m in st:
+                totals[key] = totals[key] + m
+            st.clear()
+            totals[key] = totals[key] + dense.matrix(key, V)  # disjoint entries: pairs of two frequent words
     if progress is not None:
         progress.close()
     return totals, n_in_vocab, scale

@@ -385,3 +385,29 @@ def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1000000")
     assert memory._libc() is None  # the user's own setting wins
+
+
+def test_the_counting_its_sums_and_the_transpose_run_inside_heap_reuse(small_tokens, monkeypatch):
+    """cooccurrence_matrix's three phases each run inside memory.heap_reuse (temporaries reused
+    from the heap), one after the other, so that the heap is trimmed between them: the counting
+    loop, the sum of its partial matrices, and ``L + L^T``."""
+    import contextlib
+
+    from embedcli.specs import CooccurSpec, VocabSpec
+    from embedcli.vocab import build_vocab
+
+    events = []
+
+    @contextlib.contextmanager
+    def spy():
+        events.append("in")
+        yield
+        events.append("out")
+
+    real_assemble = co.assemble
+    monkeypatch.setattr(co, "heap_reuse", spy)
+    monkeypatch.setattr(co, "assemble", lambda *a: (events.append("assemble"), real_assemble(*a))[1])
+    vocab = build_vocab(str(small_tokens), VocabSpec(min_count=2))
+    M = co.cooccurrence_matrix(str(small_tokens), vocab, CooccurSpec())
+    assert events == ["in", "out", "in", "out", "in", "assemble", "out"]
+    assert M.nnz and abs(M - M.T).max() == 0
