@@ -13,10 +13,12 @@ after a delay); rewriting pages already mapped, at 15-20 GB/s.  Two settings of 
   SVD solvers, which allocate temporaries of up to 32 MB again and again): those come from the
   heap, where freed blocks are
   reused without faulting (the heap's top is not trimmed meanwhile either), and the heap's free
-  memory is returned afterwards (``malloc_trim``).
+  memory is returned afterwards (``malloc_trim``);
+- :func:`worker_heap` (the same settings in the worker processes that tokenize, count or decode
+  blocks of text, for their whole life: they do nothing but allocate each block's temporaries).
 
-Both do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_``;
-:func:`heap_reuse` also does nothing in a process where :func:`return_freed_memory` did not run
+All do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_``;
+:func:`heap_reuse` and :func:`worker_heap` also do nothing in a process where :func:`return_freed_memory` did not run
 (a library user's process keeps glibc's own dynamic threshold, which a set value would end).
 """
 
@@ -100,3 +102,18 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
                 libc.mallopt(M_MMAP_THRESHOLD, _THRESHOLD[0])
                 libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
                 libc.malloc_trim(0)
+
+
+def worker_heap(threshold: int = 32 << 20, trim: int = 1 << 30) -> None:
+    """In a worker process (:class:`~embedcli.parallel.ProcessBlocks`), for its whole life: the
+    settings :func:`heap_reuse` gives a block of work, since a worker does nothing but allocate
+    each block's temporaries (decoded text, token lists, output strings) anew.  Its free memory
+    goes back to the system when it ends, with the pool.  A no-op where :func:`return_freed_memory`
+    did not run in the parent.  On english-mix, alternating with the commit before, 11 rounds:
+    ``embedcli tokenize`` (``.gz``) 0.88 of the time, ``embedcli cooccur`` 0.85, the pipeline 0.935
+    (7 rounds); the largest process's peak RSS unchanged, and the whole tree's summed RSS within
+    +10 MB."""
+    libc = _libc() if _THRESHOLD[0] is not None else None
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, threshold)
+        libc.mallopt(M_TRIM_THRESHOLD, trim)

@@ -61,6 +61,9 @@ def _worker_init(init: Callable | None = None, *args) -> None:
             os._exit(1)
     except (OSError, AttributeError):
         pass
+    from embedcli.memory import worker_heap
+
+    worker_heap()
     if init is not None:
         init(*args)
 

@@ -439,6 +439,38 @@ def test_workers_are_forked_with_signals_blocked_then_ignore_ctrl_c(monkeypatch)
         assert runner.pool is not None and first.result() == (True, False)
 
 
+def _worker_heap_state(_):
+    from embedcli import memory
+
+    return memory._WORKER_HEAP_CALLS[:]
+
+
+def test_block_workers_keep_their_heap(monkeypatch):
+    """memory.worker_heap: in a ProcessBlocks worker, glibc's mmap threshold goes to 32 MiB and its
+    trim threshold to 1 GiB for the worker's life (its per-block temporaries reused warm), where
+    the CLI's return_freed_memory ran; nothing otherwise, nor in the parent."""
+    from embedcli import memory
+    from embedcli.parallel import ProcessBlocks
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(memory, "_libc", lambda: FakeLibc())
+    monkeypatch.setattr(memory, "_WORKER_HEAP_CALLS", calls, raising=False)
+    monkeypatch.setattr(memory, "_THRESHOLD", [None])
+    memory.worker_heap()
+    assert calls == []
+    monkeypatch.setattr(memory, "_THRESHOLD", [4 << 20])
+    with ProcessBlocks(_worker_heap_state, 2, eager=True) as runner:
+        seen = [runner.submit(i).result() for i in range(3)]
+    assert seen and all(s == [(-3, 32 << 20), (-1, 1 << 30)] for s in seen)
+    assert calls == []  # the parent's settings are untouched
+
+
 def test_a_killed_runs_scratch_files_are_removed_by_the_next_run(tmp_path):
     """A decompressed corpus or DeepWalk's walks live in $TMPDIR while a run works; SIGKILL (the
     out-of-memory killer) leaves them, gigabytes for a big corpus. The next run removes the scratch
