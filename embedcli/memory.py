@@ -17,7 +17,8 @@ after a delay); rewriting pages already mapped, at 15-20 GB/s.  Two settings of 
 - :func:`worker_heap` (the same settings in the worker processes that tokenize, count or decode
   blocks of text, for their whole life: they do nothing but allocate each block's temporaries).
 
-All do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_``;
+All do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_`` (or
+``glibc.malloc.mmap_threshold`` in ``GLIBC_TUNABLES``); a user's trim threshold is left alone too;
 :func:`heap_reuse` and :func:`worker_heap` also do nothing in a process where :func:`return_freed_memory` did not run
 (a library user's process keeps glibc's own dynamic threshold, which a set value would end).
 """
@@ -42,8 +43,19 @@ _LOCK = threading.Lock()
 _USERS = [0]
 
 
+def _user_set(name: str) -> bool:
+    """Whether the user set glibc's ``MALLOC_<NAME>_`` or its ``GLIBC_TUNABLES`` form."""
+    return f"MALLOC_{name.upper()}_" in os.environ or f"glibc.malloc.{name}" in os.environ.get("GLIBC_TUNABLES", "")
+
+
+def _trim(libc, value: int) -> None:
+    """glibc's trim threshold, unless the user set it."""
+    if not _user_set("trim_threshold"):
+        libc.mallopt(M_TRIM_THRESHOLD, value)
+
+
 def _libc():
-    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+    if not sys.platform.startswith("linux") or _user_set("mmap_threshold"):
         return None
     try:
         import ctypes
@@ -92,7 +104,7 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
         _USERS[0] += 1
         if _USERS[0] == 1:
             libc.mallopt(M_MMAP_THRESHOLD, threshold)
-            libc.mallopt(M_TRIM_THRESHOLD, trim)
+            _trim(libc, trim)
     try:
         yield
     finally:
@@ -100,7 +112,7 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
             _USERS[0] -= 1
             if _USERS[0] == 0:
                 libc.mallopt(M_MMAP_THRESHOLD, _THRESHOLD[0])
-                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+                _trim(libc, DEFAULT_TRIM_THRESHOLD)
                 libc.malloc_trim(0)
 
 
@@ -116,4 +128,4 @@ def worker_heap(threshold: int = 32 << 20, trim: int = 1 << 30) -> None:
     libc = _libc() if _THRESHOLD[0] is not None else None
     if libc is not None:
         libc.mallopt(M_MMAP_THRESHOLD, threshold)
-        libc.mallopt(M_TRIM_THRESHOLD, trim)
+        _trim(libc, trim)

@@ -70,7 +70,7 @@ class WordTable:
 
     def __init__(self, index: dict[str, int]) -> None:
         words = list(index)
-        all_ids = np.fromiter(index.values(), np.int64, len(words))
+        all_ids = np.fromiter(index.values(), np.int32, len(words))  # (an id past int32 raises OverflowError)
         blob = "\x00".join(words)
         if blob.count("\x00") > max(0, len(words) - 1):  # a word holding NUL: never a token, nor kept here
             keep = np.array(["\x00" not in w for w in words], bool)
@@ -90,7 +90,7 @@ class WordTable:
         padded = np.frombuffer(data + bytes(WIDTH), np.uint8)
         rows = as_strided(padded, shape=(len(data) + 1, WIDTH), strides=(1, 1), writeable=False)[starts[short]]
         k0, k1, h = _keys(rows, lengths[short])  # bytes past a word's end are masked
-        ids = all_ids[short].astype(np.int32)
+        ids = all_ids[short]
         # open addressing with linear probing: slot (h >> shift) + d, d < self.probes
         bits = max(4, int(_LOAD * max(1, len(ids)) - 1).bit_length())
         self.shift = np.uint64(64 - bits)

@@ -385,6 +385,19 @@ def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1000000")
     assert memory._libc() is None  # the user's own setting wins
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=1000000")
+    assert memory._libc() is None
+    # a user's trim threshold is left alone, the mmap threshold still set
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
+    monkeypatch.setattr(memory, "_libc", lambda: FakeLibc())
+    monkeypatch.setattr(memory, "_THRESHOLD", [4 << 20])
+    calls.clear()
+    with memory.heap_reuse():
+        pass
+    memory.worker_heap()
+    assert calls == [("mallopt", -3, 32 << 20), ("mallopt", -3, 4 << 20), ("trim", 0), ("mallopt", -3, 32 << 20)]
 
 
 def test_the_counting_its_sums_and_the_transpose_run_inside_heap_reuse(small_tokens, monkeypatch):
