@@ -5,22 +5,23 @@ write faults, and the kernel zeroes it (``clear_page_erms`` was a sixth of ``emb
 CPU samples under ``perf``).  Memory the VM has not used for a few seconds costs most: writing
 200 MB of new pages ran at 0.33-0.45 GB/s when nothing had been freed in the last 3 s, and at
 5-7.5 GB/s 0.5 s after the same amount was freed (the host gives the guest's free pages back
-after a delay); rewriting pages already mapped, at 15-20 GB/s.  Two settings of glibc's mmap threshold trade that against memory:
+after a delay); rewriting pages already mapped, at 15-20 GB/s.  Three uses of glibc's mmap and
+trim thresholds trade that against memory:
 
 - :func:`return_freed_memory` (the CLI, for the whole run): allocations of 4 MiB and more are
   mapped and unmapped, so freed arrays leave the process's RSS at once;
 - :func:`heap_reuse` (around the co-occurrence counting, its sums and ``L + L^T``, and the float32
   SVD solvers, which allocate temporaries of up to 32 MB again and again): those come from the
-  heap, where freed blocks are
-  reused without faulting (the heap's top is not trimmed meanwhile either), and the heap's free
-  memory is returned afterwards (``malloc_trim``);
+  heap, where freed blocks are reused without faulting (the heap's top is not trimmed meanwhile
+  either), and the heap's free memory is returned afterwards (``malloc_trim``);
 - :func:`worker_heap` (the same settings in the worker processes that tokenize, count or decode
   blocks of text, for their whole life: they do nothing but allocate each block's temporaries).
 
-All do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_`` (or
-``glibc.malloc.mmap_threshold`` in ``GLIBC_TUNABLES``); a user's trim threshold is left alone too;
-:func:`heap_reuse` and :func:`worker_heap` also do nothing in a process where :func:`return_freed_memory` did not run
-(a library user's process keeps glibc's own dynamic threshold, which a set value would end).
+All do nothing on other systems, without glibc, or when the user set ``MALLOC_MMAP_THRESHOLD_``
+(or ``glibc.malloc.mmap_threshold`` in ``GLIBC_TUNABLES``); a user's trim threshold is left alone
+too.  :func:`heap_reuse` and :func:`worker_heap` also do nothing in a process where
+:func:`return_freed_memory` did not run (a library user's process keeps glibc's own dynamic
+threshold, which a set value would end).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
     ``malloc_trim(0)`` returns the heap's free memory to the system, so the process ends no larger.
     ``embedcli cooccur`` on english-mix: 0.89 of the time at the same peak RSS with the mmap
     threshold alone (benchmarks/README.md, "Startup, exit, fresh pages and ASCII lines"); the trim
-    threshold then 0.87 more, at a peak RSS of 416 MB against 319 MB (the pipeline's peak, in the
+    threshold then 0.87-0.89 more, at a peak RSS of about 420 MB against 319 MB (the pipeline's peak, in the
     SVD, is unchanged).  Around the SVD solvers: ``embedcli svd`` 0.92-0.93 of the time, peak RSS
     +16 MB.  Around the counting's final sums and ``L + L^T`` as well, each in its own ``with`` (so
     that the heap is trimmed between them): ``embedcli cooccur`` 0.93, peak RSS +4 MB; one ``with``

@@ -66,7 +66,7 @@ class WordTable:
     ``(slots,) uint64`` (a word's two halves; 0 in an empty slot, which no word has), ``ids``
     ``(slots,) int32`` (-1: empty), ``probes`` (the longest probe a word needed) and ``long``
     (words over :data:`WIDTH` bytes, a ``bytes -> id`` dict).  Empty words and words holding NUL
-    are left out: they are never tokens.  Building takes about 0.4 us a word (79,553 words: 0.03 s)."""
+    are left out: they are never tokens.  Building takes about 0.35 us a word (english-mix's 79,807: 0.028 s)."""
 
     def __init__(self, index: dict[str, int]) -> None:
         words = list(index)
