@@ -52,6 +52,14 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
         ParameterError: ``dim`` >= min(n, m).
         DataError: a float32 solver failed (values that overflow float32 arithmetic).
     """
+    return _truncated_svd([X], params, progress, client)
+
+
+def _truncated_svd(held: list, params: SVDSpec | None, progress, client) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`truncated_svd` of ``held[0]``.  The float32 solvers empty ``held`` once their operator
+    holds the matrix's non-zeros, so that a caller that keeps no other reference (``factorize``)
+    frees the matrix during the solve (the operator's tiles are a copy)."""
+    X = held[0]
     params = params or SVDSpec()
     n, m = X.shape
     k = params.dim
@@ -70,7 +78,8 @@ def truncated_svd(X: sp.spmatrix, params: SVDSpec | None = None, progress=None,
             op = DaskOperator(client, X32)
         else:
             op = SparseOperator(X32, threads=threads)
-        del X32
+        del X32, X
+        held.clear()
         with op, blas_on_one_thread(), heap_reuse():
             try:
                 if params.solver == "krylov":
@@ -327,14 +336,16 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
         raise DataError(f"{cm.path or 'matrix'}: no non-zero entry is left after {weighting.association}; "
                         "nothing to factorize")
     spec = spec.resolved(X.shape)  # as applied, for the record
-    U, s, Vt = truncated_svd(X, spec, progress, client)
     # a row (column) of X that is all zero has an exactly zero row of U (column of Vt); the randomized
     # solver leaves rounding noise there, which cosine similarity would blow up to a full direction
     empty_rows, empty_cols = _empty_lines(sp.csr_matrix(X))
+    fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
+    held = [X]
+    del X  # the solver frees the reweighted matrix once its operator has copied it (64 MB on english-mix)
+    U, s, Vt = _truncated_svd(held, spec, progress, client)
     U[empty_rows] = 0
     Vt[:, empty_cols] = 0
     record = stage_record("svd", (weighting, spec), {"matrix": cm.record()})
-    fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
     # Eckart-Young: the share of ||X||_F^2 that the rank-dim approximation keeps
     meta = {"provenance": record, "singular_values": [float(x) for x in s],
             "energy_captured": float(np.square(s, dtype=np.float64).sum() / fro2) if fro2 > 0 else None}

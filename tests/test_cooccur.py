@@ -357,6 +357,8 @@ def test_heap_reuse_sets_and_restores_the_threshold_once(monkeypatch):
             calls.append(("trim", pad))
             return 1
 
+    for name in ("MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):  # (dask's nanny sets the first in os.environ)
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(memory, "_libc", lambda: FakeLibc())
     monkeypatch.setattr(memory, "_THRESHOLD", [None])
     with memory.heap_reuse():

@@ -234,7 +234,7 @@ def test_the_matrix_written_beside_the_svd_is_whole_or_its_error_stops_the_run(t
     def no_svd(*a, **k):
         raise DataError("the svd failed")
 
-    monkeypatch.setattr(svd, "truncated_svd", no_svd)
+    monkeypatch.setattr(svd, "_truncated_svd", no_svd)  # (what factorize calls)
     res = run("pipeline", small_speeches, "-o", tmp_path / "c", "--dim", "20", "-q", ok=False)
     assert res.exit_code == 3 and "the svd failed" in res.stderr
     got = CountMatrix.load(str(tmp_path / "c" / "cooccur.npz"))

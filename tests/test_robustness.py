@@ -459,6 +459,8 @@ def test_block_workers_keep_their_heap(monkeypatch):
             calls.append((param, value))
             return 1
 
+    for name in ("MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):  # (dask's nanny sets the first in os.environ)
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(memory, "_libc", lambda: FakeLibc())
     monkeypatch.setattr(memory, "_WORKER_HEAP_CALLS", calls, raising=False)
     monkeypatch.setattr(memory, "_THRESHOLD", [None])

@@ -538,3 +538,41 @@ def test_the_float32_solvers_run_inside_heap_reuse(monkeypatch):
     for solver in ("krylov", "randomized"):
         truncated_svd(X + X.T, SVDSpec(dim=5, solver=solver))
     assert seen == ["in", "in"] and state == ["in", "out", "in", "out"]
+
+
+def test_factorize_frees_the_reweighted_matrix_during_the_solve(monkeypatch):
+    """The float32 solvers multiply the operator's tiles, a copy of the reweighted matrix's
+    non-zeros: factorize keeps no reference to the matrix itself during the solve (64 MB on
+    english-mix's PPMI), and still zeroes the vectors of empty rows and columns."""
+    import gc
+    import weakref
+
+    import embedcli.svd as S
+    import embedcli.weighting as W
+
+    refs, alive = [], []
+    real_reweight, real_krylov = W.reweight, S.block_krylov_svd
+
+    def reweight(*a, **k):
+        X = real_reweight(*a, **k)
+        refs.append(weakref.ref(X.data))
+        return X
+
+    def krylov(*a, **k):
+        gc.collect()
+        alive.append(refs[-1]() is not None)
+        return real_krylov(*a, **k)
+
+    monkeypatch.setattr(W, "reweight", reweight)
+    monkeypatch.setattr(S, "block_krylov_svd", krylov)
+    rng = np.random.default_rng(0)
+    A = sp.random(200, 200, density=0.1, format="csr", random_state=rng) * 10
+    A = (A + A.T).tolil()
+    A[7, :] = 0
+    A[:, 7] = 0
+    words = [f"w{i}" for i in range(200)]
+    counts = np.asarray(A.sum(axis=1)).ravel() + 1
+    cm = CountMatrix(A.tocsr(), words, words, counts, counts, "cooccurrence")
+    wv, _ = S.factorize(cm, WeightingSpec(), SVDSpec(dim=10, solver="krylov"))
+    assert alive == [False]
+    assert not wv.vectors[7].any() and wv.vectors[8].any()
