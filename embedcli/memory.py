@@ -55,6 +55,12 @@ def _trim(libc, value: int) -> None:
         libc.mallopt(M_TRIM_THRESHOLD, value)
 
 
+def _heap_settings(libc, threshold: int, trim: int) -> None:
+    """The heap's settings while temporaries are reused (:func:`heap_reuse`, :func:`worker_heap`)."""
+    libc.mallopt(M_MMAP_THRESHOLD, threshold)
+    _trim(libc, trim)
+
+
 def _libc():
     if not sys.platform.startswith("linux") or _user_set("mmap_threshold"):
         return None
@@ -104,8 +110,7 @@ def heap_reuse(threshold: int = 32 << 20, trim: int = 1 << 30):
     with _LOCK:
         _USERS[0] += 1
         if _USERS[0] == 1:
-            libc.mallopt(M_MMAP_THRESHOLD, threshold)
-            _trim(libc, trim)
+            _heap_settings(libc, threshold, trim)
     try:
         yield
     finally:
@@ -128,5 +133,4 @@ def worker_heap(threshold: int = 32 << 20, trim: int = 1 << 30) -> None:
     +10 MB."""
     libc = _libc() if _THRESHOLD[0] is not None else None
     if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, threshold)
-        _trim(libc, trim)
+        _heap_settings(libc, threshold, trim)
