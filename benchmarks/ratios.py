@@ -21,7 +21,11 @@ time (and peak RSS).
              on the same tokens file (skip-gram, negative 5, 100 dims, window 5,
              5 epochs, min count 5, all cores)
   svd        `embedcli svd MATRIX`: CPU time / wall time of the whole process (how
-             busy the cores are; the solver alone is in bench_solvers.py)
+             busy the cores are), then `benchmarks/svd_probe.py` (the same work in one
+             process): CPU / wall during the sparse products and during the whole solve,
+             and the largest relative error of the top-100 singular values against ARPACK
+             for the default solver and for the randomized solver at 5 iterations (the
+             solvers themselves are compared in bench_solvers.py)
 
 embedcli's bytecode is compiled first (``compileall``), as a pip install does, and embedcli runs
 as the console script beside this Python, as the anchors run as ``sys.executable`` (not through a
@@ -87,6 +91,16 @@ def measured(cmd: list[str], stdin: str | None = None, stdout: str | None = None
     if rc:
         sys.exit(f"failed ({rc}): {' '.join(cmd)}\n{err}")
     return {"wall": el, "rss": rss, "cpu": cpu}
+
+
+def svd_probe(matrix: str, reference: bool = False) -> dict:
+    """``benchmarks/svd_probe.py`` on ``matrix`` in a fresh process: CPU / wall during the
+    products and the solve (and with ``reference``, the errors against ARPACK)."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "svd_probe.py"), matrix] + (["--reference"] if reference else [])
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"failed ({out.returncode}): {' '.join(cmd)}\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout)
 
 
 def alternate(name: str, ours, anchor, rounds: int) -> tuple[list[dict], list[dict]]:
@@ -224,6 +238,16 @@ def main() -> None:
                     for _ in range(args.rounds)]
             notes.append(f"`embedcli svd` process: median wall {med(runs, 'wall'):.2f} s, CPU / wall "
                          f"{statistics.median(r['cpu'] / r['wall'] for r in runs):.2f} on {cores} cores")
+            probes = [svd_probe(matrix, reference=(i == 0)) for i in range(args.rounds)]
+            ref = probes[0]
+            notes.append(
+                f"its solver, in process (`benchmarks/svd_probe.py`): CPU / wall "
+                f"{statistics.median(p['product_cpu'] / p['product_wall'] for p in probes):.2f} during its "
+                f"{ref['products']} sparse products ({med(probes, 'product_wall'):.2f} s), "
+                f"{statistics.median(p['solve_cpu'] / p['solve_wall'] for p in probes):.2f} over the whole solve "
+                f"({med(probes, 'solve_wall'):.2f} s); largest relative error of the top-{len(ref['s'])} singular "
+                f"values against ARPACK: {ref['error_default']:.4f} (the randomized solver at 5 iterations, "
+                f"the default when the bars were set: {ref['error_randomized5']:.4f})")
 
     print(f"corpus {os.path.basename(args.corpus)}; {cores} cores; {time.strftime('%Y-%m-%d')}; medians of "
           f"{args.rounds} alternating rounds")
