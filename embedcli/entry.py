@@ -4,8 +4,8 @@ run quietly with exit code 130 instead of a traceback from the middle of an impo
 been written yet then, so there is nothing to clean up.
 
 numpy.f2py, which scipy's import pulls in and nothing uses, is loaded only when used (:func:`_defer_numpy_extras`),
-and once a command has finished, the process ends without the interpreter's teardown
-(:func:`_exit_now`)."""
+OpenBLAS's idle threads sleep instead of spinning (:func:`_short_blas_spin`), and once a command
+has finished, the process ends without the interpreter's teardown (:func:`_exit_now`)."""
 
 import os
 import signal
@@ -60,6 +60,26 @@ def _defer_numpy_extras() -> None:
         sys.meta_path.insert(0, _DeferredImports())
 
 
+#: OpenBLAS's spin before a thread of its pool sleeps: ``2**N`` cycles (``OPENBLAS_THREAD_TIMEOUT``,
+#: read when the library loads; 4 is its least, OpenBLAS's default 28: about 0.1 s here).
+BLAS_THREAD_TIMEOUT = "4"
+
+
+def _short_blas_spin() -> None:
+    """Have OpenBLAS's idle threads sleep at once instead of spinning (``OPENBLAS_THREAD_TIMEOUT``, set
+    before numpy loads; a user's own value, or ``GOTO_THREAD_TIMEOUT``, is left alone).  Each time
+    OpenBLAS loads (numpy's, then scipy's own copy) and after each call it ran on several threads,
+    its pool's threads spin for about 0.1 s of a core before they sleep: on two cores that took a
+    core from the SVD's product threads while scipy's BLAS loaded, and ``embedcli evaluate`` spent
+    11.7 CPU seconds for 6.1 s of wall time.  With it, alternating whole processes on english-mix
+    (``benchmarks/README.md``, "OpenBLAS's spinning threads"): the pipeline 0.960 of the time (CPU
+    6.68 vs 7.01 s, 9 rounds), ``evaluate`` 0.963 (CPU 7.95 vs 11.65 s, 5 rounds); queries
+    unchanged.  Only the console command does this (and the processes it starts inherit it);
+    importing embedcli as a library changes nothing."""
+    if "OPENBLAS_THREAD_TIMEOUT" not in os.environ and "GOTO_THREAD_TIMEOUT" not in os.environ:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = BLAS_THREAD_TIMEOUT
+
+
 def _exit_now(code) -> None:
     """End the process with ``code`` (a ``SystemExit`` code) as Python's own exit would, minus the
     interpreter's teardown: the standard streams are flushed, threads that are still running are
@@ -112,6 +132,7 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the parent ignores it
         signal.signal(signal.SIGINT, _early_interrupt)
     _defer_numpy_extras()
+    _short_blas_spin()
     from embedcli.cli import main as cli_main
 
     try:

@@ -264,6 +264,22 @@ def test_numpy_f2py_is_loaded_only_when_used():
     assert (out.returncode, out.stdout) == (0, "ok\n"), out.stderr
 
 
+def test_openblas_threads_sleep_instead_of_spinning():
+    """entry._short_blas_spin: the console command sets OPENBLAS_THREAD_TIMEOUT before numpy (and so
+    OpenBLAS) loads, so that it applies; a user's own value (or GOTO_THREAD_TIMEOUT) is kept."""
+    code = ("import atexit, os, sys\n"
+            "atexit.register(lambda: print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), 'numpy' in sys.modules))\n"
+            "sys.argv = ['embedcli', '--version']\n"
+            "from embedcli.entry import main\n"
+            "main()\n")
+    base = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "GOTO_THREAD_TIMEOUT")}
+    for extra, expected in (({}, "4 False"), ({"OPENBLAS_THREAD_TIMEOUT": "20"}, "20 False"),
+                            ({"GOTO_THREAD_TIMEOUT": "20"}, "None False")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                             env={**base, **extra})
+        assert (out.returncode, out.stdout.splitlines()[-1]) == (0, expected), out.stderr
+
+
 def test_the_process_ends_as_python_would_but_without_its_teardown(tmp_path):
     """entry._exit_now: buffered output is written, a thread still running is waited for, atexit
     functions run and the exit code is kept (a message: printed, then 1); the interpreter's teardown
