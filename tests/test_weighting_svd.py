@@ -596,3 +596,52 @@ def test_svd_probe_measures_the_products_and_the_error(sample_run):
     assert 0 < d["product_wall"] < d["solve_wall"] and d["product_cpu"] > 0
     assert len(d["s"]) == SVDSpec().dim and d["s"] == sorted(d["s"], reverse=True)
     assert d["error_default"] < 0.01 and d["error_default"] < d["error_randomized5"]
+
+
+def test_ppmi_in_row_spans_is_the_whole_array_formula(monkeypatch):
+    """ppmi reweights in row spans of PPMI_CHUNK entries (warm temporaries): the same bits as the
+    formula applied to the whole array at once, spans cutting anywhere, empty rows included."""
+    import embedcli.weighting as W
+
+    rng = np.random.default_rng(3)
+    C = sp.random(60, 50, density=0.2, random_state=4, format="csr") * 100
+    C.data = np.floor(C.data) + 1
+    C[7] = 0  # an empty row
+    C = sp.csr_matrix(C)
+    C.eliminate_zeros()
+
+    def whole(m, cds, neg):
+        row_sums = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+        col_smoothed = np.asarray(m.sum(axis=0), dtype=np.float64).ravel() ** cds
+        total = row_sums.sum()
+        with np.errstate(divide="ignore"):
+            log_pc = (np.log(col_smoothed) - np.log(col_smoothed.sum())).astype(np.float32)
+            log_pw = (np.log(row_sums) - np.log(total) + np.log(neg)).astype(np.float32)
+        pmi = np.log(m.data.astype(np.float32)) + np.float32(-np.log(total))
+        pmi -= np.repeat(log_pw, np.diff(m.indptr))
+        pmi -= log_pc[m.indices]
+        out = sp.csr_matrix((np.maximum(pmi, 0), m.indices.copy(), m.indptr.copy()), shape=m.shape)
+        out.eliminate_zeros()
+        return out
+
+    for chunk in (1, 7, int(rng.integers(2, 50)), 1 << 20):
+        monkeypatch.setattr(W, "PPMI_CHUNK", chunk)
+        for cds, neg in ((1.0, 1.0), (0.75, 5.0)):
+            got, ref = ppmi(C, cds=cds, neg=neg), whole(C, cds, neg)
+            assert got.dtype == np.float32 and got.has_sorted_indices
+            for a in ("data", "indices", "indptr"):
+                assert np.array_equal(getattr(got, a), getattr(ref, a)), (chunk, cds, a)
+
+
+def test_empty_lines_and_squared_norm_in_pieces():
+    """factorize's empty rows and columns (marked, not counted) and ||X||_F^2 summed in chunks."""
+    from embedcli.svd import _empty_lines, _squared_norm
+
+    X = sp.csr_matrix(np.array([[0, 2, 0, 0], [0, 0, 0, 0], [1, 0, 0, 3]], np.float32))
+    rows, cols = _empty_lines(X)
+    assert rows.tolist() == [1] and cols.tolist() == [2]
+    X.data[0] = 0  # an explicit zero counts as empty
+    assert [a.tolist() for a in _empty_lines(X)] == [[0, 1], [1, 2]]
+    d = np.random.default_rng(0).standard_normal(10_001).astype(np.float32)
+    assert np.isclose(_squared_norm(d, chunk=1000), np.square(d, dtype=np.float64).sum(), rtol=1e-12)
+    assert _squared_norm(np.zeros(0, np.float32)) == 0.0
