@@ -153,7 +153,11 @@ def make_line_tokenizer(
     if lowercase:  # a stop-word list is matched against lowercased tokens
         stop = frozenset(w.lower() for w in stop)
     if default and min_length == 1 and not stop:
-        return (lambda line: " ".join(findall(line))), lowercase
+        def joined(line: str) -> str:
+            return " ".join(findall(line))
+
+        joined.tokens = findall  # the list, in the line's case: for callers that count the tokens too
+        return joined, lowercase
 
     def tok(line: str) -> str:
         if lowercase and default and ("\u03a3" in line or "\u0130" in line):

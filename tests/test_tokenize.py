@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import run
 
+from embedcli.specs import DEFAULT_TOKEN_PATTERN
 from embedcli.tokenizer import load_stopwords
 
 
@@ -394,6 +395,22 @@ def test_ascii_lines_are_cut_as_the_pattern_cuts_them(line, lowercase, filters):
     if lower_after:
         got = got.lower()
     assert got == " ".join(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("aAbB .\n'") + list("ΣσςİıIiǅǄßẞﬁΟΔé\u0301")), max_size=80),
+       st.booleans(), st.sampled_from([1, 2]))
+def test_block_counts_are_the_counts_of_the_output(text, lowercase, min_length):
+    """A block's token counts (the vocabulary's, counted as tokens are found and folded to lower
+    case afterwards) are the counts of the tokens it writes, whatever the case rules: Greek final
+    sigma, Turkish dotted I, titlecase digraphs, ß."""
+    from collections import Counter
+
+    from embedcli.tokenizer import _tokenize_block
+
+    options = (lowercase, DEFAULT_TOKEN_PATTERN, min_length, frozenset(), "nfc")
+    toks, _, counts, _, _ = _tokenize_block(text.encode("utf-8"), "t.txt", 1, "utf-8", "strict", options, False, True)
+    assert counts == Counter(" ".join(toks).split())
 
 
 @settings(max_examples=200, deadline=None)
