@@ -20,7 +20,10 @@ class _RowChunks:
     """The krylov solver's dense steps on tall ``(n, .)`` float32 arrays, split into row chunks of
     :data:`KRYLOV_ROWS` on ``threads`` threads (numpy's and scipy's BLAS and LAPACK calls release the
     GIL; the solver runs BLAS on one thread, so each call takes one core).  Reductions over rows sum
-    the chunks in chunk order: the same bits for every thread count."""
+    the chunks in chunk order: the same bits for every thread count.  A basis is given as rows,
+    ``Bt (m, n)``, as the solver stores it: each chunk's Gram-Schmidt products then read ``m``
+    contiguous pieces of the basis rather than a strided slice of ``(n, m)`` (0.82 of the time on
+    the pipeline's 24 blocks of 40, ``benchmarks/README.md``)."""
 
     def __init__(self, n: int, threads: int):
         from concurrent.futures import ThreadPoolExecutor
@@ -32,18 +35,18 @@ class _RowChunks:
         items = self.spans if items is None else items
         return list(self.pool.map(fn, items)) if self.pool is not None else [fn(x) for x in items]
 
-    def project(self, B: np.ndarray, Z: np.ndarray) -> np.ndarray:
-        """``B^T Z``."""
-        parts = self._map(lambda se: B[se[0]:se[1]].T @ Z[se[0]:se[1]])
+    def project(self, Bt: np.ndarray, Z: np.ndarray) -> np.ndarray:
+        """``Bt Z``, ``Bt (m, n)``: a basis stored as rows (for ``B^T Z`` with ``B (n, m)``, pass ``B.T``)."""
+        parts = self._map(lambda se: Bt[:, se[0]:se[1]] @ Z[se[0]:se[1]])
         H = parts[0]
         for p in parts[1:]:
             H += p
         return H
 
-    def subtract(self, Z: np.ndarray, B: np.ndarray, H: np.ndarray) -> None:
-        """``Z -= B H`` in place."""
+    def subtract(self, Z: np.ndarray, Bt: np.ndarray, H: np.ndarray) -> None:
+        """``Z -= Bt^T H`` in place."""
         def one(se):
-            Z[se[0]:se[1]] -= B[se[0]:se[1]] @ H
+            Z[se[0]:se[1]] -= Bt[:, se[0]:se[1]].T @ H
         self._map(one)
 
     def times(self, B: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -55,20 +58,20 @@ class _RowChunks:
         self._map(one)
         return out
 
-    def orthogonalize(self, Z: np.ndarray, B: np.ndarray, force: bool = False) -> tuple[np.ndarray, float]:
-        """Remove the span of ``B`` (orthonormal columns) from ``Z`` in place by classical
-        Gram-Schmidt.  Returns the coefficients ``B^T Z`` of the original ``Z`` and the largest
+    def orthogonalize(self, Z: np.ndarray, Bt: np.ndarray, force: bool = False) -> tuple[np.ndarray, float]:
+        """Remove the span of the basis ``Bt (m, n)`` (orthonormal rows) from ``Z (n, b)`` in place by
+        classical Gram-Schmidt.  Returns the coefficients ``Bt Z`` of the original ``Z`` and the largest
         column norm before the last pass.  A second pass runs (always with ``force``) when a
         column lost more than :data:`REORTHOGONALIZE` of its norm, the case in which one pass
         leaves it measurably off orthogonal (its error is about the float precision times that
         ratio; "twice is enough": Giraud, Langou & Rozloznik 2005)."""
         before = np.linalg.norm(Z, axis=0)
-        H = self.project(B, Z)
-        self.subtract(Z, B, H)
+        H = self.project(Bt, Z)
+        self.subtract(Z, Bt, H)
         after = np.linalg.norm(Z, axis=0)
         if force or np.any(before > REORTHOGONALIZE * after):
-            H2 = self.project(B, Z)
-            self.subtract(Z, B, H2)
+            H2 = self.project(Bt, Z)
+            self.subtract(Z, Bt, H2)
             H += H2
             before = after
         return H, float(before.max(initial=0))
@@ -174,7 +177,7 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
     scale = [0.0]  # the largest projected coefficient so far: about ||X||
 
     def next_block(Z, basis, chunks_z, out, before):
-        """Orthonormalize ``Z`` (already orthogonal to ``basis``; ``before``: its largest column norm
+        """Orthonormalize ``Z`` (already orthogonal to ``basis``, stored as rows; ``before``: its largest column norm
         before the last Gram-Schmidt pass) into ``out``; returns ``R = out^T Z``.  A nearly
         rank-deficient ``Z`` (the Krylov space ran into an invariant subspace, e.g. of a matrix of low
         rank) keeps its numerical range, completed by random directions; and when its QR would
@@ -183,16 +186,16 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
         Qz, R = chunks_z.qr(Z)
         Ur, S, _ = np.linalg.svd(R)
         keep = S > 1e-6 * (scale[0] or S[0])  # (the first block, X G, is not normalized: its own scale)
-        if keep.all() and (not basis.shape[1] or before <= REORTHOGONALIZE * S[-1]):
+        if keep.all() and (not len(basis) or before <= REORTHOGONALIZE * S[-1]):
             out[...] = Qz
             return R
         new = np.empty_like(Z)
         new[:, :keep.sum()] = chunks_z.times(Qz, np.ascontiguousarray(Ur[:, keep]))  # Z's numerical range
         new[:, keep.sum():] = rng.standard_normal((len(Z), int((~keep).sum())), dtype=dtype)
-        if basis.shape[1]:
+        if len(basis):
             chunks_z.orthogonalize(new, basis, force=True)
         out[...] = chunks_z.qr(new)[0]
-        return chunks_z.project(out, Z)
+        return chunks_z.project(out.T, Z)
 
     def finish(Uk):
         """The SVD of ``X`` restricted to the Ritz vectors ``Uk (n, k)``, as the randomized solver ends:
@@ -207,45 +210,45 @@ def block_krylov_svd(op, k: int, n_iter: int = 24, block: int | None = None, see
         Z = np.empty((n, b), dtype)
         cur = np.empty((n, b), dtype)  # the block multiplied next, contiguous
         if sym:
-            Q = np.empty((n, steps * b), dtype)
+            Qt = np.empty((steps * b, n), dtype)  # the basis as rows: its Gram-Schmidt reads contiguous rows
             T = np.zeros((steps * b, steps * b), np.float64)
             product(op.matmul, rng.standard_normal((m, b), dtype=dtype), Z)
-            next_block(Z, Q[:, :0], chunks, cur, 0.0)
-            Q[:, :b] = cur
+            next_block(Z, Qt[:0], chunks, cur, 0.0)
+            Qt[:b] = cur.T
             for j in range(steps):
                 product(op.matmul, cur, Z)
-                H, before = chunks.orthogonalize(Z, Q[:, :(j + 1) * b])
+                H, before = chunks.orthogonalize(Z, Qt[:(j + 1) * b])
                 scale[0] = max(scale[0], float(np.abs(H).max()))  # T's entries: about ||X||
                 T[:(j + 1) * b, j * b:(j + 1) * b] = H
                 if j + 1 < steps:
-                    T[(j + 1) * b:(j + 2) * b, j * b:(j + 1) * b] = next_block(Z, Q[:, :(j + 1) * b], chunks, cur,
+                    T[(j + 1) * b:(j + 2) * b, j * b:(j + 1) * b] = next_block(Z, Qt[:(j + 1) * b], chunks, cur,
                                                                                before)
-                    Q[:, (j + 1) * b:(j + 2) * b] = cur
+                    Qt[(j + 1) * b:(j + 2) * b] = cur.T
             T = (T + T.T) / 2  # the blocks above the diagonal estimate those below: their mean
             lam, V = np.linalg.eigh(T)
             order = np.argsort(-np.abs(lam), kind="stable")[:k]
-            return finish(chunks.times(Q, V[:, order].astype(dtype)))
-        P = np.empty((n, (steps + 1) * b), dtype)
-        Q = np.empty((m, steps * b), dtype)
+            return finish(chunks.times(Qt.T, V[:, order].astype(dtype)))
+        Pt = np.empty(((steps + 1) * b, n), dtype)  # both bases as rows
+        Qt = np.empty((steps * b, m), dtype)
         W = np.empty((m, b), dtype)
         curw = np.empty((m, b), dtype)
         B = np.zeros(((steps + 1) * b, steps * b), np.float64)
         product(op.matmul, rng.standard_normal((m, b), dtype=dtype), Z)
-        next_block(Z, P[:, :0], chunks, cur, 0.0)
-        P[:, :b] = cur
+        next_block(Z, Pt[:0], chunks, cur, 0.0)
+        Pt[:b] = cur.T
         for j in range(steps):
             product(op.rmatmul, cur, W)
-            before = chunks_m.orthogonalize(W, Q[:, :j * b])[1] if j else 0.0
-            next_block(W, Q[:, :j * b], chunks_m, curw, before)
-            Q[:, j * b:(j + 1) * b] = curw
+            before = chunks_m.orthogonalize(W, Qt[:j * b])[1] if j else 0.0
+            next_block(W, Qt[:j * b], chunks_m, curw, before)
+            Qt[j * b:(j + 1) * b] = curw.T
             product(op.matmul, curw, Z)
-            H, before = chunks.orthogonalize(Z, P[:, :(j + 1) * b])
+            H, before = chunks.orthogonalize(Z, Pt[:(j + 1) * b])
             scale[0] = max(scale[0], float(np.abs(H).max()))
             B[:(j + 1) * b, j * b:(j + 1) * b] = H
-            B[(j + 1) * b:(j + 2) * b, j * b:(j + 1) * b] = next_block(Z, P[:, :(j + 1) * b], chunks, cur, before)
-            P[:, (j + 1) * b:(j + 2) * b] = cur
+            B[(j + 1) * b:(j + 2) * b, j * b:(j + 1) * b] = next_block(Z, Pt[:(j + 1) * b], chunks, cur, before)
+            Pt[(j + 1) * b:(j + 2) * b] = cur.T
         Ub = np.linalg.svd(B, full_matrices=False)[0]
-        return finish(chunks.times(P, Ub[:, :k].astype(dtype)))
+        return finish(chunks.times(Pt.T, Ub[:, :k].astype(dtype)))
     finally:
         chunks.close()
         chunks_m.close()

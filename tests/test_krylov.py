@@ -76,14 +76,15 @@ def test_gram_schmidt_runs_a_second_pass_when_one_is_not_enough():
     rng = np.random.default_rng(0)
     n = 10000
     B = np.linalg.qr(rng.standard_normal((n, 30)))[0].astype(np.float32)
-    Z0 = (B @ rng.standard_normal((30, 5)) + 1e-4 * rng.standard_normal((n, 5))).astype(np.float32)
+    Z0 = (B @ rng.standard_normal((30, 5)) + 1e-5 * rng.standard_normal((n, 5))).astype(np.float32)
     chunks = K._RowChunks(n, 2)
+    Bt = np.ascontiguousarray(B.T)  # the solver keeps its basis as rows
     one = Z0.copy()
-    chunks.subtract(one, B, chunks.project(B, one))
+    chunks.subtract(one, Bt, chunks.project(Bt, one))
     off = lambda Z: np.abs(B.T @ (Z / np.linalg.norm(Z, axis=0))).max()  # noqa: E731
     assert off(one) > 5e-5
     two = Z0.copy()
-    H, _ = chunks.orthogonalize(two, B)
+    H, _ = chunks.orthogonalize(two, Bt)
     assert off(two) < 1e-5
     np.testing.assert_allclose(H, B.T @ Z0, atol=1e-3)
     chunks.close()
