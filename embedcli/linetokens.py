@@ -9,6 +9,8 @@ import os
 import re
 import unicodedata
 from importlib import resources
+from itertools import compress
+from operator import not_
 from typing import Iterable
 
 from embedcli.errors import InputError, ParameterError
@@ -86,6 +88,33 @@ _ASCII_BYTES = bytes(range(128))
 #: Every ASCII character that the default pattern does not take into a token (all but letters
 #: and digits) -> a space: an ASCII line's tokens are then its ``split()`` (:func:`make_line_tokenizer`).
 _ASCII_NOT_WORD = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+#: The same for UTF-8 bytes (bytes from 128 up, parts of non-ASCII characters, stay).
+_ASCII_NOT_WORD_BYTES = bytes(b if b >= 128 or chr(b).isalnum() else 32 for b in range(256))
+
+
+def _cut_at_ascii(line: str, by_pattern) -> list[str]:
+    """The default pattern's tokens (``by_pattern``: its ``findall``) of a line holding non-ASCII
+    characters, the regular expression run only where it is needed: the line is cut at the ASCII
+    characters no token holds (a byte translation of its UTF-8) and at white space; a piece of
+    letters and digits only (``str.isalnum``, which is the pattern's ``\\w`` without the underscore)
+    is one token, and only the other pieces (holding non-ASCII punctuation, symbols or combining
+    marks) go through ``by_pattern``.  No token reaches across a cut (neither the pattern's letters
+    and digits nor the combining marks it keeps are ASCII punctuation or white space), so the
+    tokens are the pattern's on the whole line."""
+    pieces = line.encode("utf-8", "surrogatepass").translate(_ASCII_NOT_WORD_BYTES).decode(
+        "utf-8", "surrogatepass").split()
+    odd = [i for i in compress(range(len(pieces)), map(not_, map(str.isascii, pieces)))  # (isascii: a flag)
+           if not pieces[i].isalnum()]
+    if not odd:
+        return pieces
+    out: list[str] = []
+    at = 0
+    for i in odd:
+        out += pieces[at:i]
+        out += by_pattern(pieces[i])
+        at = i + 1
+    out += pieces[at:]
+    return out
 
 
 def make_line_tokenizer(
@@ -125,7 +154,7 @@ def make_line_tokenizer(
             # an ASCII line (str.isascii() costs nothing): the pattern's tokens are the maximal runs
             # of ASCII letters and digits, cut out by a translation table, which on english-mix took
             # 0.58 of the regular expression's time for the same tokens (benchmarks/README.md)
-            return line.translate(_ASCII_NOT_WORD).split() if line.isascii() else by_pattern(line)
+            return line.translate(_ASCII_NOT_WORD).split() if line.isascii() else _cut_at_ascii(line, by_pattern)
     else:
         # a user's pattern runs on the `regex` module, whose matching can be given a time budget
         import regex

@@ -397,6 +397,22 @@ def test_ascii_lines_are_cut_as_the_pattern_cuts_them(line, lowercase, filters):
     assert got == " ".join(want)
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.sampled_from(list("aZ9 _-.'\t\x1c") + list("éßİΣ\u00a0\u2019\u2028\u3000«»—€٣中\u0301\u0308\u093e\udcff")),
+               max_size=60), st.sampled_from(["", "\u0301\u0308\u093e"]))
+def test_lines_with_non_ascii_characters_are_cut_as_the_pattern_cuts_them(line, marks):
+    """The default tokenizer's shortcut for lines with non-ASCII characters (cut at ASCII
+    punctuation and white space first, the regular expression only on the pieces that are not all
+    letters and digits) gives the regular expression's tokens, with or without combining marks
+    kept in words, beside Unicode white space, punctuation and a lone surrogate."""
+    from embedcli.linetokens import make_line_tokenizer
+
+    line = line.replace("\n", " ")
+    tok, _ = make_line_tokenizer(False, marks=marks)
+    pattern = r"[^\W_]+" if not marks else "[^\\W_](?:[^\\W_]|[" + marks + "])*"
+    assert tok.tokens(line) == re.findall(pattern, line)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.sampled_from(list("aAbB .\n'") + list("ΣσςİıIiǅǄßẞﬁΟΔé\u0301")), max_size=80),
        st.booleans(), st.sampled_from([1, 2]))
