@@ -22,7 +22,7 @@ class _RowChunks:
     GIL; the solver runs BLAS on one thread, so each call takes one core).  Reductions over rows sum
     the chunks in chunk order: the same bits for every thread count.  A basis is given as rows,
     ``Bt (m, n)``, as the solver stores it: each chunk's Gram-Schmidt products then read ``m``
-    contiguous pieces of the basis rather than a strided slice of ``(n, m)`` (0.82 of the time on
+    contiguous pieces of the basis rather than a strided slice of ``(n, m)`` (about 0.8 of the time on
     the pipeline's 24 blocks of 40, ``benchmarks/README.md``)."""
 
     def __init__(self, n: int, threads: int):
